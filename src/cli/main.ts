@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * The tokenbench command line. Bad input prints one line and exits 2; a failed benchmark exits 1;
+ * an interrupted run exits 130. No stack traces unless TOKENBENCH_DEBUG is set.
+ */
+import { errorMessage, InputError } from '../util/errors.js';
+import { toolVersion } from '../util/version.js';
+import { runCommand } from './run.js';
+import { synthCommand } from './synth.js';
+
+const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }>> = {
+  run: { run: runCommand, summary: 'benchmark text generation (default command of npm start)' },
+  synth: { run: synthCommand, summary: 'build a synthetic model folder' },
+};
+
+const HELP = `tokenbench ${toolVersion()}: how fast language models generate text
+
+Usage: tokenbench <command> [flags]      (tokenbench <command> --help for its flags)
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .join('\n')}
+
+Metric definitions: docs/metrics.md; result file schema: docs/schema.md.`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (command === '--version' || command === 'version') {
+    process.stdout.write(`${toolVersion()}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) throw new InputError('usage', `unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  return entry.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (process.env.TOKENBENCH_DEBUG) console.error(err);
+    if (err instanceof InputError) {
+      process.stderr.write(`tokenbench: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`tokenbench: internal error: ${errorMessage(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,148 @@
+/** `tokenbench run`: configs from flags and/or files -> benchmarks -> summary and result file. */
+import { resolve } from 'node:path';
+import { readConfigFile } from '../config/files.js';
+import { FIELDS } from '../config/fields.js';
+import { ENGINE_OPTIONS } from '../config/engine-options.js';
+import { expandConfigs, type RawConfig } from '../config/sweep.js';
+import { checkModel } from '../engines/index.js';
+import { LogProgress, type ProgressReporter, silentProgress, TtyProgress } from '../measure/progress.js';
+import { newRunResult, runBenchmarks } from '../measure/runner.js';
+import { formatRunSummary } from '../report/console.js';
+import { defaultResultPath } from '../results/writer.js';
+import { defaultCacheDir } from '../synth/cache.js';
+import { InputError } from '../util/errors.js';
+import { type FlagSpec, formatFlags, type ParsedArgs, parseArgs, single } from './args.js';
+
+/** Flags that set config fields: flag -> field. */
+const FIELD_FLAGS: Readonly<Record<string, keyof typeof FIELDS>> = {
+  warmup: 'warmup_iterations',
+  iterations: 'measurement_iterations',
+  'batch-size': 'batch_size',
+  'sequence-length': 'sequence_length',
+  'new-tokens': 'num_tokens_to_generate',
+  engine: 'engine',
+  model: 'model',
+  device: 'device',
+  dtype: 'dtype',
+  'monitor-interval-ms': 'monitor_interval_ms',
+};
+
+const field = (f: keyof typeof FIELDS, value: string, commas = true): FlagSpec => ({
+  arity: 'many',
+  commas,
+  value,
+  help: `${FIELDS[f].help}${FIELDS[f].default !== undefined ? ` (default ${JSON.stringify(FIELDS[f].default)})` : ''}`,
+});
+
+export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  config: { arity: 'many', commas: false, value: 'FILE', help: 'config file(s): .json, .jsonl, .yaml; flags below override their fields' },
+  warmup: field('warmup_iterations', 'N'),
+  iterations: field('measurement_iterations', 'N'),
+  'batch-size': field('batch_size', 'N'),
+  'sequence-length': field('sequence_length', 'N'),
+  'new-tokens': field('num_tokens_to_generate', 'N'),
+  engine: field('engine', 'NAME'),
+  model: field('model', 'MODEL', false),
+  device: field('device', 'DEVICE'),
+  dtype: field('dtype', 'DTYPE'),
+  'engine-option': { arity: 'many', commas: false, value: 'K=V', help: 'engine option; V may be a list V1,V2 (sweep)' },
+  'no-gpu-monitoring': { arity: 'none', help: 'do not sample GPU metrics' },
+  'monitor-interval-ms': field('monitor_interval_ms', 'MS'),
+  name: { arity: 'one', value: 'NAME', help: 'config name (default: inferred from the fields)' },
+  output: { arity: 'one', value: 'FILE', help: 'result file (default: DIR/run-<time>-<id>.json)' },
+  'output-dir': { arity: 'one', value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
+  'cache-dir': { arity: 'one', value: 'DIR', help: 'where synthetic models are built (default $XDG_CACHE_HOME/tokenbench)' },
+  json: { arity: 'none', help: 'print the whole result as JSON on stdout (summary and progress go to stderr)' },
+  quiet: { arity: 'none', help: 'no progress output' },
+  help: { arity: 'none', help: 'show this help' },
+};
+
+export const RUN_HELP = `Usage: tokenbench run [flags]
+
+Benchmarks text generation: for each config, load -> one validity run -> warmups -> measured
+iterations; prints a summary table and writes a result file (schema tokenbench.run/v1).
+Flags marked ... take several values (--batch-size 1 2 4 or 1,2,4): the configs are their
+cross product, run in a stable order, duplicates once.
+
+${formatFlags(RUN_FLAGS)}
+
+Engine options (--engine-option K=V):
+${Object.entries(ENGINE_OPTIONS)
+  .flatMap(([engine, opts]) => Object.entries(opts).map(([k, o]) => `  ${engine}: ${k}  ${o.help}`))
+  .join('\n')}
+
+Exit codes: 0 all configs ok, 1 a config failed, 2 bad input, 130 interrupted.`;
+
+/** The config fields the flags set (lists where several values were given). */
+function flagFields(args: ParsedArgs): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [flag, f] of Object.entries(FIELD_FLAGS)) {
+    const values = args.flags.get(flag);
+    if (values !== undefined) fields[f] = values.length === 1 ? values[0] : values;
+  }
+  if (args.flags.has('no-gpu-monitoring')) fields.gpu_monitoring = false;
+  const options = args.flags.get('engine-option');
+  if (options !== undefined) {
+    const parsed: Record<string, string[]> = {};
+    for (const kv of options) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new InputError('usage', `run: --engine-option takes KEY=VALUE, got '${kv}'`);
+      parsed[kv.slice(0, eq)] = kv.slice(eq + 1).split(',');
+    }
+    fields.engine_options = parsed;
+  }
+  const name = single(args, 'name', 'run');
+  if (name !== undefined) fields.name = name;
+  return fields;
+}
+
+/** Raw configs: each config file entry with the flags applied over it, or the flags alone. */
+export function rawConfigsFromArgs(args: ParsedArgs): RawConfig[] {
+  const overrides = flagFields(args);
+  const files = args.flags.get('config');
+  if (!files) return [{ fields: overrides, where: 'command line' }];
+  return files.flatMap((file) => readConfigFile(file).map((raw) => ({ fields: { ...raw.fields, ...overrides }, where: raw.where })));
+}
+
+export async function runCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, RUN_FLAGS, 'run');
+  if (args.flags.has('help')) {
+    process.stdout.write(`${RUN_HELP}\n`);
+    return 0;
+  }
+  if (args.positionals.length > 0) throw new InputError('usage', `run: unexpected argument '${args.positionals[0]}'; see 'tokenbench run --help'`);
+  const configs = expandConfigs(rawConfigsFromArgs(args));
+  for (const c of configs) checkModel(c);
+
+  const json = args.flags.has('json');
+  const quiet = args.flags.has('quiet');
+  const progress: ProgressReporter = quiet ? silentProgress : process.stderr.isTTY ? new TtyProgress() : new LogProgress();
+  const run = newRunResult();
+  const output = single(args, 'output', 'run');
+  const outputPath = resolve(output ?? defaultResultPath(single(args, 'output-dir', 'run') ?? 'tokenbench-results', run.run_id, new Date(run.started_at)));
+  const cacheDir = resolve(single(args, 'cache-dir', 'run') ?? defaultCacheDir());
+
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    progress.message('Interrupted: finishing the current iteration and saving (Ctrl-C again to quit now)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await runBenchmarks(configs, { cacheDir, outputPath, progress, signal: abort.signal }, run);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+
+  const summary = formatRunSummary(run);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(run, null, 1)}\n`);
+    if (!quiet) process.stderr.write(`\n${summary}\n`);
+    process.stderr.write(`Results: ${outputPath}\n`);
+  } else {
+    process.stdout.write(`\n${summary}\nResults: ${outputPath}\n`);
+  }
+  if (abort.signal.aborted) return 130;
+  return run.benchmarks.every((b) => b.status === 'ok') ? 0 : 1;
+}

@@ -1,0 +1,162 @@
+/**
+ * From raw configs (files or flags, any field possibly a list) to validated, named, hashed
+ * configs: list-valued fields are cross-multiplied in a stable order (field order of FIELDS, values
+ * in the order given) and configs with the same hash run once.
+ */
+import { InputError } from '../util/errors.js';
+import { ENGINE_OPTIONS, type OptionKind } from './engine-options.js';
+import {
+  type BenchmarkConfig,
+  ENGINE_DEFAULTS,
+  type EngineName,
+  type EngineOptionValue,
+  FIELD_NAMES,
+  FIELDS,
+  type FieldKind,
+  type NamedConfig,
+} from './fields.js';
+import { configHash } from './hash.js';
+import { inferName } from './naming.js';
+
+/** A config as read from a file or flags: any field may be a list of values. */
+export interface RawConfig {
+  fields: Record<string, unknown>;
+  /** Where it came from, for messages: 'command line', 'config file b.yaml, entry 2'. */
+  where: string;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
+}
+
+function allowedText(kind: FieldKind | OptionKind): string {
+  switch (kind.type) {
+    case 'int':
+      return `an integer >= ${kind.min}`;
+    case 'number':
+      return kind.exclusiveMin ? `a number > ${kind.min}` : `a number >= ${kind.min}`;
+    case 'bool':
+      return 'true or false';
+    case 'enum':
+      return `one of ${kind.values.join(', ')}`;
+    case 'string':
+      return 'a non-empty string';
+    case 'options':
+      return 'an object of key: value';
+  }
+}
+
+/** Checks (and coerces from text) one scalar value; throws an InputError naming the field. */
+function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string, where: string): unknown {
+  const fail = (): never => {
+    throw new InputError('config', `${where}: ${label} must be ${allowedText(kind)}, got ${describe(value)}`);
+  };
+  switch (kind.type) {
+    case 'int':
+    case 'number': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      if (!Number.isFinite(n) || (kind.type === 'int' && !Number.isInteger(n))) fail();
+      const exclusive = kind.type === 'number' && kind.exclusiveMin === true;
+      if (exclusive ? n <= kind.min : n < kind.min) fail();
+      return n;
+    }
+    case 'bool':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === 'false') return value === 'true';
+      return fail();
+    case 'enum':
+      if (typeof value !== 'string' || !kind.values.includes(value)) fail();
+      return value;
+    case 'string':
+      if (typeof value !== 'string' || value.trim() === '') fail();
+      return value;
+    case 'options':
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) fail();
+      return value;
+  }
+}
+
+/** The values of a field: a list is a sweep, a scalar one value, an absent field its default. */
+function valuesOf(raw: Record<string, unknown>, field: keyof BenchmarkConfig, where: string): unknown[] {
+  const spec = FIELDS[field];
+  const value = raw[field];
+  if (value === undefined) return [spec.default];
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) throw new InputError('config', `${where}: ${field} is an empty list; give at least one value`);
+  return list.map((v) => checkValue(spec.kind, v, field, where));
+}
+
+/** Engine options of one config, each value possibly a list: expanded to every combination. */
+function expandEngineOptions(engine: EngineName, options: Record<string, unknown>, where: string): Record<string, EngineOptionValue>[] {
+  const allowed = ENGINE_OPTIONS[engine];
+  let combos: Record<string, EngineOptionValue>[] = [{}];
+  for (const key of Object.keys(options).sort()) {
+    const spec = allowed[key];
+    if (!spec) {
+      const names = Object.keys(allowed);
+      throw new InputError(
+        'config',
+        `${where}: engine option '${key}' is not known to engine ${engine}; allowed: ${names.length > 0 ? names.join(', ') : 'none'}`,
+      );
+    }
+    const raw = options[key];
+    const list = Array.isArray(raw) ? raw : [raw];
+    const values = list.map((v) => checkValue(spec.kind, v, `engine option ${key}`, where) as EngineOptionValue);
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
+  }
+  return combos;
+}
+
+/** Cross product of per-field value lists, in field order. */
+function crossProduct(lists: [keyof BenchmarkConfig, unknown[]][]): Record<string, unknown>[] {
+  let out: Record<string, unknown>[] = [{}];
+  for (const [field, values] of lists) out = out.flatMap((partial) => values.map((v) => ({ ...partial, [field]: v })));
+  return out;
+}
+
+/** Validates and expands raw configs into named, hashed, de-duplicated configs. */
+export function expandConfigs(raws: readonly RawConfig[]): NamedConfig[] {
+  const seen = new Set<string>();
+  const out: NamedConfig[] = [];
+  for (const { fields, where } of raws) {
+    for (const key of Object.keys(fields)) {
+      if (key !== 'name' && !(FIELD_NAMES as string[]).includes(key)) {
+        throw new InputError('config', `${where}: unknown field '${key}'; allowed: name, ${FIELD_NAMES.join(', ')}`);
+      }
+    }
+    const givenName = fields.name;
+    if (givenName !== undefined && (typeof givenName !== 'string' || givenName.trim() === '')) {
+      throw new InputError('config', `${where}: name must be a non-empty string, got ${describe(givenName)}`);
+    }
+    const lists = FIELD_NAMES.map((f) => [f, valuesOf(fields, f, where)] as [keyof BenchmarkConfig, unknown[]]);
+    const partials = crossProduct(lists);
+    const expanded: BenchmarkConfig[] = [];
+    for (const p of partials) {
+      const engine = p.engine as EngineName;
+      const base = {
+        ...p,
+        device: (p.device as string | undefined) ?? ENGINE_DEFAULTS[engine].device,
+        dtype: (p.dtype as string | undefined) ?? ENGINE_DEFAULTS[engine].dtype,
+      } as BenchmarkConfig;
+      for (const options of expandEngineOptions(engine, base.engine_options as Record<string, unknown>, where)) {
+        expanded.push({ ...base, engine_options: options });
+      }
+    }
+    for (const config of expanded) {
+      const hash = configHash(config);
+      if (seen.has(hash)) continue;
+      seen.add(hash);
+      const inferred = inferName(config);
+      const name = givenName === undefined ? inferred : expanded.length > 1 ? `${givenName}/${inferred}` : givenName;
+      out.push({ name, hash, ...orderedConfig(config) });
+    }
+  }
+  return out;
+}
+
+/** The config with its fields in the documented order. */
+function orderedConfig(c: BenchmarkConfig): BenchmarkConfig {
+  const out: Record<string, unknown> = {};
+  for (const f of FIELD_NAMES) out[f] = c[f];
+  return out as unknown as BenchmarkConfig;
+}

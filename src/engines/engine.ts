@@ -1,0 +1,67 @@
+/**
+ * The interface every engine implements (transformers.js now; llama.cpp and OpenAI-compatible
+ * servers behind the same shape). The runner knows engines only through this file.
+ */
+import type { BenchmarkConfig } from '../config/fields.js';
+
+/** Receives one call per generation step; the engine never calls it for the prompt echo. */
+export interface TokenSink {
+  put(): void;
+  end(): void;
+}
+
+export interface EngineInfo {
+  name: string;
+  /** Version of the library that runs the model. */
+  version: string;
+  device: string;
+  dtype: string;
+}
+
+export type ModelSource = 'synthetic' | 'local' | 'hub' | 'server';
+
+export interface ModelInfo {
+  id: string;
+  source: ModelSource;
+  /** Weight count when known (synthetic models), else null. */
+  parameters: number | null;
+  /** Folder or file the weights were loaded from, when local. */
+  path: string | null;
+  /** Time spent building a synthetic model on first use (0 when reused from the cache). */
+  build_ms: number;
+}
+
+/** Token ids of one generate() call, already in the engine's own input form. */
+export interface PreparedInputs {
+  readonly rows: readonly (readonly number[])[];
+}
+
+export interface GenerateResult {
+  /** New tokens each row received (ended at an EOS if one slipped through). */
+  newTokens: number[];
+  /** New token ids of the first row, for the output sample. */
+  firstRowIds: number[];
+}
+
+export interface Engine {
+  /** Loads the model; fills in what describe() returns. */
+  load(): Promise<void>;
+  describe(): { engine: EngineInfo; model: ModelInfo };
+  /** Token ids of a text, without special tokens. */
+  tokenize(text: string): Promise<number[]>;
+  decode(ids: readonly number[]): string;
+  /** Builds the engine's input form once, outside any timed window. */
+  prepare(rows: number[][]): Promise<PreparedInputs>;
+  /** Greedy generation of exactly `newTokens` tokens per row (EOS suppressed), one sink call per step. */
+  generate(inputs: PreparedInputs, newTokens: number, sink: TokenSink): Promise<GenerateResult>;
+  /** Drops state between iterations (caches, buffers). */
+  flush(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export interface EngineContext {
+  /** Where synthetic models are built and kept. */
+  cacheDir: string;
+}
+
+export type EngineFactory = (config: BenchmarkConfig, context: EngineContext) => Engine;

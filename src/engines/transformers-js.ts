@@ -1,0 +1,188 @@
+/**
+ * transformers.js (`@huggingface/transformers`) on onnxruntime-node. Synthetic and local models
+ * load with remote access off; a hub id loads through the library's normal download path.
+ */
+import type { BenchmarkConfig } from '../config/fields.js';
+import { ensureSyntheticOnnx } from '../synth/cache.js';
+import { EOS_TOKEN_ID } from '../synth/tokenizer.js';
+import { RunError } from '../util/errors.js';
+import type { Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
+import { checkTransformersFolder, parseModelRef } from './model-source.js';
+
+type Transformers = typeof import('@huggingface/transformers');
+type Model = Awaited<ReturnType<Transformers['AutoModelForCausalLM']['from_pretrained']>>;
+type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
+type TensorT = InstanceType<Transformers['Tensor']>;
+
+interface TransformersInputs extends PreparedInputs {
+  input_ids: TensorT;
+  attention_mask: TensorT;
+}
+
+const GRAPH_OPTIMIZATION: Record<string, string> = { disabled: 'disabled', basic: 'basic', extended: 'extended', all: 'all' };
+
+/**
+ * Adapts transformers.js's streamer protocol: its first put() is the prompt echo (not a token),
+ * then one put() per step with that step's ids for every row.
+ */
+class StepStreamer {
+  private echoed = false;
+  constructor(private readonly sink: TokenSink) {}
+  put(): void {
+    if (this.echoed) this.sink.put();
+    else this.echoed = true;
+  }
+  end(): void {
+    this.sink.end();
+  }
+}
+
+export class TransformersJsEngine implements Engine {
+  private lib: Transformers | undefined;
+  private model: Model | undefined;
+  private tokenizer: Tokenizer | undefined;
+  private engineInfo: EngineInfo;
+  private modelInfo: ModelInfo;
+  private eosIds: number[] = [EOS_TOKEN_ID];
+
+  constructor(
+    private readonly config: BenchmarkConfig,
+    private readonly context: EngineContext,
+  ) {
+    this.engineInfo = { name: 'transformers-js', version: 'unknown', device: config.device, dtype: config.dtype };
+    this.modelInfo = { id: config.model, source: 'local', parameters: null, path: null, build_ms: 0 };
+  }
+
+  describe(): { engine: EngineInfo; model: ModelInfo } {
+    return { engine: this.engineInfo, model: this.modelInfo };
+  }
+
+  async load(): Promise<void> {
+    const ref = parseModelRef(this.config.model);
+    let location: string;
+    let local = true;
+    if (ref.source === 'synthetic') {
+      const start = performance.now();
+      const synth = ensureSyntheticOnnx(this.config.model, this.context.cacheDir);
+      this.modelInfo = {
+        id: ref.id,
+        source: 'synthetic',
+        parameters: synth.manifest.parameters,
+        path: synth.dir,
+        build_ms: synth.built ? performance.now() - start : 0,
+      };
+      location = synth.dir;
+    } else if (ref.source === 'local') {
+      checkTransformersFolder(ref.id, ref.path);
+      this.modelInfo = { id: ref.id, source: 'local', parameters: null, path: ref.path, build_ms: 0 };
+      location = ref.path;
+    } else {
+      this.modelInfo = { id: ref.id, source: 'hub', parameters: null, path: null, build_ms: 0 };
+      location = ref.id;
+      local = false;
+    }
+
+    const lib = await import('@huggingface/transformers');
+    this.lib = lib;
+    lib.env.allowRemoteModels = !local;
+    lib.env.allowLocalModels = true;
+    if (local) lib.env.localModelPath = '';
+    this.engineInfo = { ...this.engineInfo, version: lib.env.version };
+
+    const sessionOptions: Record<string, unknown> = {};
+    const o = this.config.engine_options;
+    if (o.threads !== undefined) sessionOptions.intraOpNumThreads = o.threads;
+    if (o.inter_op_threads !== undefined) sessionOptions.interOpNumThreads = o.inter_op_threads;
+    if (o.graph_optimization !== undefined) sessionOptions.graphOptimizationLevel = GRAPH_OPTIMIZATION[String(o.graph_optimization)];
+
+    this.tokenizer = await lib.AutoTokenizer.from_pretrained(location, { local_files_only: local });
+    this.model = await lib.AutoModelForCausalLM.from_pretrained(location, {
+      local_files_only: local,
+      // Always explicit: 'auto' throws where the CUDA provider is missing.
+      device: this.config.device as never,
+      dtype: this.config.dtype as never,
+      session_options: sessionOptions,
+    });
+    const eos = (this.model as unknown as { generation_config?: { eos_token_id?: number | number[] | null } }).generation_config?.eos_token_id;
+    if (eos !== undefined && eos !== null) this.eosIds = Array.isArray(eos) ? eos : [eos];
+    const maxPositions = (this.model.config as unknown as { max_position_embeddings?: number }).max_position_embeddings;
+    const needed = this.config.sequence_length + this.config.num_tokens_to_generate;
+    if (maxPositions !== undefined && needed > maxPositions) {
+      throw new RunError(
+        'engine_load',
+        `sequence_length + num_tokens_to_generate = ${needed} exceeds the model's max_position_embeddings (${maxPositions})`,
+      );
+    }
+  }
+
+  private loaded(): { lib: Transformers; model: Model; tokenizer: Tokenizer } {
+    if (!this.lib || !this.model || !this.tokenizer) throw new RunError('internal', 'transformers-js engine used before load()');
+    return { lib: this.lib, model: this.model, tokenizer: this.tokenizer };
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    return this.loaded().tokenizer.encode(text, { add_special_tokens: false });
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.loaded().tokenizer.decode([...ids], { skip_special_tokens: false });
+  }
+
+  async prepare(rows: number[][]): Promise<TransformersInputs> {
+    const { lib } = this.loaded();
+    const width = rows[0]?.length ?? 0;
+    const ids = new BigInt64Array(rows.length * width);
+    rows.forEach((row, r) => row.forEach((id, i) => (ids[r * width + i] = BigInt(id))));
+    return {
+      rows,
+      input_ids: new lib.Tensor('int64', ids, [rows.length, width]),
+      attention_mask: new lib.Tensor('int64', new BigInt64Array(rows.length * width).fill(1n), [rows.length, width]),
+    };
+  }
+
+  async generate(inputs: PreparedInputs, newTokens: number, sink: TokenSink): Promise<GenerateResult> {
+    const { model } = this.loaded();
+    const { input_ids, attention_mask } = inputs as TransformersInputs;
+    const output = (await model.generate({
+      input_ids,
+      attention_mask,
+      max_new_tokens: newTokens,
+      min_new_tokens: newTokens,
+      do_sample: false,
+      streamer: new StepStreamer(sink) as never,
+    } as never)) as TensorT;
+    return this.countNewTokens(output, input_ids.dims[1] as number);
+  }
+
+  /** New tokens per row, a row ending at its first EOS. */
+  private countNewTokens(sequences: TensorT, promptLength: number): GenerateResult {
+    const [rows, width] = sequences.dims as [number, number];
+    const data = sequences.data as BigInt64Array;
+    const newTokens: number[] = [];
+    let firstRowIds: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const ids: number[] = [];
+      for (let i = promptLength; i < width; i++) {
+        const id = Number(data[r * width + i]);
+        ids.push(id);
+        if (this.eosIds.includes(id) && i < width - 1) break;
+      }
+      newTokens.push(ids.length);
+      if (r === 0) firstRowIds = ids;
+    }
+    return { newTokens, firstRowIds };
+  }
+
+  async flush(): Promise<void> {
+    // generate() disposes its KV cache when it returns; nothing else is kept between iterations.
+  }
+
+  async dispose(): Promise<void> {
+    await this.model?.dispose();
+    this.model = undefined;
+  }
+}
+
+export function createTransformersJsEngine(config: BenchmarkConfig, context: EngineContext): Engine {
+  return new TransformersJsEngine(config, context);
+}

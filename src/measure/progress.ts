@@ -1,0 +1,97 @@
+/**
+ * Progress on stderr: a bar per phase on a terminal, plain log lines otherwise, nothing with
+ * --quiet. Called only between iterations, never inside a timed window.
+ */
+import type { BenchmarkResult } from '../results/schema.js';
+
+export type Phase = 'load' | 'validity' | 'warmup' | 'measure';
+
+export interface ProgressReporter {
+  benchmarkStart(index: number, total: number, name: string): void;
+  phaseStart(phase: Phase, steps: number): void;
+  step(): void;
+  phaseEnd(phase: Phase, ms: number): void;
+  benchmarkEnd(result: BenchmarkResult): void;
+  message(text: string): void;
+}
+
+export const silentProgress: ProgressReporter = {
+  benchmarkStart() {},
+  phaseStart() {},
+  step() {},
+  phaseEnd() {},
+  benchmarkEnd() {},
+  message() {},
+};
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function outcome(result: BenchmarkResult): string {
+  if (result.status === 'ok') {
+    const itl = result.summary?.itl_ms?.p50;
+    const ttft = result.summary?.ttft_ms?.p50;
+    return `ok (TTFT p50 ${ttft?.toFixed(2)} ms, ITL p50 ${itl?.toFixed(3)} ms)`;
+  }
+  return `${result.status}${result.error ? `: ${result.error.kind}: ${result.error.message}` : ''}`;
+}
+
+/** One line per phase and per benchmark: for logs and CI. */
+export class LogProgress implements ProgressReporter {
+  private prefix = '';
+  constructor(private readonly out: NodeJS.WritableStream = process.stderr) {}
+  benchmarkStart(index: number, total: number, name: string): void {
+    this.prefix = `[${index + 1}/${total}]`;
+    this.out.write(`${this.prefix} ${name}\n`);
+  }
+  phaseStart(): void {}
+  step(): void {}
+  phaseEnd(phase: Phase, ms: number): void {
+    this.out.write(`${this.prefix}   ${phase} done in ${seconds(ms)}\n`);
+  }
+  benchmarkEnd(result: BenchmarkResult): void {
+    this.out.write(`${this.prefix}   ${outcome(result)}\n`);
+  }
+  message(text: string): void {
+    this.out.write(`${text}\n`);
+  }
+}
+
+/** A redrawn bar per phase, for terminals. */
+export class TtyProgress implements ProgressReporter {
+  private phase: Phase = 'load';
+  private steps = 0;
+  private done = 0;
+  private prefix = '';
+  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+  benchmarkStart(index: number, total: number, name: string): void {
+    this.prefix = `[${index + 1}/${total}]`;
+    this.out.write(`${this.prefix} ${name}\n`);
+  }
+  phaseStart(phase: Phase, steps: number): void {
+    this.phase = phase;
+    this.steps = steps;
+    this.done = 0;
+    this.draw();
+  }
+  step(): void {
+    this.done++;
+    this.draw();
+  }
+  phaseEnd(phase: Phase, ms: number): void {
+    this.out.write(`\r\x1b[2K${this.prefix}   ${phase.padEnd(8)} ${seconds(ms)}\n`);
+  }
+  benchmarkEnd(result: BenchmarkResult): void {
+    this.out.write(`${this.prefix}   ${outcome(result)}\n`);
+  }
+  message(text: string): void {
+    this.out.write(`\r\x1b[2K${text}\n`);
+  }
+  private draw(): void {
+    const width = 30;
+    const filled = this.steps > 0 ? Math.round((this.done / this.steps) * width) : 0;
+    const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+    this.out.write(`\r\x1b[2K${this.prefix}   ${this.phase.padEnd(8)} [${bar}] ${this.done}/${this.steps}`);
+  }
+}

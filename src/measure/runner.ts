@@ -1,0 +1,155 @@
+/**
+ * The benchmark loop, per config: load -> exact-length inputs -> one validity run -> warmups ->
+ * measured iterations, each phase timed; and over configs: the run result, saved after each one.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NamedConfig } from '../config/fields.js';
+import type { Engine, EngineContext } from '../engines/engine.js';
+import { ENGINE_FACTORIES } from '../engines/index.js';
+import type { BenchmarkResult, IterationRecord, RunResult } from '../results/schema.js';
+import { RESULT_SCHEMA } from '../results/schema.js';
+import { PERCENTILE_METHOD } from '../results/statistics.js';
+import { summarizeIterations } from '../results/summary.js';
+import { writeRunResult } from '../results/writer.js';
+import { classifyRunError, errorMessage, RunError } from '../util/errors.js';
+import { gitInfo } from '../util/git.js';
+import { hostInfo } from '../util/host.js';
+import { toolVersion } from '../util/version.js';
+import { exactLengthRows } from './inputs.js';
+import { recordIteration, timedGenerate } from './iteration.js';
+import { type Phase, type ProgressReporter, silentProgress } from './progress.js';
+import { TokenStamper } from './streamer.js';
+
+export interface RunOptions extends EngineContext {
+  /** Result file, rewritten atomically after every config. */
+  outputPath?: string;
+  progress?: ProgressReporter;
+  /** Aborting stops after the current iteration; that config is recorded as interrupted. */
+  signal?: AbortSignal;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function interrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new RunError('interrupted', 'interrupted by the user');
+}
+
+function emptyResult(config: NamedConfig, status: BenchmarkResult['status'], error: BenchmarkResult['error']): BenchmarkResult {
+  return {
+    config,
+    status,
+    error,
+    engine: null,
+    model: null,
+    phases_ms: { load: null, validity: null, warmup: null, measure: null },
+    validity: null,
+    iterations: [],
+    summary: null,
+  };
+}
+
+/** Runs one config to a result; failures are classified and recorded, never thrown. */
+export async function runBenchmark(config: NamedConfig, options: RunOptions): Promise<BenchmarkResult> {
+  const progress = options.progress ?? silentProgress;
+  const result = emptyResult(config, 'ok', null);
+  const engine: Engine = ENGINE_FACTORIES[config.engine](config, options);
+  let phase: Phase = 'load';
+
+  const timePhase = async <T>(name: Phase, steps: number, body: () => Promise<T>): Promise<T> => {
+    phase = name;
+    progress.phaseStart(name, steps);
+    const start = performance.now();
+    const value = await body();
+    const ms = performance.now() - start;
+    result.phases_ms[name] = ms;
+    progress.phaseEnd(name, ms);
+    return value;
+  };
+
+  try {
+    const inputs = await timePhase('load', 1, async () => {
+      await engine.load();
+      const described = engine.describe();
+      result.engine = described.engine;
+      result.model = described.model;
+      return engine.prepare(await exactLengthRows(engine, config.sequence_length, config.batch_size));
+    });
+    const n = config.num_tokens_to_generate;
+    const stamper = new TokenStamper(n);
+    const decode = (ids: readonly number[]): string => engine.decode(ids);
+    const once = async (index: number): Promise<IterationRecord> => {
+      const run = await timedGenerate(engine, inputs, n, stamper);
+      const record = recordIteration(index, run, stamper.count, n, config.batch_size, decode);
+      await engine.flush();
+      gc?.();
+      return record;
+    };
+
+    await timePhase('validity', 1, async () => {
+      const record = await once(0);
+      result.validity = { new_tokens: record.new_tokens, output_sample: record.output_sample };
+      progress.step();
+    });
+    await timePhase('warmup', config.warmup_iterations, async () => {
+      for (let i = 0; i < config.warmup_iterations; i++) {
+        interrupted(options.signal);
+        await once(i);
+        progress.step();
+      }
+    });
+    await timePhase('measure', config.measurement_iterations, async () => {
+      for (let i = 0; i < config.measurement_iterations; i++) {
+        interrupted(options.signal);
+        result.iterations.push(await once(i));
+        progress.step();
+      }
+    });
+    result.summary = summarizeIterations(result.iterations);
+  } catch (err) {
+    const error = classifyRunError(err, phase === 'load' ? 'load' : 'generate');
+    result.status = error.kind === 'interrupted' ? 'interrupted' : 'failed';
+    result.error = { kind: error.kind, message: `${phase}: ${errorMessage(error)}` };
+    if (result.iterations.length > 0) result.summary = summarizeIterations(result.iterations);
+  } finally {
+    await engine.dispose().catch(() => undefined);
+  }
+  return result;
+}
+
+/** The run header: ids, times, tool, git and host. */
+export function newRunResult(startedAt = new Date()): RunResult {
+  return {
+    schema: RESULT_SCHEMA,
+    run_id: randomUUID(),
+    started_at: startedAt.toISOString(),
+    finished_at: null,
+    tool: { name: 'tokenbench', version: toolVersion() },
+    git: gitInfo(),
+    host: hostInfo(),
+    devices: [],
+    percentile_method: PERCENTILE_METHOD,
+    benchmarks: [],
+  };
+}
+
+/** Runs every config in order, saving the result after each; configs after an interrupt are skipped. */
+export async function runBenchmarks(configs: readonly NamedConfig[], options: RunOptions, run = newRunResult()): Promise<RunResult> {
+  const progress = options.progress ?? silentProgress;
+  const save = (): void => {
+    if (options.outputPath) writeRunResult(options.outputPath, run);
+  };
+  for (const [i, config] of configs.entries()) {
+    if (options.signal?.aborted) {
+      run.benchmarks.push(emptyResult(config, 'skipped', { kind: 'interrupted', message: 'not run: the run was interrupted' }));
+      continue;
+    }
+    progress.benchmarkStart(i, configs.length, config.name);
+    const result = await runBenchmark(config, options);
+    run.benchmarks.push(result);
+    progress.benchmarkEnd(result);
+    save();
+  }
+  run.finished_at = new Date().toISOString();
+  save();
+  return run;
+}

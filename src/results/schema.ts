@@ -1,0 +1,121 @@
+/**
+ * The result file, schema `tokenbench.run/v1` (docs/schema.md). The zod schema is the source of
+ * the TypeScript types and validates files in tests and on reading.
+ */
+import { z } from 'zod';
+
+export const RESULT_SCHEMA = 'tokenbench.run/v1';
+
+const interval = z.tuple([z.number(), z.number()]).nullable();
+
+export const StatsSchema = z.object({
+  n: z.number().int().positive(),
+  mean: z.number(),
+  std: z.number().nullable(),
+  min: z.number(),
+  p50: z.number(),
+  p90: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  max: z.number(),
+  ci95_mean: interval,
+  ci95_median: interval,
+});
+
+export const ConfigSchema = z.object({
+  name: z.string(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  warmup_iterations: z.number().int().nonnegative(),
+  measurement_iterations: z.number().int().positive(),
+  gpu_monitoring: z.boolean(),
+  monitor_interval_ms: z.number().positive(),
+  batch_size: z.number().int().positive(),
+  sequence_length: z.number().int().positive(),
+  num_tokens_to_generate: z.number().int().min(2),
+  engine: z.string(),
+  model: z.string(),
+  device: z.string(),
+  dtype: z.string(),
+  engine_options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
+
+export const MonitorWindowSchema = z.object({
+  status: z.enum(['success', 'failed', 'no_devices', 'no_samples', 'disabled', 'unavailable']),
+  reason: z.string().nullable(),
+  samples: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.null()]))),
+});
+
+export const IterationSchema = z.object({
+  index: z.number().int().nonnegative(),
+  /** CLOCK_MONOTONIC ns as a decimal string (exact beyond 2^53). */
+  t0_ns: z.string().regex(/^\d+$/),
+  e2e_ms: z.number().positive(),
+  ttft_ms: z.number().nonnegative(),
+  itl_ms: z.number().nonnegative(),
+  tokens_per_s: z.number().positive(),
+  decode_tokens_per_s: z.number().positive(),
+  token_ms: z.array(z.number()),
+  new_tokens: z.array(z.number().int().nonnegative()),
+  output_sample: z.string(),
+  monitor: MonitorWindowSchema,
+});
+
+export const SummarySchema = z.object({
+  e2e_ms: StatsSchema.nullable(),
+  ttft_ms: StatsSchema.nullable(),
+  itl_ms: StatsSchema.nullable(),
+  itl_gap_ms: StatsSchema.nullable(),
+  tokens_per_s: StatsSchema.nullable(),
+  decode_tokens_per_s: StatsSchema.nullable(),
+});
+
+export const BenchmarkSchema = z.object({
+  config: ConfigSchema,
+  status: z.enum(['ok', 'failed', 'skipped', 'interrupted']),
+  error: z.object({ kind: z.string(), message: z.string() }).nullable(),
+  engine: z.object({ name: z.string(), version: z.string(), device: z.string(), dtype: z.string() }).nullable(),
+  model: z
+    .object({
+      id: z.string(),
+      source: z.enum(['synthetic', 'local', 'hub', 'server']),
+      parameters: z.number().int().nullable(),
+      path: z.string().nullable(),
+      build_ms: z.number().nonnegative(),
+    })
+    .nullable(),
+  phases_ms: z.object({
+    load: z.number().nullable(),
+    validity: z.number().nullable(),
+    warmup: z.number().nullable(),
+    measure: z.number().nullable(),
+  }),
+  validity: z.object({ new_tokens: z.array(z.number().int()), output_sample: z.string() }).nullable(),
+  iterations: z.array(IterationSchema),
+  summary: SummarySchema.nullable(),
+});
+
+export const RunResultSchema = z.object({
+  schema: z.literal(RESULT_SCHEMA),
+  run_id: z.string().uuid(),
+  started_at: z.string().datetime(),
+  finished_at: z.string().datetime().nullable(),
+  tool: z.object({ name: z.literal('tokenbench'), version: z.string() }),
+  git: z.object({ commit: z.string(), branch: z.string().nullable(), dirty: z.boolean() }).nullable(),
+  host: z.object({
+    os: z.string(),
+    cpu_model: z.string(),
+    cpu_count: z.number().int().positive(),
+    memory_total_bytes: z.number().int().positive(),
+    node_version: z.string(),
+  }),
+  devices: z.array(z.record(z.string(), z.unknown())),
+  percentile_method: z.string(),
+  benchmarks: z.array(BenchmarkSchema),
+});
+
+export type StatsRecord = z.infer<typeof StatsSchema>;
+export type IterationRecord = z.infer<typeof IterationSchema>;
+export type Summary = z.infer<typeof SummarySchema>;
+export type BenchmarkResult = z.infer<typeof BenchmarkSchema>;
+export type RunResult = z.infer<typeof RunResultSchema>;
+export type BenchmarkStatus = BenchmarkResult['status'];

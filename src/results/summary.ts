@@ -1,0 +1,17 @@
+/** The per-benchmark summary: statistics of every metric over the measured iterations. */
+import { itlGapsMs } from './metrics.js';
+import type { IterationRecord, Summary } from './schema.js';
+import { summarize } from './statistics.js';
+
+/** Per-iteration values, plus the ITL gaps pooled over iterations, summarized. */
+export function summarizeIterations(iterations: readonly IterationRecord[]): Summary {
+  const pick = (f: (it: IterationRecord) => number): number[] => iterations.map(f);
+  return {
+    e2e_ms: summarize(pick((it) => it.e2e_ms)),
+    ttft_ms: summarize(pick((it) => it.ttft_ms)),
+    itl_ms: summarize(pick((it) => it.itl_ms)),
+    itl_gap_ms: summarize(iterations.flatMap((it) => itlGapsMs(it.token_ms))),
+    tokens_per_s: summarize(pick((it) => it.tokens_per_s)),
+    decode_tokens_per_s: summarize(pick((it) => it.decode_tokens_per_s)),
+  };
+}

@@ -1,0 +1,39 @@
+/** `synthetic:<preset>` model ids: built on first use into a cache folder and reused after. */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { readManifest, type SynthManifest, writeOnnxModelFolder } from './model-folder.js';
+import { type ModelShape, resolveShape, shapeKey } from './shape.js';
+
+export const SYNTHETIC_PREFIX = 'synthetic:';
+export const DEFAULT_SEED = 0;
+
+/** `$XDG_CACHE_HOME/tokenbench`, else `~/.cache/tokenbench`; `TOKENBENCH_CACHE_DIR` overrides. */
+export function defaultCacheDir(): string {
+  if (process.env.TOKENBENCH_CACHE_DIR) return process.env.TOKENBENCH_CACHE_DIR;
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg && xdg.length > 0 ? xdg : join(homedir(), '.cache'), 'tokenbench');
+}
+
+export function isSyntheticModel(model: string): boolean {
+  return model.startsWith(SYNTHETIC_PREFIX);
+}
+
+export interface SyntheticModel {
+  dir: string;
+  manifest: SynthManifest;
+  /** Whether this call built it (false: reused from the cache). */
+  built: boolean;
+}
+
+/** Resolves `synthetic:<preset or shape>` to a folder, building it on first use. */
+export function ensureSyntheticOnnx(model: string, cacheDir: string, seed = DEFAULT_SEED): SyntheticModel {
+  return ensureSyntheticShape(resolveShape(model.slice(SYNTHETIC_PREFIX.length)), cacheDir, seed);
+}
+
+/** The cached ONNX folder of a shape and seed, built when missing. */
+export function ensureSyntheticShape(shape: ModelShape, cacheDir: string, seed = DEFAULT_SEED): SyntheticModel {
+  const dir = join(cacheDir, 'synthetic', 'onnx', `${shapeKey(shape)}-seed${seed}`);
+  const existing = readManifest(dir);
+  if (existing) return { dir, manifest: existing, built: false };
+  return { dir, manifest: writeOnnxModelFolder(dir, shape, seed), built: true };
+}

@@ -1,0 +1,126 @@
+/**
+ * A random-weight LLaMA-architecture decoder (RMSNorm, RoPE, grouped-query attention, SwiGLU MLP)
+ * as an ONNX graph with a real KV cache, in the input/output naming transformers.js expects:
+ * input_ids, attention_mask, position_ids, past_key_values.N.key/value -> logits, present.N.key/value.
+ */
+import { OnnxGraph } from './onnx.js';
+import { randomWeights } from './random.js';
+import { headDim, type ModelShape } from './shape.js';
+
+export const RMS_NORM_EPS = 1e-5;
+export const ROPE_THETA = 10000;
+const WEIGHT_STD = 0.02;
+/** Past this many weight bytes the model uses ONNX external data (protobuf's limit is 2 GiB). */
+export const EXTERNAL_DATA_THRESHOLD = 1.8 * 1024 ** 3;
+
+function bytesOf(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Builds the graph; weights are made lazily when it is written. */
+export function buildLlamaGraph(shape: ModelShape, seed: number): OnnxGraph {
+  const g = new OnnxGraph();
+  const D = headDim(shape);
+  const H = shape.hidden;
+  const KVH = shape.kvHeads;
+  const R = shape.heads / shape.kvHeads;
+
+  const weight = (name: string, dims: number[]): string =>
+    g.initializer(name, 'float', dims, () => bytesOf(randomWeights(seed, name, dims.reduce((a, b) => a * b, 1), WEIGHT_STD)));
+  const ones = (name: string, n: number): string => g.initializer(name, 'float', [n], () => bytesOf(new Float32Array(n).fill(1)));
+
+  const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+  const positionIds = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+
+  const axis0 = g.int64([0]);
+  const axis1 = g.int64([1]);
+  const axis2 = g.int64([2]);
+  const axes12 = g.int64([1, 2]);
+  const axisLast = g.int64([-1]);
+
+  // Additive mask [B,1,1,S,T]: query i (at position T-S+i) sees key j when j <= T-S+i and j is not padding.
+  const S = g.op('Squeeze', [g.op('Shape', [inputIds], { start: 1, end: 2 }), axis0]);
+  const T = g.op('Squeeze', [g.op('Shape', [attentionMask], { start: 1, end: 2 }), axis0]);
+  const one = g.int64Scalar(1);
+  const queryPos = g.op('Range', [g.op('Sub', [T, S]), T, one]);
+  const keyPos = g.op('Range', [g.int64Scalar(0), T, one]);
+  const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [keyPos, axis0]), g.op('Unsqueeze', [queryPos, axis1])]);
+  const notPad = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), axis1]);
+  const allowed = g.op('And', [causal, notPad]);
+  const mask = g.op('Unsqueeze', [g.op('Where', [allowed, g.scalar(0), g.scalar(-1e9)]), axes12]);
+
+  // RoPE tables from position_ids: [B,S,D]
+  const invFreq = new Float32Array(D / 2).map((_, i) => 1 / Math.pow(ROPE_THETA, (2 * i) / D));
+  const invFreqName = g.initializer('rope.inv_freq', 'float', [D / 2], () => bytesOf(invFreq));
+  const freqs = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), axis2]), invFreqName]);
+  const emb = g.op('Concat', [freqs, freqs], { axis: -1 });
+  const cos = g.op('Cos', [emb]);
+  const sin = g.op('Sin', [emb]);
+  const cos4 = g.op('Unsqueeze', [cos, axis1]);
+  const sin4 = g.op('Unsqueeze', [sin, axis1]);
+  const cos5 = g.op('Unsqueeze', [cos, axes12]);
+  const sin5 = g.op('Unsqueeze', [sin, axes12]);
+  const half = g.int64([D / 2]);
+  const full = g.int64([D]);
+  const zero1 = g.int64([0]);
+  const rope = (x: string, c: string, s: string): string => {
+    const x1 = g.op('Slice', [x, zero1, half, axisLast]);
+    const x2 = g.op('Slice', [x, half, full, axisLast]);
+    const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: -1 });
+    return g.op('Add', [g.op('Mul', [x, c]), g.op('Mul', [rotated, s])]);
+  };
+  const epsilon = g.scalar(RMS_NORM_EPS);
+  const rmsNorm = (x: string, w: string): string => {
+    const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    return g.op('Mul', [g.op('Div', [x, g.op('Sqrt', [g.op('Add', [meanSquare, epsilon])])]), w]);
+  };
+
+  const embedTokens = weight('model.embed_tokens.weight', [shape.vocab, H]);
+  let h = g.op('Gather', [embedTokens, inputIds], { axis: 0 });
+  const qShape = g.int64([0, 0, KVH, R, D]);
+  const kvShape = g.int64([0, 0, KVH, D]);
+  const mergeShape = g.int64([0, 0, shape.heads * D]);
+  const scale = g.scalar(1 / Math.sqrt(D));
+
+  for (let l = 0; l < shape.layers; l++) {
+    const p = `model.layers.${l}`;
+    g.input(`past_key_values.${l}.key`, 'float', ['batch_size', KVH, 'past_sequence_length', D]);
+    g.input(`past_key_values.${l}.value`, 'float', ['batch_size', KVH, 'past_sequence_length', D]);
+    const x = rmsNorm(h, ones(`${p}.input_layernorm.weight`, H));
+    // q: [B,S,NH*D] -> [B,KVH,R,S,D] so that each kv head serves its R query heads by broadcasting
+    const q5 = g.op('Transpose', [g.op('Reshape', [g.op('MatMul', [x, weight(`${p}.self_attn.q_proj.weight`, [H, shape.heads * D])]), qShape])], { perm: [0, 2, 3, 1, 4] });
+    const k = g.op('Transpose', [g.op('Reshape', [g.op('MatMul', [x, weight(`${p}.self_attn.k_proj.weight`, [H, KVH * D])]), kvShape])], { perm: [0, 2, 1, 3] });
+    const v = g.op('Transpose', [g.op('Reshape', [g.op('MatMul', [x, weight(`${p}.self_attn.v_proj.weight`, [H, KVH * D])]), kvShape])], { perm: [0, 2, 1, 3] });
+    const presentKey = g.op('Concat', [`past_key_values.${l}.key`, rope(k, cos4, sin4)], { axis: 2 }, `present.${l}.key`);
+    const presentValue = g.op('Concat', [`past_key_values.${l}.value`, v], { axis: 2 }, `present.${l}.value`);
+    g.output(presentKey, 'float', ['batch_size', KVH, 'total_sequence_length', D]);
+    g.output(presentValue, 'float', ['batch_size', KVH, 'total_sequence_length', D]);
+    const keyT = g.op('Unsqueeze', [g.op('Transpose', [presentKey], { perm: [0, 1, 3, 2] }), axis2]);
+    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [rope(q5, cos5, sin5), keyT]), scale]), mask]);
+    const probs = g.op('Softmax', [scores], { axis: -1 });
+    const context = g.op('MatMul', [probs, g.op('Unsqueeze', [presentValue, axis2])]);
+    const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 3, 1, 2, 4] }), mergeShape]);
+    h = g.op('Add', [h, g.op('MatMul', [merged, weight(`${p}.self_attn.o_proj.weight`, [shape.heads * D, H])])]);
+
+    const y = rmsNorm(h, ones(`${p}.post_attention_layernorm.weight`, H));
+    const gate = g.op('MatMul', [y, weight(`${p}.mlp.gate_proj.weight`, [H, shape.intermediate])]);
+    const up = g.op('MatMul', [y, weight(`${p}.mlp.up_proj.weight`, [H, shape.intermediate])]);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+    h = g.op('Add', [h, g.op('MatMul', [act, weight(`${p}.mlp.down_proj.weight`, [shape.intermediate, H])])]);
+  }
+
+  const final = rmsNorm(h, ones('model.norm.weight', H));
+  const lmHead = shape.tieEmbeddings ? g.op('Transpose', [embedTokens], { perm: [1, 0] }) : weight('lm_head.weight', [H, shape.vocab]);
+  g.op('MatMul', [final, lmHead], {}, 'logits');
+  g.output('logits', 'float', ['batch_size', 'sequence_length', shape.vocab]);
+  return g;
+}
+
+/** Writes the model to `path` (external data past the threshold or when asked). */
+export function writeLlamaOnnx(path: string, shape: ModelShape, seed: number, forceExternalData = false): { externalData: boolean } {
+  const graph = buildLlamaGraph(shape, seed);
+  const externalData = forceExternalData || graph.weightBytes > EXTERNAL_DATA_THRESHOLD;
+  graph.write(path, { opset: 17, producer: 'tokenbench', externalData });
+  return { externalData };
+}

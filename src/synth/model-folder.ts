@@ -1,0 +1,102 @@
+/**
+ * A synthetic model folder that transformers.js loads with `local_files_only`:
+ * config.json, generation_config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx
+ * (+ model.onnx_data past 2 GB) and tokenbench-synth.json describing how it was made.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RMS_NORM_EPS, ROPE_THETA, writeLlamaOnnx } from './llama-onnx.js';
+import { headDim, type ModelShape, parameterCount } from './shape.js';
+import { buildByteLevelBpe, EOS_TOKEN_ID } from './tokenizer.js';
+
+/** Bump when the written files change, so caches of older builds are not reused. */
+export const SYNTH_FORMAT_VERSION = 1;
+export const MANIFEST_FILE = 'tokenbench-synth.json';
+
+export interface SynthManifest {
+  format_version: number;
+  generator: 'tokenbench';
+  architecture: 'llama';
+  shape: ModelShape;
+  seed: number;
+  parameters: number;
+  external_data: boolean;
+}
+
+function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The Hugging Face config.json of a shape. */
+export function llamaConfigJson(shape: ModelShape, externalData: boolean): object {
+  return {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    hidden_size: shape.hidden,
+    intermediate_size: shape.intermediate,
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.heads,
+    num_key_value_heads: shape.kvHeads,
+    head_dim: headDim(shape),
+    vocab_size: shape.vocab,
+    max_position_embeddings: shape.maxPositions,
+    rms_norm_eps: RMS_NORM_EPS,
+    rope_theta: ROPE_THETA,
+    hidden_act: 'silu',
+    tie_word_embeddings: shape.tieEmbeddings,
+    bos_token_id: EOS_TOKEN_ID,
+    eos_token_id: EOS_TOKEN_ID,
+    torch_dtype: 'float32',
+    'transformers.js_config': { use_external_data_format: externalData, kv_cache_dtype: 'float32' },
+  };
+}
+
+/**
+ * Writes the folder at `dir`, built in a temporary sibling and renamed into place, so a reader
+ * never sees half a model and two builders never mix their files.
+ */
+export function writeOnnxModelFolder(dir: string, shape: ModelShape, seed: number): SynthManifest {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(join(tmp, 'onnx'), { recursive: true });
+  try {
+    const { externalData } = writeLlamaOnnx(join(tmp, 'onnx', 'model.onnx'), shape, seed);
+    writeJson(join(tmp, 'config.json'), llamaConfigJson(shape, externalData));
+    writeJson(join(tmp, 'generation_config.json'), {
+      bos_token_id: EOS_TOKEN_ID,
+      eos_token_id: EOS_TOKEN_ID,
+      pad_token_id: EOS_TOKEN_ID,
+      do_sample: false,
+    });
+    const { tokenizerJson, tokenizerConfig } = buildByteLevelBpe(shape.vocab, shape.maxPositions);
+    writeJson(join(tmp, 'tokenizer.json'), tokenizerJson);
+    writeJson(join(tmp, 'tokenizer_config.json'), tokenizerConfig);
+    const manifest: SynthManifest = {
+      format_version: SYNTH_FORMAT_VERSION,
+      generator: 'tokenbench',
+      architecture: 'llama',
+      shape,
+      seed,
+      parameters: parameterCount(shape),
+      external_data: externalData,
+    };
+    writeJson(join(tmp, MANIFEST_FILE), manifest);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return manifest;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The manifest of a synthetic folder, or undefined when `dir` is not a complete current build. */
+export function readManifest(dir: string): SynthManifest | undefined {
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as SynthManifest;
+    return m.format_version === SYNTH_FORMAT_VERSION ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
