@@ -1,4 +1,5 @@
 /** `synthetic:<preset>` model ids: built on first use into a cache folder and reused after. */
+import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readManifest, type SynthManifest, writeOnnxModelFolder } from './model-folder.js';
@@ -35,5 +36,7 @@ export function ensureSyntheticShape(shape: ModelShape, cacheDir: string, seed =
   const dir = join(cacheDir, 'synthetic', 'onnx', `${shapeKey(shape)}-seed${seed}`);
   const existing = readManifest(dir);
   if (existing) return { dir, manifest: existing, built: false };
-  return { dir, manifest: writeOnnxModelFolder(dir, shape, seed), built: true };
+  // A leftover folder without a current manifest is stale: clear it, then build.
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  return { dir, manifest: writeOnnxModelFolder(dir, shape, seed, false), built: true };
 }

@@ -53,9 +53,10 @@ export function llamaConfigJson(shape: ModelShape, externalData: boolean): objec
 
 /**
  * Writes the folder at `dir`, built in a temporary sibling and renamed into place, so a reader
- * never sees half a model and two builders never mix their files.
+ * never sees half a model and two builders never mix their files. With `replace` false (the
+ * cache), a complete folder another process put there first is kept.
  */
-export function writeOnnxModelFolder(dir: string, shape: ModelShape, seed: number): SynthManifest {
+export function writeOnnxModelFolder(dir: string, shape: ModelShape, seed: number, replace = true): SynthManifest {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(join(tmp, 'onnx'), { recursive: true });
   try {
@@ -80,8 +81,16 @@ export function writeOnnxModelFolder(dir: string, shape: ModelShape, seed: numbe
       external_data: externalData,
     };
     writeJson(join(tmp, MANIFEST_FILE), manifest);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    if (replace) rmSync(dir, { recursive: true, force: true });
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      // Another process finished the same build first: use its folder.
+      const theirs = readManifest(dir);
+      if (!theirs) throw err;
+      rmSync(tmp, { recursive: true, force: true });
+      return theirs;
+    }
     return manifest;
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });

@@ -31,6 +31,9 @@ interface Initializer {
   data: LazyBytes;
 }
 
+/** Initializers smaller than this stay in the model file when weights go to external data. */
+const EXTERNAL_MIN_BYTES = 1024;
+
 const BYTES_PER_ELEMENT: Record<OnnxTypeName, number> = { float: 4, int32: 4, int64: 8, bool: 1, float16: 2 };
 
 /** Builds a graph node by node; names of intermediate values are generated. */
@@ -104,7 +107,7 @@ export class OnnxGraph {
   }
 
   /**
-   * Writes the model to `path`. With `externalData`, every initializer's bytes go to
+   * Writes the model to `path`. With `externalData`, every weight's bytes go to
    * `<path>_data` (aligned to 64 bytes) and the model file keeps only their locations.
    */
   write(path: string, options: { opset: number; producer: string; externalData: boolean }): void {
@@ -119,7 +122,8 @@ export class OnnxGraph {
       for (const d of t.dims) tensor.varint(1, d);
       tensor.varint(2, OnnxType[t.type]);
       tensor.string(8, t.name);
-      if (dataFd !== undefined) {
+      // small constants stay inline: shape inference must be able to read them
+      if (dataFd !== undefined && t.data.length >= EXTERNAL_MIN_BYTES) {
         const padding = (64 - (dataOffset % 64)) % 64;
         if (padding > 0) writeSync(dataFd, new Uint8Array(padding));
         dataOffset += padding;

@@ -1,0 +1,167 @@
+/** The CLI end to end on the tiny synthetic model: result file, metrics, bad input, Ctrl-C. */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
+import { runCli, tempDir } from '../helpers.js';
+
+const SMALL_RUN = ['--warmup', '1', '--iterations', '4', '--sequence-length', '16', '--new-tokens', '8', '--quiet'];
+
+function readResult(path: string): RunResult {
+  return RunResultSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+test('a run writes a valid result file whose records follow the metric definitions', async () => {
+  const out = join(tempDir(), 'result.json');
+  const r = await runCli(['run', ...SMALL_RUN, '--batch-size', '1', '2', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.at(-1), `Results: ${out}`);
+  assert.match(r.stdout, /TTFT ms p50\/p95\s+ITL ms p50\/p95\s+e2e ms p50\/p95\s+tok\/s p50\/p95/);
+  assert.match(r.stdout, /percentiles: linear interpolation between order statistics/);
+
+  const run = readResult(out);
+  assert.equal(run.benchmarks.length, 2);
+  assert.ok(run.finished_at);
+  assert.equal(run.tool.name, 'tokenbench');
+  assert.ok(run.host.cpu_count >= 1);
+  for (const b of run.benchmarks) {
+    assert.equal(b.status, 'ok');
+    assert.equal(b.engine?.name, 'transformers-js');
+    assert.match(b.engine?.version ?? '', /^\d+\.\d+\.\d+/);
+    assert.equal(b.model?.source, 'synthetic');
+    assert.ok((b.model?.parameters ?? 0) > 0);
+    assert.deepEqual(b.validity?.new_tokens, Array(b.config.batch_size).fill(8));
+    for (const p of ['load', 'validity', 'warmup', 'measure'] as const) assert.ok((b.phases_ms[p] ?? -1) >= 0);
+    assert.equal(b.iterations.length, 4);
+    for (const it of b.iterations) {
+      assert.equal(it.token_ms.length, 8);
+      assert.deepEqual(it.new_tokens, Array(b.config.batch_size).fill(8));
+      for (let k = 1; k < it.token_ms.length; k++) assert.ok((it.token_ms[k] as number) > (it.token_ms[k - 1] as number), 'stamps strictly increase');
+      assert.equal(it.ttft_ms, it.token_ms[0]);
+      assert.ok(Math.abs(it.itl_ms - ((it.token_ms[7] as number) - (it.token_ms[0] as number)) / 7) < 1e-9);
+      assert.ok((it.token_ms[7] as number) <= it.e2e_ms);
+      assert.ok(Math.abs(it.tokens_per_s - (b.config.batch_size * 8) / (it.e2e_ms / 1000)) < 1e-6);
+    }
+    const s = b.summary;
+    assert.ok(s?.e2e_ms && s.itl_ms && s.ttft_ms && s.itl_gap_ms);
+    assert.equal(s.e2e_ms.n, 4);
+    assert.equal(s.itl_gap_ms.n, 4 * 7);
+    const e2e = b.iterations.map((it) => it.e2e_ms).sort((x, y) => x - y);
+    assert.equal(s.e2e_ms.min, e2e[0]);
+    assert.equal(s.e2e_ms.max, e2e[3]);
+    assert.ok(Math.abs(s.e2e_ms.p50 - ((e2e[1] as number) + (e2e[2] as number)) / 2) < 1e-9);
+    assert.ok(Math.abs(s.itl_ms.mean - b.iterations.reduce((a, it) => a + it.itl_ms, 0) / 4) < 1e-9);
+  }
+  assert.notEqual(run.benchmarks[0]?.config.hash, run.benchmarks[1]?.config.hash);
+});
+
+test('--json prints the whole result on stdout; progress lines go to stderr', async () => {
+  const dir = tempDir();
+  const r = await runCli(['run', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--json', '--output-dir', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = RunResultSchema.parse(JSON.parse(r.stdout));
+  assert.equal(run.benchmarks[0]?.iterations.length, 2);
+  assert.match(r.stderr, /\[1\/1\] w0_i2-monitored-b1_s8_n4-transformers-js-cpu-fp32-synthetic-tiny/);
+  assert.match(r.stderr, /measure done in/);
+  const files = readdirSync(dir);
+  assert.equal(files.length, 1);
+  assert.match(files[0] ?? '', /^run-\d{8}-\d{6}-[0-9a-f]{8}\.json$/);
+  assert.equal(r.stderr.trim().split('\n').at(-1), `Results: ${join(dir, files[0] ?? '')}`);
+});
+
+test('a failing config is recorded; the others still run; exit code 1', async () => {
+  const out = join(tempDir(), 'r.json');
+  // tiny has 2048 positions: the second config cannot fit
+  const r = await runCli(['run', ...SMALL_RUN, '--sequence-length', '16', '2045', '--output', out]);
+  assert.equal(r.code, 1);
+  const run = readResult(out);
+  assert.deepEqual(run.benchmarks.map((b) => b.status), ['ok', 'failed']);
+  assert.equal(run.benchmarks[1]?.error?.kind, 'engine_load');
+  assert.match(run.benchmarks[1]?.error?.message ?? '', /exceeds the model's max_position_embeddings \(2048\)/);
+  assert.match(r.stdout, /failed \(engine_load\)/);
+});
+
+test('bad input: one line, exit code 2, no stack trace, no result file', async () => {
+  const dir = tempDir();
+  const notAModel = join(dir, 'not-a-model');
+  mkdirSync(notAModel);
+  const badConfig = join(dir, 'bad.yaml');
+  writeFileSync(badConfig, 'batch_size: 2\nwarmup: 3\n');
+  const cases: [string[], RegExp][] = [
+    [['--new-tokens', '1'], /^tokenbench: command line: num_tokens_to_generate must be an integer >= 2, got '1'$/],
+    [['--engine', 'vllm'], /engine must be one of transformers-js, got 'vllm'/],
+    [['--model', 'synthetic:huge'], /unknown synthetic preset 'huge': allowed are tiny, small, 1b/],
+    [['--model', notAModel], /not a model folder \(missing config\.json and onnx\/\*\.onnx\)/],
+    [['--model', './nowhere'], /model \.\/nowhere: no such file or folder/],
+    [['--config', join(dir, 'missing.json')], /config file .*missing\.json: not found/],
+    [['--config', badConfig], /config file .*bad\.yaml: unknown field 'warmup'; allowed: name, warmup_iterations/],
+    [['--batchsize', '2'], /unknown option --batchsize/],
+    [['--engine-option', 'threads=0'], /engine option threads must be an integer >= 1, got '0'/],
+  ];
+  const outDir = join(dir, 'results');
+  for (const [args, message] of cases) {
+    const r = await runCli(['run', ...args, '--output-dir', outDir]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] ?? '', message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+  assert.equal(existsSync(outDir), false);
+  const unknown = await runCli(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'; commands: run, synth/);
+});
+
+test('Ctrl-C: the current config is interrupted, finished ones kept, exit 130', async () => {
+  const out = join(tempDir(), 'r.json');
+  let sent = false;
+  const r = await runCli(
+    ['run', '--warmup', '0', '--iterations', '3', '100000', '--sequence-length', '8', '--new-tokens', '4', '--output', out],
+    {
+      onStderr: (text, child) => {
+        // interrupt once the second config is measuring
+        if (!sent && /\[2\/2\][^\n]*\n[\s\S]*validity done/.test(text)) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 200);
+        }
+      },
+    },
+  );
+  assert.ok(sent, r.stderr);
+  assert.equal(r.code, 130, r.stderr);
+  const run = readResult(out);
+  assert.deepEqual(run.benchmarks.map((b) => b.status), ['ok', 'interrupted']);
+  assert.equal(run.benchmarks[1]?.error?.kind, 'interrupted');
+  assert.ok((run.benchmarks[1]?.iterations.length ?? 0) > 0);
+  assert.ok(run.finished_at);
+});
+
+test('help and version', async () => {
+  const help = await runCli(['run', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--batch-size N\.\.\./);
+  assert.match(help.stdout, /Exit codes: 0 all configs ok, 1 a config failed, 2 bad input, 130 interrupted/);
+  const top = await runCli([]);
+  assert.match(top.stdout, /Commands:\n\s+run/);
+  const version = await runCli(['--version']);
+  assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+test('synth writes a model folder that a run loads', async () => {
+  const dir = join(tempDir(), 'model');
+  const s = await runCli(['synth', '--preset', 'tiny', '--layers', '1', '--vocab', '512', '--out', dir]);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /^l1_h64_a4_kv2_i172_v512_p2048_tied: 0\.\d+M parameters, seed 0/);
+  for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']) {
+    assert.ok(existsSync(join(dir, f)), f);
+  }
+  const out = join(tempDir(), 'r.json');
+  const r = await runCli(['run', ...SMALL_RUN, '--model', dir, '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readResult(out).benchmarks[0]?.model?.source, 'local');
+  const bad = await runCli(['synth', '--preset', 'nope']);
+  assert.equal(bad.code, 2);
+});
