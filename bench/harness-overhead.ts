@@ -1,0 +1,82 @@
+/**
+ * Instrumentation overhead: median e2e of tokenbench's measured iterations (streamer, stamps,
+ * validation, records, flush) over a bare loop of the same transformers.js generate() calls
+ * without streamer or records, interleaved in one process. Also the cost of one put() stamp.
+ *
+ *   npx tsx bench/harness-overhead.ts [--model synthetic:tiny] [--iterations 40] [--threads 2]
+ */
+import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
+import { TransformersJsEngine } from '../src/engines/transformers-js.js';
+import { exactLengthRows } from '../src/measure/inputs.js';
+import { recordIteration, timedGenerate } from '../src/measure/iteration.js';
+import { TokenStamper } from '../src/measure/streamer.js';
+import { benchConfig, cacheDir, flag, median } from './common.js';
+
+const model = flag('model', 'synthetic:tiny');
+const iterations = Number(flag('iterations', '40'));
+const threads = Number(flag('threads', '2'));
+const N = 128;
+const config = benchConfig({ model, sequence_length: 128, num_tokens_to_generate: N, engine_options: { threads } });
+
+const engine = new TransformersJsEngine(config, { cacheDir });
+await engine.load();
+const rows = await exactLengthRows(engine, 128, 1);
+const inputs = await engine.prepare(rows);
+const dir = engine.describe().model.path as string;
+
+// the bare loop: transformers.js alone, same folder, same session options
+env.allowRemoteModels = false;
+env.localModelPath = '';
+const bare = await AutoModelForCausalLM.from_pretrained(dir, {
+  local_files_only: true,
+  device: 'cpu',
+  dtype: 'fp32',
+  session_options: { intraOpNumThreads: threads },
+});
+const ids = new Tensor('int64', BigInt64Array.from(rows[0] as number[], BigInt), [1, 128]);
+const mask = new Tensor('int64', new BigInt64Array(128).fill(1n), [1, 128]);
+const bareOnce = async (): Promise<number> => {
+  const t0 = process.hrtime.bigint();
+  await bare.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: N, min_new_tokens: N, do_sample: false } as never);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+const stamper = new TokenStamper(N);
+const harnessOnce = async (i: number): Promise<number> => {
+  const run = await timedGenerate(engine, inputs, N, stamper);
+  const rec = recordIteration(i, run, stamper.count, N, 1, (x) => engine.decode(x));
+  await engine.flush();
+  return rec.e2e_ms;
+};
+
+for (let i = 0; i < 5; i++) {
+  await bareOnce();
+  await harnessOnce(i);
+}
+const bareMs: number[] = [];
+const harnessMs: number[] = [];
+for (let i = 0; i < iterations; i++) {
+  // alternate the order so that neither side always runs first
+  if (i % 2 === 0) {
+    bareMs.push(await bareOnce());
+    harnessMs.push(await harnessOnce(i));
+  } else {
+    harnessMs.push(await harnessOnce(i));
+    bareMs.push(await bareOnce());
+  }
+}
+
+// cost of one stamp
+const s = new TokenStamper(1_000_000);
+const t0 = process.hrtime.bigint();
+for (let i = 0; i < 1_000_000; i++) s.put();
+const putNs = Number(process.hrtime.bigint() - t0) / 1_000_000;
+
+const mb = median(bareMs);
+const mh = median(harnessMs);
+console.log(`model ${model}, 128 prompt + ${N} new tokens, batch 1, threads ${threads}, ${iterations} interleaved pairs`);
+console.log(`bare generate() median e2e     ${mb.toFixed(3)} ms`);
+console.log(`tokenbench iteration median e2e ${mh.toFixed(3)} ms`);
+console.log(`ratio tokenbench / bare         ${(mh / mb).toFixed(4)}`);
+console.log(`put() stamp cost                ${putNs.toFixed(1)} ns`);
+await engine.dispose();
+await bare.dispose();
