@@ -1,11 +1,12 @@
 /**
  * Instrumentation overhead: median e2e of tokenbench's measured iterations (streamer, stamps,
  * validation, records, flush) over a bare loop of the same transformers.js generate() calls
- * without streamer or records, interleaved in one process. Also the cost of one put() stamp.
+ * without streamer or records on the same model object, interleaved in one process. Also the
+ * cost of one put() stamp.
  *
  *   npx tsx bench/harness-overhead.ts [--model synthetic:tiny] [--iterations 40] [--threads 2]
  */
-import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
+import { type PreTrainedModel, Tensor } from '@huggingface/transformers';
 import { TransformersJsEngine } from '../src/engines/transformers-js.js';
 import { exactLengthRows } from '../src/measure/inputs.js';
 import { recordIteration, timedGenerate } from '../src/measure/iteration.js';
@@ -22,17 +23,10 @@ const engine = new TransformersJsEngine(config, { cacheDir });
 await engine.load();
 const rows = await exactLengthRows(engine, 128, 1);
 const inputs = await engine.prepare(rows);
-const dir = engine.describe().model.path as string;
 
-// the bare loop: transformers.js alone, same folder, same session options
-env.allowRemoteModels = false;
-env.localModelPath = '';
-const bare = await AutoModelForCausalLM.from_pretrained(dir, {
-  local_files_only: true,
-  device: 'cpu',
-  dtype: 'fp32',
-  session_options: { intraOpNumThreads: threads },
-});
+// The bare loop calls the same transformers.js model object directly: a second session would
+// compete with the first one's spinning thread pool and make both slower.
+const bare = (engine as unknown as { model: PreTrainedModel }).model;
 const ids = new Tensor('int64', BigInt64Array.from(rows[0] as number[], BigInt), [1, 128]);
 const mask = new Tensor('int64', new BigInt64Array(128).fill(1n), [1, 128]);
 const bareOnce = async (): Promise<number> => {
@@ -79,4 +73,3 @@ console.log(`tokenbench iteration median e2e ${mh.toFixed(3)} ms`);
 console.log(`ratio tokenbench / bare         ${(mh / mb).toFixed(4)}`);
 console.log(`put() stamp cost                ${putNs.toFixed(1)} ns`);
 await engine.dispose();
-await bare.dispose();
