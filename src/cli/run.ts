@@ -48,6 +48,7 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'engine-option': { arity: 'many', commas: false, value: 'K=V', help: 'engine option; V may be a list V1,V2 (sweep)' },
   'no-gpu-monitoring': { arity: 'none', help: 'do not sample GPU metrics' },
   'monitor-interval-ms': field('monitor_interval_ms', 'MS'),
+  devices: { arity: 'many', value: 'DEV', help: 'devices to monitor: nvidia:0, amd:1, intel:0, an index, or all (default: all the engine sees)' },
   name: { arity: 'one', value: 'NAME', help: 'config name (default: inferred from the fields)' },
   output: { arity: 'one', value: 'FILE', help: 'result file (default: DIR/run-<time>-<id>.json)' },
   'output-dir': { arity: 'one', value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
@@ -130,7 +131,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    await runBenchmarks(configs, { cacheDir, outputPath, progress, signal: abort.signal }, run);
+    const devices = args.flags.get('devices');
+    await runBenchmarks(configs, { cacheDir, outputPath, progress, signal: abort.signal, ...(devices ? { devices } : {}) }, run);
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -46,6 +46,7 @@ export function recordIteration(
     token_ms: m.token_ms,
     new_tokens: run.output.newTokens,
     output_sample: decode(run.output.firstRowIds.slice(0, 32)),
-    monitor: { status: 'unavailable', reason: 'device monitoring is not part of this build yet', samples: [] },
+    // filled in by the runner once the monitor's samples of the phase are collected
+    monitor: { status: 'disabled', reason: 'gpu_monitoring is off', samples: [] },
   };
 }

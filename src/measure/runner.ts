@@ -19,8 +19,12 @@ import { exactLengthRows } from './inputs.js';
 import { recordIteration, timedGenerate } from './iteration.js';
 import { type Phase, type ProgressReporter, silentProgress } from './progress.js';
 import { TokenStamper } from './streamer.js';
+import { attachMonitorSamples, type MonitorSource } from './monitor-windows.js';
+import { DeviceMonitor } from '../monitor/monitor.js';
 
 export interface RunOptions extends EngineContext {
+  /** `--devices`: which devices the monitor samples (default: all the engine can see). */
+  devices?: string[];
   /** Result file, rewritten atomically after every config. */
   outputPath?: string;
   progress?: ProgressReporter;
@@ -45,15 +49,19 @@ function emptyResult(config: NamedConfig, status: BenchmarkResult['status'], err
     validity: null,
     iterations: [],
     summary: null,
+    monitor: null,
   };
 }
 
 /** Runs one config to a result; failures are classified and recorded, never thrown. */
-export async function runBenchmark(config: NamedConfig, options: RunOptions): Promise<BenchmarkResult> {
+export async function runBenchmark(config: NamedConfig, options: RunOptions, monitor: MonitorSource | null = null): Promise<BenchmarkResult> {
   const progress = options.progress ?? silentProgress;
   const result = emptyResult(config, 'ok', null);
   const engine: Engine = ENGINE_FACTORIES[config.engine](config, options);
   let phase: Phase = 'load';
+  /** [t0, t1] of each measured iteration, for the monitor's windows. */
+  const windows: [bigint, bigint][] = [];
+  let lastWindow: [bigint, bigint] = [0n, 0n];
 
   const timePhase = async <T>(name: Phase, steps: number, body: () => Promise<T>): Promise<T> => {
     phase = name;
@@ -79,6 +87,7 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions): Pr
     const decode = (ids: readonly number[]): string => engine.decode(ids);
     const once = async (index: number): Promise<IterationRecord> => {
       const run = await timedGenerate(engine, inputs, n, stamper);
+      lastWindow = [run.t0, run.t1];
       const record = recordIteration(index, run, stamper.count, n, config.batch_size, decode);
       await engine.flush();
       gc?.();
@@ -101,6 +110,7 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions): Pr
       for (let i = 0; i < config.measurement_iterations; i++) {
         interrupted(options.signal);
         result.iterations.push(await once(i));
+        windows.push(lastWindow);
         progress.step();
       }
     });
@@ -113,6 +123,7 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions): Pr
   } finally {
     await engine.dispose().catch(() => undefined);
   }
+  await attachMonitorSamples(result, config, windows, monitor);
   return result;
 }
 
@@ -138,16 +149,38 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
   const save = (): void => {
     if (options.outputPath) writeRunResult(options.outputPath, run);
   };
-  for (const [i, config] of configs.entries()) {
-    if (options.signal?.aborted) {
-      run.benchmarks.push(emptyResult(config, 'skipped', { kind: 'interrupted', message: 'not run: the run was interrupted' }));
-      continue;
+  let source: MonitorSource | null = null;
+  /** One monitor for the run; restarted only when a config asks for another interval. */
+  const monitorFor = async (config: NamedConfig): Promise<MonitorSource | null> => {
+    if (!config.gpu_monitoring) return source;
+    if (source?.monitor && source.monitor.alive && source.monitor.intervalMs === config.monitor_interval_ms) return source;
+    await source?.monitor?.stop();
+    try {
+      const monitor = await DeviceMonitor.start({ intervalMs: config.monitor_interval_ms, watchedPid: process.pid, devices: options.devices });
+      if (monitor.unknownChoices.length > 0) progress.message(`monitor: --devices ${monitor.unknownChoices.join(', ')} matched no device`);
+      for (const d of monitor.devices) if (!run.devices.some((x) => x.id === d.id)) run.devices.push(d);
+      source = { monitor, error: null };
+    } catch (err) {
+      source = { monitor: null, error: errorMessage(err) };
+      progress.message(`monitor: ${source.error}; benchmarks continue without it`);
     }
-    progress.benchmarkStart(i, configs.length, config.name);
-    const result = await runBenchmark(config, options);
-    run.benchmarks.push(result);
-    progress.benchmarkEnd(result);
-    save();
+    return source;
+  };
+  try {
+    for (const [i, config] of configs.entries()) {
+      if (options.signal?.aborted) {
+        run.benchmarks.push(emptyResult(config, 'skipped', { kind: 'interrupted', message: 'not run: the run was interrupted' }));
+        continue;
+      }
+      const monitor = await monitorFor(config);
+      progress.benchmarkStart(i, configs.length, config.name);
+      const result = await runBenchmark(config, options, monitor);
+      run.benchmarks.push(result);
+      progress.benchmarkEnd(result);
+      save();
+    }
+  } finally {
+    await (source as MonitorSource | null)?.monitor?.stop();
   }
   run.finished_at = new Date().toISOString();
   save();

@@ -39,10 +39,60 @@ export const ConfigSchema = z.object({
   engine_options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
 });
 
+export const MonitorStatusSchema = z.enum(['success', 'failed', 'no_devices', 'no_samples', 'disabled', 'unavailable']);
+
+/** One sample row of an iteration's window: t_ms after t0, device (`host` or `<vendor>:<index>`), readings. */
+export const WindowSampleSchema = z.object({ t_ms: z.number(), device: z.string() }).catchall(z.union([z.number(), z.string()]));
+
 export const MonitorWindowSchema = z.object({
-  status: z.enum(['success', 'failed', 'no_devices', 'no_samples', 'disabled', 'unavailable']),
+  status: MonitorStatusSchema,
   reason: z.string().nullable(),
-  samples: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.null()]))),
+  samples: z.array(WindowSampleSchema),
+});
+
+const SpreadSchema = z.object({ mean: z.number(), p50: z.number(), max: z.number() }).nullable();
+
+export const DeviceSummarySchema = z.object({
+  device: z.string(),
+  util_pct: SpreadSchema,
+  mem_used_peak_bytes: z.number().nullable(),
+  proc_mem_used_peak_bytes: z.number().nullable(),
+  power_w_mean: z.number().nullable(),
+  temp_c_max: z.number().nullable(),
+  energy_j: z.number().nullable(),
+  energy_per_token_j: z.number().nullable(),
+  energy_note: z.string().nullable(),
+  failure: z.string().nullable(),
+});
+
+export const HostSummarySchema = z.object({
+  cpu_pct: SpreadSchema,
+  proc_cpu_pct: SpreadSchema,
+  proc_rss_peak_bytes: z.number().nullable(),
+  sys_mem_used_peak_bytes: z.number().nullable(),
+  energy_j: z.number().nullable(),
+  energy_per_token_j: z.number().nullable(),
+  energy_note: z.string().nullable(),
+});
+
+export const BenchmarkMonitorSchema = z.object({
+  status: MonitorStatusSchema,
+  reason: z.string().nullable(),
+  interval_ms: z.number().positive(),
+  devices: z.array(DeviceSummarySchema),
+  host: HostSummarySchema.nullable(),
+});
+
+export const DeviceInfoSchema = z.object({
+  id: z.string(),
+  vendor: z.enum(['nvidia', 'amd', 'intel']),
+  index: z.number().int(),
+  physical_index: z.number().int(),
+  name: z.string().nullable(),
+  uuid: z.string().nullable(),
+  memory_total_bytes: z.number().nullable(),
+  driver_version: z.string().nullable(),
+  backend: z.string(),
 });
 
 export const IterationSchema = z.object({
@@ -92,6 +142,8 @@ export const BenchmarkSchema = z.object({
   validity: z.object({ new_tokens: z.array(z.number().int()), output_sample: z.string() }).nullable(),
   iterations: z.array(IterationSchema),
   summary: SummarySchema.nullable(),
+  /** Device and host summary over the measured iterations; null when gpu_monitoring is off. */
+  monitor: BenchmarkMonitorSchema.nullable(),
 });
 
 export const RunResultSchema = z.object({
@@ -108,7 +160,7 @@ export const RunResultSchema = z.object({
     memory_total_bytes: z.number().int().positive(),
     node_version: z.string(),
   }),
-  devices: z.array(z.record(z.string(), z.unknown())),
+  devices: z.array(DeviceInfoSchema),
   percentile_method: z.string(),
   benchmarks: z.array(BenchmarkSchema),
 });
@@ -119,3 +171,5 @@ export type Summary = z.infer<typeof SummarySchema>;
 export type BenchmarkResult = z.infer<typeof BenchmarkSchema>;
 export type RunResult = z.infer<typeof RunResultSchema>;
 export type BenchmarkStatus = BenchmarkResult['status'];
+export type MonitorWindow = z.infer<typeof MonitorWindowSchema>;
+export type BenchmarkMonitor = z.infer<typeof BenchmarkMonitorSchema>;

@@ -1,0 +1,89 @@
+/**
+ * Finds the devices: per vendor the library first, then its command-line tool; keeps what each
+ * attempt said, so "no devices" always comes with a reason.
+ */
+import { AmdSmiSampler } from './amdsmi.js';
+import { LevelZeroSampler } from './level-zero.js';
+import { NvmlSampler } from './nvml.js';
+import { AmdSmiCliSampler, NvidiaSmiSampler, XpuSmiSampler } from './smi-cli.js';
+import type { DeviceInfo, GpuSampler, Vendor } from './types.js';
+import { chooseDevices, visibleDevices } from './visible-devices.js';
+
+export interface Target {
+  info: DeviceInfo;
+  sampler: GpuSampler;
+}
+
+export interface BackendAttempt {
+  vendor: Vendor;
+  backend: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface OpenedBackends {
+  samplers: GpuSampler[];
+  targets: Target[];
+  attempts: BackendAttempt[];
+  /** `--devices` entries that matched no device. */
+  unknownChoices: string[];
+}
+
+const CANDIDATES: Record<Vendor, { backend: string; open: (intervalMs: number, pid: number) => GpuSampler }[]> = {
+  nvidia: [
+    { backend: 'nvml', open: (_i, pid) => new NvmlSampler(pid) },
+    { backend: 'nvidia-smi', open: (i) => new NvidiaSmiSampler(i) },
+  ],
+  amd: [
+    { backend: 'amdsmi', open: () => new AmdSmiSampler() },
+    { backend: 'amd-smi', open: (i) => new AmdSmiCliSampler(i) },
+  ],
+  intel: [
+    { backend: 'level-zero', open: () => new LevelZeroSampler() },
+    { backend: 'xpu-smi', open: (i) => new XpuSmiSampler(i) },
+  ],
+};
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'error';
+}
+
+/** Opens one backend per vendor that has devices; the engine-visible ones, narrowed by `choice`. */
+export function openBackends(intervalMs: number, watchedPid: number, choice?: readonly string[]): OpenedBackends {
+  const samplers: GpuSampler[] = [];
+  const attempts: BackendAttempt[] = [];
+  let targets: Target[] = [];
+  for (const vendor of Object.keys(CANDIDATES) as Vendor[]) {
+    for (const c of CANDIDATES[vendor]) {
+      let sampler: GpuSampler;
+      try {
+        sampler = c.open(intervalMs, watchedPid);
+      } catch (err) {
+        attempts.push({ vendor, backend: c.backend, ok: false, detail: oneLine(err) });
+        continue;
+      }
+      const found = sampler.devices();
+      if (found.length === 0) {
+        attempts.push({ vendor, backend: c.backend, ok: false, detail: 'no devices' });
+        sampler.close();
+        continue;
+      }
+      const visible = visibleDevices(vendor, found);
+      attempts.push({ vendor, backend: c.backend, ok: true, detail: `${found.length} device(s), ${visible.length} visible to the engine` });
+      samplers.push(sampler);
+      targets.push(...visible.map((info) => ({ info, sampler })));
+      break;
+    }
+  }
+  const { chosen, unknown } = chooseDevices(
+    targets.map((t) => t.info),
+    choice,
+  );
+  targets = targets.filter((t) => chosen.includes(t.info));
+  return { samplers, targets, attempts, unknownChoices: unknown };
+}
+
+/** One line on why there are no devices, from the attempts. */
+export function noDeviceReason(attempts: readonly BackendAttempt[]): string {
+  return attempts.map((a) => `${a.backend}: ${a.detail}`).join('; ');
+}

@@ -1,0 +1,73 @@
+/**
+ * The monitor child process: opens the vendor backends, says ready, samples on its schedule into
+ * a buffer, and answers `collect` with the rows of a time range (plus the last row before and the
+ * first after it, per device, for interpolating energy counters). Exits with its parent.
+ */
+import { openBackends } from './backends.js';
+import { HostSampler } from './host.js';
+import type { ChildMessage, MonitorOptions, ParentMessage } from './protocol.js';
+import { SamplingLoop } from './sampling-loop.js';
+import type { SampleRow } from './types.js';
+
+/** Rows kept at most (about 14 hours of one device at 50 ms): a bound, not a target. */
+const MAX_ROWS = 2_000_000;
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+function main(): void {
+  const options = JSON.parse(process.argv[2] ?? '{}') as MonitorOptions;
+  // Ctrl-C reaches the whole process group: the parent decides when the monitor stops.
+  process.on('SIGINT', () => undefined);
+  process.on('disconnect', () => process.exit(0));
+
+  const opened = openBackends(options.intervalMs, options.watchedPid, options.devices);
+  const buffer: SampleRow[] = [];
+  const waiting: { id: number; from: bigint; to: bigint }[] = [];
+  let lastT = 0n;
+
+  const answer = (req: { id: number; from: bigint; to: bigint }): void => {
+    const inside: SampleRow[] = [];
+    const before = new Map<string, SampleRow>();
+    const after = new Map<string, SampleRow>();
+    for (const row of buffer) {
+      const t = BigInt(row.t_ns);
+      if (t < req.from) before.set(row.device, row);
+      else if (t <= req.to) inside.push(row);
+      else if (!after.has(row.device)) after.set(row.device, row);
+    }
+    send({ type: 'samples', id: req.id, rows: [...before.values(), ...inside, ...after.values()], failures: [...loop.failures] });
+    // ranges come in time order: what is older than this one is no longer needed
+    let drop = 0;
+    while (drop < buffer.length && BigInt((buffer[drop] as SampleRow).t_ns) < req.from) drop++;
+    buffer.splice(0, Math.max(0, drop - opened.targets.length - 1));
+  };
+
+  const loop = new SamplingLoop(opened.targets, new HostSampler(options.watchedPid), options.intervalMs, (rows) => {
+    for (const r of rows) buffer.push(r);
+    if (buffer.length > MAX_ROWS) buffer.splice(0, buffer.length - MAX_ROWS);
+    lastT = BigInt(rows[0]?.t_ns ?? '0');
+    // a range is answered once a sample after its end exists
+    while (waiting.length > 0 && lastT > (waiting[0] as { to: bigint }).to) answer(waiting.shift() as { id: number; from: bigint; to: bigint });
+  });
+
+  process.on('message', (m: ParentMessage) => {
+    if (m.type === 'stop') {
+      loop.stop();
+      for (const s of opened.samplers) s.close();
+      process.exit(0);
+    }
+    if (m.type === 'collect') waiting.push({ id: m.id, from: BigInt(m.from_ns), to: BigInt(m.to_ns) });
+  });
+
+  send({ type: 'ready', devices: opened.targets.map((t) => t.info), attempts: opened.attempts, unknownChoices: opened.unknownChoices });
+  loop.begin();
+}
+
+try {
+  main();
+} catch (err) {
+  send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}
