@@ -5,12 +5,14 @@
  */
 import { errorMessage, InputError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
+import { monitorCommand } from './monitor.js';
 import { runCommand } from './run.js';
 import { synthCommand } from './synth.js';
 
 const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }>> = {
   run: { run: runCommand, summary: 'benchmark text generation (default command of npm start)' },
   synth: { run: synthCommand, summary: 'build a synthetic model folder' },
+  monitor: { run: monitorCommand, summary: 'sample GPUs and the host, one JSON line per sample' },
 };
 
 const HELP = `tokenbench ${toolVersion()}: how fast language models generate text

@@ -7,6 +7,7 @@
  * TOKENBENCH_AMDSMI_POWER_LAYOUT=u32|u64 overrides it.
  */
 import koffi from 'koffi';
+import { loadLibrary } from './load-library.js';
 import type { DeviceInfo, DeviceReading, GpuSampler } from './types.js';
 
 const AMDSMI_STATUS_SUCCESS = 0;
@@ -69,7 +70,7 @@ export class AmdSmiSampler implements GpuSampler {
   private readonly unsupported: Set<string>[] = [];
 
   constructor() {
-    this.lib = koffi.load(amdsmiLibraryPath());
+    this.lib = loadLibrary(amdsmiLibraryPath());
     const declare = (name: string, ret: string, args: (string | koffi.IKoffiCType)[]): void => {
       this.fn[name] = this.lib.func(name, ret, args) as unknown as Fn;
     };

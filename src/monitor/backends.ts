@@ -27,6 +27,8 @@ export interface OpenedBackends {
   attempts: BackendAttempt[];
   /** `--devices` entries that matched no device. */
   unknownChoices: string[];
+  /** Every device the engine can see, before the `--devices` choice. */
+  visible: DeviceInfo[];
 }
 
 const CANDIDATES: Record<Vendor, { backend: string; open: (intervalMs: number, pid: number) => GpuSampler }[]> = {
@@ -75,12 +77,10 @@ export function openBackends(intervalMs: number, watchedPid: number, choice?: re
       break;
     }
   }
-  const { chosen, unknown } = chooseDevices(
-    targets.map((t) => t.info),
-    choice,
-  );
+  const visible = targets.map((t) => t.info);
+  const { chosen, unknown } = chooseDevices(visible, choice);
   targets = targets.filter((t) => chosen.includes(t.info));
-  return { samplers, targets, attempts, unknownChoices: unknown };
+  return { samplers, targets, attempts, unknownChoices: unknown, visible };
 }
 
 /** One line on why there are no devices, from the attempts. */

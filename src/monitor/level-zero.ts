@@ -4,6 +4,7 @@
  * device memory state, and the energy counter of the package power domain.
  */
 import koffi from 'koffi';
+import { loadLibrary } from './load-library.js';
 import type { DeviceInfo, DeviceReading, GpuSampler } from './types.js';
 
 const ZE_RESULT_SUCCESS = 0;
@@ -78,7 +79,7 @@ export class LevelZeroSampler implements GpuSampler {
   private readonly infos: DeviceInfo[] = [];
 
   constructor() {
-    this.lib = koffi.load(zeLibraryPath());
+    this.lib = loadLibrary(zeLibraryPath());
     const declare = (name: string, args: (string | koffi.IKoffiCType)[]): void => {
       this.fn[name] = this.lib.func(name, 'uint32', args) as unknown as Fn;
     };

@@ -9,7 +9,10 @@ import { noDeviceReason } from './backends.js';
 import type { ChildMessage, MonitorOptions } from './protocol.js';
 import type { DeviceInfo, SampleRow } from './types.js';
 
-const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+// Built: dist/monitor/child.js. From sources (tests under tsx): child.ts with the tsx loader.
+const HERE = fileURLToPath(import.meta.url);
+const FROM_SOURCE = HERE.endsWith('.ts');
+const CHILD = HERE.replace(/monitor\.(ts|js)$/, FROM_SOURCE ? 'child.ts' : 'child.js');
 
 export class MonitorError extends Error {}
 
@@ -54,7 +57,7 @@ export class DeviceMonitor {
   static start(options: MonitorOptions, readyTimeoutMs = 20_000): Promise<DeviceMonitor> {
     return new Promise((resolve, reject) => {
       // no inherited flags (--expose-gc, inspectors): the child is a plain sampler
-      const child = fork(CHILD, [JSON.stringify(options)], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      const child = fork(CHILD, [JSON.stringify(options)], { execArgv: FROM_SOURCE ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       const fail = (why: string): void => {

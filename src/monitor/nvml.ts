@@ -4,6 +4,7 @@
  * once the driver says NOT_SUPPORTED.
  */
 import koffi from 'koffi';
+import { loadLibrary } from './load-library.js';
 import type { DeviceInfo, DeviceReading, GpuSampler } from './types.js';
 
 const NVML_SUCCESS = 0;
@@ -36,7 +37,7 @@ export class NvmlSampler implements GpuSampler {
 
   constructor(watchedPid = process.ppid) {
     this.watchedPid = watchedPid;
-    this.lib = koffi.load(nvmlLibraryPath());
+    this.lib = loadLibrary(nvmlLibraryPath());
     const declare = (name: string, ret: string, args: (string | koffi.IKoffiCType)[]): void => {
       this.fn[name] = this.lib.func(name, ret, args) as unknown as Fn;
     };

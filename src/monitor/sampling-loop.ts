@@ -57,7 +57,8 @@ export class SamplingLoop {
       this.k = Number((now - this.start) / this.intervalNs) + 1;
       due = this.start + BigInt(this.k) * this.intervalNs;
     }
-    this.timer = setTimeout(() => this.tick(), Number(due - now) / 1e6);
+    // Node's timers count whole milliseconds on a cached loop clock: round up, never fire early
+    this.timer = setTimeout(() => this.tick(), Math.ceil(Number(due - now) / 1e6));
   }
 
   stop(): void {

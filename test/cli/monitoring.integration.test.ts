@@ -1,0 +1,98 @@
+/** Monitoring through the CLI: samples on the token timeline, energy, statuses, `tokenbench monitor`. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
+import { runCli, tempDir } from '../helpers.js';
+import { fakeNvml, NO_GPU_ENV } from '../monitor/standins.js';
+
+const RUN = ['run', '--warmup', '1', '--iterations', '4', '--sequence-length', '16', '--new-tokens', '256', '--monitor-interval-ms', '10', '--quiet'];
+
+async function run(env: Record<string, string>, extra: string[] = []): Promise<{ code: number | null; result: RunResult; stderr: string }> {
+  const out = join(tempDir(), 'r.json');
+  const r = await runCli([...RUN, ...extra, '--output', out], { env: { ...NO_GPU_ENV, PATH: process.env.PATH ?? '', ...env } });
+  return { code: r.code, stderr: r.stderr, result: RunResultSchema.parse(JSON.parse(readFileSync(out, 'utf8'))) };
+}
+
+test('samples line up with the token stamps; energy comes from the counter', async () => {
+  const { code, result, stderr } = await run({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' });
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(result.devices.map((d) => [d.id, d.name, d.backend]), [['nvidia:0', 'Fake NVIDIA H100 0', 'nvml']]);
+  const b = result.benchmarks[0];
+  assert.ok(b?.monitor);
+  let e2eTotal = 0;
+  for (const it of b.iterations) {
+    e2eTotal += it.e2e_ms;
+    const gpu = it.monitor.samples.filter((s) => s.device === 'nvidia:0');
+    assert.ok(gpu.length >= 1, `iteration ${it.index}: ${it.e2e_ms} ms, ${gpu.length} samples`);
+    assert.equal(it.monitor.status, 'success');
+    for (const s of it.monitor.samples) assert.ok(s.t_ms >= 0 && s.t_ms <= it.e2e_ms, `sample at ${s.t_ms} ms outside [0, ${it.e2e_ms}]`);
+    // samples fall among the token stamps: on one timeline
+    const first = it.token_ms[0] as number;
+    const last = it.token_ms.at(-1) as number;
+    assert.ok(gpu.some((s) => s.t_ms > first && s.t_ms < last) || last - first < 10);
+    assert.ok(it.monitor.samples.some((s) => s.device === 'host'));
+  }
+  const d = b.monitor.devices[0];
+  assert.ok(d);
+  assert.equal(b.monitor.status, 'success');
+  assert.deepEqual(d.util_pct, { mean: 40, p50: 40, max: 40 });
+  assert.equal(d.power_w_mean, 100);
+  assert.equal(d.mem_used_peak_bytes, 2 ** 30);
+  // the stand-in's counter rises at 100 W: energy = 100 W * the summed windows
+  const expected = (100 * e2eTotal) / 1000;
+  assert.ok(Math.abs((d.energy_j as number) - expected) / expected < 0.05, `${d.energy_j} J, expected ${expected}`);
+  assert.ok(Math.abs((d.energy_per_token_j as number) - (d.energy_j as number) / (4 * 256)) < 1e-12);
+  assert.ok(b.monitor.host?.proc_rss_peak_bytes);
+});
+
+test('no GPU: status no_devices with the reason, and the run still succeeds', async () => {
+  const { code, result } = await run({});
+  assert.equal(code, 0);
+  const b = result.benchmarks[0];
+  assert.equal(b?.status, 'ok');
+  assert.equal(b?.monitor?.status, 'no_devices');
+  assert.match(b?.monitor?.reason ?? '', /libnvidia-ml\.so\.1/);
+  assert.equal(b?.iterations[0]?.monitor.status, 'no_devices');
+  assert.ok(b?.monitor?.host);
+  assert.deepEqual(result.devices, []);
+});
+
+test('a GPU lost mid-run: the monitor reports failed, the benchmark does not', async () => {
+  const { code, result } = await run({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1', FAKE_NVML_LOST_AFTER: '2' });
+  assert.equal(code, 0);
+  const b = result.benchmarks[0];
+  assert.equal(b?.status, 'ok');
+  assert.equal(b?.monitor?.status, 'failed');
+  assert.match(b?.monitor?.devices[0]?.failure ?? '', /GPU is lost/);
+});
+
+test('--no-gpu-monitoring: no monitor at all', async () => {
+  const { result } = await run({ TOKENBENCH_NVML_LIB: fakeNvml() }, ['--no-gpu-monitoring']);
+  assert.equal(result.benchmarks[0]?.monitor, null);
+  assert.equal(result.benchmarks[0]?.iterations[0]?.monitor.status, 'disabled');
+});
+
+test('tokenbench monitor: devices first, then JSON lines; COMMAND\'s exit code', async () => {
+  const env = { ...NO_GPU_ENV, PATH: process.env.PATH ?? '', TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '2' };
+  const r = await runCli(['monitor', '--interval-ms', '20', '--devices', 'nvidia:1', '--duration-ms', '200'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const head = lines[0] as { devices: { id: string; backend: string }[] };
+  assert.deepEqual(head.devices.map((d) => [d.id, d.backend]), [['nvidia:1', 'nvml']]);
+  const gpu = lines.slice(1).filter((l) => l.device === 'nvidia:1');
+  assert.ok(gpu.length >= 8 && gpu.length <= 12, `${gpu.length} samples in 200 ms`);
+  assert.deepEqual(Object.keys(gpu[0] ?? {}).slice(0, 3), ['t_ns', 'device', 'vendor']);
+  assert.equal(gpu[0]?.power_w, 101);
+  const t = gpu.map((l) => Number(l.t_ns));
+  for (let i = 1; i < t.length; i++) assert.ok((t[i] as number) > (t[i - 1] as number));
+  assert.ok(!lines.slice(1).some((l) => l.device === 'nvidia:0'));
+
+  const cmd = await runCli(['monitor', '--interval-ms', '20', '--', 'sh', '-c', 'sleep 0.1; exit 3'], { env });
+  assert.equal(cmd.code, 3);
+  assert.ok(cmd.stdout.split('\n').length > 3);
+  const bad = await runCli(['monitor', '--devices', 'intel:5'], { env });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--devices intel:5 matched no device \(found: nvidia:0, nvidia:1\)/);
+});
