@@ -85,6 +85,7 @@ export async function monitorCommand(argv: readonly string[]): Promise<number> {
       done = true;
       loop.stop();
       for (const s of opened.samplers) s.close();
+      host.close();
       resolve(code);
     };
     loop.begin();

@@ -44,7 +44,8 @@ function main(): void {
     buffer.splice(0, Math.max(0, drop - opened.targets.length - 1));
   };
 
-  const loop = new SamplingLoop(opened.targets, new HostSampler(options.watchedPid), options.intervalMs, (rows) => {
+  const host = new HostSampler(options.watchedPid);
+  const loop = new SamplingLoop(opened.targets, host, options.intervalMs, (rows) => {
     for (const r of rows) buffer.push(r);
     if (buffer.length > MAX_ROWS) buffer.splice(0, buffer.length - MAX_ROWS);
     lastT = BigInt(rows[0]?.t_ns ?? '0');
@@ -56,6 +57,7 @@ function main(): void {
     if (m.type === 'stop') {
       loop.stop();
       for (const s of opened.samplers) s.close();
+      host.close();
       process.exit(0);
     }
     if (m.type === 'collect') waiting.push({ id: m.id, from: BigInt(m.from_ns), to: BigInt(m.to_ns) });

@@ -4,7 +4,7 @@
  * /proc/meminfo, and the RAPL package energy counter where it is readable.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { HostReading } from './types.js';
 
 const RAPL = '/sys/class/powercap/intel-rapl:0';
@@ -14,6 +14,32 @@ function read(path: string): string | undefined {
     return readFileSync(path, 'utf8');
   } catch {
     return undefined;
+  }
+}
+
+/** A /proc or /sys file kept open and re-read from offset 0 each time (no open/close per sample). */
+class KeptFile {
+  private fd: number | undefined;
+  private readonly buf = Buffer.alloc(16384);
+  constructor(path: string) {
+    try {
+      this.fd = openSync(path, 'r');
+    } catch {
+      this.fd = undefined;
+    }
+  }
+  read(): string | undefined {
+    if (this.fd === undefined) return undefined;
+    try {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, 0);
+      return this.buf.toString('latin1', 0, n);
+    } catch {
+      return undefined;
+    }
+  }
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 
@@ -56,19 +82,33 @@ export class HostSampler {
   private readonly raplMax = Number(read(`${RAPL}/max_energy_range_uj`)) || undefined;
   private rapl: { last: number; wraps: number } | undefined;
 
-  constructor(private readonly pid: number) {}
+  private readonly files: Record<'stat' | 'pidStat' | 'pidStatus' | 'meminfo' | 'rapl', KeptFile>;
+
+  constructor(pid: number) {
+    this.files = {
+      stat: new KeptFile('/proc/stat'),
+      pidStat: new KeptFile(`/proc/${pid}/stat`),
+      pidStatus: new KeptFile(`/proc/${pid}/status`),
+      meminfo: new KeptFile('/proc/meminfo'),
+      rapl: new KeptFile(`${RAPL}/energy_uj`),
+    };
+  }
+
+  close(): void {
+    for (const f of Object.values(this.files)) f.close();
+  }
 
   read(): HostReading {
     const r: HostReading = {};
     const now = process.hrtime.bigint();
-    const stat = parseProcStat(read('/proc/stat') ?? '');
+    const stat = parseProcStat(this.files.stat.read() ?? '');
     if (stat) {
       if (this.lastMachine && stat.total > this.lastMachine.total) {
         r.host_cpu_pct = (100 * (stat.busy - this.lastMachine.busy)) / (stat.total - this.lastMachine.total);
       }
       this.lastMachine = stat;
     }
-    const ticks = parseProcPidStat(read(`/proc/${this.pid}/stat`) ?? '');
+    const ticks = parseProcPidStat(this.files.pidStat.read() ?? '');
     if (ticks !== undefined) {
       if (this.lastProc && now > this.lastProc.t) {
         const seconds = Number(now - this.lastProc.t) / 1e9;
@@ -76,16 +116,17 @@ export class HostSampler {
       }
       this.lastProc = { ticks, t: now };
     }
-    const status = read(`/proc/${this.pid}/status`);
+    const status = this.files.pidStatus.read();
     if (status) r.proc_rss_bytes = kbField(status, 'VmRSS');
-    const meminfo = read('/proc/meminfo');
+    const meminfo = this.files.meminfo.read();
     if (meminfo) {
       const total = kbField(meminfo, 'MemTotal');
       const available = kbField(meminfo, 'MemAvailable');
       if (total !== undefined && available !== undefined) r.sys_mem_used_bytes = total - available;
     }
-    const uj = Number(read(`${RAPL}/energy_uj`));
-    if (Number.isFinite(uj) && read(`${RAPL}/energy_uj`) !== undefined) {
+    const raplText = this.files.rapl.read();
+    const uj = Number(raplText);
+    if (raplText !== undefined && raplText.trim() !== '' && Number.isFinite(uj)) {
       // the counter wraps at max_energy_range_uj
       if (this.rapl && uj < this.rapl.last) this.rapl.wraps++;
       this.rapl = { last: uj, wraps: this.rapl?.wraps ?? 0 };

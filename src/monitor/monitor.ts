@@ -4,6 +4,7 @@
  * (IPC disconnect). A monitor that fails never fails a benchmark: it reports a status and reason.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { noDeviceReason } from './backends.js';
 import type { ChildMessage, MonitorOptions } from './protocol.js';
@@ -58,6 +59,15 @@ export class DeviceMonitor {
     return new Promise((resolve, reject) => {
       // no inherited flags (--expose-gc, inspectors): the child is a plain sampler
       const child = fork(CHILD, [JSON.stringify(options)], { execArgv: FROM_SOURCE ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      // Lowest CPU priority: when the benchmark keeps every core busy the sampler waits for a gap
+      // instead of preempting it. Stamps are taken when a sample is read, so they stay exact.
+      if (child.pid !== undefined) {
+        try {
+          setPriority(child.pid, 19);
+        } catch {
+          // not permitted on this system: sample at normal priority
+        }
+      }
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       const fail = (why: string): void => {

@@ -44,7 +44,8 @@ test('ready handshake, then the rows of a time range with one sample around it',
       assert.equal(failures.size, 0);
       const inside = rows.filter((r) => BigInt(r.t_ns) >= from && BigInt(r.t_ns) <= to);
       const perDevice = (id: string): number => inside.filter((r) => r.device === id).length;
-      assert.ok(perDevice('nvidia:0') >= 6 && perDevice('nvidia:0') <= 9, `${perDevice('nvidia:0')} samples in 150 ms at 20 ms`);
+      // 7 or 8 on an idle machine; the sampler runs at the lowest priority, so allow a loaded one
+      assert.ok(perDevice('nvidia:0') >= 3 && perDevice('nvidia:0') <= 9, `${perDevice('nvidia:0')} samples in 150 ms at 20 ms`);
       assert.equal(perDevice('nvidia:1'), perDevice('nvidia:0'));
       assert.equal(perDevice('host'), perDevice('nvidia:0'));
       for (const id of ['nvidia:0', 'host']) {
@@ -83,7 +84,7 @@ test('a GPU lost mid-run is reported; the other devices go on', async () => {
       await sleep(150);
       const { rows, failures } = await m.collect(from, process.hrtime.bigint());
       assert.match(failures.get('nvidia:0') ?? '', /GPU is lost/);
-      assert.ok(rows.filter((r) => r.device === 'host').length >= 6);
+      assert.ok(rows.filter((r) => r.device === 'host').length >= 3);
     } finally {
       await m.stop();
     }
