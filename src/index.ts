@@ -6,7 +6,7 @@
  */
 import { expandConfigs } from './config/sweep.js';
 import type { NamedConfig } from './config/fields.js';
-import { checkModel } from './engines/index.js';
+import { checkConfigs } from './engines/index.js';
 import { newRunResult, type RunOptions, runBenchmarks } from './measure/runner.js';
 import type { RunResult } from './results/schema.js';
 import { defaultCacheDir } from './synth/cache.js';
@@ -33,6 +33,6 @@ export async function runConfigs(
   options: Partial<RunOptions> = {},
 ): Promise<RunResult> {
   const named: NamedConfig[] = expandConfigs(configs.map((fields, i) => ({ fields, where: `config ${i + 1}` })));
-  for (const c of named) checkModel(c);
+  await checkConfigs(named);
   return runBenchmarks(named, { cacheDir: defaultCacheDir(), ...options }, newRunResult());
 }

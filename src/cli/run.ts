@@ -4,7 +4,7 @@ import { readConfigFile } from '../config/files.js';
 import { FIELDS } from '../config/fields.js';
 import { ENGINE_OPTIONS } from '../config/engine-options.js';
 import { expandConfigs, type RawConfig } from '../config/sweep.js';
-import { checkModel } from '../engines/index.js';
+import { checkConfigs } from '../engines/index.js';
 import { LogProgress, type ProgressReporter, silentProgress, TtyProgress } from '../measure/progress.js';
 import { newRunResult, runBenchmarks } from '../measure/runner.js';
 import { formatRunSummary } from '../report/console.js';
@@ -113,7 +113,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   if (args.positionals.length > 0) throw new InputError('usage', `run: unexpected argument '${args.positionals[0]}'; see 'tokenbench run --help'`);
   const configs = expandConfigs(rawConfigsFromArgs(args));
-  for (const c of configs) checkModel(c);
+  await checkConfigs(configs);
 
   const json = args.flags.has('json');
   const quiet = args.flags.has('quiet');

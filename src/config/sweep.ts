@@ -4,7 +4,7 @@
  * in the order given) and configs with the same hash run once.
  */
 import { InputError } from '../util/errors.js';
-import { ENGINE_OPTIONS, type OptionKind } from './engine-options.js';
+import { ENGINE_DEVICES, ENGINE_OPTIONS, type OptionKind } from './engine-options.js';
 import {
   type BenchmarkConfig,
   ENGINE_DEFAULTS,
@@ -43,6 +43,8 @@ function allowedText(kind: FieldKind | OptionKind): string {
       return 'a non-empty string';
     case 'options':
       return 'an object of key: value';
+    case 'int-or':
+      return `an integer >= ${kind.min} or one of ${kind.words.join(', ')}`;
   }
 }
 
@@ -73,6 +75,10 @@ function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string,
     case 'options':
       if (value === null || typeof value !== 'object' || Array.isArray(value)) fail();
       return value;
+    case 'int-or': {
+      if (typeof value === 'string' && kind.words.includes(value)) return value;
+      return checkValue({ type: 'int', min: kind.min }, value, label, where);
+    }
   }
 }
 
@@ -138,6 +144,10 @@ export function expandConfigs(raws: readonly RawConfig[]): NamedConfig[] {
         device: (p.device as string | undefined) ?? ENGINE_DEFAULTS[engine].device,
         dtype: (p.dtype as string | undefined) ?? ENGINE_DEFAULTS[engine].dtype,
       } as BenchmarkConfig;
+      const devices = ENGINE_DEVICES[engine];
+      if (devices && !devices.includes(base.device)) {
+        throw new InputError('config', `${where}: device '${base.device}' is not one engine ${engine} knows; allowed: ${devices.join(', ')}`);
+      }
       for (const options of expandEngineOptions(engine, base.engine_options as Record<string, unknown>, where)) {
         expanded.push({ ...base, engine_options: options });
       }

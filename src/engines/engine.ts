@@ -41,6 +41,8 @@ export interface GenerateResult {
   newTokens: number[];
   /** New token ids of the first row, for the output sample. */
   firstRowIds: number[];
+  /** Engines that stamp each row separately: every row's stamps (ns), kept in the result. */
+  rowStamps?: bigint[][];
 }
 
 export interface Engine {

@@ -3,7 +3,7 @@
  * generate() call sits between the two clock readings.
  */
 import type { Engine, GenerateResult, PreparedInputs } from '../engines/engine.js';
-import { iterationMetrics } from '../results/metrics.js';
+import { iterationMetrics, msBetween } from '../results/metrics.js';
 import type { IterationRecord } from '../results/schema.js';
 import type { TokenStamper } from './streamer.js';
 import { validateTokenCounts } from './validation.js';
@@ -44,6 +44,7 @@ export function recordIteration(
     tokens_per_s: m.tokens_per_s,
     decode_tokens_per_s: m.decode_tokens_per_s,
     token_ms: m.token_ms,
+    ...(run.output.rowStamps ? { token_ms_by_row: run.output.rowStamps.map((row) => row.map((s) => msBetween(run.t0, s))) } : {}),
     new_tokens: run.output.newTokens,
     output_sample: decode(run.output.firstRowIds.slice(0, 32)),
     // filled in by the runner once the monitor's samples of the phase are collected

@@ -105,6 +105,8 @@ export const IterationSchema = z.object({
   tokens_per_s: z.number().positive(),
   decode_tokens_per_s: z.number().positive(),
   token_ms: z.array(z.number()),
+  /** Engines that stamp rows separately (llama-cpp): each row's stamps, ms after t0. */
+  token_ms_by_row: z.array(z.array(z.number())).optional(),
   new_tokens: z.array(z.number().int().nonnegative()),
   output_sample: z.string(),
   monitor: MonitorWindowSchema,

@@ -2,7 +2,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readManifest, type SynthManifest, writeOnnxModelFolder } from './model-folder.js';
+import type { GgufDtype } from './llama-gguf.js';
+import { readManifest, type SynthManifest, writeGgufModelFolder, writeOnnxModelFolder } from './model-folder.js';
 import { type ModelShape, resolveShape, shapeKey } from './shape.js';
 
 export const SYNTHETIC_PREFIX = 'synthetic:';
@@ -39,4 +40,15 @@ export function ensureSyntheticShape(shape: ModelShape, cacheDir: string, seed =
   // A leftover folder without a current manifest is stale: clear it, then build.
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   return { dir, manifest: writeOnnxModelFolder(dir, shape, seed, false), built: true };
+}
+
+/** The cached GGUF file of `synthetic:<preset>` for llama.cpp, built when missing. */
+export function ensureSyntheticGguf(model: string, dtype: GgufDtype, cacheDir: string, seed = DEFAULT_SEED): SyntheticModel & { file: string } {
+  const shape = resolveShape(model.slice(SYNTHETIC_PREFIX.length));
+  const dir = join(cacheDir, 'synthetic', 'gguf', `${shapeKey(shape)}-${dtype}-seed${seed}`);
+  const file = join(dir, 'model.gguf');
+  const existing = readManifest(dir);
+  if (existing) return { dir, file, manifest: existing, built: false };
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  return { dir, file, manifest: writeGgufModelFolder(dir, shape, seed, dtype), built: true };
 }

@@ -1,26 +1,32 @@
 /**
- * A synthetic model folder that transformers.js loads with `local_files_only`:
- * config.json, generation_config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx
- * (+ model.onnx_data past 2 GB) and tokenbench-synth.json describing how it was made.
+ * Synthetic model folders. ONNX (transformers.js loads it with `local_files_only`): config.json,
+ * generation_config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx (+
+ * model.onnx_data past 2 GB). GGUF (llama.cpp): model.gguf. Both with tokenbench-synth.json
+ * describing how they were made.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type GgufDtype, writeLlamaGguf } from './llama-gguf.js';
 import { RMS_NORM_EPS, ROPE_THETA, writeLlamaOnnx } from './llama-onnx.js';
 import { headDim, type ModelShape, parameterCount } from './shape.js';
 import { buildByteLevelBpe, EOS_TOKEN_ID } from './tokenizer.js';
 
 /** Bump when the written files change, so caches of older builds are not reused. */
-export const SYNTH_FORMAT_VERSION = 1;
+export const SYNTH_FORMAT_VERSION = 2;
 export const MANIFEST_FILE = 'tokenbench-synth.json';
 
 export interface SynthManifest {
   format_version: number;
   generator: 'tokenbench';
   architecture: 'llama';
+  format: 'onnx' | 'gguf';
   shape: ModelShape;
   seed: number;
   parameters: number;
+  /** onnx: weights in model.onnx_data */
   external_data: boolean;
+  /** gguf: f32, f16 or q8_0 */
+  dtype: string;
 }
 
 function writeJson(path: string, value: unknown): void {
@@ -57,9 +63,8 @@ export function llamaConfigJson(shape: ModelShape, externalData: boolean): objec
  * cache), a complete folder another process put there first is kept.
  */
 export function writeOnnxModelFolder(dir: string, shape: ModelShape, seed: number, replace = true): SynthManifest {
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(join(tmp, 'onnx'), { recursive: true });
-  try {
+  return buildFolder(dir, replace, (tmp) => {
+    mkdirSync(join(tmp, 'onnx'), { recursive: true });
     const { externalData } = writeLlamaOnnx(join(tmp, 'onnx', 'model.onnx'), shape, seed);
     writeJson(join(tmp, 'config.json'), llamaConfigJson(shape, externalData));
     writeJson(join(tmp, 'generation_config.json'), {
@@ -71,15 +76,28 @@ export function writeOnnxModelFolder(dir: string, shape: ModelShape, seed: numbe
     const { tokenizerJson, tokenizerConfig } = buildByteLevelBpe(shape.vocab, shape.maxPositions);
     writeJson(join(tmp, 'tokenizer.json'), tokenizerJson);
     writeJson(join(tmp, 'tokenizer_config.json'), tokenizerConfig);
-    const manifest: SynthManifest = {
-      format_version: SYNTH_FORMAT_VERSION,
-      generator: 'tokenbench',
-      architecture: 'llama',
-      shape,
-      seed,
-      parameters: parameterCount(shape),
-      external_data: externalData,
-    };
+    return manifestOf(shape, seed, 'onnx', externalData, 'fp32');
+  });
+}
+
+/** A folder with model.gguf and the manifest. */
+export function writeGgufModelFolder(dir: string, shape: ModelShape, seed: number, dtype: GgufDtype, replace = false): SynthManifest {
+  return buildFolder(dir, replace, (tmp) => {
+    writeLlamaGguf(join(tmp, 'model.gguf'), shape, seed, dtype);
+    return manifestOf(shape, seed, 'gguf', false, dtype);
+  });
+}
+
+function manifestOf(shape: ModelShape, seed: number, format: 'onnx' | 'gguf', externalData: boolean, dtype: string): SynthManifest {
+  return { format_version: SYNTH_FORMAT_VERSION, generator: 'tokenbench', architecture: 'llama', format, shape, seed, parameters: parameterCount(shape), external_data: externalData, dtype };
+}
+
+/** Builds in a temporary sibling, writes the manifest last, then renames into place. */
+function buildFolder(dir: string, replace: boolean, build: (tmp: string) => SynthManifest): SynthManifest {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const manifest = build(tmp);
     writeJson(join(tmp, MANIFEST_FILE), manifest);
     if (replace) rmSync(dir, { recursive: true, force: true });
     try {

@@ -8,7 +8,7 @@ import { DEFAULT_TEXT } from './default-text.js';
 export const SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
 export const EOS_TOKEN_ID = 0;
 /** Most merges learned from the default text; the rest are byte pairs. */
-const LEARNED_MERGES = 2000;
+export const LEARNED_MERGES = 2000;
 
 /** GPT-2's map from bytes to printable characters. */
 export function bytesToUnicode(): string[] {
@@ -27,13 +27,21 @@ export function bytesToUnicode(): string[] {
 /** GPT-2's pre-tokenizer pattern (what `ByteLevel` with `use_regex` splits on). */
 const PRETOKENIZE = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
-/** Learns up to `count` merges from `text` (plain byte-pair encoding training). */
-function learnMerges(text: string, count: number, byteChars: string[]): [string, string][] {
+/** Words of `text` as GPT-2's byte-level pre-tokenizer sees them, in byte characters. */
+function byteLevelWords(text: string, byteChars: string[]): string[][] {
   const encoder = new TextEncoder();
+  return Array.from(text.matchAll(PRETOKENIZE), (m) => Array.from(encoder.encode(m[0]), (b) => byteChars[b] as string));
+}
+
+/**
+ * Learns up to `count` merges from words given as symbol lists (plain byte-pair encoding
+ * training: repeatedly merge the most frequent adjacent pair; ties by the pair's text).
+ */
+export function learnMerges(wordList: readonly string[][], count: number): [string, string][] {
   const wordCounts = new Map<string, number>();
-  for (const m of text.matchAll(PRETOKENIZE)) {
-    const chars = Array.from(encoder.encode(m[0]), (b) => byteChars[b] as string).join('\u0000');
-    wordCounts.set(chars, (wordCounts.get(chars) ?? 0) + 1);
+  for (const w of wordList) {
+    const key = w.join('\u0000');
+    wordCounts.set(key, (wordCounts.get(key) ?? 0) + 1);
   }
   let words = [...wordCounts].map(([w, n]) => ({ symbols: w.split('\u0000'), n }));
   const merges: [string, string][] = [];
@@ -87,7 +95,7 @@ export function buildByteLevelBpe(vocabSize: number, maxLength: number): Tokeniz
     merges.push([a, b]);
     vocab[a + b] = nextId++;
   };
-  for (const [a, b] of learnMerges(DEFAULT_TEXT, Math.min(LEARNED_MERGES, vocabSize - nextId), byteChars)) add(a, b);
+  for (const [a, b] of learnMerges(byteLevelWords(DEFAULT_TEXT, byteChars), Math.min(LEARNED_MERGES, vocabSize - nextId))) add(a, b);
   // Fill with byte pairs, letters and spaces first, so the remaining merges look like real ones.
   const order = [...byteChars].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y));
   outer: for (const a of order) {
