@@ -42,7 +42,7 @@ export async function checkLlamaDevice(config: BenchmarkConfig): Promise<void> {
   if (config.device === 'cpu') return;
   const lib = await import('node-llama-cpp');
   try {
-    const llama = await lib.getLlama({ gpu: llamaGpuOption(config.device), build: 'never', logLevel: lib.LlamaLogLevel.disabled, maxThreads: llamaThreads(config) });
+    const llama = await lib.getLlama({ gpu: llamaGpuOption(config.device), build: 'never', progressLogs: false, logLevel: lib.LlamaLogLevel.disabled, maxThreads: llamaThreads(config) });
     const got = llama.gpu;
     await llama.dispose();
     if (config.device !== 'auto' && got !== config.device) throw new Error(`got ${got === false ? 'cpu' : got}`);
@@ -103,7 +103,7 @@ export class LlamaCppEngine implements Engine {
     const lib = await import('node-llama-cpp');
     this.lib = lib;
     const threads = llamaThreads(c);
-    this.llama = await lib.getLlama({ gpu: llamaGpuOption(c.device), build: 'never', logLevel: lib.LlamaLogLevel.error, maxThreads: threads });
+    this.llama = await lib.getLlama({ gpu: llamaGpuOption(c.device), build: 'never', progressLogs: false, logLevel: lib.LlamaLogLevel.error, maxThreads: threads });
     const o = c.engine_options;
     const gpuLayers = o.gpu_layers === undefined ? (this.llama.gpu === false ? 0 : 'max') : o.gpu_layers === 'auto' ? 'auto' : o.gpu_layers === 'max' ? 'max' : Number(o.gpu_layers);
     this.model = await this.llama.loadModel({ modelPath: path, gpuLayers: gpuLayers as number });
