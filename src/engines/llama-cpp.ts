@@ -20,6 +20,9 @@ type LlamaContext = Awaited<ReturnType<LlamaModel['createContext']>>;
 type Sequence = ReturnType<LlamaContext['getSequence']>;
 type Token = Parameters<LlamaModel['detokenize']>[0][number];
 
+/** transformers.js-style dtype names, so one sweep can name the same precision for both engines. */
+const DTYPE_ALIASES: Record<string, string> = { fp32: 'f32', fp16: 'f16', q8: 'q8_0' };
+
 /** GGUF file types (general.file_type) by number, for describe(). */
 const FILE_TYPES: Record<number, string> = { 0: 'f32', 1: 'f16', 2: 'q4_0', 3: 'q4_1', 7: 'q8_0', 8: 'q5_0', 9: 'q5_1', 15: 'q4_k_m', 17: 'q5_k_m', 18: 'q6_k', 32: 'bf16' };
 
@@ -86,11 +89,12 @@ export class LlamaCppEngine implements Engine {
     const ref = parseModelRef(c.model);
     let path: string;
     if (ref.source === 'synthetic') {
-      if (!(GGUF_DTYPES as readonly string[]).includes(c.dtype)) {
-        throw new RunError('engine_load', `dtype '${c.dtype}' cannot be built for a synthetic GGUF model; allowed: ${GGUF_DTYPES.join(', ')}`);
+      const dtype = DTYPE_ALIASES[c.dtype] ?? c.dtype;
+      if (!(GGUF_DTYPES as readonly string[]).includes(dtype)) {
+        throw new RunError('engine_load', `dtype '${c.dtype}' cannot be built for a synthetic GGUF model; allowed: ${GGUF_DTYPES.join(', ')} (or fp32, fp16, q8)`);
       }
       const start = performance.now();
-      const synth = ensureSyntheticGguf(c.model, c.dtype as GgufDtype, this.engineContext.cacheDir);
+      const synth = ensureSyntheticGguf(c.model, dtype as GgufDtype, this.engineContext.cacheDir);
       path = synth.file;
       this.modelInfo = { id: c.model, source: 'synthetic', parameters: synth.manifest.parameters, path, build_ms: synth.built ? performance.now() - start : 0 };
     } else if (ref.source === 'local') {

@@ -171,3 +171,71 @@ export function summarize(samples: readonly number[]): Stats | null {
     ci95_median: ci95MedianSorted(sorted),
   };
 }
+
+/** Standard normal CDF (Abramowitz and Stegun 7.1.26 erf; error < 1.5e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+/** Ranks 1..n of the pooled samples, ties given their average rank; also Σ(t³ - t) over tie groups. */
+function pooledRanks(values: readonly number[]): { ranks: number[]; tieTerm: number } {
+  const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const ranks = new Array<number>(values.length);
+  let tieTerm = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && (order[j + 1] as readonly [number, number])[0] === (order[i] as readonly [number, number])[0]) j++;
+    const avg = (i + j + 2) / 2;
+    for (let k = i; k <= j; k++) ranks[(order[k] as readonly [number, number])[1]] = avg;
+    const t = j - i + 1;
+    tieTerm += t * t * t - t;
+    i = j + 1;
+  }
+  return { ranks, tieTerm };
+}
+
+/** Mann-Whitney U test, two-sided: U of `a`, and the p-value from the normal approximation with tie and continuity corrections. */
+export function mannWhitneyU(a: readonly number[], b: readonly number[]): { u: number; p: number } {
+  const n1 = a.length;
+  const n2 = b.length;
+  const n = n1 + n2;
+  const { ranks, tieTerm } = pooledRanks([...a, ...b]);
+  let r1 = 0;
+  for (let i = 0; i < n1; i++) r1 += ranks[i] as number;
+  const u = r1 - (n1 * (n1 + 1)) / 2;
+  const mu = (n1 * n2) / 2;
+  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
+  if (sigma === 0) return { u, p: 1 };
+  const z = (Math.abs(u - mu) - 0.5) / sigma;
+  return { u, p: Math.min(1, 2 * (1 - normalCdf(Math.max(0, z)))) };
+}
+
+/**
+ * 95% bootstrap confidence interval of median(b) / median(a) - 1 (percentile method), from
+ * `resamples` resamples of each side drawn with a seeded generator, so the same data give the same interval.
+ */
+export function bootstrapMedianChangeCi(a: readonly number[], b: readonly number[], resamples = 2000, seed = 1): [number, number] {
+  let s = seed >>> 0 || 1;
+  const next = (): number => {
+    // xorshift32: deterministic, ample for resampling indices
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+  const resampleMedian = (xs: readonly number[]): number => {
+    const copy = new Float64Array(xs.length);
+    for (let i = 0; i < xs.length; i++) copy[i] = xs[Math.floor(next() * xs.length)] as number;
+    copy.sort();
+    return quantileSorted(copy, 0.5);
+  };
+  const changes = new Float64Array(resamples);
+  for (let i = 0; i < resamples; i++) changes[i] = resampleMedian(b) / resampleMedian(a) - 1;
+  changes.sort();
+  return [quantileSorted(changes, 0.025), quantileSorted(changes, 0.975)];
+}

@@ -1,0 +1,159 @@
+/**
+ * Comparing two runs: configs matched by hash (or paired by name), and per metric the medians,
+ * the relative change with a 95% bootstrap confidence interval, the Mann-Whitney U p-value, and
+ * a verdict against a threshold. A regression is a significant change (p < 0.05) whose whole
+ * confidence interval lies past the threshold in the bad direction, so noise does not gate CI.
+ */
+import type { BenchmarkResult, IterationRecord, RunResult } from '../results/schema.js';
+import { bootstrapMedianChangeCi, mannWhitneyU, medianSorted, sortAscending } from '../results/statistics.js';
+import { InputError } from '../util/errors.js';
+
+export const COMPARED_METRICS: readonly { key: keyof IterationRecord; label: string; lowerIsBetter: boolean }[] = [
+  { key: 'ttft_ms', label: 'TTFT ms', lowerIsBetter: true },
+  { key: 'itl_ms', label: 'ITL ms', lowerIsBetter: true },
+  { key: 'e2e_ms', label: 'e2e ms', lowerIsBetter: true },
+  { key: 'tokens_per_s', label: 'tokens/s', lowerIsBetter: false },
+  { key: 'decode_tokens_per_s', label: 'decode tokens/s', lowerIsBetter: false },
+];
+
+export type Verdict = 'faster' | 'slower' | 'no significant change';
+
+export interface MetricComparison {
+  metric: string;
+  label: string;
+  baseline_median: number;
+  candidate_median: number;
+  /** median(candidate) / median(baseline) - 1 */
+  change: number;
+  change_ci95: [number, number];
+  p_value: number;
+  verdict: Verdict;
+}
+
+export interface PairComparison {
+  baseline: string;
+  candidate: string;
+  hash_match: boolean;
+  n_baseline: number;
+  n_candidate: number;
+  metrics: MetricComparison[];
+}
+
+export interface Comparison {
+  baseline_run: string;
+  candidate_run: string;
+  threshold: number;
+  alpha: number;
+  pairs: PairComparison[];
+  /** Configs present on one side only. */
+  unmatched: { baseline: string[]; candidate: string[] };
+  regressions: number;
+}
+
+/** One metric's comparison. */
+export function compareSamples(a: readonly number[], b: readonly number[], lowerIsBetter: boolean, threshold: number, alpha = 0.05): Omit<MetricComparison, 'metric' | 'label'> {
+  const ma = medianSorted(sortAscending(a));
+  const mb = medianSorted(sortAscending(b));
+  const change = mb / ma - 1;
+  const ci = bootstrapMedianChangeCi(a, b);
+  const { p } = mannWhitneyU(a, b);
+  const significant = p < alpha;
+  // "worse" in the metric's own direction, beyond the threshold over the whole interval
+  const worse = lowerIsBetter ? ci[0] > threshold : ci[1] < -threshold;
+  const better = lowerIsBetter ? ci[1] < -threshold : ci[0] > threshold;
+  const verdict: Verdict = significant && worse ? 'slower' : significant && better ? 'faster' : 'no significant change';
+  return { baseline_median: ma, candidate_median: mb, change, change_ci95: ci, p_value: p, verdict };
+}
+
+/** Matches configs by hash, then explicit `NAME_A=NAME_B` pairs; throws when nothing matches. */
+export function compareRuns(baseline: RunResult, candidate: RunResult, options: { threshold: number; pairs?: string[] }): Comparison {
+  const ok = (r: RunResult): BenchmarkResult[] => r.benchmarks.filter((b) => b.iterations.length >= 2);
+  const base = ok(baseline);
+  const cand = ok(candidate);
+  const matched: [BenchmarkResult, BenchmarkResult, boolean][] = [];
+  if (options.pairs && options.pairs.length > 0) {
+    for (const p of options.pairs) {
+      const [a, b] = p.split('=');
+      const x = base.find((r) => r.config.name === a);
+      const y = cand.find((r) => r.config.name === b);
+      if (!a || !b || !x || !y) {
+        throw new InputError('usage', `compare: --pair ${p}: ${!x ? `no config '${a}' with measured iterations in the baseline` : `no config '${b}' with measured iterations in the candidate`}`);
+      }
+      matched.push([x, y, x.config.hash === y.config.hash]);
+    }
+  } else {
+    for (const x of base) {
+      const y = cand.find((r) => r.config.hash === x.config.hash);
+      if (y) matched.push([x, y, true]);
+    }
+  }
+  if (matched.length === 0) {
+    throw new InputError(
+      'usage',
+      `compare: the two sides have no config in common (by hash); pair configs by name with --pair NAME_A=NAME_B (baseline: ${base.map((b) => b.config.name).join(', ') || 'none'})`,
+    );
+  }
+  const pairs = matched.map(([x, y, hashMatch]) => ({
+    baseline: x.config.name,
+    candidate: y.config.name,
+    hash_match: hashMatch,
+    n_baseline: x.iterations.length,
+    n_candidate: y.iterations.length,
+    metrics: COMPARED_METRICS.map((m) => ({
+      metric: m.key,
+      label: m.label,
+      ...compareSamples(
+        x.iterations.map((it) => it[m.key] as number),
+        y.iterations.map((it) => it[m.key] as number),
+        m.lowerIsBetter,
+        options.threshold,
+      ),
+    })),
+  }));
+  const usedA = new Set(matched.map(([x]) => x));
+  const usedB = new Set(matched.map(([, y]) => y));
+  return {
+    baseline_run: baseline.run_id,
+    candidate_run: candidate.run_id,
+    threshold: options.threshold,
+    alpha: 0.05,
+    pairs,
+    unmatched: { baseline: base.filter((b) => !usedA.has(b)).map((b) => b.config.name), candidate: cand.filter((b) => !usedB.has(b)).map((b) => b.config.name) },
+    regressions: pairs.reduce((n, p) => n + p.metrics.filter((m) => m.verdict === 'slower').length, 0),
+  };
+}
+
+const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+const num = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toFixed(4));
+
+function rows(c: Comparison): string[][] {
+  return c.pairs.flatMap((p) =>
+    p.metrics.map((m) => [
+      p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`,
+      m.label,
+      num(m.baseline_median),
+      num(m.candidate_median),
+      `${pct(m.change)} [${pct(m.change_ci95[0])}, ${pct(m.change_ci95[1])}]`,
+      m.p_value < 0.0001 ? '<0.0001' : m.p_value.toFixed(4),
+      m.verdict,
+    ]),
+  );
+}
+
+const HEADER = ['config', 'metric', 'baseline p50', 'candidate p50', 'change [95% CI]', 'p (Mann-Whitney)', 'verdict'];
+
+function footer(c: Comparison): string {
+  const verdict = c.regressions > 0 ? `${c.regressions} significant regression(s) past ${(c.threshold * 100).toFixed(1)}%` : `no significant regression past ${(c.threshold * 100).toFixed(1)}%`;
+  const unmatched = [...c.unmatched.baseline.map((n) => `baseline only: ${n}`), ...c.unmatched.candidate.map((n) => `candidate only: ${n}`)];
+  return [verdict, ...unmatched].join('\n');
+}
+
+export function formatComparisonText(c: Comparison, table: (h: string[], r: string[][]) => string): string {
+  return `${table(HEADER, rows(c))}\n\n${footer(c)}`;
+}
+
+export function formatComparisonMarkdown(c: Comparison): string {
+  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+  const lines = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map(() => '---').join('|')}|`, ...rows(c).map((r) => `| ${r.map(esc).join(' | ')} |`)];
+  return [`### tokenbench: ${c.candidate_run.slice(0, 8)} vs ${c.baseline_run.slice(0, 8)}`, '', ...lines, '', footer(c).split('\n').join('  \n')].join('\n');
+}

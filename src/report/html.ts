@@ -1,0 +1,174 @@
+/**
+ * The HTML report: one self-contained file (inline CSS and SVG, no script, nothing fetched) with
+ * the summary table, per config the token timeline of a typical iteration, the ITL gap histogram
+ * and CDF, TTFT and e2e distributions, device (or host) readings on the token time axis, sweep
+ * plots when the run is a sweep, and the run metadata. Also the comparison report.
+ */
+import type { BenchmarkResult, RunResult, StatsRecord } from '../results/schema.js';
+import { itlGapsMs } from '../results/metrics.js';
+import { PERCENTILE_METHOD } from '../results/statistics.js';
+import type { Comparison } from './compare.js';
+import { CHART_CSS, cdf, chart, escapeHtml, histogram, type Series } from './svg.js';
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${CHART_CSS}</style></head>
+<body>${body}</body></html>
+`;
+}
+
+const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined ? '-' : x.toFixed(d));
+const pair = (s: StatsRecord | null | undefined, d: number): string => (s ? `${f(s.p50, d)} / ${f(s.p95, d)}` : '-');
+
+function table(header: string[], rows: string[][]): string {
+  return `<table><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+}
+
+/** The iteration whose e2e is the median: the "typical" one. */
+function typicalIteration(b: BenchmarkResult): BenchmarkResult['iterations'][number] | undefined {
+  const sorted = [...b.iterations].sort((x, y) => x.e2e_ms - y.e2e_ms);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function deviceSeries(it: BenchmarkResult['iterations'][number]): { series: Series[]; label: string } {
+  const gpu = it.monitor.samples.filter((s) => s.device !== 'host');
+  const series: Series[] = [];
+  if (gpu.length > 0) {
+    for (const device of [...new Set(gpu.map((s) => s.device))]) {
+      const rows = gpu.filter((s) => s.device === device);
+      for (const key of ['util_pct', 'power_w'] as const) {
+        const pts = rows.filter((s) => typeof s[key] === 'number').map((s) => [s.t_ms, s[key] as number] as [number, number]);
+        if (pts.length > 0) series.push({ name: `${device} ${key}`, points: pts, kind: 'line' });
+      }
+    }
+    return { series, label: 'utilisation % / power W' };
+  }
+  const host = it.monitor.samples.filter((s) => s.device === 'host');
+  for (const key of ['host_cpu_pct', 'proc_cpu_pct'] as const) {
+    const pts = host.filter((s) => typeof s[key] === 'number').map((s) => [s.t_ms, s[key] as number] as [number, number]);
+    if (pts.length > 0) series.push({ name: key, points: pts, kind: 'line' });
+  }
+  return { series, label: 'CPU % (no GPU)' };
+}
+
+function benchmarkSection(b: BenchmarkResult, i: number): string {
+  const head = `<h2 id="b${i}">${escapeHtml(b.config.name)}</h2><p class="note">status ${escapeHtml(b.status)}${b.error ? `: ${escapeHtml(b.error.kind)}: ${escapeHtml(b.error.message)}` : ''}; engine ${escapeHtml(b.engine ? `${b.engine.name} ${b.engine.version} ${b.engine.device} ${b.engine.dtype}` : '-')}; model ${escapeHtml(b.model?.id ?? '-')}; hash ${b.config.hash.slice(0, 12)}</p>`;
+  const it = typicalIteration(b);
+  if (!it) return `${head}<p>No measured iterations.</p>`;
+  const charts: string[] = [];
+  const domain: [number, number] = [0, it.e2e_ms];
+  charts.push(
+    chart({
+      id: `timeline-${i}`,
+      title: `Token timeline, iteration ${it.index} (median e2e ${f(it.e2e_ms, 1)} ms)`,
+      xLabel: 'ms after t0',
+      yLabel: 'tokens generated',
+      xDomain: domain,
+      series: [{ name: 'token stamps', points: it.token_ms.map((t, k) => [t, k + 1] as [number, number]), kind: 'step' }],
+    }),
+  );
+  const dev = deviceSeries(it);
+  if (dev.series.length > 0) {
+    charts.push(chart({ id: `devices-${i}`, title: 'Device readings on the same time axis', xLabel: 'ms after t0', yLabel: dev.label, xDomain: domain, series: dev.series }));
+  }
+  const gaps = b.iterations.flatMap((x) => itlGapsMs(x.token_ms));
+  charts.push(chart({ id: `itl-hist-${i}`, title: `ITL gaps, all iterations (n = ${gaps.length})`, xLabel: 'ms', yLabel: 'count', bars: histogram(gaps) }));
+  charts.push(chart({ id: `itl-cdf-${i}`, title: 'ITL gap CDF', xLabel: 'ms', yLabel: 'fraction', series: [{ name: 'CDF', points: cdf(gaps), kind: 'step' }] }));
+  charts.push(chart({ id: `ttft-${i}`, title: 'TTFT per iteration', xLabel: 'ms', yLabel: 'count', bars: histogram(b.iterations.map((x) => x.ttft_ms), 15) }));
+  charts.push(chart({ id: `e2e-${i}`, title: 'e2e per iteration', xLabel: 'ms', yLabel: 'count', bars: histogram(b.iterations.map((x) => x.e2e_ms), 15) }));
+  const mon = b.monitor;
+  const monitorLine = mon
+    ? `<p class="note">monitor: ${escapeHtml(mon.status)}${mon.reason ? ` (${escapeHtml(mon.reason)})` : ''}; ${mon.devices
+        .map((d) => `${escapeHtml(d.device)}: util mean ${f(d.util_pct?.mean, 1)}%, peak memory ${d.mem_used_peak_bytes === null ? '-' : `${(d.mem_used_peak_bytes / 2 ** 30).toFixed(2)} GiB`}, mean power ${f(d.power_w_mean, 1)} W, energy ${d.energy_j === null ? escapeHtml(d.energy_note ?? '-') : `${f(d.energy_j, 2)} J (${f((d.energy_per_token_j ?? 0) * 1000, 3)} mJ/token)`}`)
+        .join('; ')}</p>`
+    : '';
+  return `${head}${monitorLine}<div class="charts">${charts.join('\n')}</div>`;
+}
+
+/** Throughput and ITL against the one field the run sweeps (batch size or sequence length). */
+function sweepSection(run: RunResult): string {
+  const ok = run.benchmarks.filter((b) => b.summary?.tokens_per_s);
+  const out: string[] = [];
+  for (const [field, label] of [
+    ['batch_size', 'batch size'],
+    ['sequence_length', 'sequence length'],
+  ] as const) {
+    const values = new Set(ok.map((b) => b.config[field]));
+    if (values.size < 2) continue;
+    // one line per combination of the other fields
+    const groups = new Map<string, BenchmarkResult[]>();
+    for (const b of ok) {
+      const { [field]: _x, name: _n, hash: _h, ...rest } = b.config;
+      const key = JSON.stringify(rest);
+      groups.set(key, [...(groups.get(key) ?? []), b]);
+    }
+    const series = (metric: 'tokens_per_s' | 'itl_ms'): Series[] =>
+      [...groups.values()].map((g, i) => ({
+        name: groups.size > 1 ? `group ${i + 1} (${g[0]?.config.engine})` : metric,
+        points: g.map((b) => [b.config[field], b.summary?.[metric]?.p50 ?? 0] as [number, number]).sort((a, c) => a[0] - c[0]),
+        kind: 'line' as const,
+      }));
+    out.push(chart({ id: `sweep-${field}-throughput`, title: `Throughput against ${label} (p50)`, xLabel: label, yLabel: 'tokens/s', series: series('tokens_per_s') }));
+    out.push(chart({ id: `sweep-${field}-itl`, title: `ITL against ${label} (p50)`, xLabel: label, yLabel: 'ms', series: series('itl_ms') }));
+  }
+  return out.length > 0 ? `<h2>Sweep</h2><div class="charts">${out.join('\n')}</div>` : '';
+}
+
+function metadata(run: RunResult): string {
+  const rows: string[][] = [
+    ['run id', run.run_id],
+    ['started / finished', `${run.started_at} / ${run.finished_at ?? '-'}`],
+    ['tool', `${run.tool.name} ${run.tool.version}`],
+    ['git', run.git ? `${run.git.commit} ${run.git.branch ?? '(detached)'}${run.git.dirty ? ' (dirty)' : ''}` : '-'],
+    ['host', `${run.host.os}; ${run.host.cpu_model} x ${run.host.cpu_count}; ${(run.host.memory_total_bytes / 2 ** 30).toFixed(1)} GiB; Node ${run.host.node_version}`],
+    ['devices', run.devices.map((d) => `${d.id} ${d.name ?? ''} ${d.uuid ?? ''} ${d.memory_total_bytes ? `${(d.memory_total_bytes / 2 ** 30).toFixed(0)} GiB` : ''} driver ${d.driver_version ?? '-'} (${d.backend})`).join('; ') || 'none'],
+    ['percentiles', run.percentile_method],
+  ];
+  return `<h2>Run metadata</h2>${table(['', ''], rows)}`;
+}
+
+export function runReportHtml(run: RunResult): string {
+  const summary = table(
+    ['config', 'status', 'TTFT ms p50/p95', 'ITL ms p50/p95', 'e2e ms p50/p95', 'tokens/s p50/p95', 'n'],
+    run.benchmarks.map((b) => [b.config.name, b.status, pair(b.summary?.ttft_ms, 2), pair(b.summary?.itl_ms, 3), pair(b.summary?.e2e_ms, 1), pair(b.summary?.tokens_per_s, 1), String(b.iterations.length)]),
+  );
+  const body = `<h1>tokenbench run ${escapeHtml(run.run_id.slice(0, 8))}</h1>
+<p class="note">${escapeHtml(run.started_at)}; percentiles: ${escapeHtml(PERCENTILE_METHOD)}</p>
+<h2>Summary</h2>${summary}
+${sweepSection(run)}
+${run.benchmarks.map(benchmarkSection).join('\n')}
+${metadata(run)}`;
+  return page(`tokenbench run ${run.run_id.slice(0, 8)}`, body);
+}
+
+export function comparisonReportHtml(c: Comparison, baseline: RunResult, candidate: RunResult): string {
+  const rows = c.pairs.flatMap((p) =>
+    p.metrics.map(
+      (m) =>
+        `<tr><td>${escapeHtml(p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`)}</td><td>${escapeHtml(m.label)}</td><td>${f(m.baseline_median, 3)}</td><td>${f(m.candidate_median, 3)}</td><td>${(m.change * 100).toFixed(1)}% [${(m.change_ci95[0] * 100).toFixed(1)}%, ${(m.change_ci95[1] * 100).toFixed(1)}%]</td><td>${m.p_value.toFixed(4)}</td><td class="${m.verdict === 'slower' ? 'slower' : m.verdict === 'faster' ? 'faster' : ''}">${escapeHtml(m.verdict)}</td></tr>`,
+    ),
+  );
+  const charts = c.pairs.map((p, i) => {
+    const a = baseline.benchmarks.find((b) => b.config.name === p.baseline);
+    const b = candidate.benchmarks.find((x) => x.config.name === p.candidate);
+    const dots = (r: BenchmarkResult | undefined, y: number): [number, number][] => (r?.iterations ?? []).map((it) => [it.itl_ms, y]);
+    return chart({
+      id: `compare-itl-${i}`,
+      title: `ITL per iteration: ${p.baseline}`,
+      xLabel: 'ms',
+      yLabel: '1 baseline, 2 candidate',
+      series: [
+        { name: 'baseline', points: dots(a, 1), kind: 'dots' },
+        { name: 'candidate', points: dots(b, 2), kind: 'dots' },
+      ],
+    });
+  });
+  const body = `<h1>tokenbench comparison</h1>
+<p class="note">baseline ${escapeHtml(c.baseline_run)} (${escapeHtml(baseline.started_at)}), candidate ${escapeHtml(c.candidate_run)} (${escapeHtml(candidate.started_at)}); threshold ${(c.threshold * 100).toFixed(1)}%; a regression is p &lt; ${c.alpha} with the whole 95% bootstrap interval of the change past the threshold.</p>
+<table><tr><th>config</th><th>metric</th><th>baseline p50</th><th>candidate p50</th><th>change [95% CI]</th><th>p (Mann-Whitney)</th><th>verdict</th></tr>${rows.join('')}</table>
+<p><strong>${c.regressions > 0 ? `${c.regressions} significant regression(s)` : 'no significant regression'}</strong></p>
+<div class="charts">${charts.join('\n')}</div>
+${metadata(candidate)}`;
+  return page('tokenbench comparison', body);
+}

@@ -1,0 +1,129 @@
+/**
+ * Small SVG charts rendered when the report is written: no JavaScript library, nothing fetched,
+ * so a report opens offline anywhere. Every mark carries class "mark" and the chart counts its
+ * marks in data-points, which the browser test checks.
+ */
+
+export interface Series {
+  name: string;
+  points: readonly [number, number][];
+  kind: 'line' | 'dots' | 'step';
+}
+
+export interface Bar {
+  x0: number;
+  x1: number;
+  y: number;
+}
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series?: readonly Series[];
+  bars?: readonly Bar[];
+  /** Fixed x range (to share a time axis between charts). */
+  xDomain?: [number, number];
+}
+
+const W = 640;
+const H = 260;
+const M = { left: 56, right: 16, top: 28, bottom: 40 };
+const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const step0 = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(step0));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? step0;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+function fmt(v: number): string {
+  const a = Math.abs(v);
+  return a >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : a >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : a >= 10 || a === 0 ? v.toFixed(0) : a >= 1 ? v.toFixed(1) : v.toPrecision(2);
+}
+
+/** An SVG chart of line/dot/step series and/or bars. */
+export function chart(spec: ChartSpec): string {
+  const series = spec.series ?? [];
+  const bars = spec.bars ?? [];
+  const xs = [...series.flatMap((s) => s.points.map((p) => p[0])), ...bars.flatMap((b) => [b.x0, b.x1])];
+  const ys = [...series.flatMap((s) => s.points.map((p) => p[1])), ...bars.map((b) => b.y), 0];
+  const [x0, x1] = spec.xDomain ?? [Math.min(...xs), Math.max(...xs)];
+  const y1 = Math.max(...ys) * 1.05 || 1;
+  const y0 = Math.min(...ys, 0);
+  const sx = (x: number): number => M.left + ((x - x0) / (x1 - x0 || 1)) * (W - M.left - M.right);
+  const sy = (y: number): number => H - M.bottom - ((y - y0) / (y1 - y0 || 1)) * (H - M.top - M.bottom);
+  const parts: string[] = [];
+  for (const t of niceTicks(y0, y1)) parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t)}" y2="${sy(t)}" class="grid"/><text x="${M.left - 6}" y="${sy(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  for (const t of niceTicks(x0, x1)) parts.push(`<text x="${sx(t)}" y="${H - M.bottom + 16}" text-anchor="middle">${fmt(t)}</text>`);
+  let marks = 0;
+  for (const b of bars) {
+    const x = sx(b.x0);
+    const w = Math.max(1, sx(b.x1) - x - 1);
+    parts.push(`<rect class="mark" x="${x}" y="${sy(b.y)}" width="${w}" height="${sy(y0) - sy(b.y)}" fill="${COLORS[0]}"><title>${fmt(b.x0)}-${fmt(b.x1)}: ${b.y}</title></rect>`);
+    marks++;
+  }
+  series.forEach((s, i) => {
+    const color = COLORS[(i + (bars.length > 0 ? 1 : 0)) % COLORS.length] as string;
+    if (s.kind === 'dots') {
+      for (const [x, y] of s.points) {
+        parts.push(`<circle class="mark" cx="${sx(x)}" cy="${sy(y)}" r="2.5" fill="${color}"><title>${escapeHtml(s.name)}: ${fmt(x)}, ${fmt(y)}</title></circle>`);
+        marks++;
+      }
+    } else if (s.points.length > 0) {
+      let d = '';
+      s.points.forEach(([x, y], k) => {
+        if (k === 0) d += `M${sx(x)},${sy(y)}`;
+        else if (s.kind === 'step') d += `H${sx(x)}V${sy(y)}`;
+        else d += `L${sx(x)},${sy(y)}`;
+      });
+      parts.push(`<path class="mark" d="${d}" fill="none" stroke="${color}" stroke-width="1.6"><title>${escapeHtml(s.name)}</title></path>`);
+      marks += s.points.length;
+    }
+  });
+  const legend = series.map((s, i) => `<tspan fill="${COLORS[(i + (bars.length > 0 ? 1 : 0)) % COLORS.length]}">■ ${escapeHtml(s.name)}</tspan>`).join(' ');
+  return `<figure><svg class="chart" id="${escapeHtml(spec.id)}" data-points="${marks}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(spec.title)}">
+<text x="${M.left}" y="16" class="title">${escapeHtml(spec.title)}</text><text x="${W - M.right}" y="16" text-anchor="end" class="legend">${legend}</text>
+${parts.join('\n')}
+<line x1="${M.left}" x2="${W - M.right}" y1="${sy(y0)}" y2="${sy(y0)}" class="axis"/><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" class="axis"/>
+<text x="${(W + M.left) / 2}" y="${H - 6}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>
+<text x="14" y="${(H - M.bottom + M.top) / 2}" transform="rotate(-90 14 ${(H - M.bottom + M.top) / 2})" text-anchor="middle">${escapeHtml(spec.yLabel)}</text>
+</svg></figure>`;
+}
+
+/** Histogram bars of `values` in `bins` equal-width bins. */
+export function histogram(values: readonly number[], bins = 30): Bar[] {
+  if (values.length === 0) return [];
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const width = (hi - lo) / bins || 1;
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of values) {
+    const i = Math.min(bins - 1, Math.floor((v - lo) / width));
+    counts[i] = (counts[i] as number) + 1;
+  }
+  return counts.map((y, i) => ({ x0: lo + i * width, x1: lo + (i + 1) * width, y }));
+}
+
+/** Empirical CDF points. */
+export function cdf(values: readonly number[]): [number, number][] {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.map((v, i) => [v, (i + 1) / sorted.length]);
+}
+
+export const CHART_CSS = `
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1340px;color:#111;padding:0 16px}
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}h3{font-size:15px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
+.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}svg.chart{width:640px;height:260px;background:#fff;border:1px solid #eee}
+svg text{font-size:11px;fill:#333}svg .title{font-size:13px;font-weight:600}.grid{stroke:#eee}.axis{stroke:#999}
+.slower{color:#b91c1c;font-weight:600}.faster{color:#15803d;font-weight:600}.note{color:#555}`;

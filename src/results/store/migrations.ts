@@ -1,0 +1,94 @@
+/**
+ * The store's schema, versioned: each migration runs once, recorded in tokenbench_migrations.
+ * Tables: runs, benchmarks (config JSON, hash, name, status, summary), iterations and
+ * device_samples, with the indexes `history` and `compare` use.
+ */
+import { ddl, type SqlExecutor } from './sql.js';
+
+export const MIGRATIONS: readonly { version: number; statements: string[] }[] = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        tool_version TEXT NOT NULL,
+        git_commit TEXT,
+        git_branch TEXT,
+        git_dirty {BOOL},
+        host TEXT NOT NULL,
+        devices TEXT NOT NULL,
+        source TEXT NOT NULL
+      )`,
+      'CREATE INDEX runs_git_commit ON runs (git_commit, started_at)',
+      'CREATE INDEX runs_started_at ON runs (started_at)',
+      `CREATE TABLE benchmarks (
+        run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        config_hash TEXT NOT NULL,
+        status TEXT NOT NULL,
+        config TEXT NOT NULL,
+        error TEXT,
+        engine TEXT,
+        model TEXT,
+        phases TEXT NOT NULL,
+        validity TEXT,
+        summary TEXT,
+        monitor TEXT,
+        PRIMARY KEY (run_id, position)
+      )`,
+      'CREATE INDEX benchmarks_config_hash ON benchmarks (config_hash)',
+      'CREATE INDEX benchmarks_name ON benchmarks (name)',
+      `CREATE TABLE iterations (
+        run_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        t0_ns TEXT NOT NULL,
+        e2e_ms {REAL} NOT NULL,
+        ttft_ms {REAL} NOT NULL,
+        itl_ms {REAL} NOT NULL,
+        tokens_per_s {REAL} NOT NULL,
+        decode_tokens_per_s {REAL} NOT NULL,
+        token_ms TEXT NOT NULL,
+        token_ms_by_row TEXT,
+        new_tokens TEXT NOT NULL,
+        output_sample TEXT NOT NULL,
+        monitor_status TEXT NOT NULL,
+        monitor_reason TEXT,
+        PRIMARY KEY (run_id, position, idx),
+        FOREIGN KEY (run_id, position) REFERENCES benchmarks (run_id, position) ON DELETE CASCADE
+      )`,
+      `CREATE TABLE device_samples (
+        run_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        t_ms {REAL} NOT NULL,
+        device TEXT NOT NULL,
+        readings TEXT NOT NULL,
+        FOREIGN KEY (run_id, position, idx) REFERENCES iterations (run_id, position, idx) ON DELETE CASCADE
+      )`,
+      'CREATE INDEX device_samples_iteration ON device_samples (run_id, position, idx)',
+    ],
+  },
+];
+
+/** Brings the schema up to date; each migration in its own transaction. */
+export async function migrate(db: SqlExecutor): Promise<number> {
+  await db.run('CREATE TABLE IF NOT EXISTS tokenbench_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const done = new Set((await db.all<{ version: number }>('SELECT version FROM tokenbench_migrations')).map((r) => Number(r.version)));
+  let applied = 0;
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    await db.transaction(async () => {
+      for (const s of m.statements) await db.run(ddl(s, db.dialect));
+      await db.run('INSERT INTO tokenbench_migrations (version, applied_at) VALUES (?, ?)', [m.version, new Date().toISOString()]);
+    });
+    applied++;
+  }
+  return applied;
+}
+
+/** The newest schema version this build knows. */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -1,0 +1,291 @@
+/**
+ * The results store: every run, its benchmarks, iterations and device samples, in SQLite (the
+ * default, `./tokenbench-results/tokenbench.db`) or PostgreSQL. A benchmark is written in one
+ * transaction, so a crash never leaves half of one; run ids are UUIDs, so several machines can
+ * write to one PostgreSQL at once.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { errorMessage, InputError } from '../../util/errors.js';
+import type { BenchmarkResult, RunResult } from '../schema.js';
+import { RESULT_SCHEMA, RunResultSchema } from '../schema.js';
+import { migrate } from './migrations.js';
+import { openPostgres } from './postgres.js';
+import type { SqlExecutor, SqlParam } from './sql.js';
+import { openSqlite } from './sqlite.js';
+
+export const DEFAULT_STORE = 'sqlite:./tokenbench-results/tokenbench.db';
+
+/** Where results go: `--store`, else TOKENBENCH_STORE, else the default SQLite file. */
+export function storeUrl(flag?: string): string {
+  return flag ?? process.env.TOKENBENCH_STORE ?? DEFAULT_STORE;
+}
+
+/** A store URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
+interface RunRow {
+  run_id: string;
+  started_at: string;
+  finished_at: string | null;
+  tool_version: string;
+  git_commit: string | null;
+  git_branch: string | null;
+  git_dirty: number | boolean | null;
+  host: string;
+  devices: string;
+  source: string;
+}
+
+interface BenchmarkRow {
+  position: number;
+  name: string;
+  config_hash: string;
+  status: string;
+  config: string;
+  error: string | null;
+  engine: string | null;
+  model: string | null;
+  phases: string;
+  validity: string | null;
+  summary: string | null;
+  monitor: string | null;
+}
+
+interface IterationRow {
+  position: number;
+  idx: number;
+  t0_ns: string;
+  e2e_ms: number;
+  ttft_ms: number;
+  itl_ms: number;
+  tokens_per_s: number;
+  decode_tokens_per_s: number;
+  token_ms: string;
+  token_ms_by_row: string | null;
+  new_tokens: string;
+  output_sample: string;
+  monitor_status: string;
+  monitor_reason: string | null;
+}
+
+export interface HistoryRow {
+  run_id: string;
+  started_at: string;
+  git_commit: string | null;
+  name: string;
+  config_hash: string;
+  status: string;
+  /** Summary statistics of the metric in that run. */
+  p50: number | null;
+  mean: number | null;
+  n: number | null;
+}
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const parse = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
+
+export class ResultStore {
+  private constructor(
+    private readonly db: SqlExecutor,
+    readonly url: string,
+  ) {}
+
+  /** Opens (and creates or migrates) the store at `url`: `sqlite:PATH`, a `.db` path, or `postgres://...`. */
+  static async open(url: string): Promise<ResultStore> {
+    let db: SqlExecutor;
+    try {
+      if (/^postgres(ql)?:\/\//.test(url)) db = await openPostgres(url);
+      else {
+        const path = resolve(url.replace(/^sqlite:/, ''));
+        if (!url.startsWith('sqlite:') && !/\.(db|sqlite3?)$/.test(path)) throw new Error('unknown store type');
+        db = openSqlite(path);
+      }
+    } catch (err) {
+      throw new InputError(
+        'store',
+        `store ${redactUrl(url)}: ${errorMessage(err)}; allowed: sqlite:PATH, a .db file, or postgres://user:password@host:port/database`,
+      );
+    }
+    try {
+      await migrate(db);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw new InputError('store', `store ${redactUrl(url)}: cannot create or migrate its tables: ${errorMessage(err)}`);
+    }
+    return new ResultStore(db, url);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /** Writes (or rewrites) benchmark `position` of `run`, with the run's own row, in one transaction. */
+  async saveBenchmark(run: RunResult, position: number): Promise<void> {
+    const b = run.benchmarks[position] as BenchmarkResult;
+    await this.db.transaction(async () => {
+      await this.upsertRun(run, 'tokenbench');
+      await this.writeBenchmark(run.run_id, position, b);
+    });
+  }
+
+  /** Writes a whole run (import); each benchmark in its own transaction. */
+  async saveRun(run: RunResult, source = 'tokenbench'): Promise<void> {
+    await this.db.transaction(() => this.upsertRun(run, source));
+    for (let i = 0; i < run.benchmarks.length; i++) {
+      await this.db.transaction(async () => {
+        await this.upsertRun(run, source);
+        await this.writeBenchmark(run.run_id, i, run.benchmarks[i] as BenchmarkResult);
+      });
+    }
+  }
+
+  private async upsertRun(run: RunResult, source: string): Promise<void> {
+    await this.db.run(
+      `INSERT INTO runs (run_id, started_at, finished_at, tool_version, git_commit, git_branch, git_dirty, host, devices, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, devices = excluded.devices`,
+      [run.run_id, run.started_at, run.finished_at, run.tool.version, run.git?.commit ?? null, run.git?.branch ?? null, run.git ? run.git.dirty : null, JSON.stringify(run.host), JSON.stringify(run.devices), source],
+    );
+  }
+
+  private async writeBenchmark(runId: string, position: number, b: BenchmarkResult): Promise<void> {
+    await this.db.run('DELETE FROM device_samples WHERE run_id = ? AND position = ?', [runId, position]);
+    await this.db.run('DELETE FROM iterations WHERE run_id = ? AND position = ?', [runId, position]);
+    await this.db.run('DELETE FROM benchmarks WHERE run_id = ? AND position = ?', [runId, position]);
+    await this.db.run(
+      `INSERT INTO benchmarks (run_id, position, name, config_hash, status, config, error, engine, model, phases, validity, summary, monitor)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [runId, position, b.config.name, b.config.hash, b.status, JSON.stringify(b.config), json(b.error), json(b.engine), json(b.model), JSON.stringify(b.phases_ms), json(b.validity), json(b.summary), json(b.monitor)],
+    );
+    for (const it of b.iterations) {
+      await this.db.run(
+        `INSERT INTO iterations (run_id, position, idx, t0_ns, e2e_ms, ttft_ms, itl_ms, tokens_per_s, decode_tokens_per_s, token_ms, token_ms_by_row, new_tokens, output_sample, monitor_status, monitor_reason)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [runId, position, it.index, it.t0_ns, it.e2e_ms, it.ttft_ms, it.itl_ms, it.tokens_per_s, it.decode_tokens_per_s, JSON.stringify(it.token_ms), json(it.token_ms_by_row), JSON.stringify(it.new_tokens), it.output_sample, it.monitor.status, it.monitor.reason],
+      );
+      for (const s of it.monitor.samples) {
+        const { t_ms, device, ...readings } = s;
+        await this.db.run('INSERT INTO device_samples (run_id, position, idx, t_ms, device, readings) VALUES (?, ?, ?, ?, ?, ?)', [runId, position, it.index, t_ms, device, JSON.stringify(readings)]);
+      }
+    }
+  }
+
+  /** Run ids starting with `prefix` (a full id or its first characters). */
+  async findRuns(prefix: string): Promise<string[]> {
+    const rows = await this.db.all<{ run_id: string }>('SELECT run_id FROM runs WHERE run_id LIKE ? ORDER BY started_at', [`${prefix}%`]);
+    return rows.map((r) => r.run_id);
+  }
+
+  /** The latest run whose git commit starts with `commit`. */
+  async latestRunForCommit(commit: string): Promise<string | undefined> {
+    const rows = await this.db.all<{ run_id: string }>('SELECT run_id FROM runs WHERE git_commit LIKE ? ORDER BY started_at DESC LIMIT 1', [`${commit}%`]);
+    return rows[0]?.run_id;
+  }
+
+  /** A stored run as a result object (schema tokenbench.run/v1). */
+  async getRun(runId: string): Promise<RunResult> {
+    const [run] = await this.db.all<RunRow>('SELECT * FROM runs WHERE run_id = ?', [runId]);
+    if (!run) throw new InputError('store', `run ${runId} is not in store ${redactUrl(this.url)}`);
+    const benchmarks = await this.db.all<BenchmarkRow>('SELECT * FROM benchmarks WHERE run_id = ? ORDER BY position', [runId]);
+    const iterations = await this.db.all<IterationRow>('SELECT * FROM iterations WHERE run_id = ? ORDER BY position, idx', [runId]);
+    const samples = await this.db.all<{ position: number; idx: number; t_ms: number; device: string; readings: string }>(
+      'SELECT position, idx, t_ms, device, readings FROM device_samples WHERE run_id = ? ORDER BY position, idx, t_ms',
+      [runId],
+    );
+    const result: RunResult = {
+      schema: RESULT_SCHEMA,
+      run_id: run.run_id,
+      started_at: run.started_at,
+      finished_at: run.finished_at,
+      tool: { name: 'tokenbench', version: run.tool_version },
+      git: run.git_commit === null ? null : { commit: run.git_commit, branch: run.git_branch, dirty: Boolean(run.git_dirty) },
+      host: JSON.parse(run.host),
+      devices: JSON.parse(run.devices),
+      percentile_method: 'linear interpolation between order statistics (numpy default)',
+      benchmarks: benchmarks.map((b) => ({
+        config: JSON.parse(b.config),
+        status: b.status as BenchmarkResult['status'],
+        error: parse(b.error),
+        engine: parse(b.engine),
+        model: parse(b.model),
+        phases_ms: JSON.parse(b.phases),
+        validity: parse(b.validity),
+        summary: parse(b.summary),
+        monitor: parse(b.monitor),
+        iterations: iterations
+          .filter((it) => Number(it.position) === Number(b.position))
+          .map((it) => ({
+            index: Number(it.idx),
+            t0_ns: it.t0_ns,
+            e2e_ms: Number(it.e2e_ms),
+            ttft_ms: Number(it.ttft_ms),
+            itl_ms: Number(it.itl_ms),
+            tokens_per_s: Number(it.tokens_per_s),
+            decode_tokens_per_s: Number(it.decode_tokens_per_s),
+            token_ms: JSON.parse(it.token_ms),
+            ...(it.token_ms_by_row ? { token_ms_by_row: JSON.parse(it.token_ms_by_row) } : {}),
+            new_tokens: JSON.parse(it.new_tokens),
+            output_sample: it.output_sample,
+            monitor: {
+              status: it.monitor_status as never,
+              reason: it.monitor_reason,
+              samples: samples
+                .filter((s) => Number(s.position) === Number(b.position) && Number(s.idx) === Number(it.idx))
+                .map((s) => ({ t_ms: Number(s.t_ms), device: s.device, ...JSON.parse(s.readings) })),
+            },
+          })),
+      })),
+    };
+    return RunResultSchema.parse(result);
+  }
+
+  /** A config's runs over time, oldest first, with the summary of one metric. */
+  async history(filter: { name?: string; hash?: string }, metric: string): Promise<HistoryRow[]> {
+    const where: string[] = [];
+    const params: SqlParam[] = [];
+    if (filter.name) {
+      where.push('b.name = ?');
+      params.push(filter.name);
+    }
+    if (filter.hash) {
+      where.push('b.config_hash LIKE ?');
+      params.push(`${filter.hash}%`);
+    }
+    const rows = await this.db.all<{ run_id: string; started_at: string; git_commit: string | null; name: string; config_hash: string; status: string; summary: string | null }>(
+      `SELECT r.run_id, r.started_at, r.git_commit, b.name, b.config_hash, b.status, b.summary
+       FROM benchmarks b JOIN runs r ON r.run_id = b.run_id
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY r.started_at, b.position`,
+      params,
+    );
+    return rows.map((r) => {
+      const stats = parse<Record<string, { p50: number; mean: number; n: number } | null>>(r.summary)?.[metric] ?? null;
+      return { run_id: r.run_id, started_at: r.started_at, git_commit: r.git_commit, name: r.name, config_hash: r.config_hash, status: r.status, p50: stats?.p50 ?? null, mean: stats?.mean ?? null, n: stats?.n ?? null };
+    });
+  }
+}
+
+/** Reads a result file: tokenbench's own (validated), or throws an InputError naming the file. */
+export function readResultFile(path: string): RunResult {
+  if (!existsSync(path)) throw new InputError('result_file', `result file ${path}: not found`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError('result_file', `result file ${path}: not JSON (${errorMessage(err)})`);
+  }
+  const schema = (raw as { schema?: unknown })?.schema;
+  if (typeof schema === 'string' && schema.startsWith('tokenbench.run/') && schema !== RESULT_SCHEMA) {
+    throw new InputError('result_file', `result file ${path}: schema ${schema} is not one this version reads (${RESULT_SCHEMA}); upgrade tokenbench`);
+  }
+  if (schema !== RESULT_SCHEMA) throw new InputError('result_file', `result file ${path}: not a tokenbench result (no "schema": "${RESULT_SCHEMA}")`);
+  const parsed = RunResultSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError('result_file', `result file ${path}: invalid at ${issue?.path.join('.') || '(top)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
