@@ -10,6 +10,9 @@ export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 /** One cache for all test files, so the tiny model is built once per machine. */
 export const TEST_CACHE_DIR = join(tmpdir(), 'tokenbench-test-cache');
 
+/** The store the CLI writes to in tests: never the repository's own ./tokenbench-results. */
+export const TEST_STORE = `sqlite:${join(tmpdir(), `tokenbench-test-store-${process.pid}.db`)}`;
+
 export function tempDir(prefix = 'tokenbench-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -26,7 +29,7 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: ROOT,
-      env: { ...process.env, TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR, ...options.env },
+      env: { ...process.env, TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR, TOKENBENCH_STORE: TEST_STORE, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

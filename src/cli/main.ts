@@ -5,7 +5,11 @@
  */
 import { errorMessage, InputError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
+import { compareCommand } from './compare.js';
+import { historyCommand } from './history.js';
+import { importCommand } from './import.js';
 import { monitorCommand } from './monitor.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { synthCommand } from './synth.js';
 
@@ -13,6 +17,10 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => Prom
   run: { run: runCommand, summary: 'benchmark text generation (default command of npm start)' },
   synth: { run: synthCommand, summary: 'build a synthetic model folder' },
   monitor: { run: monitorCommand, summary: 'sample GPUs and the host, one JSON line per sample' },
+  compare: { run: compareCommand, summary: 'compare two runs statistically (exit 1 on a regression)' },
+  report: { run: reportCommand, summary: 'write a self-contained HTML report of a run' },
+  import: { run: importCommand, summary: 'load result files (tokenbench, benchmark_v2) into the store' },
+  history: { run: historyCommand, summary: "list a config's runs over time from the store" },
 };
 
 const HELP = `tokenbench ${toolVersion()}: how fast language models generate text

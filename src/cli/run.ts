@@ -8,6 +8,7 @@ import { checkConfigs } from '../engines/index.js';
 import { LogProgress, type ProgressReporter, silentProgress, TtyProgress } from '../measure/progress.js';
 import { newRunResult, runBenchmarks } from '../measure/runner.js';
 import { formatRunSummary } from '../report/console.js';
+import { ResultStore, storeUrl } from '../results/store/store.js';
 import { defaultResultPath } from '../results/writer.js';
 import { defaultCacheDir } from '../synth/cache.js';
 import { InputError } from '../util/errors.js';
@@ -53,6 +54,8 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   output: { arity: 'one', value: 'FILE', help: 'result file (default: DIR/run-<time>-<id>.json)' },
   'output-dir': { arity: 'one', value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
   'cache-dir': { arity: 'one', value: 'DIR', help: 'where synthetic models are built (default $XDG_CACHE_HOME/tokenbench)' },
+  store: { arity: 'one', value: 'URL', help: 'results store: sqlite:PATH or postgres://... (default $TOKENBENCH_STORE or sqlite:./tokenbench-results/tokenbench.db)' },
+  'no-store': { arity: 'none', help: 'write the result file only' },
   json: { arity: 'none', help: 'print the whole result as JSON on stdout (summary and progress go to stderr)' },
   quiet: { arity: 'none', help: 'no progress output' },
   help: { arity: 'none', help: 'show this help' },
@@ -123,6 +126,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const outputPath = resolve(output ?? defaultResultPath(single(args, 'output-dir', 'run') ?? 'tokenbench-results', run.run_id, new Date(run.started_at)));
   const cacheDir = resolve(single(args, 'cache-dir', 'run') ?? defaultCacheDir());
 
+  const store = args.flags.has('no-store') ? undefined : await ResultStore.open(storeUrl(single(args, 'store', 'run')));
+
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);
@@ -132,9 +137,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     const devices = args.flags.get('devices');
-    await runBenchmarks(configs, { cacheDir, outputPath, progress, signal: abort.signal, ...(devices ? { devices } : {}) }, run);
+    await runBenchmarks(configs, { cacheDir, outputPath, progress, signal: abort.signal, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
   } finally {
     process.off('SIGINT', onSigint);
+    await store?.close();
   }
 
   const summary = formatRunSummary(run);

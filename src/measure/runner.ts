@@ -21,8 +21,11 @@ import { type Phase, type ProgressReporter, silentProgress } from './progress.js
 import { TokenStamper } from './streamer.js';
 import { attachMonitorSamples, type MonitorSource } from './monitor-windows.js';
 import { DeviceMonitor } from '../monitor/monitor.js';
+import type { ResultStore } from '../results/store/store.js';
 
 export interface RunOptions extends EngineContext {
+  /** Results store: each finished benchmark is also written there, in one transaction. */
+  store?: ResultStore;
   /** `--devices`: which devices the monitor samples (default: all the engine can see). */
   devices?: string[];
   /** Result file, rewritten atomically after every config. */
@@ -150,6 +153,7 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
     if (options.outputPath) writeRunResult(options.outputPath, run);
   };
   let source: MonitorSource | null = null;
+  let storeOk = true;
   /** One monitor for the run; restarted only when a config asks for another interval. */
   const monitorFor = async (config: NamedConfig): Promise<MonitorSource | null> => {
     if (!config.gpu_monitoring) return source;
@@ -178,6 +182,14 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
       run.benchmarks.push(result);
       progress.benchmarkEnd(result);
       save();
+      if (storeOk && options.store) {
+        try {
+          await options.store.saveBenchmark(run, run.benchmarks.length - 1);
+        } catch (err) {
+          storeOk = false;
+          progress.message(`store: ${errorMessage(err)}; the result file keeps everything`);
+        }
+      }
     }
   } finally {
     await (source as MonitorSource | null)?.monitor?.stop();

@@ -94,14 +94,14 @@ export class ResultStore {
   ) {}
 
   /** Opens (and creates or migrates) the store at `url`: `sqlite:PATH`, a `.db` path, or `postgres://...`. */
-  static async open(url: string): Promise<ResultStore> {
+  static async open(url: string, options: { mustExist?: boolean } = {}): Promise<ResultStore> {
     let db: SqlExecutor;
     try {
       if (/^postgres(ql)?:\/\//.test(url)) db = await openPostgres(url);
       else {
         const path = resolve(url.replace(/^sqlite:/, ''));
         if (!url.startsWith('sqlite:') && !/\.(db|sqlite3?)$/.test(path)) throw new Error('unknown store type');
-        db = openSqlite(path);
+        db = openSqlite(path, options.mustExist === true);
       }
     } catch (err) {
       throw new InputError(

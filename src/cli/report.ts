@@ -1,0 +1,35 @@
+/** `tokenbench report RUN [-o report.html]`: the self-contained HTML report of a run. */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runReportHtml } from '../report/html.js';
+import { InputError } from '../util/errors.js';
+import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
+import { resolveRun } from './sides.js';
+
+export const REPORT_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  output: { arity: 'one', value: 'FILE', help: 'the HTML file (default report-<run id>.html)' },
+  store: { arity: 'one', value: 'URL', help: 'store to look run ids and commits up in' },
+  help: { arity: 'none', help: 'show this help' },
+};
+
+export const REPORT_HELP = `Usage: tokenbench report RUN [-o report.html]
+
+RUN is a result file, a run id in the store, or a git commit. The report is one HTML file that
+opens offline: summary, token timelines, ITL gap histogram and CDF, TTFT and e2e distributions,
+device readings on the token time axis, sweep plots, run metadata.
+
+${formatFlags(REPORT_FLAGS)}`;
+
+export async function reportCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv.map((a) => (a === '-o' ? '--output' : a)), REPORT_FLAGS, 'report');
+  if (args.flags.has('help')) {
+    process.stdout.write(`${REPORT_HELP}\n`);
+    return 0;
+  }
+  if (args.positionals.length !== 1) throw new InputError('usage', `report: give one RUN (a result file, run id or commit); see 'tokenbench report --help'`);
+  const run = await resolveRun(args.positionals[0] as string, single(args, 'store', 'report'));
+  const output = resolve(single(args, 'output', 'report') ?? `report-${run.run_id.slice(0, 8)}.html`);
+  writeFileSync(output, runReportHtml(run));
+  process.stdout.write(`Report: ${output}\n`);
+  return 0;
+}

@@ -1,0 +1,25 @@
+/** What `compare` and `report` accept for a run: a result file, a run id in the store, or a git commit. */
+import { existsSync } from 'node:fs';
+import type { RunResult } from '../results/schema.js';
+import { readResultFile, redactUrl, ResultStore, storeUrl } from '../results/store/store.js';
+import { InputError } from '../util/errors.js';
+
+export async function resolveRun(spec: string, storeFlag: string | undefined): Promise<RunResult> {
+  if (existsSync(spec) || spec.endsWith('.json')) return readResultFile(spec);
+  const url = storeUrl(storeFlag);
+  const store = await ResultStore.open(url, { mustExist: true }).catch((err: unknown) => {
+    if (err instanceof InputError && /no such database file/.test(err.message)) {
+      throw new InputError('usage', `'${spec}' is not a result file, and there is no store at ${redactUrl(url)} to look it up in`);
+    }
+    throw err;
+  });
+  try {
+    const ids = await store.findRuns(spec);
+    if (ids.length > 1) throw new InputError('usage', `'${spec}' matches ${ids.length} runs in the store; give more of the run id`);
+    const id = ids[0] ?? (await store.latestRunForCommit(spec));
+    if (!id) throw new InputError('usage', `'${spec}' is not a result file, a run id or a git commit in store ${redactUrl(url)}`);
+    return await store.getRun(id);
+  } finally {
+    await store.close();
+  }
+}

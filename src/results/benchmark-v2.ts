@@ -1,0 +1,107 @@
+/**
+ * Result files of the Hugging Face Transformers benchmark framework (benchmark_v2), mapped onto
+ * tokenbench's metrics so both can be compared: `{config_hash: {metadata, measurements, config}}`
+ * with latencies in seconds. Per-token timestamps are kept when the file has them (not summarized).
+ */
+import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
+import { configHash } from '../config/hash.js';
+import { inferName } from '../config/naming.js';
+import type { BenchmarkConfig } from '../config/fields.js';
+import { metricsFromMs } from './metrics.js';
+import { type BenchmarkResult, type IterationRecord, RESULT_SCHEMA, type RunResult } from './schema.js';
+import { PERCENTILE_METHOD } from './statistics.js';
+import { summarizeIterations } from './summary.js';
+
+interface V2Entry {
+  metadata?: { timestamp?: string; commit_id?: string; hardware_info?: Record<string, unknown> };
+  measurements?: { e2e_latency?: number[]; time_to_first_token?: number[]; inter_token_latency?: number[]; timestamps?: number[][][] | null; shape_and_decoded_outputs?: string[] };
+  config?: Record<string, unknown>;
+}
+
+/** Whether parsed JSON looks like a benchmark_v2 result file. */
+export function isBenchmarkV2(raw: unknown): raw is Record<string, V2Entry> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return false;
+  const entries = Object.values(raw as Record<string, unknown>);
+  return entries.length > 0 && entries.every((e) => e !== null && typeof e === 'object' && 'measurements' in (e as object) && 'config' in (e as object));
+}
+
+const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+
+/** One run per file; one benchmark per config hash. */
+export function fromBenchmarkV2(raw: Record<string, V2Entry>, file: string): RunResult {
+  const entries = Object.values(raw);
+  const first = entries[0]?.metadata;
+  const hw = first?.hardware_info ?? {};
+  const modelFromFile = basename(file).replace(/_benchmark_\d{8}_\d{6}\.json$/, '').replace(/\.json$/, '');
+  const benchmarks: BenchmarkResult[] = entries.map((e) => {
+    const c = e.config ?? {};
+    const config: BenchmarkConfig = {
+      warmup_iterations: num(c.warmup_iterations, 0),
+      measurement_iterations: num(c.measurement_iterations, e.measurements?.e2e_latency?.length ?? 1),
+      gpu_monitoring: c.gpu_monitoring === true,
+      monitor_interval_ms: 50,
+      batch_size: num(c.batch_size, 1),
+      sequence_length: num(c.sequence_length, 0) || 1,
+      num_tokens_to_generate: num(c.num_tokens_to_generate, 2),
+      engine: 'transformers-py' as never,
+      model: String(c.model_id ?? modelFromFile),
+      device: String(c.device ?? 'cuda'),
+      dtype: String(c.dtype ?? 'unknown'),
+      engine_options: Object.fromEntries(
+        ['attn_implementation', 'compile_mode', 'sdpa_backend', 'kernelize'].filter((k) => c[k] !== undefined && c[k] !== null).map((k) => [k, String(c[k])]),
+      ),
+    };
+    const m = e.measurements ?? {};
+    const n = config.num_tokens_to_generate;
+    const iterations: IterationRecord[] = (m.e2e_latency ?? []).map((e2eS, i) => {
+      const stamps = m.timestamps?.[i];
+      // per-row stamps (seconds from the start): the step stamp is the latest row's
+      const tokenMs = stamps && stamps.length > 0 ? (stamps[0] as number[]).map((_, k) => Math.max(...stamps.map((row) => (row[k] as number) * 1000))) : undefined;
+      const ttft = num(m.time_to_first_token?.[i], 0) * 1000;
+      const itl = num(m.inter_token_latency?.[i], 0) * 1000;
+      const synthetic = Array.from({ length: n }, (_, k) => ttft + k * itl);
+      const metrics = metricsFromMs(e2eS * 1000, tokenMs ?? synthetic, config.batch_size);
+      return {
+        index: i,
+        t0_ns: '0',
+        ...metrics,
+        new_tokens: Array(config.batch_size).fill(n),
+        output_sample: String(m.shape_and_decoded_outputs?.[i] ?? '').slice(0, 200),
+        monitor: { status: 'unavailable', reason: 'imported from benchmark_v2', samples: [] },
+      };
+    });
+    const named = { ...config, name: String(c.name ?? inferName(config)), hash: configHash(config) };
+    return {
+      config: named,
+      status: iterations.length > 0 ? 'ok' : 'failed',
+      error: iterations.length > 0 ? null : { kind: 'internal', message: 'no measurements in the benchmark_v2 file' },
+      engine: { name: 'transformers-py', version: 'unknown', device: config.device, dtype: config.dtype },
+      model: { id: config.model, source: 'hub', parameters: null, path: null, build_ms: 0 },
+      phases_ms: { load: null, validity: null, warmup: null, measure: null },
+      validity: null,
+      iterations,
+      summary: iterations.length > 0 ? summarizeIterations(iterations) : null,
+      monitor: null,
+    };
+  });
+  const started = first?.timestamp ? new Date(`${first.timestamp.replace(/Z?$/, 'Z')}`) : new Date();
+  return {
+    schema: RESULT_SCHEMA,
+    run_id: randomUUID(),
+    started_at: Number.isNaN(started.getTime()) ? new Date().toISOString() : started.toISOString(),
+    finished_at: null,
+    tool: { name: 'tokenbench', version: 'benchmark_v2 import' },
+    git: first?.commit_id ? { commit: first.commit_id, branch: null, dirty: false } : null,
+    host: {
+      os: String(hw.system ?? hw.platform ?? 'unknown'),
+      cpu_model: String(hw.cpu_name ?? hw.cpu_model ?? 'unknown'),
+      cpu_count: num(hw.cpu_count, 1) || 1,
+      memory_total_bytes: Math.round(num(hw.cpu_ram_mb, 0) * 1024 * 1024) || 1,
+      node_version: 'n/a',
+    },
+    devices: [],
+    percentile_method: PERCENTILE_METHOD,
+    benchmarks,
+  };
+}
