@@ -74,20 +74,28 @@ export const MIGRATIONS: readonly { version: number; statements: string[] }[] = 
   },
 ];
 
-/** Brings the schema up to date; each migration in its own transaction. */
+/** Key of the PostgreSQL advisory lock that serializes migrations of several writers. */
+const MIGRATION_LOCK = 7_342_911;
+
+/**
+ * Brings the schema up to date in one transaction. Several processes may open a new store at
+ * once: PostgreSQL serializes them with an advisory lock, SQLite with BEGIN IMMEDIATE; whoever
+ * comes second finds the work done.
+ */
 export async function migrate(db: SqlExecutor): Promise<number> {
-  await db.run('CREATE TABLE IF NOT EXISTS tokenbench_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const done = new Set((await db.all<{ version: number }>('SELECT version FROM tokenbench_migrations')).map((r) => Number(r.version)));
-  let applied = 0;
-  for (const m of MIGRATIONS) {
-    if (done.has(m.version)) continue;
-    await db.transaction(async () => {
+  return db.transaction(async () => {
+    if (db.dialect === 'postgres') await db.all('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+    await db.run('CREATE TABLE IF NOT EXISTS tokenbench_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const done = new Set((await db.all<{ version: number }>('SELECT version FROM tokenbench_migrations')).map((r) => Number(r.version)));
+    let applied = 0;
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
       for (const s of m.statements) await db.run(ddl(s, db.dialect));
       await db.run('INSERT INTO tokenbench_migrations (version, applied_at) VALUES (?, ?)', [m.version, new Date().toISOString()]);
-    });
-    applied++;
-  }
-  return applied;
+      applied++;
+    }
+    return applied;
+  });
 }
 
 /** The newest schema version this build knows. */

@@ -1,0 +1,133 @@
+/** compare, import, history and report through the CLI, on real runs of the tiny model. */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
+import { runCli, tempDir } from '../helpers.js';
+
+const dir = tempDir();
+const store = `sqlite:${join(dir, 'store.db')}`;
+const RUN = ['run', '--warmup', '1', '--iterations', '10', '--sequence-length', '16', '--new-tokens', '32', '--no-gpu-monitoring', '--quiet', '--store', store];
+
+let runs: Promise<[string, string]> | undefined;
+/** Two runs of the same configs, stored and written to files. */
+function twoRuns(): Promise<[string, string]> {
+  runs ??= (async () => {
+    const a = join(dir, 'a.json');
+    const b = join(dir, 'b.json');
+    for (const out of [a, b]) {
+      const r = await runCli([...RUN, '--batch-size', '1', '2', '--output', out]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    return [a, b];
+  })();
+  return runs;
+}
+
+const read = (p: string): RunResult => RunResultSchema.parse(JSON.parse(readFileSync(p, 'utf8')));
+
+test('compare: files, run ids and formats; a real slowdown fails the gate', async () => {
+  const [a, b] = await twoRuns();
+  const same = await runCli(['compare', a, a, '--store', store]);
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(same.stdout, /no significant regression past 5\.0%/);
+  const byId = await runCli(['compare', read(a).run_id.slice(0, 8), read(b).run_id, '--store', store, '--format', 'json']);
+  assert.ok(byId.code === 0 || byId.code === 1, byId.stderr);
+  const json = JSON.parse(byId.stdout) as { pairs: { metrics: { verdict: string; p_value: number }[] }[] };
+  assert.equal(json.pairs.length, 2);
+  assert.equal(json.pairs[0]?.metrics.length, 5);
+
+  // the candidate: every iteration slower than the slowest baseline one by 30% (no overlap)
+  const slow = read(a);
+  for (const bm of slow.benchmarks) {
+    const worst = (k: 'e2e_ms' | 'ttft_ms' | 'itl_ms'): number => Math.max(...bm.iterations.map((it) => it[k]));
+    const least = (k: 'tokens_per_s' | 'decode_tokens_per_s'): number => Math.min(...bm.iterations.map((it) => it[k]));
+    const limits = { e2e_ms: worst('e2e_ms'), ttft_ms: worst('ttft_ms'), itl_ms: worst('itl_ms'), tokens_per_s: least('tokens_per_s'), decode_tokens_per_s: least('decode_tokens_per_s') };
+    for (const it of bm.iterations) {
+      for (const k of ['e2e_ms', 'ttft_ms', 'itl_ms'] as const) it[k] = limits[k] * 1.3 + it[k] * 0.01;
+      for (const k of ['tokens_per_s', 'decode_tokens_per_s'] as const) it[k] = limits[k] / 1.3 - it[k] * 0.001;
+    }
+  }
+  const slowPath = join(dir, 'slow.json');
+  writeFileSync(slowPath, JSON.stringify(slow));
+  const gate = await runCli(['compare', a, slowPath, '--format', 'markdown']);
+  assert.equal(gate.code, 1, gate.stderr);
+  assert.match(gate.stdout, /^### tokenbench: /);
+  assert.match(gate.stdout, /\| ITL ms \| [\d.]+ \| [\d.]+ \| \+[\d.]+% \[\+[\d.]+%, \+[\d.]+%\] \| [\d.<]+ \| slower \|/);
+  assert.match(gate.stdout, /10 significant regression\(s\) past 5\.0%/);
+  const lenient = await runCli(['compare', a, slowPath, '--threshold', '900%']);
+  assert.equal(lenient.code, 0);
+
+  // two different configs paired by name
+  const names = read(a).benchmarks.map((x) => x.config.name);
+  const paired = await runCli(['compare', a, b, '--pair', `${names[0]}=${names[1]}`]);
+  assert.ok([0, 1].includes(paired.code ?? -1), paired.stderr);
+  assert.match(paired.stdout, / -> /);
+});
+
+test('compare and report: bad input is one line and exit code 2, nothing modified', async () => {
+  const [a] = await twoRuns();
+  const other = join(dir, 'other.json');
+  writeFileSync(other, JSON.stringify({ hello: 'world' }));
+  const newer = join(dir, 'newer.json');
+  writeFileSync(newer, JSON.stringify({ ...JSON.parse(readFileSync(a, 'utf8')), schema: 'tokenbench.run/v2' }));
+  const corrupt = join(dir, 'corrupt.db');
+  writeFileSync(corrupt, 'not a database '.repeat(500));
+  const hash = createHash('sha256').update(readFileSync(corrupt)).digest('hex');
+  const noCommon = read(a);
+  for (const bm of noCommon.benchmarks) bm.config.hash = 'f'.repeat(64);
+  const disjoint = join(dir, 'disjoint.json');
+  writeFileSync(disjoint, JSON.stringify(noCommon));
+  const cases: [string[], RegExp][] = [
+    [['compare', a, other], /result file .*other\.json: not a tokenbench result/],
+    [['compare', a, newer], /schema tokenbench\.run\/v2 is not one this version reads \(tokenbench\.run\/v1\)/],
+    [['compare', a, 'deadbeef', '--store', 'postgres://x:y@127.0.0.1:9/db'], /store postgres:\/\/x:\*\*\*@127\.0\.0\.1:9\/db: .*ECONNREFUSED/],
+    [['compare', a, 'deadbeef', '--store', `sqlite:${corrupt}`], /file is not a database/],
+    [['compare', a, disjoint], /no config in common \(by hash\); pair configs by name with --pair NAME_A=NAME_B/],
+    [['compare', a, a, '--threshold', 'lots'], /--threshold must be a percentage like 5%/],
+    [['compare', a, 'nosuchrun', '--store', store], /'nosuchrun' is not a result file, a run id or a git commit in store/],
+    [['report', other], /not a tokenbench result/],
+    [['history', '--store', `sqlite:${join(dir, 'missing.db')}`], /no such database file/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
+  assert.equal(createHash('sha256').update(readFileSync(corrupt)).digest('hex'), hash);
+});
+
+test('import (tokenbench and benchmark_v2 files) and history', async () => {
+  const [a] = await twoRuns();
+  const v2 = join(dir, 'HuggingFaceTB_SmolLM2-135M_benchmark_20250101_120000.json');
+  const e2e = [1.2, 1.25, 1.22, 1.21];
+  writeFileSync(
+    v2,
+    JSON.stringify({
+      abc123: {
+        metadata: { timestamp: '2025-01-01T12:00:00', commit_id: 'cafe1234', hardware_info: { cpu_count: 16, gpu_name: 'H200' } },
+        measurements: { e2e_latency: e2e, time_to_first_token: [0.05, 0.06, 0.05, 0.05], inter_token_latency: [0.009, 0.0095, 0.0092, 0.0091], shape_and_decoded_outputs: ['(1, 256) | hello'], gpu_metrics: null, timestamps: null },
+        config: { name: 'w5_i4-unmonitored-b1_s128_n128-flash_attention_2', warmup_iterations: 5, measurement_iterations: 4, gpu_monitoring: false, batch_size: 1, sequence_length: 128, num_tokens_to_generate: 128, attn_implementation: 'flash_attention_2', device: 'cuda', dtype: 'torch.bfloat16' },
+      },
+    }),
+  );
+  const importStore = `sqlite:${join(dir, 'imported.db')}`;
+  const r = await runCli(['import', a, v2, '--store', importStore]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /benchmark_v2, 1 benchmarks/);
+  const h = await runCli(['history', '--config', 'w5_i4-unmonitored-b1_s128_n128-flash_attention_2', '--metric', 'itl_ms', '--json', '--store', importStore]);
+  assert.equal(h.code, 0, h.stderr);
+  const rows = JSON.parse(h.stdout) as { p50: number; n: number; git_commit: string }[];
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]?.n, 4);
+  assert.ok(Math.abs((rows[0]?.p50 as number) - 9.15) < 1e-9); // median of 9, 9.5, 9.2, 9.1 ms
+  assert.equal(rows[0]?.git_commit, 'cafe1234');
+  const all = await runCli(['history', '--store', store]);
+  assert.match(all.stdout, /4 run\(s\) in sqlite:/);
+  const bad = await runCli(['import', a, join(dir, 'nope.json'), '--store', importStore]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /nope\.json: not found/);
+});

@@ -1,0 +1,94 @@
+/** The results store on a real SQLite file and a real PostgreSQL server. */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import pg from 'pg';
+import type { RunResult } from '../../src/results/schema.js';
+import { ResultStore } from '../../src/results/store/store.js';
+import { InputError } from '../../src/util/errors.js';
+import { runCli, tempDir } from '../helpers.js';
+import { postgresSkip, postgresTestUrl } from '../support/postgres.js';
+
+/** One real run of the tiny model with monitor samples, made once for these tests. */
+let runPromise: Promise<RunResult> | undefined;
+function realRun(): Promise<RunResult> {
+  runPromise ??= (async () => {
+    const out = join(tempDir(), 'r.json');
+    const r = await runCli(['run', '--warmup', '0', '--iterations', '3', '--sequence-length', '8', '--new-tokens', '64', '--batch-size', '1', '2', '--monitor-interval-ms', '5', '--no-store', '--quiet', '--output', out]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(readFileSync(out, 'utf8')) as RunResult;
+  })();
+  return runPromise;
+}
+
+async function freshPostgresUrl(): Promise<string> {
+  const base = postgresTestUrl() as string;
+  const schema = `t${process.pid}_${Date.now()}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  await client.query(`CREATE SCHEMA ${schema}`);
+  await client.end();
+  return `${base}${base.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+}
+
+async function exercise(url: string): Promise<void> {
+  const run = await realRun();
+  const store = await ResultStore.open(url);
+  try {
+    for (let i = 0; i < run.benchmarks.length; i++) await store.saveBenchmark(run, i);
+    await store.saveBenchmark(run, 0); // rewriting a benchmark replaces it
+    const back = await store.getRun(run.run_id);
+    assert.deepEqual(back.benchmarks, run.benchmarks);
+    assert.deepEqual(back.host, run.host);
+    assert.equal(back.started_at, run.started_at);
+    assert.deepEqual(await store.findRuns(run.run_id.slice(0, 6)), [run.run_id]);
+    const history = await store.history({ name: run.benchmarks[1]?.config.name }, 'itl_ms');
+    assert.equal(history.length, 1);
+    assert.equal(history[0]?.p50, run.benchmarks[1]?.summary?.itl_ms?.p50);
+    if (run.git) assert.equal(await store.latestRunForCommit(run.git.commit.slice(0, 8)), run.run_id);
+
+    // a benchmark that fails half way is not written at all
+    const broken = structuredClone(run);
+    broken.run_id = '00000000-0000-4000-8000-000000000001';
+    (broken.benchmarks[0]?.iterations[1] as { e2e_ms: unknown }).e2e_ms = null;
+    await assert.rejects(store.saveBenchmark(broken, 0));
+    assert.deepEqual(await store.findRuns(broken.run_id), []);
+  } finally {
+    await store.close();
+  }
+  // migrations run once
+  const again = await ResultStore.open(url);
+  await again.close();
+}
+
+test('SQLite: write, read back identical, history, transactions', async () => {
+  await exercise(`sqlite:${join(tempDir(), 'store.db')}`);
+});
+
+test('PostgreSQL: the same on a real server', { skip: postgresSkip() }, async () => {
+  await exercise(await freshPostgresUrl());
+});
+
+test('PostgreSQL: two writers at once never collide', { skip: postgresSkip() }, async () => {
+  const url = await freshPostgresUrl();
+  const run = await realRun();
+  const copies = Array.from({ length: 4 }, (_, i) => ({ ...structuredClone(run), run_id: `00000000-0000-4000-8000-00000000010${i}` }));
+  // both open a new, empty store at once: they race to create the tables
+  const stores = await Promise.all([ResultStore.open(url), ResultStore.open(url)]);
+  await Promise.all(copies.map((c, i) => (stores[i % 2] as ResultStore).saveRun(c)));
+  for (const c of copies) assert.equal((await (stores[0] as ResultStore).getRun(c.run_id)).benchmarks.length, run.benchmarks.length);
+  await Promise.all(stores.map((s) => s.close()));
+});
+
+test('a corrupt SQLite file or a store that does not answer: an InputError, nothing modified', async () => {
+  const dir = tempDir();
+  const corrupt = join(dir, 'corrupt.db');
+  writeFileSync(corrupt, 'this is not a database at all, just text'.repeat(200));
+  const before = readFileSync(corrupt);
+  await assert.rejects(ResultStore.open(`sqlite:${corrupt}`), (e: unknown) => e instanceof InputError && /file is not a database/.test(e.message));
+  assert.ok(readFileSync(corrupt).equals(before));
+  const started = Date.now();
+  await assert.rejects(ResultStore.open('postgres://nobody:secret@127.0.0.1:9/none'), (e: unknown) => e instanceof InputError && /postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none/.test(e.message) && /ECONNREFUSED/.test(e.message));
+  assert.ok(Date.now() - started < 6000);
+});

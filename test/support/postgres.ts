@@ -1,0 +1,27 @@
+/**
+ * The PostgreSQL server the store tests use: TOKENBENCH_TEST_PG_URL when set (.ci/run sets it),
+ * else Debian's PostgreSQL started on loopback by start-postgres.sh; undefined without one.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+let cached: string | undefined | null = null;
+
+export function postgresTestUrl(): string | undefined {
+  if (cached !== null) return cached;
+  cached = process.env.TOKENBENCH_TEST_PG_URL;
+  if (!cached) {
+    try {
+      const script = fileURLToPath(new URL('./start-postgres.sh', import.meta.url));
+      cached = execFileSync('bash', [script], { encoding: 'utf8', timeout: 60_000 }).trim() || undefined;
+    } catch {
+      cached = undefined;
+    }
+  }
+  return cached;
+}
+
+/** Why the PostgreSQL tests are skipped, or false when they run. */
+export function postgresSkip(): string | false {
+  return postgresTestUrl() ? false : 'no PostgreSQL here: .ci/run installs and starts it (or set TOKENBENCH_TEST_PG_URL)';
+}
