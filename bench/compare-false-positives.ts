@@ -1,0 +1,36 @@
+/**
+ * Does `compare` cry wolf? 20 pairs of runs of the same code and config (tiny model, 20
+ * iterations): how many pairs show a "regression" at the default 5% threshold (target: none).
+ * Then a real difference: two synthetic shapes about 10% apart in ITL, paired explicitly
+ * (`--pair A=B`), 3 times: is it detected?
+ *
+ *   npx tsx bench/compare-false-positives.ts [--pairs 20]
+ */
+import { expandConfigs } from '../src/config/sweep.js';
+import { newRunResult, runBenchmarks } from '../src/measure/runner.js';
+import { compareRuns } from '../src/report/compare.js';
+import { cacheDir, flag } from './common.js';
+
+const pairs = Number(flag('pairs', '20'));
+const once = async (fields: Record<string, unknown>) =>
+  runBenchmarks(expandConfigs([{ fields: { warmup_iterations: 3, measurement_iterations: 20, gpu_monitoring: false, engine_options: { threads: 2 }, ...fields }, where: 'bench' }]), { cacheDir }, newRunResult());
+
+let falseRegressions = 0;
+const worst: number[] = [];
+for (let i = 0; i < pairs; i++) {
+  const c = compareRuns(await once({}), await once({}), { threshold: 0.05 });
+  if (c.regressions > 0) falseRegressions++;
+  worst.push(Math.max(...c.pairs[0]!.metrics.filter((m) => m.metric !== 'tokens_per_s' && m.metric !== 'decode_tokens_per_s').map((m) => m.change)));
+}
+worst.sort((a, b) => a - b);
+console.log(`same code, ${pairs} pairs: ${falseRegressions} pair(s) flagged as a regression at 5%; median of the largest latency change per pair ${(100 * worst[Math.floor(pairs / 2)]!).toFixed(1)}%, max ${(100 * worst.at(-1)!).toFixed(1)}%`);
+
+const A = 'synthetic:layers=10,hidden=256,heads=4,kv-heads=2,intermediate=688,vocab=2048';
+const B = 'synthetic:layers=11,hidden=256,heads=4,kv-heads=2,intermediate=688,vocab=2048';
+for (let i = 0; i < 3; i++) {
+  const base = await once({ model: A });
+  const cand = await once({ model: B });
+  const c = compareRuns(base, cand, { threshold: 0.05, pairs: [`${base.benchmarks[0]!.config.name}=${cand.benchmarks[0]!.config.name}`] });
+  const itl = c.pairs[0]!.metrics.find((m) => m.metric === 'itl_ms')!;
+  console.log(`10 vs 11 layers (try ${i + 1}): ITL ${itl.baseline_median.toFixed(3)} -> ${itl.candidate_median.toFixed(3)} ms, change ${(100 * itl.change).toFixed(1)}% [${(100 * itl.change_ci95[0]).toFixed(1)}%, ${(100 * itl.change_ci95[1]).toFixed(1)}%], p ${itl.p_value.toExponential(2)}: ${itl.verdict}`);
+}
