@@ -21,3 +21,30 @@ export function benchConfig(fields: Record<string, unknown>): NamedConfig {
 }
 
 export const cacheDir = defaultCacheDir();
+
+/**
+ * Runs `bare` and `harness` alternately (`warmup` pairs discarded, then `pairs` pairs, the order
+ * flipped every pair so neither side always goes first) and returns each side's times.
+ */
+export async function interleaved(
+  bare: () => Promise<number>,
+  harness: (i: number) => Promise<number>,
+  pairs: number,
+  warmup = 3,
+): Promise<{ bare: number[]; harness: number[] }> {
+  for (let i = 0; i < warmup; i++) {
+    await bare();
+    await harness(i);
+  }
+  const out = { bare: [] as number[], harness: [] as number[] };
+  for (let i = 0; i < pairs; i++) {
+    if (i % 2 === 0) {
+      out.bare.push(await bare());
+      out.harness.push(await harness(i));
+    } else {
+      out.harness.push(await harness(i));
+      out.bare.push(await bare());
+    }
+  }
+  return out;
+}

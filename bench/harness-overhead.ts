@@ -11,7 +11,7 @@ import { TransformersJsEngine } from '../src/engines/transformers-js.js';
 import { exactLengthRows } from '../src/measure/inputs.js';
 import { recordIteration, timedGenerate } from '../src/measure/iteration.js';
 import { TokenStamper } from '../src/measure/streamer.js';
-import { benchConfig, cacheDir, flag, median } from './common.js';
+import { benchConfig, cacheDir, flag, interleaved, median } from './common.js';
 
 const model = flag('model', 'synthetic:tiny');
 const iterations = Number(flag('iterations', '40'));
@@ -42,22 +42,7 @@ const harnessOnce = async (i: number): Promise<number> => {
   return rec.e2e_ms;
 };
 
-for (let i = 0; i < 5; i++) {
-  await bareOnce();
-  await harnessOnce(i);
-}
-const bareMs: number[] = [];
-const harnessMs: number[] = [];
-for (let i = 0; i < iterations; i++) {
-  // alternate the order so that neither side always runs first
-  if (i % 2 === 0) {
-    bareMs.push(await bareOnce());
-    harnessMs.push(await harnessOnce(i));
-  } else {
-    harnessMs.push(await harnessOnce(i));
-    bareMs.push(await bareOnce());
-  }
-}
+const { bare: bareMs, harness: harnessMs } = await interleaved(bareOnce, harnessOnce, iterations, 5);
 
 // cost of one stamp
 const s = new TokenStamper(1_000_000);

@@ -9,7 +9,7 @@ import { LlamaCppEngine } from '../src/engines/llama-cpp.js';
 import { exactLengthRows } from '../src/measure/inputs.js';
 import { recordIteration, timedGenerate } from '../src/measure/iteration.js';
 import { TokenStamper } from '../src/measure/streamer.js';
-import { benchConfig, cacheDir, flag, median } from './common.js';
+import { benchConfig, cacheDir, flag, interleaved, median } from './common.js';
 
 const model = flag('model', 'synthetic:small');
 const iterations = Number(flag('iterations', '20'));
@@ -38,21 +38,7 @@ const harnessOnce = async (i: number): Promise<number> => {
   await engine.flush();
   return rec.e2e_ms;
 };
-for (let i = 0; i < 3; i++) {
-  await bareOnce();
-  await harnessOnce(i);
-}
-const bare: number[] = [];
-const harness: number[] = [];
-for (let i = 0; i < iterations; i++) {
-  if (i % 2 === 0) {
-    bare.push(await bareOnce());
-    harness.push(await harnessOnce(i));
-  } else {
-    harness.push(await harnessOnce(i));
-    bare.push(await bareOnce());
-  }
-}
+const { bare, harness } = await interleaved(bareOnce, harnessOnce, iterations);
 console.log(`llama-cpp, model ${model}, 128 + ${N} tokens, threads ${threads}, ${iterations} interleaved pairs`);
 console.log(`bare evaluate() loop median e2e  ${median(bare).toFixed(3)} ms`);
 console.log(`tokenbench iteration median e2e  ${median(harness).toFixed(3)} ms`);

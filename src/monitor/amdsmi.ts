@@ -7,6 +7,7 @@
  * TOKENBENCH_AMDSMI_POWER_LAYOUT=u32|u64 overrides it.
  */
 import koffi from 'koffi';
+import { cString, GuardedQueries } from './guarded-query.js';
 import { loadLibrary } from './load-library.js';
 import type { DeviceInfo, DeviceReading, GpuSampler } from './types.js';
 
@@ -67,7 +68,7 @@ export class AmdSmiSampler implements GpuSampler {
   private readonly fn: Record<string, Fn> = {};
   private readonly handles: unknown[] = [];
   private readonly infos: DeviceInfo[] = [];
-  private readonly unsupported: Set<string>[] = [];
+  private readonly queries = new GuardedQueries({ success: AMDSMI_STATUS_SUCCESS, notSupported: AMDSMI_STATUS_NOT_SUPPORTED }, (code, what) => this.check(code, what));
 
   constructor() {
     this.lib = loadLibrary(amdsmiLibraryPath());
@@ -109,7 +110,6 @@ export class AmdSmiSampler implements GpuSampler {
       this.handles.push(...procs);
     }
     this.handles.forEach((h, i) => {
-      this.unsupported.push(new Set());
       const vram = {} as { vram_total: number };
       const vramOk = this.call('amdsmi_get_gpu_vram_usage', h, vram) === AMDSMI_STATUS_SUCCESS;
       this.infos.push({
@@ -140,9 +140,7 @@ export class AmdSmiSampler implements GpuSampler {
 
   private text(size: number, get: (buf: Uint8Array) => number): string | null {
     const buf = new Uint8Array(size);
-    if (get(buf) !== AMDSMI_STATUS_SUCCESS) return null;
-    const end = buf.indexOf(0);
-    return new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end)) || null;
+    return get(buf) === AMDSMI_STATUS_SUCCESS ? cString(buf) : null;
   }
 
   devices(): DeviceInfo[] {
@@ -150,12 +148,7 @@ export class AmdSmiSampler implements GpuSampler {
   }
 
   private query(device: number, name: string, run: () => number, onSuccess: () => void): void {
-    const skip = this.unsupported[device] as Set<string>;
-    if (skip.has(name)) return;
-    const code = run();
-    if (code === AMDSMI_STATUS_SUCCESS) onSuccess();
-    else if (code === AMDSMI_STATUS_NOT_SUPPORTED) skip.add(name);
-    else this.check(code, name);
+    this.queries.run(device, name, run, onSuccess);
   }
 
   read(physicalIndex: number): DeviceReading {

@@ -4,6 +4,7 @@
  * once the driver says NOT_SUPPORTED.
  */
 import koffi from 'koffi';
+import { cString, GuardedQueries } from './guarded-query.js';
 import { loadLibrary } from './load-library.js';
 import type { DeviceInfo, DeviceReading, GpuSampler } from './types.js';
 
@@ -31,8 +32,7 @@ export class NvmlSampler implements GpuSampler {
   private readonly fn: Record<string, Fn> = {};
   private readonly handles: unknown[] = [];
   private readonly infos: DeviceInfo[] = [];
-  /** Calls the driver refused with NOT_SUPPORTED, per device: not tried again. */
-  private readonly unsupported: Set<string>[] = [];
+  private readonly queries = new GuardedQueries({ success: NVML_SUCCESS, notSupported: NVML_ERROR_NOT_SUPPORTED, ignored: [NVML_ERROR_INSUFFICIENT_SIZE] }, (code, what) => this.check(code, what));
   private readonly watchedPid: number;
 
   constructor(watchedPid = process.ppid) {
@@ -64,7 +64,6 @@ export class NvmlSampler implements GpuSampler {
       const handle = [null];
       this.check(this.call('nvmlDeviceGetHandleByIndex_v2', i, handle), 'nvmlDeviceGetHandleByIndex_v2');
       this.handles.push(handle[0]);
-      this.unsupported.push(new Set());
       const mem = {} as { total: bigint | number };
       const memOk = this.call('nvmlDeviceGetMemoryInfo', handle[0], mem) === NVML_SUCCESS;
       this.infos.push({
@@ -91,9 +90,7 @@ export class NvmlSampler implements GpuSampler {
 
   private text(get: (buf: Uint8Array, len: number) => number): string | null {
     const buf = new Uint8Array(96);
-    if (get(buf, buf.length) !== NVML_SUCCESS) return null;
-    const end = buf.indexOf(0);
-    return new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end));
+    return get(buf, buf.length) === NVML_SUCCESS ? cString(buf) : null;
   }
 
   devices(): DeviceInfo[] {
@@ -102,12 +99,7 @@ export class NvmlSampler implements GpuSampler {
 
   /** Runs one NVML query unless the device refused it before; a lost device throws. */
   private query(device: number, name: string, run: () => number, onSuccess: () => void): void {
-    const skip = this.unsupported[device] as Set<string>;
-    if (skip.has(name)) return;
-    const code = run();
-    if (code === NVML_SUCCESS) onSuccess();
-    else if (code === NVML_ERROR_NOT_SUPPORTED) skip.add(name);
-    else if (code !== NVML_ERROR_INSUFFICIENT_SIZE) this.check(code, name);
+    this.queries.run(device, name, run, onSuccess);
   }
 
   read(physicalIndex: number): DeviceReading {
