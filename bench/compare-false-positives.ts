@@ -19,7 +19,12 @@ let falseRegressions = 0;
 const worst: number[] = [];
 for (let i = 0; i < pairs; i++) {
   const c = compareRuns(await once({}), await once({}), { threshold: 0.05 });
-  if (c.regressions > 0) falseRegressions++;
+  if (c.regressions > 0) {
+    falseRegressions++;
+    for (const m of c.pairs[0]!.metrics.filter((x) => x.verdict === 'slower')) {
+      console.log(`  pair ${i + 1}: ${m.label} ${m.baseline_median.toFixed(3)} -> ${m.candidate_median.toFixed(3)}, change ${(100 * m.change).toFixed(1)}% [${(100 * m.change_ci95[0]).toFixed(1)}%, ${(100 * m.change_ci95[1]).toFixed(1)}%], p ${m.p_value.toExponential(2)}`);
+    }
+  }
   worst.push(Math.max(...c.pairs[0]!.metrics.filter((m) => m.metric !== 'tokens_per_s' && m.metric !== 'decode_tokens_per_s').map((m) => m.change)));
 }
 worst.sort((a, b) => a - b);

@@ -3,20 +3,21 @@
  * the monitor child sampling (stand-in NVML, 50 ms, host sampler on) and with it stopped,
  * interleaved in blocks in one process. The target is a ratio of at most 1.01.
  *
- *   npx tsx bench/monitor-observer-effect.ts [--model synthetic:tiny] [--blocks 20] [--per-block 10]
+ *   npm run build && npx tsx bench/monitor-observer-effect.ts [--model synthetic:tiny] [--blocks 20] [--per-block 20]
  */
 import { TransformersJsEngine } from '../src/engines/transformers-js.js';
 import { exactLengthRows } from '../src/measure/inputs.js';
 import { recordIteration, timedGenerate } from '../src/measure/iteration.js';
 import { TokenStamper } from '../src/measure/streamer.js';
-import { DeviceMonitor } from '../src/monitor/monitor.js';
+// the built monitor, as a run uses it (npm run build first): its child runs plain JavaScript
+import { DeviceMonitor } from '../dist/monitor/monitor.js';
 import { benchConfig, cacheDir, flag, median } from './common.js';
 import { fakeNvml } from './standins.js';
 
 process.env.TOKENBENCH_NVML_LIB = process.env.TOKENBENCH_NVML_LIB ?? fakeNvml();
 const model = flag('model', 'synthetic:tiny');
 const blocks = Number(flag('blocks', '20'));
-const perBlock = Number(flag('per-block', '10'));
+const perBlock = Number(flag('per-block', '20'));
 const N = 128;
 const config = benchConfig({ model, num_tokens_to_generate: N, engine_options: { threads: 2 } });
 const engine = new TransformersJsEngine(config, { cacheDir });
@@ -36,7 +37,8 @@ let samples = 0;
 for (let b = 0; b < blocks; b++) {
   const monitored = b % 2 === 0;
   const monitor = monitored ? await DeviceMonitor.start({ intervalMs: 50, watchedPid: process.pid }) : null;
-  // as in a run, where warmups follow the monitor's start: let both processes settle first
+  // a run starts its monitor once, long before it measures: let the new process settle first
+  if (monitor) await new Promise((r) => setTimeout(r, 2000));
   for (let i = 0; i < 5; i++) await once();
   const from = process.hrtime.bigint();
   for (let i = 0; i < perBlock; i++) (monitored ? on : off).push(await once());

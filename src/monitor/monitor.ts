@@ -58,7 +58,10 @@ export class DeviceMonitor {
   static start(options: MonitorOptions, readyTimeoutMs = 20_000): Promise<DeviceMonitor> {
     return new Promise((resolve, reject) => {
       // no inherited flags (--expose-gc, inspectors): the child is a plain sampler
-      const child = fork(CHILD, [JSON.stringify(options)], { execArgv: FROM_SOURCE ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      // --single-threaded: no V8 helper threads (concurrent GC and compilers). Only the main thread
+      // gets the low priority below, so no other thread of the sampler should ever want a core.
+      const execArgv = ['--single-threaded', ...(FROM_SOURCE ? ['--import', 'tsx'] : [])];
+      const child = fork(CHILD, [JSON.stringify(options)], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
       // Lowest CPU priority: when the benchmark keeps every core busy the sampler waits for a gap
       // instead of preempting it. Stamps are taken when a sample is read, so they stay exact.
       if (child.pid !== undefined) {

@@ -13,6 +13,8 @@ const NVML_ERROR_NOT_SUPPORTED = 3;
 const NVML_ERROR_INSUFFICIENT_SIZE = 7;
 const NVML_TEMPERATURE_GPU = 0;
 const NVML_CLOCK_SM = 1;
+/** Slow fields (temperature, SM clock, process memory) are read every this many samples. */
+export const SLOW_EVERY = 10;
 
 export function nvmlLibraryPath(): string {
   return process.env.TOKENBENCH_NVML_LIB ?? 'libnvidia-ml.so.1';
@@ -34,6 +36,8 @@ export class NvmlSampler implements GpuSampler {
   private readonly infos: DeviceInfo[] = [];
   private readonly queries = new GuardedQueries({ success: NVML_SUCCESS, notSupported: NVML_ERROR_NOT_SUPPORTED, ignored: [NVML_ERROR_INSUFFICIENT_SIZE] }, (code, what) => this.check(code, what));
   private readonly watchedPid: number;
+  private readonly ticks: number[] = [];
+  private readonly slowValues: DeviceReading[] = [];
 
   constructor(watchedPid = process.ppid) {
     this.watchedPid = watchedPid;
@@ -105,6 +109,10 @@ export class NvmlSampler implements GpuSampler {
   read(physicalIndex: number): DeviceReading {
     const h = this.handles[physicalIndex];
     const r: DeviceReading = {};
+    // temperature, clock and per-process memory change slowly and cost the most: read them every
+    // SLOW_EVERY-th sample and repeat the last values in between
+    const tick = (this.ticks[physicalIndex] = (this.ticks[physicalIndex] ?? -1) + 1);
+    const slow = tick % SLOW_EVERY === 0;
     const util = {} as { gpu: number };
     this.query(physicalIndex, 'util', () => this.call('nvmlDeviceGetUtilizationRates', h, util), () => (r.util_pct = util.gpu));
     const mem = {} as { used: number | bigint; total: number | bigint };
@@ -116,13 +124,17 @@ export class NvmlSampler implements GpuSampler {
     this.query(physicalIndex, 'power', () => this.call('nvmlDeviceGetPowerUsage', h, mw), () => (r.power_w = (mw[0] as number) / 1000));
     const mj = [0n];
     this.query(physicalIndex, 'energy', () => this.call('nvmlDeviceGetTotalEnergyConsumption', h, mj), () => (r.energy_j = Number(mj[0]) / 1000));
-    const temp = [0];
-    this.query(physicalIndex, 'temperature', () => this.call('nvmlDeviceGetTemperature', h, NVML_TEMPERATURE_GPU, temp), () => (r.temp_c = temp[0] as number));
-    const clock = [0];
-    this.query(physicalIndex, 'clock', () => this.call('nvmlDeviceGetClockInfo', h, NVML_CLOCK_SM, clock), () => (r.sm_clock_mhz = clock[0] as number));
-    const used = this.processMemory(physicalIndex, h);
-    if (used !== undefined) r.proc_mem_used_bytes = used;
-    return r;
+    if (slow) {
+      const s: DeviceReading = {};
+      const temp = [0];
+      this.query(physicalIndex, 'temperature', () => this.call('nvmlDeviceGetTemperature', h, NVML_TEMPERATURE_GPU, temp), () => (s.temp_c = temp[0] as number));
+      const clock = [0];
+      this.query(physicalIndex, 'clock', () => this.call('nvmlDeviceGetClockInfo', h, NVML_CLOCK_SM, clock), () => (s.sm_clock_mhz = clock[0] as number));
+      const used = this.processMemory(physicalIndex, h);
+      if (used !== undefined) s.proc_mem_used_bytes = used;
+      this.slowValues[physicalIndex] = s;
+    }
+    return Object.assign(r, this.slowValues[physicalIndex]);
   }
 
   /** Memory this process's watched pid uses on the device (absent when the driver does not say). */

@@ -73,13 +73,17 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
   const matched: [BenchmarkResult, BenchmarkResult, boolean][] = [];
   if (options.pairs && options.pairs.length > 0) {
     for (const p of options.pairs) {
-      const [a, b] = p.split('=');
-      const x = base.find((r) => r.config.name === a);
-      const y = cand.find((r) => r.config.name === b);
-      if (!a || !b || !x || !y) {
-        throw new InputError('usage', `compare: --pair ${p}: ${!x ? `no config '${a}' with measured iterations in the baseline` : `no config '${b}' with measured iterations in the candidate`}`);
+      // names may hold '=' themselves (engine options, custom shapes): split where both halves name a config
+      let found: [BenchmarkResult, BenchmarkResult] | undefined;
+      for (let i = p.indexOf('='); i > 0 && !found; i = p.indexOf('=', i + 1)) {
+        const x = base.find((r) => r.config.name === p.slice(0, i));
+        const y = cand.find((r) => r.config.name === p.slice(i + 1));
+        if (x && y) found = [x, y];
       }
-      matched.push([x, y, x.config.hash === y.config.hash]);
+      if (!found) {
+        throw new InputError('usage', `compare: --pair ${p}: no split NAME_A=NAME_B names a baseline config and a candidate config with measured iterations`);
+      }
+      matched.push([found[0], found[1], found[0].config.hash === found[1].config.hash]);
     }
   } else {
     for (const x of base) {

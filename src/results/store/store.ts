@@ -160,16 +160,31 @@ export class ResultStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [runId, position, b.config.name, b.config.hash, b.status, JSON.stringify(b.config), json(b.error), json(b.engine), json(b.model), JSON.stringify(b.phases_ms), json(b.validity), json(b.summary), json(b.monitor)],
     );
-    for (const it of b.iterations) {
-      await this.db.run(
-        `INSERT INTO iterations (run_id, position, idx, t0_ns, e2e_ms, ttft_ms, itl_ms, tokens_per_s, decode_tokens_per_s, token_ms, token_ms_by_row, new_tokens, output_sample, monitor_status, monitor_reason)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [runId, position, it.index, it.t0_ns, it.e2e_ms, it.ttft_ms, it.itl_ms, it.tokens_per_s, it.decode_tokens_per_s, JSON.stringify(it.token_ms), json(it.token_ms_by_row), JSON.stringify(it.new_tokens), it.output_sample, it.monitor.status, it.monitor.reason],
-      );
-      for (const s of it.monitor.samples) {
-        const { t_ms, device, ...readings } = s;
-        await this.db.run('INSERT INTO device_samples (run_id, position, idx, t_ms, device, readings) VALUES (?, ?, ?, ?, ?, ?)', [runId, position, it.index, t_ms, device, JSON.stringify(readings)]);
-      }
+    // multi-row inserts: one round trip per few hundred rows, not one per row
+    await this.insertRows(
+      'iterations',
+      ['run_id', 'position', 'idx', 't0_ns', 'e2e_ms', 'ttft_ms', 'itl_ms', 'tokens_per_s', 'decode_tokens_per_s', 'token_ms', 'token_ms_by_row', 'new_tokens', 'output_sample', 'monitor_status', 'monitor_reason'],
+      b.iterations.map((it) => [runId, position, it.index, it.t0_ns, it.e2e_ms, it.ttft_ms, it.itl_ms, it.tokens_per_s, it.decode_tokens_per_s, JSON.stringify(it.token_ms), json(it.token_ms_by_row), JSON.stringify(it.new_tokens), it.output_sample, it.monitor.status, it.monitor.reason]),
+    );
+    await this.insertRows(
+      'device_samples',
+      ['run_id', 'position', 'idx', 't_ms', 'device', 'readings'],
+      b.iterations.flatMap((it) =>
+        it.monitor.samples.map((sample) => {
+          const { t_ms, device, ...readings } = sample;
+          return [runId, position, it.index, t_ms, device, JSON.stringify(readings)];
+        }),
+      ),
+    );
+  }
+
+  /** INSERTs `rows` in chunks that stay under both databases' limits on bound parameters. */
+  private async insertRows(table: string, columns: readonly string[], rows: readonly SqlParam[][]): Promise<void> {
+    const perChunk = Math.max(1, Math.floor(30000 / columns.length));
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    for (let i = 0; i < rows.length; i += perChunk) {
+      const chunk = rows.slice(i, i + perChunk);
+      await this.db.run(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`, chunk.flat());
     }
   }
 
