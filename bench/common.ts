@@ -1,5 +1,8 @@
 /** Helpers shared by the bench scripts: medians, flags, and a loaded tiny-model engine. */
 import { expandConfigs } from '../src/config/sweep.js';
+import type { Engine, PreparedInputs } from '../src/engines/engine.js';
+import { recordIteration, timedGenerate } from '../src/measure/iteration.js';
+import { TokenStamper } from '../src/measure/streamer.js';
 import type { NamedConfig } from '../src/config/fields.js';
 import { defaultCacheDir } from '../src/synth/cache.js';
 import { medianSorted, sortAscending } from '../src/results/statistics.js';
@@ -47,4 +50,15 @@ export async function interleaved(
     }
   }
   return out;
+}
+
+/** One tokenbench measured iteration as the runner does it (timed generate, validated record, flush): its e2e ms. */
+export function tokenbenchIteration(engine: Engine, inputs: PreparedInputs, newTokens: number): (i: number) => Promise<number> {
+  const stamper = new TokenStamper(newTokens);
+  return async (i) => {
+    const run = await timedGenerate(engine, inputs, newTokens, stamper);
+    const rec = recordIteration(i, run, stamper.count, newTokens, 1, (x) => engine.decode(x));
+    await engine.flush();
+    return rec.e2e_ms;
+  };
 }

@@ -9,9 +9,8 @@
 import { type PreTrainedModel, Tensor } from '@huggingface/transformers';
 import { TransformersJsEngine } from '../src/engines/transformers-js.js';
 import { exactLengthRows } from '../src/measure/inputs.js';
-import { recordIteration, timedGenerate } from '../src/measure/iteration.js';
 import { TokenStamper } from '../src/measure/streamer.js';
-import { benchConfig, cacheDir, flag, interleaved, median } from './common.js';
+import { benchConfig, cacheDir, flag, interleaved, median, tokenbenchIteration } from './common.js';
 
 const model = flag('model', 'synthetic:tiny');
 const iterations = Number(flag('iterations', '40'));
@@ -34,14 +33,7 @@ const bareOnce = async (): Promise<number> => {
   await bare.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: N, min_new_tokens: N, do_sample: false } as never);
   return Number(process.hrtime.bigint() - t0) / 1e6;
 };
-const stamper = new TokenStamper(N);
-const harnessOnce = async (i: number): Promise<number> => {
-  const run = await timedGenerate(engine, inputs, N, stamper);
-  const rec = recordIteration(i, run, stamper.count, N, 1, (x) => engine.decode(x));
-  await engine.flush();
-  return rec.e2e_ms;
-};
-
+const harnessOnce = tokenbenchIteration(engine, inputs, N);
 const { bare: bareMs, harness: harnessMs } = await interleaved(bareOnce, harnessOnce, iterations, 5);
 
 // cost of one stamp

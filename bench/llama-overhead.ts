@@ -7,9 +7,7 @@
  */
 import { LlamaCppEngine } from '../src/engines/llama-cpp.js';
 import { exactLengthRows } from '../src/measure/inputs.js';
-import { recordIteration, timedGenerate } from '../src/measure/iteration.js';
-import { TokenStamper } from '../src/measure/streamer.js';
-import { benchConfig, cacheDir, flag, interleaved, median } from './common.js';
+import { benchConfig, cacheDir, flag, interleaved, median, tokenbenchIteration } from './common.js';
 
 const model = flag('model', 'synthetic:small');
 const iterations = Number(flag('iterations', '20'));
@@ -31,13 +29,7 @@ const bareOnce = async (): Promise<number> => {
   await sequence.clearHistory();
   return ms;
 };
-const stamper = new TokenStamper(N);
-const harnessOnce = async (i: number): Promise<number> => {
-  const run = await timedGenerate(engine, inputs, N, stamper);
-  const rec = recordIteration(i, run, stamper.count, N, 1, (x) => engine.decode(x));
-  await engine.flush();
-  return rec.e2e_ms;
-};
+const harnessOnce = tokenbenchIteration(engine, inputs, N);
 const { bare, harness } = await interleaved(bareOnce, harnessOnce, iterations);
 console.log(`llama-cpp, model ${model}, 128 + ${N} tokens, threads ${threads}, ${iterations} interleaved pairs`);
 console.log(`bare evaluate() loop median e2e  ${median(bare).toFixed(3)} ms`);
