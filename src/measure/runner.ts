@@ -64,7 +64,6 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions, mon
   let phase: Phase = 'load';
   /** [t0, t1] of each measured iteration, for the monitor's windows. */
   const windows: [bigint, bigint][] = [];
-  let lastWindow: [bigint, bigint] = [0n, 0n];
 
   const timePhase = async <T>(name: Phase, steps: number, body: () => Promise<T>): Promise<T> => {
     phase = name;
@@ -88,17 +87,17 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions, mon
     const n = config.num_tokens_to_generate;
     const stamper = new TokenStamper(n);
     const decode = (ids: readonly number[]): string => engine.decode(ids);
-    const once = async (index: number): Promise<IterationRecord> => {
+    /** One iteration: its record and its [t0, t1] window. */
+    const once = async (index: number): Promise<[IterationRecord, [bigint, bigint]]> => {
       const run = await timedGenerate(engine, inputs, n, stamper);
-      lastWindow = [run.t0, run.t1];
       const record = recordIteration(index, run, stamper.count, n, config.batch_size, decode);
       await engine.flush();
       gc?.();
-      return record;
+      return [record, [run.t0, run.t1]];
     };
 
     await timePhase('validity', 1, async () => {
-      const record = await once(0);
+      const [record] = await once(0);
       result.validity = { new_tokens: record.new_tokens, output_sample: record.output_sample };
       progress.step();
     });
@@ -112,8 +111,9 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions, mon
     await timePhase('measure', config.measurement_iterations, async () => {
       for (let i = 0; i < config.measurement_iterations; i++) {
         interrupted(options.signal);
-        result.iterations.push(await once(i));
-        windows.push(lastWindow);
+        const [record, window] = await once(i);
+        result.iterations.push(record);
+        windows.push(window);
         progress.step();
       }
     });

@@ -147,33 +147,30 @@ export class AmdSmiSampler implements GpuSampler {
     return this.infos;
   }
 
-  private query(device: number, name: string, run: () => number, onSuccess: () => void): void {
-    this.queries.run(device, name, run, onSuccess);
-  }
 
   read(physicalIndex: number): DeviceReading {
     const h = this.handles[physicalIndex];
     const r: DeviceReading = {};
     const usage = {} as { gfx_activity: number };
-    this.query(physicalIndex, 'activity', () => this.call('amdsmi_get_gpu_activity', h, usage), () => (r.util_pct = usage.gfx_activity));
+    this.queries.run(physicalIndex, 'activity', () => this.call('amdsmi_get_gpu_activity', h, usage), () => (r.util_pct = usage.gfx_activity));
     const vram = {} as { vram_total: number; vram_used: number };
-    this.query(physicalIndex, 'vram', () => this.call('amdsmi_get_gpu_vram_usage', h, vram), () => {
+    this.queries.run(physicalIndex, 'vram', () => this.call('amdsmi_get_gpu_vram_usage', h, vram), () => {
       r.mem_used_bytes = vram.vram_used * MB;
       r.mem_total_bytes = vram.vram_total * MB;
     });
     const power = {} as { current_socket_power: number; average_socket_power: number };
-    this.query(physicalIndex, 'power', () => this.call(`amdsmi_get_power_info_${this.powerLayout}`, h, power), () => {
+    this.queries.run(physicalIndex, 'power', () => this.call(`amdsmi_get_power_info_${this.powerLayout}`, h, power), () => {
       // MI300+ report current power, older cards only the average; unsupported fields are UINT32_MAX
       const valid = (w: number): boolean => w > 0 && w !== 0xffffffff;
       const watts = valid(power.current_socket_power) ? power.current_socket_power : power.average_socket_power;
       if (valid(watts)) r.power_w = watts;
     });
     const temp = [0n];
-    this.query(physicalIndex, 'temperature', () => this.call('amdsmi_get_temp_metric', h, AMDSMI_TEMPERATURE_TYPE_EDGE, AMDSMI_TEMP_CURRENT, temp), () => (r.temp_c = Number(temp[0])));
+    this.queries.run(physicalIndex, 'temperature', () => this.call('amdsmi_get_temp_metric', h, AMDSMI_TEMPERATURE_TYPE_EDGE, AMDSMI_TEMP_CURRENT, temp), () => (r.temp_c = Number(temp[0])));
     const acc = [0n];
     const resolution = [0];
     const stamp = [0n];
-    this.query(physicalIndex, 'energy', () => this.call('amdsmi_get_energy_count', h, acc, resolution, stamp), () => {
+    this.queries.run(physicalIndex, 'energy', () => this.call('amdsmi_get_energy_count', h, acc, resolution, stamp), () => {
       // accumulator * resolution is in microjoules
       r.energy_j = (Number(acc[0]) * (resolution[0] as number)) / 1e6;
     });

@@ -101,10 +101,6 @@ export class NvmlSampler implements GpuSampler {
     return this.infos;
   }
 
-  /** Runs one NVML query unless the device refused it before; a lost device throws. */
-  private query(device: number, name: string, run: () => number, onSuccess: () => void): void {
-    this.queries.run(device, name, run, onSuccess);
-  }
 
   read(physicalIndex: number): DeviceReading {
     const h = this.handles[physicalIndex];
@@ -114,22 +110,22 @@ export class NvmlSampler implements GpuSampler {
     const tick = (this.ticks[physicalIndex] = (this.ticks[physicalIndex] ?? -1) + 1);
     const slow = tick % SLOW_EVERY === 0;
     const util = {} as { gpu: number };
-    this.query(physicalIndex, 'util', () => this.call('nvmlDeviceGetUtilizationRates', h, util), () => (r.util_pct = util.gpu));
+    this.queries.run(physicalIndex, 'util', () => this.call('nvmlDeviceGetUtilizationRates', h, util), () => (r.util_pct = util.gpu));
     const mem = {} as { used: number | bigint; total: number | bigint };
-    this.query(physicalIndex, 'memory', () => this.call('nvmlDeviceGetMemoryInfo', h, mem), () => {
+    this.queries.run(physicalIndex, 'memory', () => this.call('nvmlDeviceGetMemoryInfo', h, mem), () => {
       r.mem_used_bytes = Number(mem.used);
       r.mem_total_bytes = Number(mem.total);
     });
     const mw = [0];
-    this.query(physicalIndex, 'power', () => this.call('nvmlDeviceGetPowerUsage', h, mw), () => (r.power_w = (mw[0] as number) / 1000));
+    this.queries.run(physicalIndex, 'power', () => this.call('nvmlDeviceGetPowerUsage', h, mw), () => (r.power_w = (mw[0] as number) / 1000));
     const mj = [0n];
-    this.query(physicalIndex, 'energy', () => this.call('nvmlDeviceGetTotalEnergyConsumption', h, mj), () => (r.energy_j = Number(mj[0]) / 1000));
+    this.queries.run(physicalIndex, 'energy', () => this.call('nvmlDeviceGetTotalEnergyConsumption', h, mj), () => (r.energy_j = Number(mj[0]) / 1000));
     if (slow) {
       const s: DeviceReading = {};
       const temp = [0];
-      this.query(physicalIndex, 'temperature', () => this.call('nvmlDeviceGetTemperature', h, NVML_TEMPERATURE_GPU, temp), () => (s.temp_c = temp[0] as number));
+      this.queries.run(physicalIndex, 'temperature', () => this.call('nvmlDeviceGetTemperature', h, NVML_TEMPERATURE_GPU, temp), () => (s.temp_c = temp[0] as number));
       const clock = [0];
-      this.query(physicalIndex, 'clock', () => this.call('nvmlDeviceGetClockInfo', h, NVML_CLOCK_SM, clock), () => (s.sm_clock_mhz = clock[0] as number));
+      this.queries.run(physicalIndex, 'clock', () => this.call('nvmlDeviceGetClockInfo', h, NVML_CLOCK_SM, clock), () => (s.sm_clock_mhz = clock[0] as number));
       const used = this.processMemory(physicalIndex, h);
       if (used !== undefined) s.proc_mem_used_bytes = used;
       this.slowValues[physicalIndex] = s;
@@ -142,7 +138,7 @@ export class NvmlSampler implements GpuSampler {
     const count = [16];
     const infos = Array.from({ length: 16 }, () => ({ pid: 0, usedGpuMemory: 0n, gpuInstanceId: 0, computeInstanceId: 0 }));
     let result: number | undefined;
-    this.query(device, 'processes', () => this.call('nvmlDeviceGetComputeRunningProcesses_v3', handle, count, infos), () => {
+    this.queries.run(device, 'processes', () => this.call('nvmlDeviceGetComputeRunningProcesses_v3', handle, count, infos), () => {
       for (const p of infos.slice(0, count[0])) {
         // NVML_VALUE_NOT_AVAILABLE (all ones) means the driver does not know, e.g. under MIG or in a container
         if (p.pid === this.watchedPid && BigInt(p.usedGpuMemory) !== 0xffffffffffffffffn) result = Number(p.usedGpuMemory);

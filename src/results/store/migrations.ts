@@ -97,6 +97,3 @@ export async function migrate(db: SqlExecutor): Promise<number> {
     return applied;
   });
 }
-
-/** The newest schema version this build knows. */
-export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -5,7 +5,7 @@ import { type SqlExecutor, type SqlParam, toPostgresPlaceholders } from './sql.j
 export async function openPostgres(url: string, connectTimeoutMs = 5000): Promise<SqlExecutor> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
   await client.connect();
-  // keep numeric results as JS numbers (COUNT and SUM come back as text otherwise)
+  // each statement's `$n` form is computed once
   const cache = new Map<string, string>();
   const text = (sql: string): string => {
     let t = cache.get(sql);
