@@ -21,6 +21,8 @@ function main(): void {
   // Ctrl-C reaches the whole process group: the parent decides when the monitor stops.
   process.on('SIGINT', () => undefined);
   process.on('disconnect', () => process.exit(0));
+  // belt and braces: a parent that died is noticed at the next sample even if the pipe is not
+  const parent = process.ppid;
 
   const opened = openBackends(options.intervalMs, options.watchedPid, options.devices);
   const buffer: SampleRow[] = [];
@@ -46,6 +48,7 @@ function main(): void {
 
   const host = new HostSampler(options.watchedPid);
   const loop = new SamplingLoop(opened.targets, host, options.intervalMs, (rows) => {
+    if (process.ppid !== parent) process.exit(0);
     for (const r of rows) buffer.push(r);
     if (buffer.length > MAX_ROWS) buffer.splice(0, buffer.length - MAX_ROWS);
     lastT = BigInt(rows[0]?.t_ns ?? '0');

@@ -62,15 +62,6 @@ export class DeviceMonitor {
       // gets the low priority below, so no other thread of the sampler should ever want a core.
       const execArgv = ['--single-threaded', ...(FROM_SOURCE ? ['--import', 'tsx'] : [])];
       const child = fork(CHILD, [JSON.stringify(options)], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-      // Lowest CPU priority: when the benchmark keeps every core busy the sampler waits for a gap
-      // instead of preempting it. Stamps are taken when a sample is read, so they stay exact.
-      if (child.pid !== undefined) {
-        try {
-          setPriority(child.pid, 19);
-        } catch {
-          // not permitted on this system: sample at normal priority
-        }
-      }
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       const fail = (why: string): void => {
@@ -86,6 +77,16 @@ export class DeviceMonitor {
         clearTimeout(timer);
         child.removeAllListeners('exit');
         child.off('message', onReady);
+        // Lowest CPU priority from now on (startup ran at normal priority, so a busy machine does
+        // not starve it): when the benchmark keeps every core busy, a sample waits for a gap
+        // instead of preempting it. Stamps are taken when a sample is read, so they stay exact.
+        if (child.pid !== undefined) {
+          try {
+            setPriority(child.pid, 19);
+          } catch {
+            // not permitted here: sample at normal priority
+          }
+        }
         const reason = m.devices.length === 0 ? noDeviceReason(m.attempts) || 'no GPU found' : null;
         resolve(new DeviceMonitor(child, m.devices, reason, m.unknownChoices, options.intervalMs));
       });
