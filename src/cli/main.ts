@@ -8,6 +8,7 @@ import { toolVersion } from '../util/version.js';
 import { compareCommand } from './compare.js';
 import { historyCommand } from './history.js';
 import { importCommand } from './import.js';
+import { loadCommand } from './load.js';
 import { monitorCommand } from './monitor.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
@@ -15,6 +16,7 @@ import { synthCommand } from './synth.js';
 
 const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }>> = {
   run: { run: runCommand, summary: 'benchmark text generation (default command of npm start)' },
+  load: { run: loadCommand, summary: 'load-test an OpenAI-compatible server (closed or open loop, goodput)' },
   synth: { run: synthCommand, summary: 'build a synthetic model folder' },
   monitor: { run: monitorCommand, summary: 'sample GPUs and the host, one JSON line per sample' },
   compare: { run: compareCommand, summary: 'compare two runs statistically (exit 1 on a regression)' },

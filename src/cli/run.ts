@@ -46,6 +46,9 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   model: field('model', 'MODEL', false),
   device: field('device', 'DEVICE'),
   dtype: field('dtype', 'DTYPE'),
+  url: { arity: 'many', commas: false, value: 'URL', help: 'engine openai: the server, e.g. http://localhost:8000/v1 (engine option url)' },
+  api: { arity: 'many', value: 'API', help: 'engine openai: completions (exact token-id prompts) or chat (engine option api)' },
+  'api-key-env': { arity: 'one', value: 'VAR', help: 'engine openai: environment variable with the API key (the key is never stored)' },
   'engine-option': { arity: 'many', commas: false, value: 'K=V', help: 'engine option; V may be a list V1,V2 (sweep)' },
   'no-gpu-monitoring': { arity: 'none', help: 'do not sample GPU metrics' },
   'monitor-interval-ms': field('monitor_interval_ms', 'MS'),
@@ -94,6 +97,19 @@ function flagFields(args: ParsedArgs): Record<string, unknown> {
       parsed[kv.slice(0, eq)] = kv.slice(eq + 1).split(',');
     }
     fields.engine_options = parsed;
+  }
+  // engine openai's own flags are engine options too
+  const shortcuts: [string, string][] = [
+    ['url', 'url'],
+    ['api', 'api'],
+    ['api-key-env', 'api_key_env'],
+  ];
+  for (const [flag, key] of shortcuts) {
+    const values = args.flags.get(flag);
+    if (values === undefined) continue;
+    const options = (fields.engine_options ?? {}) as Record<string, string[]>;
+    options[key] = values;
+    fields.engine_options = options;
   }
   const name = single(args, 'name', 'run');
   if (name !== undefined) fields.name = name;

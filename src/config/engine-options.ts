@@ -5,6 +5,9 @@ export type OptionKind =
   | { type: 'int'; min: number }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'bool' }
+  | { type: 'string' }
+  | { type: 'url' }
+  | { type: 'number-positive' }
   | { type: 'int-or'; min: number; words: readonly string[] };
 
 export const ENGINE_OPTIONS: Readonly<Record<EngineName, Readonly<Record<string, { kind: OptionKind; help: string }>>>> = {
@@ -24,10 +27,20 @@ export const ENGINE_OPTIONS: Readonly<Record<EngineName, Readonly<Record<string,
     kv_cache_type: { kind: { type: 'enum', values: ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1'] }, help: 'KV cache type for keys and values (default f16)' },
     batch_size: { kind: { type: 'int', min: 1 }, help: 'prompt processing batch size' },
   },
+  openai: {
+    url: { kind: { type: 'url' }, help: 'the server\'s base URL, e.g. http://localhost:8000/v1 (required; also --url)' },
+    api: { kind: { type: 'enum', values: ['completions', 'chat'] }, help: 'completions (token-id prompts, exact length) or chat (default completions; also --api)' },
+    api_key_env: { kind: { type: 'string' }, help: 'environment variable holding the API key (also --api-key-env)' },
+    ignore_eos: { kind: { type: 'bool' }, help: 'send ignore_eos and min_tokens so the server makes exactly N tokens (default true)' },
+    logprobs: { kind: { type: 'bool' }, help: 'ask for logprobs, the exact token count per chunk (default true)' },
+    usage: { kind: { type: 'bool' }, help: 'ask for usage on every chunk, stream_options (default true)' },
+    timeout_s: { kind: { type: 'number-positive' }, help: 'a request with no byte for this long fails as a timeout (default 60)' },
+  },
 };
 
 /** Devices each engine accepts; null: any (checked by the engine's library at load). */
 export const ENGINE_DEVICES: Readonly<Record<EngineName, readonly string[] | null>> = {
   'transformers-js': null,
   'llama-cpp': ['cpu', 'cuda', 'vulkan', 'metal', 'auto'],
+  openai: ['server'],
 };

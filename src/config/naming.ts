@@ -21,6 +21,7 @@ export function inferName(c: BenchmarkConfig): string {
   ];
   const options = Object.keys(c.engine_options)
     .sort()
-    .map((k) => `${k}=${String(c.engine_options[k])}`);
+    // URLs and paths in option values become filesystem-safe like model names
+    .map((k) => `${k}=${String(c.engine_options[k]).replace(/^https?:\/\//, '').replace(/[^A-Za-z0-9._=-]+/g, '-')}`);
   return [...parts, ...options].join('-');
 }

@@ -45,6 +45,10 @@ function allowedText(kind: FieldKind | OptionKind): string {
       return 'an object of key: value';
     case 'int-or':
       return `an integer >= ${kind.min} or one of ${kind.words.join(', ')}`;
+    case 'url':
+      return 'an http:// or https:// URL';
+    case 'number-positive':
+      return 'a number > 0';
   }
 }
 
@@ -79,6 +83,11 @@ function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string,
       if (typeof value === 'string' && kind.words.includes(value)) return value;
       return checkValue({ type: 'int', min: kind.min }, value, label, where);
     }
+    case 'url':
+      if (typeof value !== 'string' || !URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) fail();
+      return value;
+    case 'number-positive':
+      return checkValue({ type: 'number', min: 0, exclusiveMin: true }, value, label, where);
   }
 }
 

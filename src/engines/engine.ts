@@ -3,6 +3,7 @@
  * servers behind the same shape). The runner knows engines only through this file.
  */
 import type { BenchmarkConfig } from '../config/fields.js';
+import type { HttpRequestRecord } from '../results/schema.js';
 
 /** Receives one call per generation step; the engine never calls it for the prompt echo. */
 export interface TokenSink {
@@ -43,6 +44,15 @@ export interface GenerateResult {
   firstRowIds: number[];
   /** Engines that stamp each row separately: every row's stamps (ns), kept in the result. */
   rowStamps?: bigint[][];
+  /**
+   * Engines that take their own clock readings (over HTTP, t0 is just before the first request is
+   * written and steps are stamped from the reads): used instead of the runner's t0, t1 and sink stamps.
+   */
+  timing?: { t0: bigint; t1: bigint; stepStamps: bigint[] };
+  /** Output text of the first row, for engines without a local detokenizer. */
+  firstRowText?: string;
+  /** HTTP engines: one record per request, t0_ms after timing.t0. */
+  http?: HttpRequestRecord[];
 }
 
 export interface Engine {

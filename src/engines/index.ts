@@ -5,15 +5,22 @@ import { checkGgufFile } from './gguf-file.js';
 import { checkLlamaDevice, createLlamaCppEngine } from './llama-cpp.js';
 import { checkTransformersFolder, parseModelRef } from './model-source.js';
 import { createTransformersJsEngine } from './transformers-js.js';
+import { createOpenAiEngine, openAiTarget } from './openai.js';
 import { InputError } from '../util/errors.js';
 
 export const ENGINE_FACTORIES: Readonly<Record<EngineName, EngineFactory>> = {
   'transformers-js': createTransformersJsEngine,
   'llama-cpp': createLlamaCppEngine,
+  openai: createOpenAiEngine,
 };
 
 /** Throws an InputError when a config's model or device cannot be what its engine loads. */
 export async function checkConfig(config: BenchmarkConfig): Promise<void> {
+  if (config.engine === 'openai') {
+    // a served model name is whatever the server calls it; the URL and key are checked here
+    openAiTarget(config);
+    return;
+  }
   const ref = parseModelRef(config.model);
   if (config.engine === 'transformers-js') {
     if (ref.source === 'local') checkTransformersFolder(ref.id, ref.path);

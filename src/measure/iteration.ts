@@ -21,6 +21,7 @@ export async function timedGenerate(engine: Engine, inputs: PreparedInputs, newT
   const t0 = process.hrtime.bigint();
   const output = await engine.generate(inputs, newTokens, stamper);
   const t1 = process.hrtime.bigint();
+  if (output.timing) return { t0: output.timing.t0, t1: output.timing.t1, stamps: output.timing.stepStamps, output };
   return { t0, t1, stamps: stamper.stampList(), output };
 }
 
@@ -46,8 +47,9 @@ export function recordIteration(
     token_ms: m.token_ms,
     ...(run.output.rowStamps ? { token_ms_by_row: run.output.rowStamps.map((row) => row.map((s) => msBetween(run.t0, s))) } : {}),
     new_tokens: run.output.newTokens,
-    output_sample: decode(run.output.firstRowIds.slice(0, 32)),
+    output_sample: run.output.firstRowText ?? decode(run.output.firstRowIds.slice(0, 32)),
     // filled in by the runner once the monitor's samples of the phase are collected
     monitor: { status: 'disabled', reason: 'gpu_monitoring is off', samples: [] },
+    ...(run.output.http ? { http: run.output.http } : {}),
   };
 }

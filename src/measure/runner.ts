@@ -90,7 +90,8 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions, mon
     /** One iteration: its record and its [t0, t1] window. */
     const once = async (index: number): Promise<[IterationRecord, [bigint, bigint]]> => {
       const run = await timedGenerate(engine, inputs, n, stamper);
-      const record = recordIteration(index, run, stamper.count, n, config.batch_size, decode);
+      const steps = run.output.timing ? run.stamps.length : stamper.count;
+      const record = recordIteration(index, run, steps, n, config.batch_size, decode);
       await engine.flush();
       gc?.();
       return [record, [run.t0, run.t1]];

@@ -36,3 +36,49 @@ export function formatRunSummary(run: RunResult): string {
     ...failures,
   ].join('\n');
 }
+
+const num = (v: number | null | undefined, digits: number): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
+
+/** The summary table of a load run: one row per swept value. */
+export function formatLoadSummary(run: RunResult): string {
+  const header = ['value', 'status', 'ok/sent', 'rate achieved/target', 'req/s', 'out tok/s', 'TTFT ms p50/p99', 'TPOT ms p50/p99', 'e2e ms p50/p99', 'goodput', 'late', 'loop lag p99'];
+  const p5099 = (s: StatsRecord | null | undefined, digits: number): string => (s ? `${s.p50.toFixed(digits)} / ${s.p99.toFixed(digits)}` : '-');
+  const rows = run.benchmarks.map((b) => {
+    const l = b.load;
+    const s = b.config.load;
+    const value = s ? (s.mode === 'closed' ? `concurrency ${s.concurrency}` : `rate ${s.request_rate}/s ${s.arrival}`) : b.config.name;
+    return [
+      value,
+      b.status === 'ok' ? 'ok' : `${b.status}${b.error ? ` (${b.error.kind})` : ''}`,
+      l ? `${l.counts.ok}/${l.counts.sent}` : '-',
+      l ? `${num(l.achieved_rate, 2)} / ${l.target_rate === null ? '-' : num(l.target_rate, 2)}` : '-',
+      num(l?.request_throughput, 2),
+      num(l?.output_throughput, 1),
+      p5099(b.summary?.ttft_ms, 1),
+      p5099(b.summary?.itl_ms, 2),
+      p5099(b.summary?.e2e_ms, 0),
+      l?.goodput ? `${(l.goodput.fraction * 100).toFixed(1)}%` : '-',
+      l ? String(l.counts.late) : '-',
+      l ? `${l.client.event_loop_lag_ms.p99.toFixed(2)} ms` : '-',
+    ];
+  });
+  const notes = run.benchmarks.flatMap((b) => {
+    const l = b.load;
+    const out: string[] = [];
+    if (b.error) out.push(`${b.config.name}: ${b.error.kind}: ${b.error.message}`);
+    if (!l) return out;
+    const failures = Object.entries(l.failures).map(([k, n]) => `${n} ${k}`);
+    if (failures.length > 0) out.push(`${b.config.name}: failed requests: ${failures.join(', ')}`);
+    if (l.counts.dropped > 0) out.push(`${b.config.name}: ${l.counts.dropped} scheduled requests were never sent`);
+    if (l.counts.short_outputs > 0) out.push(`${b.config.name}: ${l.counts.short_outputs} requests got fewer or more tokens than asked (does the server honour ignore_eos?)`);
+    if (l.counts.prompt_mismatches > 0) out.push(`${b.config.name}: ${l.counts.prompt_mismatches} prompts were counted at another length by the server`);
+    if (l.client.warning) out.push(`${b.config.name}: ${l.client.warning}`);
+    return out;
+  });
+  return [
+    formatTable(header, rows),
+    '',
+    `TPOT = ITL per request, (last token - first token) / (N - 1); goodput counts failed requests as not good; percentiles: ${PERCENTILE_METHOD}`,
+    ...notes,
+  ].join('\n');
+}

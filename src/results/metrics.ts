@@ -57,3 +57,91 @@ export function iterationMetrics(t0: bigint, t1: bigint, stamps: readonly bigint
     batchSize,
   );
 }
+
+/**
+ * Token stamps of a stream (ms after t0): a read carrying k tokens gives k stamps spread evenly
+ * over the gap since the previous token-bearing read, the last one at the read itself; the tokens
+ * of the first token-bearing read all get that read's stamp, so TTFT is when a token first arrived.
+ */
+export function spreadTokenStamps(arrivalMs: readonly number[], tokensPerArrival: readonly number[]): number[] {
+  const stamps: number[] = [];
+  let previous: number | null = null;
+  for (const [i, at] of arrivalMs.entries()) {
+    const k = tokensPerArrival[i] ?? 0;
+    if (k <= 0) continue;
+    for (let j = 1; j <= k; j++) stamps.push(previous === null ? at : previous + ((at - previous) * j) / k);
+    previous = at;
+  }
+  return stamps;
+}
+
+/** What one streamed HTTP request measured, all in ms after its t0 (just before it was written). */
+export interface HttpRequestMetrics {
+  /** response head */
+  ttfb_ms: number | null;
+  /** first read that carried a token (content, reasoning or tool call) */
+  ttft_ms: number | null;
+  /** first read with visible content */
+  ttfo_ms: number | null;
+  /** last token's stamp */
+  last_token_ms: number | null;
+  /** end of the response (after [DONE]) */
+  e2e_ms: number;
+  /** (s_N - s_1) / (N - 1), when N >= 2: also the time per output token (TPOT) */
+  itl_ms: number | null;
+  token_ms: number[];
+}
+
+/** The metrics of one streamed request from its clock readings (ns) and tokens per read. */
+export function httpRequestMetrics(
+  t0: bigint,
+  headersAt: bigint | null,
+  arrivals: readonly bigint[],
+  tokensPerArrival: readonly number[],
+  firstOutputArrival: number | null,
+  endedAt: bigint,
+): HttpRequestMetrics {
+  const arrivalMs = arrivals.map((a) => msBetween(t0, a));
+  const tokenMs = spreadTokenStamps(arrivalMs, tokensPerArrival);
+  const n = tokenMs.length;
+  return {
+    ttfb_ms: headersAt === null ? null : msBetween(t0, headersAt),
+    ttft_ms: n > 0 ? (tokenMs[0] as number) : null,
+    ttfo_ms: firstOutputArrival === null ? null : (arrivalMs[firstOutputArrival] as number),
+    last_token_ms: n > 0 ? (tokenMs[n - 1] as number) : null,
+    e2e_ms: msBetween(t0, endedAt),
+    itl_ms: n >= 2 ? ((tokenMs[n - 1] as number) - (tokenMs[0] as number)) / (n - 1) : null,
+    token_ms: tokenMs,
+  };
+}
+
+/** Requests per second over a set of send times (ms): (n − 1) / (last − first); null below 2. */
+export function ratePerS(timesMs: readonly number[]): number | null {
+  if (timesMs.length < 2) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const t of timesMs) {
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return hi > lo ? ((timesMs.length - 1) * 1000) / (hi - lo) : null;
+}
+
+/** Latency limits of a service-level objective (ms); a missing limit always passes. */
+export interface Slo {
+  ttft_ms: number | null;
+  tpot_ms: number | null;
+  e2e_ms: number | null;
+}
+
+/** Whether a request is good: it succeeded and met every limit (TPOT is the request's ITL). */
+export function meetsSlo(r: { ok: boolean; ttft_ms: number | null; itl_ms: number | null; e2e_ms: number | null }, slo: Slo): boolean {
+  if (!r.ok) return false;
+  const within = (value: number | null, limit: number | null): boolean => limit === null || (value !== null && value <= limit);
+  return within(r.ttft_ms, slo.ttft_ms) && (slo.tpot_ms === null || r.itl_ms === null || r.itl_ms <= slo.tpot_ms) && within(r.e2e_ms, slo.e2e_ms);
+}
+
+/** Per second over a window of `windowMs`. */
+export function perSecond(count: number, windowMs: number): number {
+  return windowMs > 0 ? (count * 1000) / windowMs : 0;
+}

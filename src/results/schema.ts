@@ -22,6 +22,30 @@ export const StatsSchema = z.object({
   ci95_median: interval,
 });
 
+const SloSchema = z.object({ ttft_ms: z.number().nullable(), tpot_ms: z.number().nullable(), e2e_ms: z.number().nullable() });
+
+/** How a load run sends requests (tokenbench load); one swept value per benchmark. */
+export const LoadSettingsSchema = z.object({
+  mode: z.enum(['closed', 'open']),
+  /** Closed loop: requests in flight. */
+  concurrency: z.number().int().positive().nullable(),
+  /** Open loop: target requests per second, arrivals and their seed. */
+  request_rate: z.number().positive().nullable(),
+  arrival: z.enum(['constant', 'poisson', 'gamma']),
+  burstiness: z.number().positive(),
+  seed: z.number().int(),
+  requests: z.number().int().positive().nullable(),
+  duration_s: z.number().positive().nullable(),
+  warmup_requests: z.number().int().nonnegative(),
+  /** Open loop: at most this many in flight (null: no limit). */
+  max_concurrency: z.number().int().positive().nullable(),
+  range_ratio: z.number().min(0).max(1),
+  dataset: z.string().nullable(),
+  slo: SloSchema,
+  /** A request sent this much after its scheduled time counts as late. */
+  late_ms: z.number().nonnegative(),
+});
+
 export const ConfigSchema = z.object({
   name: z.string(),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
@@ -37,6 +61,7 @@ export const ConfigSchema = z.object({
   device: z.string(),
   dtype: z.string(),
   engine_options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  load: LoadSettingsSchema.optional(),
 });
 
 export const MonitorStatusSchema = z.enum(['success', 'failed', 'no_devices', 'no_samples', 'disabled', 'unavailable']);
@@ -95,6 +120,84 @@ export const DeviceInfoSchema = z.object({
   backend: z.string(),
 });
 
+/** One streamed HTTP request (engine openai, and each request of a load run); times in ms after its t0. */
+export const HttpRequestSchema = z.object({
+  /** This request's t0 (just before it was written) after the iteration's t0, or after the load window's start. */
+  t0_ms: z.number(),
+  status: z.number().int().nullable(),
+  ok: z.boolean(),
+  failure: z.object({ kind: z.string(), message: z.string() }).nullable(),
+  ttfb_ms: z.number().nullable(),
+  ttft_ms: z.number().nullable(),
+  ttfo_ms: z.number().nullable(),
+  last_token_ms: z.number().nullable(),
+  e2e_ms: z.number().nullable(),
+  itl_ms: z.number().nullable(),
+  output_tokens: z.number().int().nonnegative(),
+  /** Prompt tokens as the server counted them (usage), when it said. */
+  prompt_tokens: z.number().int().nullable(),
+  token_source: z.enum(['logprobs', 'usage_delta', 'final_usage', 'chunks']),
+  /** Network reads of the body. */
+  reads: z.number().int().nonnegative(),
+  response_id: z.string().nullable(),
+});
+
+/** One request of a load run; t0_ms is its send time after the load window's start. */
+export const LoadRequestSchema = HttpRequestSchema.extend({
+  index: z.number().int().nonnegative(),
+  /** Prompt tokens asked for, when exact (the server's tokenizer), else null. */
+  input_tokens: z.number().int().nullable(),
+  max_tokens: z.number().int().positive(),
+  /** When it was due (open loop: the schedule; closed loop: when its worker became free). */
+  scheduled_ms: z.number(),
+  /** Send minus scheduled time; null when it was never sent. */
+  dispatch_delay_ms: z.number().nullable(),
+  ttft_from_schedule_ms: z.number().nullable(),
+  e2e_from_schedule_ms: z.number().nullable(),
+  token_ms: z.array(z.number()),
+});
+
+const LagSchema = z.object({ p50: z.number(), p99: z.number(), max: z.number() });
+
+/** What a load run achieved, over its window (first send to last end). */
+export const LoadSummarySchema = z.object({
+  window_s: z.number().nonnegative(),
+  target_rate: z.number().nullable(),
+  /** The drawn schedule's own rate (differs from the target by chance for Poisson and gamma). */
+  schedule_rate: z.number().nullable(),
+  achieved_rate: z.number().nullable(),
+  request_throughput: z.number(),
+  output_throughput: z.number(),
+  counts: z.object({
+    scheduled: z.number().int(),
+    sent: z.number().int(),
+    ok: z.number().int(),
+    failed: z.number().int(),
+    /** Scheduled but never written (cut by the end of the run or a failure before sending). */
+    dropped: z.number().int(),
+    late: z.number().int(),
+    /** Succeeded with another output length than asked (a server that stopped at EOS). */
+    short_outputs: z.number().int(),
+    /** The server counted another prompt length than asked. */
+    prompt_mismatches: z.number().int(),
+  }),
+  failures: z.record(z.string(), z.number().int()),
+  goodput: z.object({ slo: SloSchema, good: z.number().int(), fraction: z.number(), rate: z.number() }).nullable(),
+  stats: z.object({
+    ttfb_ms: StatsSchema.nullable(),
+    ttfo_ms: StatsSchema.nullable(),
+    dispatch_delay_ms: StatsSchema.nullable(),
+    ttft_from_schedule_ms: StatsSchema.nullable(),
+    e2e_from_schedule_ms: StatsSchema.nullable(),
+  }),
+  client: z.object({
+    cpu_ms: z.number(),
+    cpu_us_per_token: z.number().nullable(),
+    event_loop_lag_ms: LagSchema,
+    warning: z.string().nullable(),
+  }),
+});
+
 export const IterationSchema = z.object({
   index: z.number().int().nonnegative(),
   /** CLOCK_MONOTONIC ns as a decimal string (exact beyond 2^53). */
@@ -110,6 +213,8 @@ export const IterationSchema = z.object({
   new_tokens: z.array(z.number().int().nonnegative()),
   output_sample: z.string(),
   monitor: MonitorWindowSchema,
+  /** Engine openai: one record per request (one per row). */
+  http: z.array(HttpRequestSchema).optional(),
 });
 
 export const SummarySchema = z.object({
@@ -146,6 +251,9 @@ export const BenchmarkSchema = z.object({
   summary: SummarySchema.nullable(),
   /** Device and host summary over the measured iterations; null when gpu_monitoring is off. */
   monitor: BenchmarkMonitorSchema.nullable(),
+  /** Load runs: every request, and what the run achieved. */
+  requests: z.array(LoadRequestSchema).optional(),
+  load: LoadSummarySchema.optional(),
 });
 
 export const RunResultSchema = z.object({
@@ -169,6 +277,10 @@ export const RunResultSchema = z.object({
 
 export type StatsRecord = z.infer<typeof StatsSchema>;
 export type IterationRecord = z.infer<typeof IterationSchema>;
+export type HttpRequestRecord = z.infer<typeof HttpRequestSchema>;
+export type LoadRequestRecord = z.infer<typeof LoadRequestSchema>;
+export type LoadSettings = z.infer<typeof LoadSettingsSchema>;
+export type LoadSummary = z.infer<typeof LoadSummarySchema>;
 export type Summary = z.infer<typeof SummarySchema>;
 export type BenchmarkResult = z.infer<typeof BenchmarkSchema>;
 export type RunResult = z.infer<typeof RunResultSchema>;

@@ -3,9 +3,12 @@ import { itlGapsMs } from './metrics.js';
 import type { IterationRecord, Summary } from './schema.js';
 import { summarize } from './statistics.js';
 
+/** The per-iteration (or per-request) values a summary is made of. */
+type Measured = Pick<IterationRecord, 'e2e_ms' | 'ttft_ms' | 'itl_ms' | 'token_ms' | 'tokens_per_s' | 'decode_tokens_per_s'>;
+
 /** Per-iteration values, plus the ITL gaps pooled over iterations, summarized. */
-export function summarizeIterations(iterations: readonly IterationRecord[]): Summary {
-  const pick = (f: (it: IterationRecord) => number): number[] => iterations.map(f);
+export function summarizeIterations(iterations: readonly Measured[]): Summary {
+  const pick = (f: (it: Measured) => number): number[] => iterations.map(f);
   return {
     e2e_ms: summarize(pick((it) => it.e2e_ms)),
     ttft_ms: summarize(pick((it) => it.ttft_ms)),

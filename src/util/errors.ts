@@ -12,6 +12,7 @@ export type RunErrorKind =
   | 'engine_load'
   | 'engine_generate'
   | 'token_count'
+  | 'request_failed'
   | 'out_of_memory'
   | 'interrupted'
   | 'internal';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { iterationMetrics, itlGapsMs, metricsFromMs } from '../../src/results/metrics.js';
+import { httpRequestMetrics, iterationMetrics, itlGapsMs, meetsSlo, metricsFromMs, perSecond, ratePerS, spreadTokenStamps } from '../../src/results/metrics.js';
 import { summarizeIterations } from '../../src/results/summary.js';
 import type { IterationRecord } from '../../src/results/schema.js';
 
@@ -39,4 +39,40 @@ test('summary pools ITL gaps over iterations', () => {
   assert.equal(s.itl_ms?.mean, 1.75); // (1.5 + 2) / 2
   assert.equal(s.ttft_ms?.p50, 4.5);
   close(s.tokens_per_s?.mean ?? NaN, (3 / 0.009 + 3 / 0.01) / 2, 1e-9);
+});
+
+test('HTTP: a read with k tokens gives k stamps spread over the gap since the previous token read', () => {
+  // reads at 10 (1 token), 14 (0: role or usage only), 20 (2 tokens), 26 (3 tokens)
+  assert.deepEqual(spreadTokenStamps([10, 14, 20, 26], [1, 0, 2, 3]), [10, 15, 20, 22, 24, 26]);
+  // the first token read's tokens all get its own stamp: TTFT is when a token first arrived
+  assert.deepEqual(spreadTokenStamps([7, 9], [3, 1]), [7, 7, 7, 9]);
+  assert.deepEqual(spreadTokenStamps([1, 2], [0, 0]), []);
+});
+
+test('HTTP: TTFB, TTFT, TTFO, ITL and e2e of one request by hand', () => {
+  const t0 = 5_000_000_000n;
+  const at = (x: number): bigint => t0 + ms(x);
+  // head at 2 ms; reads: 8 (role only), 12 (1 reasoning token), 18 (2 content tokens), 24 (1 token); end at 25
+  const m = httpRequestMetrics(t0, at(2), [at(8), at(12), at(18), at(24)], [0, 1, 2, 1], 2, at(25));
+  close(m.ttfb_ms as number, 2);
+  close(m.ttft_ms as number, 12);
+  close(m.ttfo_ms as number, 18);
+  assert.deepEqual(m.token_ms, [12, 15, 18, 24]);
+  close(m.last_token_ms as number, 24);
+  close(m.itl_ms as number, 4); // (24 - 12) / 3
+  close(m.e2e_ms, 25);
+  const none = httpRequestMetrics(t0, null, [], [], null, at(3));
+  assert.equal(none.ttft_ms, null);
+  assert.equal(none.itl_ms, null);
+});
+
+test('load: rate over send times, goodput test per request', () => {
+  close(ratePerS([0, 10, 20, 30]) as number, 100); // 3 gaps over 30 ms
+  assert.equal(ratePerS([5]), null);
+  close(perSecond(50, 2000), 25);
+  const slo = { ttft_ms: 100, tpot_ms: 10, e2e_ms: null };
+  assert.equal(meetsSlo({ ok: true, ttft_ms: 100, itl_ms: 10, e2e_ms: 9e9 }, slo), true);
+  assert.equal(meetsSlo({ ok: true, ttft_ms: 100.1, itl_ms: 5, e2e_ms: 1 }, slo), false);
+  assert.equal(meetsSlo({ ok: true, ttft_ms: 1, itl_ms: 10.5, e2e_ms: 1 }, slo), false);
+  assert.equal(meetsSlo({ ok: false, ttft_ms: 1, itl_ms: 1, e2e_ms: 1 }, slo), false);
 });

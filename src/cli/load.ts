@@ -1,0 +1,246 @@
+/** `tokenbench load`: serving load tests against an OpenAI-compatible server, closed or open loop. */
+import { resolve } from 'node:path';
+import type { NamedConfig } from '../config/fields.js';
+import { configHash } from '../config/hash.js';
+import { modelSlug } from '../config/naming.js';
+import { expandConfigs } from '../config/sweep.js';
+import { type LoadConfig, type LoadProgress, runLoadBenchmarks } from '../load/load-benchmark.js';
+import { datasetPrompts } from '../load/prompts.js';
+import { newRunResult } from '../measure/runner.js';
+import { formatLoadSummary } from '../report/console.js';
+import type { BenchmarkResult, LoadSettings } from '../results/schema.js';
+import { ResultStore, storeUrl } from '../results/store/store.js';
+import { defaultResultPath } from '../results/writer.js';
+import { InputError } from '../util/errors.js';
+import { type FlagSpec, formatFlags, type ParsedArgs, parseArgs, single } from './args.js';
+
+export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  url: { arity: 'one', commas: false, value: 'URL', help: "the server's base URL, e.g. http://localhost:8000/v1 (required)" },
+  model: { arity: 'one', commas: false, value: 'NAME', help: 'the served model name (required)' },
+  api: { arity: 'one', value: 'API', help: 'completions (exact token-id prompts; default) or chat' },
+  'api-key-env': { arity: 'one', value: 'VAR', help: 'environment variable with the API key (the key is never stored)' },
+  concurrency: { arity: 'many', value: 'N', help: 'closed loop: requests in flight; several values are a sweep (default 1)' },
+  'request-rate': { arity: 'many', value: 'R', help: 'open loop: requests per second; several values are a sweep' },
+  arrival: { arity: 'one', value: 'KIND', help: 'open-loop arrivals: constant, poisson or gamma (default poisson; gamma when --burstiness is given)' },
+  burstiness: { arity: 'one', value: 'B', help: 'gamma shape: 1 is Poisson, below 1 burstier, above 1 more regular (default 1)' },
+  seed: { arity: 'one', value: 'S', help: 'seed of the arrival schedule and prompt draws (default 0)' },
+  requests: { arity: 'one', value: 'N', help: 'measured requests per value (default 100 when --duration is not given)' },
+  duration: { arity: 'one', value: 'SECONDS', help: 'stop sending after this long (with --requests: whichever comes first)' },
+  'warmup-requests': { arity: 'one', value: 'N', help: 'requests sent and discarded first (default: the concurrency, or 8 for an open loop)' },
+  'max-concurrency': { arity: 'one', value: 'N', help: 'open loop: at most N requests in flight; the rest wait and their delay is reported (default: no limit)' },
+  'input-len': { arity: 'one', value: 'N', help: 'synthetic prompt length in tokens, exact where the server tokenizes (default 128)' },
+  'output-len': { arity: 'one', value: 'N', help: 'tokens to generate per request, EOS ignored (default 128)' },
+  'range-ratio': { arity: 'one', value: 'R', help: 'draw lengths uniformly from [len(1-R), len(1+R)] (default 0: fixed)' },
+  dataset: { arity: 'one', commas: false, value: 'FILE', help: 'JSONL prompts instead of synthetic ones: {"prompt"}, {"messages"} or ShareGPT {"conversations"} per line' },
+  slo: { arity: 'many', commas: false, value: 'K=V', help: 'goodput limits: ttft=500ms tpot=50ms e2e=10s (units us, ms, s)' },
+  'late-ms': { arity: 'one', value: 'MS', help: 'a request sent this long after it was due counts as late (default 10)' },
+  timeout: { arity: 'one', value: 'SECONDS', help: 'a request with no byte for this long fails as a timeout (default 60)' },
+  'no-ignore-eos': { arity: 'none', help: 'do not send ignore_eos/min_tokens (servers that reject them)' },
+  'no-logprobs': { arity: 'none', help: 'do not ask for logprobs' },
+  'no-usage': { arity: 'none', help: 'do not ask for usage on every chunk (stream_options)' },
+  output: { arity: 'one', commas: false, value: 'FILE', help: 'result file (default DIR/run-<time>-<id>.json)' },
+  'output-dir': { arity: 'one', commas: false, value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
+  store: { arity: 'one', commas: false, value: 'URL', help: 'results store: sqlite:PATH or postgres://... (default as for run)' },
+  'no-store': { arity: 'none', help: 'write the result file only' },
+  json: { arity: 'none', help: 'print the whole result as JSON on stdout' },
+  quiet: { arity: 'none', help: 'no progress output' },
+  help: { arity: 'none', help: 'show this help' },
+};
+
+export const LOAD_HELP = `Usage: tokenbench load --url URL --model NAME [--concurrency N... | --request-rate R...] [flags]
+
+Load-tests an OpenAI-compatible streaming server. Closed loop (--concurrency): N requests always in
+flight. Open loop (--request-rate): requests sent on a schedule drawn up front from --seed, whether
+or not earlier ones finished; each request keeps when it was due and when it was sent, and latency
+is reported from both. Output: per-request records, TTFT/TPOT/ITL/e2e statistics, throughput over
+the window (first send to last end), achieved vs target rate, goodput for --slo.
+
+${formatFlags(LOAD_FLAGS)}
+
+Exit codes: 0 every value ran, 1 a value failed (no request succeeded), 2 bad input, 130 interrupted.`;
+
+interface NumberRule {
+  int?: boolean;
+  min: number;
+  exclusive?: boolean;
+}
+
+function parseNumber(flag: string, value: string, rule: NumberRule): number {
+  const n = Number(value);
+  const bad = value.trim() === '' || !Number.isFinite(n) || (rule.int && !Number.isInteger(n)) || (rule.exclusive ? n <= rule.min : n < rule.min);
+  if (bad) throw new InputError('usage', `load: --${flag} must be ${rule.int ? 'an integer' : 'a number'} ${rule.exclusive ? '>' : '>='} ${rule.min}, got '${value}'`);
+  return n;
+}
+
+function optionalNumber(args: ParsedArgs, flag: string, rule: NumberRule): number | null {
+  const v = single(args, flag, 'load');
+  return v === undefined ? null : parseNumber(flag, v, rule);
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000 };
+
+/** `ttft=500ms` and friends; a bare number is milliseconds. */
+export function parseSlo(items: readonly string[]): LoadSettings['slo'] {
+  const slo: LoadSettings['slo'] = { ttft_ms: null, tpot_ms: null, e2e_ms: null };
+  for (const item of items) {
+    const m = /^(ttft|tpot|itl|e2e)=(\d+(?:\.\d+)?)(us|ms|s)?$/.exec(item.trim());
+    if (!m) throw new InputError('usage', `load: --slo takes ttft=, tpot= or e2e= with a time like 500ms, 0.5s or 800us; got '${item}'`);
+    const ms = Number(m[2]) * (UNIT_MS[m[3] ?? 'ms'] as number);
+    const key = m[1] === 'itl' ? 'tpot' : (m[1] as 'ttft' | 'tpot' | 'e2e');
+    slo[`${key}_ms`] = ms;
+  }
+  return slo;
+}
+
+/** One config per swept value. */
+export function loadConfigs(args: ParsedArgs): LoadConfig[] {
+  const url = single(args, 'url', 'load');
+  const model = single(args, 'model', 'load');
+  if (url === undefined) throw new InputError('usage', 'load: --url is required (the server, e.g. http://localhost:8000/v1)');
+  if (model === undefined) throw new InputError('usage', 'load: --model is required (the name the server serves the model under)');
+  const concurrency = args.flags.get('concurrency');
+  const rates = args.flags.get('request-rate');
+  if (concurrency && rates) throw new InputError('usage', 'load: give --concurrency (closed loop) or --request-rate (open loop), not both');
+  const arrivalFlag = single(args, 'arrival', 'load');
+  if (arrivalFlag !== undefined && !['constant', 'poisson', 'gamma'].includes(arrivalFlag)) {
+    throw new InputError('usage', `load: --arrival must be one of constant, poisson, gamma, got '${arrivalFlag}'`);
+  }
+  const burstiness = optionalNumber(args, 'burstiness', { min: 0, exclusive: true });
+  const arrival = (arrivalFlag ?? (burstiness !== null ? 'gamma' : 'poisson')) as LoadSettings['arrival'];
+  let requests = optionalNumber(args, 'requests', { int: true, min: 1 });
+  const duration = optionalNumber(args, 'duration', { min: 0, exclusive: true });
+  if (requests === null && duration === null) requests = 100;
+  const inputLen = optionalNumber(args, 'input-len', { int: true, min: 1 }) ?? 128;
+  const outputLen = optionalNumber(args, 'output-len', { int: true, min: 1 }) ?? 128;
+  const dataset = single(args, 'dataset', 'load') ?? null;
+
+  const engineOptions: Record<string, unknown> = { url };
+  const api = single(args, 'api', 'load');
+  if (api !== undefined) engineOptions.api = api;
+  const keyEnv = single(args, 'api-key-env', 'load');
+  if (keyEnv !== undefined) engineOptions.api_key_env = keyEnv;
+  const timeout = single(args, 'timeout', 'load');
+  if (timeout !== undefined) engineOptions.timeout_s = timeout;
+  if (args.flags.has('no-ignore-eos')) engineOptions.ignore_eos = false;
+  if (args.flags.has('no-logprobs')) engineOptions.logprobs = false;
+  if (args.flags.has('no-usage')) engineOptions.usage = false;
+
+  const values: { mode: 'closed' | 'open'; value: number }[] = rates
+    ? rates.map((r) => ({ mode: 'open' as const, value: parseNumber('request-rate', r, { min: 0, exclusive: true }) }))
+    : (concurrency ?? ['1']).map((c) => ({ mode: 'closed' as const, value: parseNumber('concurrency', c, { int: true, min: 1 }) }));
+  const seed = optionalNumber(args, 'seed', { int: true, min: 0 }) ?? 0;
+  const warmupFlag = optionalNumber(args, 'warmup-requests', { int: true, min: 0 });
+  const slo = parseSlo(args.flags.get('slo') ?? []);
+  const lateMs = optionalNumber(args, 'late-ms', { min: 0 }) ?? 10;
+  const maxConcurrency = optionalNumber(args, 'max-concurrency', { int: true, min: 1 });
+  const rangeRatio = optionalNumber(args, 'range-ratio', { min: 0 }) ?? 0;
+  if (rangeRatio > 1) throw new InputError('usage', `load: --range-ratio must be between 0 and 1, got ${rangeRatio}`);
+
+  return values.map(({ mode, value }) => {
+    const warmup = warmupFlag ?? (mode === 'closed' ? value : 8);
+    const [base] = expandConfigs([
+      {
+        fields: {
+          engine: 'openai',
+          model,
+          sequence_length: inputLen,
+          num_tokens_to_generate: Math.max(2, outputLen),
+          warmup_iterations: warmup,
+          measurement_iterations: requests ?? 1,
+          gpu_monitoring: false,
+          engine_options: engineOptions,
+        },
+        where: 'load',
+      },
+    ]) as [NamedConfig];
+    const load: LoadSettings = {
+      mode,
+      concurrency: mode === 'closed' ? value : null,
+      request_rate: mode === 'open' ? value : null,
+      arrival,
+      burstiness: burstiness ?? 1,
+      seed,
+      requests,
+      duration_s: duration,
+      warmup_requests: warmup,
+      max_concurrency: mode === 'open' ? maxConcurrency : null,
+      range_ratio: rangeRatio,
+      dataset: dataset === null ? null : resolve(dataset),
+      slo,
+      late_ms: lateMs,
+    };
+    const { name: _name, hash: _hash, ...fields } = base;
+    const config = { ...fields, num_tokens_to_generate: outputLen, load };
+    const label = mode === 'closed' ? `c${value}` : `r${value}-${arrival}${arrival === 'gamma' ? `${load.burstiness}` : ''}`;
+    return { ...config, name: `load-${label}-s${inputLen}_n${outputLen}-${modelSlug(model)}`, hash: configHash(config as unknown as NamedConfig) } as LoadConfig;
+  });
+}
+
+class LoadLog implements LoadProgress {
+  private planned: number | null = null;
+  private last = 0;
+  constructor(private readonly quiet: boolean) {}
+  private write(text: string): void {
+    if (!this.quiet) process.stderr.write(`${text}\n`);
+  }
+  start(index: number, total: number, name: string, planned: number | null): void {
+    this.planned = planned;
+    this.last = performance.now();
+    this.write(`[${index + 1}/${total}] ${name}`);
+  }
+  request(done: number): void {
+    const now = performance.now();
+    if (now - this.last < 2000) return;
+    this.last = now;
+    this.write(`  ${done}${this.planned !== null ? `/${this.planned}` : ''} requests done`);
+  }
+  end(result: BenchmarkResult): void {
+    const c = result.load?.counts;
+    this.write(`  ${result.status}${c ? `: ${c.ok} ok, ${c.failed} failed, ${c.late} late` : ''}${result.error ? ` (${result.error.kind}: ${result.error.message})` : ''}`);
+  }
+  message(text: string): void {
+    this.write(`  ${text}`);
+  }
+}
+
+export async function loadCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, LOAD_FLAGS, 'load');
+  if (args.flags.has('help')) {
+    process.stdout.write(`${LOAD_HELP}\n`);
+    return 0;
+  }
+  if (args.positionals.length > 0) throw new InputError('usage', `load: unexpected argument '${args.positionals[0]}'; see 'tokenbench load --help'`);
+  const configs = loadConfigs(args);
+  // a bad dataset is bad input: found before anything is sent
+  const dataset = configs[0]?.load.dataset;
+  if (dataset) datasetPrompts(dataset, 1);
+  const json = args.flags.has('json');
+  const progress = new LoadLog(args.flags.has('quiet'));
+  const run = newRunResult();
+  const output = single(args, 'output', 'load');
+  const outputPath = resolve(output ?? defaultResultPath(single(args, 'output-dir', 'load') ?? 'tokenbench-results', run.run_id, new Date(run.started_at)));
+  const store = args.flags.has('no-store') ? undefined : await ResultStore.open(storeUrl(single(args, 'store', 'load')));
+
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    progress.message('Interrupted: stopping, waiting for requests in flight and saving (Ctrl-C again to quit now)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await runLoadBenchmarks(configs, { outputPath, progress, signal: abort.signal, ...(store ? { store } : {}) }, run);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await store?.close();
+  }
+  const summary = formatLoadSummary(run);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(run, null, 1)}\n`);
+    process.stderr.write(`\n${summary}\nResults: ${outputPath}\n`);
+  } else {
+    process.stdout.write(`\n${summary}\nResults: ${outputPath}\n`);
+  }
+  if (abort.signal.aborted) return 130;
+  return run.benchmarks.every((b) => b.status === 'ok') ? 0 : 1;
+}

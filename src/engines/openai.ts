@@ -1,0 +1,147 @@
+/**
+ * Engine `openai`: any OpenAI-compatible streaming server (vLLM, TGI, llama.cpp server, Ollama,
+ * ...). One request per row, all rows of an iteration sent at once on a pool of batch_size
+ * keep-alive connections; t0 is taken just before the first request is written, and each row's
+ * token stamps come from the reads that carried its tokens (docs/metrics.md, "Over HTTP").
+ */
+import type { BenchmarkConfig } from '../config/fields.js';
+import { httpRequestRecord, OpenAiClient, type OpenAiApi, type OpenAiTarget, type Prompt } from '../http/openai-client.js';
+import { InputError, RunError } from '../util/errors.js';
+import type { Engine, EngineFactory, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
+
+interface OpenAiInputs extends PreparedInputs {
+  prompts: Prompt[];
+}
+
+/** The target a config names; throws an InputError when its URL or key is missing. */
+export function openAiTarget(config: BenchmarkConfig): OpenAiTarget {
+  const o = config.engine_options;
+  if (typeof o.url !== 'string') throw new InputError('config', `engine openai needs the server's URL: --url http://HOST:PORT/v1 (engine option url)`);
+  const keyEnv = typeof o.api_key_env === 'string' ? o.api_key_env : null;
+  const apiKey = keyEnv === null ? null : (process.env[keyEnv] ?? null);
+  if (keyEnv !== null && !apiKey) throw new InputError('config', `--api-key-env ${keyEnv}: that environment variable is not set or empty`);
+  const idle = typeof o.timeout_s === 'number' ? o.timeout_s * 1000 : 60_000;
+  return {
+    url: o.url,
+    model: config.model,
+    api: (o.api as OpenAiApi | undefined) ?? 'completions',
+    apiKey,
+    ignoreEos: o.ignore_eos !== false,
+    logprobs: o.logprobs !== false,
+    usage: o.usage !== false,
+    idleTimeoutMs: idle,
+    totalTimeoutMs: Math.max(idle, 600_000),
+  };
+}
+
+/** Stand-in tokenizer for servers without /tokenize: words, so prompts are near the asked length. */
+class WordTokenizer {
+  private readonly words: string[] = [];
+  private readonly ids = new Map<string, number>();
+  encode(text: string): number[] {
+    return text
+      .split(/\s+/)
+      .filter((w) => w !== '')
+      .map((w) => {
+        let id = this.ids.get(w);
+        if (id === undefined) {
+          id = this.words.length;
+          this.words.push(w);
+          this.ids.set(w, id);
+        }
+        return id;
+      });
+  }
+  decode(ids: readonly number[]): string {
+    return ids.map((i) => this.words[i] ?? '').join(' ');
+  }
+}
+
+class OpenAiEngine implements Engine {
+  private readonly target: OpenAiTarget;
+  private client: OpenAiClient | null = null;
+  /** Null until load(): whether the server tokenizes for us (prompts then have exact lengths). */
+  private serverTokenizer = false;
+  private readonly words = new WordTokenizer();
+
+  constructor(private readonly config: BenchmarkConfig) {
+    this.target = openAiTarget(config);
+  }
+
+  private get http(): OpenAiClient {
+    if (!this.client) throw new RunError('internal', 'engine used before load()');
+    return this.client;
+  }
+
+  async load(): Promise<void> {
+    this.client = new OpenAiClient(this.target, this.config.batch_size);
+    // one small request up front: an unreachable server or an unknown model fails the load, not an iteration
+    const probe = await this.client.send({ text: 'Hello' }, 2);
+    const f = probe.reading.failure;
+    if (f && f.kind !== 'no_tokens') throw new RunError('engine_load', `${this.target.url}: ${f.kind}: ${f.message}`);
+    this.serverTokenizer = (await this.client.tokenize('Hello world')) !== null;
+  }
+
+  describe(): { engine: EngineInfo; model: ModelInfo } {
+    return {
+      engine: { name: 'openai', version: `${this.target.api} api`, device: this.config.device, dtype: this.config.dtype },
+      model: { id: this.config.model, source: 'server', parameters: null, path: null, build_ms: 0 },
+    };
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    if (this.serverTokenizer) {
+      const ids = await this.http.tokenize(text);
+      if (ids) return ids;
+    }
+    return this.words.encode(text);
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.serverTokenizer ? '' : this.words.decode(ids);
+  }
+
+  async prepare(rows: number[][]): Promise<OpenAiInputs> {
+    const prompts: Prompt[] = [];
+    for (const row of rows) {
+      if (!this.serverTokenizer) prompts.push({ text: this.words.decode(row) });
+      else if (this.target.api === 'completions') prompts.push({ ids: row });
+      else prompts.push({ text: (await this.http.detokenize(row)) ?? this.words.decode(row) });
+    }
+    return { rows, prompts };
+  }
+
+  async generate(inputs: PreparedInputs, newTokens: number, sink: TokenSink): Promise<GenerateResult> {
+    const { prompts } = inputs as OpenAiInputs;
+    const results = await Promise.all(prompts.map((p) => this.http.send(p, newTokens)));
+    sink.end();
+    const failed = results.findIndex((r) => r.reading.failure !== null);
+    if (failed >= 0) {
+      const f = results[failed]?.reading.failure;
+      throw new RunError('request_failed', `request ${failed}: ${f?.kind}: ${f?.message}`);
+    }
+    const t0 = results.reduce((min, r) => (r.exchange.t0 !== null && r.exchange.t0 < min ? r.exchange.t0 : min), results[0]?.exchange.t0 ?? 0n);
+    const t1 = results.reduce((max, r) => (r.exchange.endedAt > max ? r.exchange.endedAt : max), 0n);
+    const rowStamps = results.map((r) => (r.metrics?.token_ms ?? []).map((ms) => (r.exchange.t0 as bigint) + BigInt(Math.round(ms * 1e6))));
+    // a step is done when every row has its token: the latest row stamp of each step
+    const steps = Math.min(...rowStamps.map((s) => s.length));
+    const stepStamps = Array.from({ length: steps }, (_, k) => rowStamps.reduce((max, s) => ((s[k] as bigint) > max ? (s[k] as bigint) : max), 0n));
+    return {
+      newTokens: results.map((r) => r.reading.outputTokens),
+      firstRowIds: [],
+      firstRowText: results[0]?.reading.text ?? '',
+      ...(results.length > 1 ? { rowStamps } : {}),
+      timing: { t0, t1, stepStamps },
+      http: results.map((r) => httpRequestRecord(r, t0)),
+    };
+  }
+
+  async flush(): Promise<void> {}
+
+  async dispose(): Promise<void> {
+    await this.client?.close();
+    this.client = null;
+  }
+}
+
+export const createOpenAiEngine: EngineFactory = (config) => new OpenAiEngine(config);

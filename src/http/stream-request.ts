@@ -1,0 +1,144 @@
+/**
+ * One streaming HTTP request on an undici pool, stamped at the byte level: t0 when undici is about
+ * to write the request on its connection (after any wait for a free connection), a stamp when the
+ * response head arrives, and one stamp per network read, taken before anything else is done with
+ * its bytes. SSE framing runs per read; JSON is left to the caller.
+ */
+import type { Dispatcher } from 'undici';
+import { SseFramer, type SseEvent } from './sse.js';
+
+export interface StreamRequest {
+  /** Path below the pool's origin, e.g. `/v1/completions`. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  /** No byte for this long (head or body) ends the request as a timeout. */
+  idleTimeoutMs: number;
+  /** The whole request may take at most this long. */
+  totalTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** How a request's transport ended; `complete` means the server ended the response cleanly. */
+export type TransportEnd =
+  | { kind: 'complete' }
+  | { kind: 'connect'; message: string }
+  | { kind: 'timeout'; message: string }
+  | { kind: 'truncated'; message: string }
+  | { kind: 'aborted'; message: string };
+
+export interface Exchange {
+  /** Just before the request was written on its connection; null if it never was. */
+  t0: bigint | null;
+  /** When the response head arrived. */
+  headersAt: bigint | null;
+  status: number | null;
+  /** One stamp per network read of the body. */
+  arrivals: bigint[];
+  /** Bytes per read (same order as `arrivals`). */
+  arrivalBytes: number[];
+  events: SseEvent[];
+  /** Bytes after the last complete event. */
+  leftover: string;
+  /** Response body for non-2xx statuses (first 64 KiB), for the error message. */
+  errorBody: string;
+  end: TransportEnd;
+  endedAt: bigint;
+}
+
+const ERROR_BODY_LIMIT = 65536;
+
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function classifyTransportError(err: Error & { code?: string }, sent: boolean, headers: boolean): TransportEnd {
+  const code = err.code ?? '';
+  const message = `${code ? `${code}: ` : ''}${err.message}`;
+  if (TIMEOUT_CODES.has(code)) return { kind: 'timeout', message };
+  if (code === 'UND_ERR_ABORTED' || err.name === 'AbortError') return { kind: 'aborted', message };
+  if (!sent || CONNECT_CODES.has(code)) return { kind: 'connect', message };
+  return headers ? { kind: 'truncated', message } : { kind: 'connect', message };
+}
+
+/** Sends one POST and collects the stamped response; resolves on every outcome, never rejects. */
+export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): Promise<Exchange> {
+  return new Promise((resolvePromise) => {
+    const framer = new SseFramer();
+    const x: Exchange = {
+      t0: null,
+      headersAt: null,
+      status: null,
+      arrivals: [],
+      arrivalBytes: [],
+      events: framer.events,
+      leftover: '',
+      errorBody: '',
+      end: { kind: 'complete' },
+      endedAt: 0n,
+    };
+    let abortRequest: ((err?: Error) => void) | null = null;
+    let timedOut = false;
+    let settled = false;
+    const finish = (end: TransportEnd): void => {
+      if (settled) return;
+      settled = true;
+      x.endedAt = process.hrtime.bigint();
+      clearTimeout(deadline);
+      request.signal?.removeEventListener('abort', onAbort);
+      x.leftover = framer.leftover;
+      x.end = end;
+      resolvePromise(x);
+    };
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      abortRequest?.(new Error(`no end after ${request.totalTimeoutMs} ms`));
+    }, request.totalTimeoutMs);
+    const onAbort = (): void => abortRequest?.(new Error('aborted by the run'));
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+
+    let streaming = false;
+    dispatcher.dispatch(
+      {
+        method: 'POST',
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: request.idleTimeoutMs,
+        bodyTimeout: request.idleTimeoutMs,
+      },
+      {
+        onConnect(abort: (err?: Error) => void): void {
+          // undici calls this right before it writes the request on the socket
+          x.t0 = process.hrtime.bigint();
+          abortRequest = abort;
+          if (request.signal?.aborted) abort(new Error('aborted by the run'));
+        },
+        onHeaders(statusCode: number): boolean {
+          x.headersAt = process.hrtime.bigint();
+          x.status = statusCode;
+          streaming = statusCode >= 200 && statusCode < 300;
+          return true;
+        },
+        onData(chunk: Buffer): boolean {
+          const at = process.hrtime.bigint();
+          if (streaming) {
+            const arrival = x.arrivals.length;
+            x.arrivals.push(at);
+            x.arrivalBytes.push(chunk.length);
+            framer.push(chunk, arrival);
+          } else if (x.errorBody.length < ERROR_BODY_LIMIT) {
+            x.errorBody += chunk.toString('utf8');
+          }
+          return true;
+        },
+        onComplete(): void {
+          finish({ kind: 'complete' });
+        },
+        onError(err: Error): void {
+          if (timedOut) finish({ kind: 'timeout', message: `no end within ${request.totalTimeoutMs} ms` });
+          else finish(classifyTransportError(err, x.t0 !== null, x.headersAt !== null));
+        },
+      } as unknown as Dispatcher.DispatchHandler,
+    );
+  });
+}

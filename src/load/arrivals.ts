@@ -1,0 +1,60 @@
+/**
+ * Open-loop arrival schedules, computed up front from a seed so a run can be repeated exactly:
+ * constant (every 1/rate), Poisson (exponential gaps) or gamma gaps with shape `burstiness`
+ * (1 is Poisson; below 1 burstier, above 1 more regular), always with mean gap 1/rate.
+ */
+import { Xoshiro128 } from '../util/random.js';
+
+export type ArrivalProcess = 'constant' | 'poisson' | 'gamma';
+
+export interface ScheduleSpec {
+  /** Requests per second. */
+  rate: number;
+  arrival: ArrivalProcess;
+  burstiness: number;
+  seed: number;
+  /** Stop after this many requests, and/or once the schedule passes `durationS`. */
+  requests: number | null;
+  durationS: number | null;
+}
+
+/** A standard normal draw (Box-Muller). */
+function normal(rng: Xoshiro128): number {
+  const u = 1 - rng.nextFloat();
+  const v = rng.nextFloat();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** A Gamma(shape, 1) draw (Marsaglia and Tsang; shape < 1 by boosting). */
+export function gammaDraw(rng: Xoshiro128, shape: number): number {
+  if (shape < 1) return gammaDraw(rng, shape + 1) * Math.pow(1 - rng.nextFloat(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = normal(rng);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - rng.nextFloat();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** Send times in ms after the start; the first request goes at 0. */
+export function arrivalSchedule(spec: ScheduleSpec): number[] {
+  if (spec.requests === null && spec.durationS === null) throw new RangeError('a schedule needs a request count or a duration');
+  const rng = new Xoshiro128(spec.seed);
+  const meanGapMs = 1000 / spec.rate;
+  const gap = (): number => {
+    if (spec.arrival === 'constant') return meanGapMs;
+    if (spec.arrival === 'poisson') return -Math.log(1 - rng.nextFloat()) * meanGapMs;
+    return gammaDraw(rng, spec.burstiness) * (meanGapMs / spec.burstiness);
+  };
+  const limitMs = spec.durationS === null ? Infinity : spec.durationS * 1000;
+  const times: number[] = [];
+  for (let t = 0; t < limitMs && (spec.requests === null || times.length < spec.requests); t += gap()) times.push(t);
+  return times;
+}

@@ -1,0 +1,41 @@
+/**
+ * The client's own event-loop lag during a load run. Chunk stamps are taken when the loop gets to
+ * a socket's data, so a busy loop delays them; this says by how much it could have.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
+const RESOLUTION_MS = 2;
+/**
+ * Above this p99 lag, stamps may be off by more than the accuracy tokenbench aims for. libuv's
+ * timers run on a millisecond clock, so an idle loop already reads up to about 1 ms here.
+ */
+const WARN_P99_MS = 2;
+
+export interface LoopLag {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export class EventLoopLag {
+  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+
+  start(): void {
+    this.histogram.reset();
+    this.histogram.enable();
+  }
+
+  /** Stops and reports the lag in ms (the timer's delay beyond its own period). */
+  stop(): LoopLag {
+    this.histogram.disable();
+    if (this.histogram.count === 0) return { p50: 0, p99: 0, max: 0 };
+    const lag = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+    return { p50: lag(this.histogram.percentile(50)), p99: lag(this.histogram.percentile(99)), max: lag(this.histogram.max) };
+  }
+}
+
+/** A warning when the lag could have distorted the stamps, else null. */
+export function lagWarning(lag: LoopLag): string | null {
+  if (lag.p99 <= WARN_P99_MS) return null;
+  return `the client's event loop lagged ${lag.p99.toFixed(2)} ms at p99 (max ${lag.max.toFixed(1)} ms): chunk stamps may be late by up to that much; use fewer streams per process`;
+}

@@ -1,0 +1,111 @@
+/**
+ * Load runs as benchmarks: one benchmark per swept value (a concurrency or a request rate), each
+ * with its per-request records and load summary, saved to the result file after every value.
+ */
+import type { NamedConfig } from '../config/fields.js';
+import { openAiTarget } from '../engines/openai.js';
+import { OpenAiClient } from '../http/openai-client.js';
+import { summarizeLoad, summarizeRequests } from '../results/load-summary.js';
+import type { BenchmarkResult, LoadSettings, RunResult } from '../results/schema.js';
+import type { ResultStore } from '../results/store/store.js';
+import { writeRunResult } from '../results/writer.js';
+import { errorMessage, RunError } from '../util/errors.js';
+import { lagWarning } from './event-loop-lag.js';
+import { runLoad } from './load-runner.js';
+import { datasetPrompts, type LoadPrompt, syntheticPrompts } from './prompts.js';
+
+export type LoadConfig = NamedConfig & { load: LoadSettings };
+
+export interface LoadProgress {
+  start(index: number, total: number, name: string, planned: number | null): void;
+  request(done: number): void;
+  end(result: BenchmarkResult): void;
+  message(text: string): void;
+}
+
+export interface LoadOptions {
+  outputPath?: string;
+  store?: ResultStore;
+  progress: LoadProgress;
+  signal?: AbortSignal;
+}
+
+/** How many prompts a run needs: every request once, warmups included (duration-bounded runs cycle). */
+function promptCount(s: LoadSettings): number {
+  const measured = s.requests ?? Math.min(10_000, Math.ceil((s.request_rate ?? 50) * (s.duration_s ?? 60)));
+  return Math.max(1, measured + s.warmup_requests);
+}
+
+/** Runs one swept value to a benchmark result; failures are recorded, never thrown. */
+export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions): Promise<BenchmarkResult> {
+  const s = config.load;
+  const target = openAiTarget(config);
+  const result: BenchmarkResult = {
+    config,
+    status: 'ok',
+    error: null,
+    engine: { name: 'openai', version: `${target.api} api`, device: config.device, dtype: config.dtype },
+    model: { id: config.model, source: 'server', parameters: null, path: null, build_ms: 0 },
+    phases_ms: { load: null, validity: null, warmup: null, measure: null },
+    validity: null,
+    iterations: [],
+    summary: null,
+    monitor: null,
+  };
+  // the pool: one connection per request in flight (closed loop), or as many as the open loop needs
+  const client = new OpenAiClient(target, s.mode === 'closed' ? (s.concurrency ?? 1) : s.max_concurrency);
+  try {
+    const started = performance.now();
+    const prompts: LoadPrompt[] = s.dataset
+      ? datasetPrompts(s.dataset, config.num_tokens_to_generate)
+      : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) });
+    result.phases_ms.load = performance.now() - started;
+    const measureStart = performance.now();
+    const run = await runLoad(client, prompts, s, { onRequest: (n) => options.progress.request(n), ...(options.signal ? { signal: options.signal } : {}) });
+    result.phases_ms.measure = performance.now() - measureStart;
+    result.requests = run.requests;
+    result.summary = summarizeRequests(run.requests);
+    const warning = lagWarning(run.lag);
+    if (warning) options.progress.message(warning);
+    result.load = summarizeLoad(run.requests, s, run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
+    if (options.signal?.aborted) {
+      result.status = 'interrupted';
+      result.error = { kind: 'interrupted', message: 'interrupted by the user' };
+    } else if (result.load.counts.sent === 0 || result.load.counts.ok === 0) {
+      const kinds = Object.entries(result.load.failures).map(([k, n]) => `${n} ${k}`).join(', ');
+      const first = run.requests.find((r) => r.failure)?.failure;
+      throw new RunError('request_failed', `no request succeeded (${kinds || 'none sent'})${first ? `; first: ${first.kind}: ${first.message}` : ''}`);
+    }
+  } catch (err) {
+    result.status = 'failed';
+    const kind = err instanceof RunError ? err.kind : 'internal';
+    result.error = { kind, message: errorMessage(err) };
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+  return result;
+}
+
+/** Runs every swept value in order, saving the result after each. */
+export async function runLoadBenchmarks(configs: readonly LoadConfig[], options: LoadOptions, run: RunResult): Promise<RunResult> {
+  let storeOk = true;
+  for (const [i, config] of configs.entries()) {
+    if (options.signal?.aborted) break;
+    options.progress.start(i, configs.length, config.name, config.load.requests);
+    const result = await runLoadBenchmark(config, options);
+    run.benchmarks.push(result);
+    options.progress.end(result);
+    if (options.outputPath) writeRunResult(options.outputPath, run);
+    if (storeOk && options.store) {
+      try {
+        await options.store.saveBenchmark(run, run.benchmarks.length - 1);
+      } catch (err) {
+        storeOk = false;
+        options.progress.message(`store: ${errorMessage(err)}; the result file keeps everything`);
+      }
+    }
+  }
+  run.finished_at = new Date().toISOString();
+  if (options.outputPath) writeRunResult(options.outputPath, run);
+  return run;
+}

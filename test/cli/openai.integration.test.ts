@@ -1,0 +1,114 @@
+/** `run --engine openai` and `load` through the CLI, against the scripted server in this process. */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
+import { runCli, tempDir } from '../helpers.js';
+import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
+
+let server: ScriptedServer;
+before(async () => {
+  server = await startScriptedServer();
+});
+after(async () => {
+  await server.close();
+});
+
+const readResult = (path: string): RunResult => RunResultSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+
+test('run --engine openai: the same iterations, records and statistics as in-process engines', async () => {
+  const out = join(tempDir(), 'r.json');
+  const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'ttft=25,itl=4', '--sequence-length', '12', '--new-tokens', '6', '--warmup', '1', '--iterations', '3', '--batch-size', '1', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const run = readResult(out);
+  assert.equal(run.benchmarks.length, 2);
+  for (const b of run.benchmarks) {
+    assert.equal(b.status, 'ok');
+    assert.equal(b.model?.source, 'server');
+    assert.equal(b.iterations.length, 3);
+    for (const it of b.iterations) {
+      assert.equal(it.http?.length, b.config.batch_size, 'one request per row');
+      assert.equal(it.token_ms.length, 6);
+      assert.ok(it.ttft_ms >= 25, `ttft ${it.ttft_ms}`);
+      for (const h of it.http ?? []) {
+        assert.equal(h.ok, true);
+        assert.equal(h.prompt_tokens, 12, 'exact prompt length through the server tokenizer');
+        assert.equal(h.token_source, 'logprobs');
+        assert.equal(h.output_tokens, 6);
+      }
+      if (b.config.batch_size === 2) assert.equal(it.token_ms_by_row?.length, 2);
+    }
+    assert.ok(Math.abs((b.summary?.itl_ms?.p50 as number) - 4) < 1, `itl ${b.summary?.itl_ms?.p50}`);
+  }
+});
+
+test('run --engine openai: a server that stops early fails the token count; a missing URL is bad input', async () => {
+  const out = join(tempDir(), 'r.json');
+  const short = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'eos_at=3', '--new-tokens', '6', '--warmup', '0', '--iterations', '1', '--no-store', '--quiet', '--output', out]);
+  assert.equal(short.code, 1);
+  assert.equal(readResult(out).benchmarks[0]?.error?.kind, 'token_count');
+  const noUrl = await runCli(['run', '--engine', 'openai', '--model', 'm', '--no-store']);
+  assert.equal(noUrl.code, 2);
+  assert.equal(noUrl.stderr.trim().split('\n').length, 1);
+  assert.match(noUrl.stderr, /needs the server's URL: --url/);
+  const badUrl = await runCli(['run', '--engine', 'openai', '--url', 'localhost:8000', '--model', 'm', '--no-store']);
+  assert.equal(badUrl.code, 2);
+  assert.match(badUrl.stderr, /engine option url must be an http:\/\/ or https:\/\/ URL, got 'localhost:8000'/);
+});
+
+test('load --json: closed-loop sweep, per-request records, goodput and a valid result', async () => {
+  const out = join(tempDir(), 'l.json');
+  const r = await runCli(['load', '--url', server.url, '--model', 'ttft=10,itl=2', '--concurrency', '1', '4', '--requests', '12', '--input-len', '16', '--output-len', '5', '--slo', 'ttft=5s', 'tpot=1s', '--no-store', '--json', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const printed = RunResultSchema.parse(JSON.parse(r.stdout));
+  const run = readResult(out);
+  assert.equal(printed.run_id, run.run_id);
+  assert.deepEqual(run.benchmarks.map((b) => b.config.load?.concurrency), [1, 4]);
+  for (const b of run.benchmarks) {
+    assert.equal(b.requests?.length, 12);
+    assert.equal(b.load?.counts.ok, 12);
+    assert.equal(b.load?.goodput?.fraction, 1);
+    assert.equal(b.load?.counts.prompt_mismatches, 0);
+    assert.ok(b.summary?.ttft_ms && b.summary.ttft_ms.n === 12);
+    for (const q of b.requests ?? []) assert.equal(q.prompt_tokens, 16);
+  }
+  assert.match(r.stderr, /concurrency 4\s+ok\s+12\/12/);
+});
+
+test('load: open loop on a chat dataset; bad input is one line and exit 2; an unreachable server is a failed value', async () => {
+  const dir = tempDir();
+  const data = join(dir, 'prompts.jsonl');
+  writeFileSync(data, `${JSON.stringify({ conversations: [{ from: 'human', value: 'hello there' }, { from: 'gpt', value: 'hi' }] })}\n${JSON.stringify({ prompt: 'one two three', output_len: 3 })}\n`);
+  const out = join(dir, 'l.json');
+  const r = await runCli(['load', '--url', server.url, '--api', 'chat', '--model', 'ttft=5,itl=1', '--request-rate', '50', '--arrival', 'poisson', '--seed', '3', '--requests', '10', '--dataset', data, '--output-len', '4', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const b = readResult(out).benchmarks[0];
+  assert.equal(b?.load?.counts.ok, 10);
+  assert.deepEqual(b?.requests?.slice(0, 2).map((q) => q.max_tokens), [4, 3]);
+  assert.ok(b?.load?.schedule_rate);
+
+  const bad: [string[], RegExp][] = [
+    [['--slo', 'ttft=fast'], /--slo takes ttft=, tpot= or e2e=/],
+    [['--concurrency', '2', '--request-rate', '5'], /not both/],
+    [['--request-rate', '0'], /--request-rate must be a number > 0, got '0'/],
+    [['--arrival', 'weibull', '--request-rate', '1'], /--arrival must be one of constant, poisson, gamma/],
+  ];
+  for (const [flags, message] of bad) {
+    const res = await runCli(['load', '--url', server.url, '--model', 'm', '--no-store', ...flags]);
+    assert.equal(res.code, 2, flags.join(' '));
+    assert.equal(res.stderr.trim().split('\n').length, 1);
+    assert.match(res.stderr, message);
+  }
+  writeFileSync(data, '{"prompt": "ok"}\n{"nothing": 1}\n');
+  const badData = await runCli(['load', '--url', server.url, '--model', 'm', '--dataset', data, '--no-store', '--quiet', '--output', out]);
+  assert.equal(badData.code, 2);
+  assert.match(badData.stderr, /prompts\.jsonl:2: no prompt/);
+
+  const down = await runCli(['load', '--url', 'http://127.0.0.1:1/v1', '--model', 'm', '--requests', '3', '--warmup-requests', '0', '--no-store', '--quiet', '--output', out]);
+  assert.equal(down.code, 1);
+  const failed = readResult(out).benchmarks[0];
+  assert.equal(failed?.status, 'failed');
+  assert.deepEqual(failed?.load?.failures, { connect: 3 });
+  assert.match(failed?.error?.message ?? '', /no request succeeded \(3 connect\)/);
+});

@@ -1,0 +1,128 @@
+/**
+ * The OpenAI client against the scripted server: every metric against the server's schedule and
+ * its own log of when it wrote each chunk, every token source, every failure classification.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { OpenAiClient, type OpenAiApi, type RequestResult } from '../../src/http/openai-client.js';
+import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
+
+let server: ScriptedServer;
+before(async () => {
+  server = await startScriptedServer();
+});
+after(async () => {
+  await server.close();
+});
+
+async function send(model: string, n = 8, api: OpenAiApi = 'completions', opts: { logprobs?: boolean; usage?: boolean; idleMs?: number; url?: string } = {}): Promise<RequestResult> {
+  const client = new OpenAiClient(
+    { url: opts.url ?? server.url, model, api, apiKey: null, ignoreEos: true, logprobs: opts.logprobs ?? true, usage: opts.usage ?? true, idleTimeoutMs: opts.idleMs ?? 10_000, totalTimeoutMs: 20_000 },
+    1,
+  );
+  try {
+    return await client.send({ text: 'a b c d' }, n);
+  } finally {
+    await client.close();
+  }
+}
+
+const logOf = (r: RequestResult) => {
+  const entry = server.log.find((e) => e.id === r.reading.responseId);
+  assert.ok(entry, 'the server logged the request');
+  return entry;
+};
+
+test('metrics follow the schedule: TTFT, ITL and every stamp after the server wrote the chunk', async () => {
+  const r = await send('ttft=40,itl=8', 10);
+  assert.equal(r.reading.failure, null);
+  assert.equal(r.reading.source, 'logprobs');
+  assert.equal(r.reading.outputTokens, 10);
+  const m = r.metrics;
+  assert.ok(m);
+  // scheduled: 40 ms after the request arrived, then every 8 ms; timers may only be late
+  assert.ok((m.ttft_ms as number) >= 40 && (m.ttft_ms as number) < 40 + 30, `ttft ${m.ttft_ms}`);
+  assert.ok(Math.abs((m.itl_ms as number) - 8) < 1.5, `itl ${m.itl_ms}`);
+  assert.ok((m.ttfb_ms as number) < (m.ttft_ms as number));
+  assert.equal(m.ttfo_ms, m.ttft_ms);
+  assert.ok(m.e2e_ms >= (m.last_token_ms as number));
+  // causality against the server's own write log (one clock for both): each token event arrived after it was written
+  const log = logOf(r);
+  const written = log.written_ns.map(BigInt).filter((_, i) => (log.tokens[i] as number) > 0);
+  const t0 = r.exchange.t0 as bigint;
+  assert.equal(written.length, 10);
+  for (const [k, w] of written.entries()) {
+    const stamp = t0 + BigInt(Math.round((m.token_ms[k] as number) * 1e6));
+    assert.ok(stamp >= w, `token ${k} stamped before the server wrote it`);
+  }
+  assert.ok(BigInt(log.arrived_ns) > t0, 't0 is before the request reached the server');
+});
+
+test('chat: a role-only first chunk is not a token; reasoning is a token but not output (TTFT < TTFO)', async () => {
+  const r = await send('ttft=10,itl=6,role_first=1,reasoning=3', 8, 'chat');
+  assert.equal(r.reading.failure, null);
+  const m = r.metrics as NonNullable<RequestResult['metrics']>;
+  assert.equal(r.reading.outputTokens, 8);
+  assert.ok((m.ttft_ms as number) >= 10, 'the role chunk at 0 ms is not the first token');
+  assert.ok((m.ttfo_ms as number) - (m.ttft_ms as number) >= 3 * 6 - 1.5, `ttfo ${m.ttfo_ms} vs ttft ${m.ttft_ms}`);
+  assert.equal(r.reading.text.startsWith(' t3'), true);
+});
+
+test('token counts: logprobs, then usage deltas, then final usage spread, then one per chunk', async () => {
+  const viaLogprobs = await send('per_chunk=3,itl=4', 10);
+  assert.equal(viaLogprobs.reading.source, 'logprobs');
+  assert.deepEqual(viaLogprobs.reading.tokensPerArrival.filter((k) => k > 0), [3, 3, 3, 1]);
+  const viaUsage = await send('per_chunk=3,itl=4,logprobs=0,usage=continuous', 10);
+  assert.equal(viaUsage.reading.source, 'usage_delta');
+  assert.deepEqual(viaUsage.reading.tokensPerArrival.filter((k) => k > 0), [3, 3, 3, 1]);
+  const viaFinal = await send('per_chunk=3,itl=4,logprobs=0,usage=final', 10);
+  assert.equal(viaFinal.reading.source, 'final_usage');
+  assert.equal(viaFinal.reading.outputTokens, 10);
+  assert.deepEqual(viaFinal.reading.tokensPerArrival.filter((k) => k > 0), [3, 3, 2, 2]);
+  const viaChunks = await send('itl=3,logprobs=0,usage=none', 6, 'completions', { usage: false });
+  assert.equal(viaChunks.reading.source, 'chunks');
+  assert.equal(viaChunks.reading.outputTokens, 6);
+  // 3 tokens in a chunk: 3 stamps spread over the gap since the previous chunk
+  const t = (viaLogprobs.metrics as NonNullable<RequestResult['metrics']>).token_ms;
+  assert.equal(t[0], t[1]);
+  assert.ok(Math.abs((t[4] as number) - (t[3] as number) - ((t[5] as number) - (t[2] as number)) / 3) < 1e-6);
+  assert.equal(viaLogprobs.reading.promptTokens, 4);
+});
+
+test('a server that stops early is a success with fewer tokens, found by the count check', async () => {
+  const r = await send('eos_at=5', 8);
+  assert.equal(r.reading.failure, null);
+  assert.equal(r.reading.outputTokens, 5);
+});
+
+test('failures are classified, never thrown', async () => {
+  const kinds: [string, string, RegExp][] = [
+    ['fail=status,status=429', 'http_status', /^HTTP 429: scripted status 429$/],
+    ['fail=error_event,fail_at=2', 'server_error', /scripted failure/],
+    ['fail=malformed,fail_at=1', 'malformed', /not JSON/],
+    ['fail=cut,fail_at=3', 'truncated', /cut after 3 events/],
+  ];
+  for (const [model, kind, message] of kinds) {
+    const r = await send(model, 8);
+    assert.equal(r.reading.failure?.kind, kind, model);
+    assert.match(r.reading.failure?.message ?? '', message, model);
+  }
+  const partial = await send('fail=error_event,fail_at=2', 8);
+  assert.equal(partial.reading.outputTokens, 2, 'tokens before the error are still counted');
+  const stall = await send('fail=stall,fail_at=2', 8, 'completions', { idleMs: 300 });
+  assert.equal(stall.reading.failure?.kind, 'timeout');
+  const slowHead = await send('first_byte=1500', 4, 'completions', { idleMs: 300 });
+  assert.equal(slowHead.reading.failure?.kind, 'timeout');
+  const refused = await send('x', 4, 'completions', { url: 'http://127.0.0.1:1/v1' });
+  assert.equal(refused.reading.failure?.kind, 'connect');
+  assert.equal(refused.metrics, null, 'never written: no t0, no metrics');
+  const notFound = await send('x', 4, 'completions', { url: `${server.url.replace('/v1', '')}/nope` });
+  assert.equal(notFound.reading.failure?.kind, 'http_status');
+});
+
+test('a slow first byte shows in TTFB and TTFT; a stream without [DONE] but with a finish_reason is clean', async () => {
+  const r = await send('first_byte=60,ttft=70,done=0', 4);
+  assert.equal(r.reading.failure, null);
+  assert.ok((r.metrics?.ttfb_ms as number) >= 60);
+  assert.ok((r.metrics?.ttft_ms as number) >= 70);
+});

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { arrivalSchedule } from '../../src/load/arrivals.js';
+import { mean, variance } from '../../src/results/statistics.js';
+
+const sampleStd = (x: number[]): number => Math.sqrt(variance(x));
+
+const gaps = (t: number[]): number[] => t.slice(1).map((x, i) => x - (t[i] as number));
+
+test('constant arrivals: every 1/rate, bounded by count or duration', () => {
+  assert.deepEqual(arrivalSchedule({ rate: 4, arrival: 'constant', burstiness: 1, seed: 0, requests: 4, durationS: null }), [0, 250, 500, 750]);
+  assert.equal(arrivalSchedule({ rate: 10, arrival: 'constant', burstiness: 1, seed: 0, requests: null, durationS: 2 }).length, 20);
+  assert.equal(arrivalSchedule({ rate: 10, arrival: 'constant', burstiness: 1, seed: 0, requests: 5, durationS: 2 }).length, 5);
+  assert.throws(() => arrivalSchedule({ rate: 1, arrival: 'poisson', burstiness: 1, seed: 0, requests: null, durationS: null }), RangeError);
+});
+
+test('Poisson and gamma: mean gap 1/rate, spread by the shape, the same for the same seed', () => {
+  const spec = { rate: 100, requests: 40_000, durationS: null, seed: 7 };
+  const poisson = gaps(arrivalSchedule({ ...spec, arrival: 'poisson', burstiness: 1 }));
+  assert.ok(Math.abs(mean(poisson) - 10) < 0.2, `poisson mean ${mean(poisson)}`);
+  assert.ok(Math.abs(sampleStd(poisson) / mean(poisson) - 1) < 0.03, 'exponential: coefficient of variation 1');
+  for (const shape of [0.25, 4]) {
+    const g = gaps(arrivalSchedule({ ...spec, arrival: 'gamma', burstiness: shape }));
+    assert.ok(Math.abs(mean(g) - 10) < 0.3, `gamma ${shape} mean ${mean(g)}`);
+    const cv = sampleStd(g) / mean(g);
+    assert.ok(Math.abs(cv - 1 / Math.sqrt(shape)) < 0.06, `gamma ${shape}: cv ${cv}, expected ${1 / Math.sqrt(shape)}`);
+  }
+  const a = arrivalSchedule({ ...spec, requests: 100, arrival: 'poisson', burstiness: 1 });
+  assert.deepEqual(arrivalSchedule({ ...spec, requests: 100, arrival: 'poisson', burstiness: 1 }), a);
+  assert.notDeepEqual(arrivalSchedule({ ...spec, requests: 100, seed: 8, arrival: 'poisson', burstiness: 1 }), a);
+});

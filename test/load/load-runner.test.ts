@@ -1,0 +1,106 @@
+/** Load runs against the scripted server: sends on schedule, closed loops keep N in flight, summaries count honestly. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { OpenAiClient } from '../../src/http/openai-client.js';
+import { runLoad } from '../../src/load/load-runner.js';
+import { summarizeLoad } from '../../src/results/load-summary.js';
+import type { LoadSettings } from '../../src/results/schema.js';
+import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
+
+let server: ScriptedServer;
+before(async () => {
+  server = await startScriptedServer();
+});
+after(async () => {
+  await server.close();
+});
+
+const settings = (over: Partial<LoadSettings>): LoadSettings => ({
+  mode: 'closed',
+  concurrency: 1,
+  request_rate: null,
+  arrival: 'constant',
+  burstiness: 1,
+  seed: 0,
+  requests: 10,
+  duration_s: null,
+  warmup_requests: 2,
+  max_concurrency: null,
+  range_ratio: 0,
+  dataset: null,
+  slo: { ttft_ms: null, tpot_ms: null, e2e_ms: null },
+  late_ms: 10,
+  ...over,
+});
+
+const client = (model: string, connections: number | null): OpenAiClient =>
+  new OpenAiClient({ url: server.url, model, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 10_000, totalTimeoutMs: 20_000 }, connections);
+
+const prompt = [{ prompt: { ids: [1, 2, 3, 4] }, inputTokens: 4, outputTokens: 6 }];
+
+test('open loop: every request is sent on its schedule, in order, at the target rate', async () => {
+  const c = client('ttft=5,itl=2', null);
+  const s = settings({ mode: 'open', request_rate: 40, requests: 60, arrival: 'constant' });
+  const run = await runLoad(c, prompt, s);
+  await c.close();
+  assert.equal(run.requests.length, 60);
+  assert.deepEqual(run.schedule?.slice(0, 3), [0, 25, 50]);
+  for (const r of run.requests) {
+    assert.equal(r.ok, true);
+    assert.equal(r.scheduled_ms, (run.schedule as number[])[r.index]);
+    assert.ok((r.dispatch_delay_ms as number) >= 0, 'never sent before it was due');
+    assert.ok(Math.abs((r.ttft_from_schedule_ms as number) - (r.dispatch_delay_ms as number) - (r.ttft_ms as number)) < 1e-9);
+  }
+  const delays = run.requests.map((r) => r.dispatch_delay_ms as number).sort((a, b) => a - b);
+  assert.ok((delays[30] as number) < 5, `median dispatch delay ${delays[30]} ms`);
+  const summary = summarizeLoad(run.requests, s, run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning: null });
+  assert.equal(summary.counts.sent, 60);
+  assert.equal(summary.counts.dropped, 0);
+  assert.ok(Math.abs((summary.achieved_rate as number) / 40 - 1) < 0.02, `achieved ${summary.achieved_rate}/s`);
+  assert.equal(summary.schedule_rate, 40);
+  assert.ok((summary.client.cpu_us_per_token as number) > 0);
+});
+
+test('open loop with a connection limit: the wait to be sent is kept, not hidden', async () => {
+  const c = client('ttft=30,itl=5', 1);
+  const s = settings({ mode: 'open', request_rate: 100, requests: 5, max_concurrency: 1, warmup_requests: 0 });
+  const run = await runLoad(c, prompt, s);
+  await c.close();
+  // each request takes ~55 ms but they are due every 10 ms: the 5th waits for the 4 before it
+  const last = run.requests[4];
+  assert.ok((last?.dispatch_delay_ms as number) > 150, `delay ${last?.dispatch_delay_ms}`);
+  assert.ok((last?.e2e_from_schedule_ms as number) > (last?.e2e_ms as number) + 150);
+  const summary = summarizeLoad(run.requests, s, run.schedule, { cpuMs: 0, lag: run.lag, warning: null });
+  assert.ok(summary.counts.late >= 3);
+});
+
+test('closed loop: never more than N requests in flight, and the next is sent as soon as one ends', async () => {
+  const c = client('ttft=10,itl=2', 3);
+  const run = await runLoad(c, prompt, settings({ concurrency: 3, requests: 12 }));
+  await c.close();
+  assert.equal(run.requests.length, 12);
+  for (const r of run.requests) {
+    const inFlight = run.requests.filter((o) => o.t0_ms <= r.t0_ms && r.t0_ms < o.t0_ms + (o.e2e_ms as number)).length;
+    assert.ok(inFlight <= 3, `${inFlight} in flight at request ${r.index}`);
+    assert.ok((r.dispatch_delay_ms as number) >= 0 && (r.dispatch_delay_ms as number) < 50);
+  }
+});
+
+test('summary: failures stay in the goodput denominator; short outputs and prompt mismatches are counted', async () => {
+  const c = client('fail=cut,fail_at=2', 2);
+  const s = settings({ concurrency: 2, requests: 4, warmup_requests: 0, slo: { ttft_ms: 1000, tpot_ms: null, e2e_ms: null } });
+  const failed = await runLoad(c, prompt, s);
+  await c.close();
+  const ok = client('eos_at=4', 2);
+  const short = await runLoad(ok, [{ ...prompt[0], inputTokens: 5 } as (typeof prompt)[0]], s);
+  await ok.close();
+  const all = [...failed.requests, ...short.requests.map((r) => ({ ...r, index: r.index + 4 }))];
+  const summary = summarizeLoad(all, s, null, { cpuMs: 0, lag: failed.lag, warning: null });
+  assert.deepEqual(summary.failures, { truncated: 4 });
+  assert.equal(summary.counts.ok, 4);
+  assert.equal(summary.counts.failed, 4);
+  assert.equal(summary.goodput?.good, 4);
+  assert.equal(summary.goodput?.fraction, 0.5);
+  assert.equal(summary.counts.short_outputs, 4, 'asked 6 tokens, got 4');
+  assert.equal(summary.counts.prompt_mismatches, 4, 'asked 5 prompt tokens, the server counted 4');
+});

@@ -1,0 +1,230 @@
+/**
+ * A scripted OpenAI-compatible streaming server for tests and benches (Node's http, loopback).
+ * It writes tokens on an exact schedule and logs when it actually wrote each chunk
+ * (process.hrtime, the same clock as the client's stamps), so a client's stamps can be checked
+ * against the truth. The request's `model` picks the script, as comma-separated key=value pairs:
+ *
+ *   ttft=MS          first token chunk this long after the request arrived (default 20)
+ *   itl=MS           between token chunks (default 5)
+ *   first_byte=MS    hold the response head this long (default 0: at once)
+ *   role_first=1     a role-only chunk right after the head (chat)
+ *   reasoning=K      the first K tokens are reasoning, not content (chat)
+ *   per_chunk=K      tokens per chunk (default 1)
+ *   usage=none|continuous|final   usage on every chunk, or once at the end (default: as asked)
+ *   logprobs=0       never send logprobs, even when asked
+ *   eos_at=K         stop after K tokens with finish_reason "stop" (a server that ignores ignore_eos)
+ *   fail=error_event|status|malformed|cut|stall   fail after `fail_at` chunks (default 0)
+ *   status=CODE      the status of fail=status (default 500)
+ *   done=0           do not send data: [DONE]
+ *
+ * POST /tokenize and /detokenize (vLLM's shapes) use a whitespace tokenizer; GET /_log returns
+ * the write log.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ScriptedRequestLog {
+  id: string;
+  /** When the request body had fully arrived (ns). */
+  arrived_ns: string;
+  /** When each SSE event was scheduled and when it was actually written (ns, written just before res.write). */
+  scheduled_ns: string[];
+  written_ns: string[];
+  /** Tokens in each event. */
+  tokens: number[];
+}
+
+interface Script {
+  ttft: number;
+  itl: number;
+  firstByte: number;
+  roleFirst: boolean;
+  reasoning: number;
+  perChunk: number;
+  usage: 'none' | 'continuous' | 'final' | null;
+  logprobs: boolean;
+  eosAt: number | null;
+  fail: 'error_event' | 'status' | 'malformed' | 'cut' | 'stall' | null;
+  failAt: number;
+  status: number;
+  done: boolean;
+}
+
+/** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
+export function parseScript(model: string): Script {
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true };
+  for (const pair of model.split(',')) {
+    if (!pair.includes('=')) continue;
+    const [k, v = ''] = pair.split('=') as [string, string];
+    const n = Number(v);
+    switch (k) {
+      case 'ttft': s.ttft = n; break;
+      case 'itl': s.itl = n; break;
+      case 'first_byte': s.firstByte = n; break;
+      case 'role_first': s.roleFirst = v === '1'; break;
+      case 'reasoning': s.reasoning = n; break;
+      case 'per_chunk': s.perChunk = n; break;
+      case 'usage': s.usage = v as Script['usage']; break;
+      case 'logprobs': s.logprobs = v !== '0'; break;
+      case 'eos_at': s.eosAt = n; break;
+      case 'fail': s.fail = v as Script['fail']; break;
+      case 'fail_at': s.failAt = n; break;
+      case 'status': s.status = n; break;
+      case 'done': s.done = v !== '0'; break;
+      default: throw new Error(`unknown script key '${k}'`);
+    }
+  }
+  return s;
+}
+
+const words = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
+const wordId = (w: string): number => {
+  let h = 0;
+  for (let i = 0; i < w.length; i++) h = (h * 31 + w.charCodeAt(i)) % 50000;
+  return h + 10;
+};
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export interface ScriptedServer {
+  url: string;
+  port: number;
+  log: ScriptedRequestLog[];
+  close(): Promise<void>;
+}
+
+export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
+  const log: ScriptedRequestLog[] = [];
+  let counter = 0;
+
+  const stream = (res: ServerResponse, body: Record<string, unknown>, script: Script, arrived: bigint, chat: boolean): void => {
+    const id = `cmpl-${counter++}`;
+    const entry: ScriptedRequestLog = { id, arrived_ns: arrived.toString(), scheduled_ns: [], written_ns: [], tokens: [] };
+    log.push(entry);
+    const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
+    const total = script.eosAt === null ? maxTokens : Math.min(maxTokens, script.eosAt);
+    const promptTokens = Array.isArray(body.prompt) ? body.prompt.length : words(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? '')).length;
+    const streamOptions = body.stream_options as { include_usage?: boolean; continuous_usage_stats?: boolean } | undefined;
+    const usageMode = script.usage ?? (streamOptions?.continuous_usage_stats ? 'continuous' : streamOptions?.include_usage ? 'final' : 'none');
+    const wantLogprobs = script.logprobs && body.logprobs !== undefined && body.logprobs !== false;
+
+    // the events: [scheduled ms after arrival, payload, tokens]
+    const events: [number, string, number][] = [];
+    const usage = (completion: number): Record<string, number> => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
+    if (script.roleFirst) events.push([script.firstByte, JSON.stringify({ id, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], ...(usageMode === 'continuous' ? { usage: usage(0) } : {}) }), 0]);
+    let sent = 0;
+    for (let chunk = 0; sent < total; chunk++) {
+      const k = Math.min(script.perChunk, total - sent);
+      const first = sent;
+      sent += k;
+      const toks = Array.from({ length: k }, (_, j) => ` t${first + j}`);
+      const text = toks.join('');
+      const finish = sent >= total ? (script.eosAt !== null && sent < maxTokens ? 'stop' : 'length') : null;
+      const reasoning = first < script.reasoning;
+      const choice: Record<string, unknown> = chat ? { index: 0, delta: reasoning ? { reasoning_content: text } : { content: text }, finish_reason: finish } : { index: 0, text, finish_reason: finish };
+      if (wantLogprobs) choice.logprobs = chat ? { content: toks.map((t) => ({ token: t, logprob: -0.5 })) } : { tokens: toks, token_logprobs: toks.map(() => -0.5) };
+      const payload = { id, choices: [choice], ...(usageMode === 'continuous' ? { usage: usage(sent) } : {}) };
+      events.push([script.ttft + chunk * script.itl, JSON.stringify(payload), k]);
+    }
+    const lastAt = events.length > 0 ? (events[events.length - 1] as [number, string, number])[0] : script.ttft;
+    if (usageMode !== 'none') events.push([lastAt, JSON.stringify({ id, choices: [], usage: usage(sent) }), 0]);
+
+    let index = 0;
+    const writeNext = (): void => {
+      if (res.destroyed) return;
+      if (script.fail !== null && index === script.failAt) {
+        if (script.fail === 'stall') return; // never writes again
+        if (script.fail === 'cut') {
+          res.socket?.destroy();
+          return;
+        }
+        if (script.fail === 'malformed') {
+          res.end('data: {"id": "x", "choices": [\n\n');
+          return;
+        }
+        if (script.fail === 'error_event') {
+          res.end(`data: ${JSON.stringify({ error: { message: 'scripted failure', type: 'InternalServerError', code: 500 } })}\n\n`);
+          return;
+        }
+      }
+      const event = events[index];
+      if (!event) {
+        res.end(script.done ? 'data: [DONE]\n\n' : undefined);
+        return;
+      }
+      const [atMs, payload, tokens] = event;
+      const scheduled = arrived + BigInt(Math.round(atMs * 1e6));
+      const wait = Number(scheduled - process.hrtime.bigint()) / 1e6;
+      if (wait > 0) {
+        setTimeout(writeNext, wait);
+        return;
+      }
+      entry.scheduled_ns.push(scheduled.toString());
+      entry.written_ns.push(process.hrtime.bigint().toString());
+      entry.tokens.push(tokens);
+      res.write(`data: ${payload}\n\n`);
+      index++;
+      setImmediate(writeNext);
+    };
+    const start = (): void => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.flushHeaders();
+      writeNext();
+    };
+    if (script.firstByte > 0) setTimeout(start, script.firstByte);
+    else start();
+  };
+
+  const server = createServer(async (req, res) => {
+    const text = await readBody(req);
+    const arrived = process.hrtime.bigint();
+    const json = (status: number, value: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    if (req.method === 'GET' && req.url?.startsWith('/_log')) return json(200, log);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return json(400, { error: { message: 'body is not JSON' } });
+    }
+    if (req.url === '/tokenize') return json(200, { tokens: words(String(body.prompt ?? '')).map(wordId) });
+    if (req.url === '/detokenize') return json(200, { prompt: ((body.tokens as number[]) ?? []).map((t) => `w${t}`).join(' ') });
+    const chat = req.url === '/v1/chat/completions';
+    if (!chat && req.url !== '/v1/completions') return json(404, { error: { message: `no route ${req.url}` } });
+    let script: Script;
+    try {
+      script = parseScript(String(body.model ?? ''));
+    } catch (err) {
+      return json(400, { error: { message: (err as Error).message } });
+    }
+    if (script.fail === 'status' && script.failAt === 0) return json(script.status, { error: { message: `scripted status ${script.status}`, type: 'scripted' } });
+    stream(res, body, script, arrived, chat);
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actual}/v1`,
+    port: actual,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// run as a script (benches): print the URL, serve until killed
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() as string) && process.argv.includes('--serve')) {
+  void startScriptedServer(Number(process.env.PORT ?? 0)).then((s) => process.stdout.write(`${JSON.stringify({ url: s.url })}\n`));
+}
