@@ -6,7 +6,7 @@
 import { Pool } from 'undici';
 import { httpRequestMetrics, type HttpRequestMetrics, msBetween } from '../results/metrics.js';
 import type { HttpRequestRecord } from '../results/schema.js';
-import { readStream, type StreamReading } from './openai-stream.js';
+import { OpenAiStreamReader, type StreamReading } from './openai-stream.js';
 import { type Exchange, streamRequest } from './stream-request.js';
 
 export type OpenAiApi = 'completions' | 'chat';
@@ -82,15 +82,17 @@ export class OpenAiClient {
 
   /** Sends one streaming request and reads its answer; never throws. */
   async send(prompt: Prompt, maxTokens: number, signal?: AbortSignal): Promise<RequestResult> {
+    const reader = new OpenAiStreamReader();
     const exchange = await streamRequest(this.pool, {
       path: `${this.basePath}/${this.target.api === 'chat' ? 'chat/completions' : 'completions'}`,
       headers: this.headers,
       body: JSON.stringify(requestBody(this.target, prompt, maxTokens)),
       idleTimeoutMs: this.target.idleTimeoutMs,
       totalTimeoutMs: this.target.totalTimeoutMs,
+      onEvent: (event) => reader.event(event),
       ...(signal ? { signal } : {}),
     });
-    const reading = readStream(exchange);
+    const reading = reader.finish(exchange, exchange.leftover);
     const metrics =
       exchange.t0 === null
         ? null

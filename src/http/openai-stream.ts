@@ -5,6 +5,7 @@
  * clean end (`data: [DONE]` or a finish_reason, then the response ends). Anything else is a
  * classified failure.
  */
+import type { SseEvent } from './sse.js';
 import type { Exchange } from './stream-request.js';
 
 export type FailureKind = 'connect' | 'timeout' | 'http_status' | 'malformed' | 'truncated' | 'server_error' | 'no_tokens' | 'aborted';
@@ -29,16 +30,21 @@ export interface StreamReading {
   /** Visible text, first 200 characters. */
   text: string;
   responseId: string | null;
+  /** The read that completed each data event other than [DONE], in order (to match a server's write log). */
+  eventArrivals: number[];
   failure: RequestFailure | null;
 }
 
+/** What one chunk said, kept compact: no chunk text is held once it has been read. */
 interface ChunkFacts {
   arrival: number;
   logprobs: number | null;
   /** Cumulative completion_tokens from usage on this chunk, if any. */
   usage: number | null;
   hasChoice: boolean;
-  visible: string;
+  /** Visible content (completions text, chat content). */
+  visible: boolean;
+  /** Reasoning or tool calls: tokens, but not visible output. */
   other: boolean;
 }
 
@@ -74,68 +80,71 @@ function evenShares(total: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => base + (i < extra ? 1 : 0));
 }
 
-/** Reads the events of an exchange. */
-export function readStream(x: Exchange): StreamReading {
-  const reading: StreamReading = {
-    tokensPerArrival: new Array<number>(x.arrivals.length).fill(0),
-    source: 'chunks',
-    outputTokens: 0,
-    firstTokenArrival: null,
-    firstOutputArrival: null,
-    promptTokens: null,
-    text: '',
-    responseId: null,
-    failure: null,
-  };
-  const fail = (kind: FailureKind, message: string): StreamReading => {
-    reading.failure ??= { kind, message };
-    return reading;
-  };
-  if (x.end.kind === 'connect' || x.end.kind === 'timeout' || x.end.kind === 'aborted') fail(x.end.kind, x.end.message);
-  if (x.status !== null && (x.status < 200 || x.status > 299)) return fail('http_status', httpErrorMessage(x.status, x.errorBody));
+/**
+ * Reads a stream event by event as it arrives (JSON parsed per event, right after the read that
+ * completed it was stamped), so that the end of a request costs little: with hundreds of streams,
+ * work done when one request ends would delay the stamps of all the others.
+ */
+export class OpenAiStreamReader {
+  private readonly chunks: ChunkFacts[] = [];
+  private readonly eventArrivals: number[] = [];
+  private done = false;
+  private finished = false;
+  private finalUsage: number | null = null;
+  private promptTokens: number | null = null;
+  private responseId: string | null = null;
+  private text = '';
+  private failure: RequestFailure | null = null;
 
-  const chunks: ChunkFacts[] = [];
-  let done = false;
-  let finished = false;
-  let finalUsage: number | null = null;
-  for (const ev of x.events) {
+  private fail(kind: FailureKind, message: string): void {
+    this.failure ??= { kind, message };
+  }
+
+  /** One SSE event; after a failure the rest are ignored. */
+  event(ev: SseEvent): void {
+    if (this.failure) return;
     if (ev.data === '[DONE]') {
-      done = true;
-      continue;
+      this.done = true;
+      return;
     }
+    this.eventArrivals.push(ev.arrival);
     let parsed: unknown;
     try {
       parsed = JSON.parse(ev.data);
     } catch {
-      if (ev.event === 'error') fail('server_error', `error event: ${ev.data.slice(0, 300)}`);
-      else fail('malformed', `chunk is not JSON: ${ev.data.slice(0, 120)}`);
-      break;
+      if (ev.event === 'error') this.fail('server_error', `error event: ${ev.data.slice(0, 300)}`);
+      else this.fail('malformed', `chunk is not JSON: ${ev.data.slice(0, 120)}`);
+      return;
     }
     if (ev.event === 'error' || (isObject(parsed) && parsed.error !== undefined && parsed.error !== null)) {
-      fail('server_error', `error event: ${errorText(parsed)}`);
-      break;
+      this.fail('server_error', `error event: ${errorText(parsed)}`);
+      return;
     }
     if (!isObject(parsed)) {
-      fail('malformed', `chunk is not a JSON object: ${ev.data.slice(0, 120)}`);
-      break;
+      this.fail('malformed', `chunk is not a JSON object: ${ev.data.slice(0, 120)}`);
+      return;
     }
-    if (typeof parsed.id === 'string') reading.responseId ??= parsed.id;
+    if (typeof parsed.id === 'string') this.responseId ??= parsed.id;
     const usage = isObject(parsed.usage) ? parsed.usage : null;
-    if (usage && typeof usage.prompt_tokens === 'number') reading.promptTokens = usage.prompt_tokens;
+    if (usage && typeof usage.prompt_tokens === 'number') this.promptTokens = usage.prompt_tokens;
     const cumulative = usage && typeof usage.completion_tokens === 'number' ? usage.completion_tokens : null;
-    if (cumulative !== null) finalUsage = cumulative;
+    if (cumulative !== null) this.finalUsage = cumulative;
     const choices = Array.isArray(parsed.choices) ? parsed.choices : [];
     const choice: Json | null = isObject(choices[0]) ? choices[0] : null;
-    const facts: ChunkFacts = { arrival: ev.arrival, logprobs: null, usage: cumulative, hasChoice: choice !== null, visible: '', other: false };
+    const facts: ChunkFacts = { arrival: ev.arrival, logprobs: null, usage: cumulative, hasChoice: choice !== null, visible: false, other: false };
     if (choice) {
-      if (choice.finish_reason !== null && choice.finish_reason !== undefined) finished = true;
+      if (choice.finish_reason !== null && choice.finish_reason !== undefined) this.finished = true;
       const delta = isObject(choice.delta) ? choice.delta : null;
       // completions: text; chat: delta.content, delta.reasoning(_content), delta.tool_calls
-      if (nonEmptyString(choice.text)) facts.visible = choice.text;
+      let visible = nonEmptyString(choice.text) ? choice.text : '';
       if (delta) {
-        if (nonEmptyString(delta.content)) facts.visible = delta.content;
+        if (nonEmptyString(delta.content)) visible = delta.content;
         if (nonEmptyString(delta.reasoning_content) || nonEmptyString(delta.reasoning)) facts.other = true;
         if (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) facts.other = true;
+      }
+      if (visible !== '') {
+        facts.visible = true;
+        if (this.text.length < 200) this.text = (this.text + visible).slice(0, 200);
       }
       const lp = isObject(choice.logprobs) ? choice.logprobs : null;
       if (lp) {
@@ -143,50 +152,69 @@ export function readStream(x: Exchange): StreamReading {
         else if (Array.isArray(lp.content)) facts.logprobs = lp.content.length + (Array.isArray(lp.reasoning) ? lp.reasoning.length : 0);
       }
     }
-    chunks.push(facts);
+    this.chunks.push(facts);
   }
-  const bearing = chunks.filter((c) => c.visible !== '' || c.other || (c.logprobs ?? 0) > 0);
-  let counts: number[];
-  if (bearing.length > 0 && bearing.every((c) => c.logprobs !== null)) {
-    reading.source = 'logprobs';
-    counts = bearing.map((c) => c.logprobs as number);
-  } else if (bearing.length > 0 && bearing.every((c) => c.usage !== null)) {
-    reading.source = 'usage_delta';
-    // each chunk's tokens = its cumulative count minus the previous chunk's
-    let previous = 0;
-    const byChunk = new Map<ChunkFacts, number>();
-    for (const c of chunks) {
-      if (c.usage === null || !c.hasChoice) continue;
-      byChunk.set(c, c.usage - previous);
-      previous = c.usage;
-    }
-    counts = bearing.map((c) => Math.max(0, byChunk.get(c) ?? 0));
-  } else if (bearing.length > 0 && finalUsage !== null) {
-    reading.source = 'final_usage';
-    counts = evenShares(finalUsage, bearing.length);
-  } else {
-    reading.source = 'chunks';
-    counts = bearing.map(() => 1);
-  }
-  for (const [i, c] of bearing.entries()) {
-    const k = counts[i] as number;
-    if (k <= 0) continue;
-    reading.tokensPerArrival[c.arrival] = (reading.tokensPerArrival[c.arrival] as number) + k;
-    reading.outputTokens += k;
-    reading.firstTokenArrival ??= c.arrival;
-  }
-  for (const c of bearing) {
-    if (c.visible === '') continue;
-    reading.firstOutputArrival ??= c.arrival;
-    if (reading.text.length < 200) reading.text += c.visible;
-  }
-  reading.text = reading.text.slice(0, 200);
-  // a failure found above still lets the tokens that did arrive be counted
-  if (reading.failure) return reading;
 
-  if (x.end.kind === 'truncated') return fail('truncated', `stream cut after ${x.events.length} events: ${x.end.message}`);
-  if (!done && !finished) return fail('truncated', `stream ended without [DONE] or a finish_reason after ${x.events.length} events`);
-  if (x.leftover.trim() !== '') return fail('malformed', `stream ended inside an event: ${x.leftover.trim().slice(0, 120)}`);
-  if (reading.outputTokens === 0) return fail('no_tokens', 'the stream carried no tokens');
-  return reading;
+  /** The reading of the whole exchange, once it has ended. */
+  finish(x: Exchange, leftover: string): StreamReading {
+    const reading: StreamReading = {
+      tokensPerArrival: new Array<number>(x.arrivals.length).fill(0),
+      source: 'chunks',
+      outputTokens: 0,
+      firstTokenArrival: null,
+      firstOutputArrival: null,
+      promptTokens: this.promptTokens,
+      text: this.text,
+      responseId: this.responseId,
+      eventArrivals: this.eventArrivals,
+      failure: null,
+    };
+    const fail = (kind: FailureKind, message: string): StreamReading => {
+      reading.failure ??= { kind, message };
+      return reading;
+    };
+    if (x.end.kind === 'connect' || x.end.kind === 'timeout' || x.end.kind === 'aborted') fail(x.end.kind, x.end.message);
+    if (x.status !== null && (x.status < 200 || x.status > 299)) return fail('http_status', httpErrorMessage(x.status, x.errorBody));
+    if (this.failure) fail(this.failure.kind, this.failure.message);
+
+    const bearing = this.chunks.filter((c) => c.visible || c.other || (c.logprobs ?? 0) > 0);
+    let counts: number[];
+    if (bearing.length > 0 && bearing.every((c) => c.logprobs !== null)) {
+      reading.source = 'logprobs';
+      counts = bearing.map((c) => c.logprobs as number);
+    } else if (bearing.length > 0 && bearing.every((c) => c.usage !== null)) {
+      reading.source = 'usage_delta';
+      // each chunk's tokens = its cumulative count minus the previous chunk's
+      let previous = 0;
+      const byChunk = new Map<ChunkFacts, number>();
+      for (const c of this.chunks) {
+        if (c.usage === null || !c.hasChoice) continue;
+        byChunk.set(c, c.usage - previous);
+        previous = c.usage;
+      }
+      counts = bearing.map((c) => Math.max(0, byChunk.get(c) ?? 0));
+    } else if (bearing.length > 0 && this.finalUsage !== null) {
+      reading.source = 'final_usage';
+      counts = evenShares(this.finalUsage, bearing.length);
+    } else {
+      reading.source = 'chunks';
+      counts = bearing.map(() => 1);
+    }
+    for (const [i, c] of bearing.entries()) {
+      const k = counts[i] as number;
+      if (k <= 0) continue;
+      reading.tokensPerArrival[c.arrival] = (reading.tokensPerArrival[c.arrival] as number) + k;
+      reading.outputTokens += k;
+      reading.firstTokenArrival ??= c.arrival;
+    }
+    reading.firstOutputArrival = bearing.find((c) => c.visible)?.arrival ?? null;
+    // a failure found above still lets the tokens that did arrive be counted
+    if (reading.failure) return reading;
+
+    if (x.end.kind === 'truncated') return fail('truncated', `stream cut after ${x.eventCount} events: ${x.end.message}`);
+    if (!this.done && !this.finished) return fail('truncated', `stream ended without [DONE] or a finish_reason after ${x.eventCount} events`);
+    if (leftover.trim() !== '') return fail('malformed', `stream ended inside an event: ${leftover.trim().slice(0, 120)}`);
+    if (reading.outputTokens === 0) return fail('no_tokens', 'the stream carried no tokens');
+    return reading;
+  }
 }

@@ -1,7 +1,7 @@
 /**
- * Incremental server-sent-events framing. Bytes go in as they arrive; complete events come out,
- * each tagged with the index of the read that completed it, so the caller can give every event the
- * stamp taken when its last bytes arrived. JSON is not parsed here: framing stays cheap per read.
+ * Incremental server-sent-events framing. Bytes go in as they arrive; complete events go out to a
+ * callback, each tagged with the index of the read that completed it, so the caller can give every event the
+ * stamp taken when its last bytes arrived. JSON is not parsed here.
  */
 import { StringDecoder } from 'node:string_decoder';
 
@@ -18,7 +18,8 @@ export interface SseEvent {
 export class SseFramer {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
-  readonly events: SseEvent[] = [];
+
+  constructor(private readonly onEvent: (event: SseEvent) => void) {}
 
   /** A trailing CR held back: it may be the first half of a CRLF split across reads. */
   private heldCr = false;
@@ -55,6 +56,6 @@ export class SseFramer {
       if (field === 'data') data = data === null ? value : `${data}\n${value}`;
       else if (field === 'event') event = value;
     }
-    if (data !== null || event !== null) this.events.push({ arrival, event, data: data ?? '' });
+    if (data !== null || event !== null) this.onEvent({ arrival, event, data: data ?? '' });
   }
 }

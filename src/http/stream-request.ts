@@ -2,7 +2,8 @@
  * One streaming HTTP request on an undici pool, stamped at the byte level: t0 when undici is about
  * to write the request on its connection (after any wait for a free connection), a stamp when the
  * response head arrives, and one stamp per network read, taken before anything else is done with
- * its bytes. SSE framing runs per read; JSON is left to the caller.
+ * its bytes. SSE events go to the caller once the reads that completed them are framed, right after
+ * the poll phase that stamped them.
  */
 import type { Dispatcher } from 'undici';
 import { SseFramer, type SseEvent } from './sse.js';
@@ -17,6 +18,8 @@ export interface StreamRequest {
   /** The whole request may take at most this long. */
   totalTimeoutMs: number;
   signal?: AbortSignal;
+  /** Each complete SSE event of a 2xx response, as it arrives (after its read was stamped). */
+  onEvent: (event: SseEvent) => void;
 }
 
 /** How a request's transport ended; `complete` means the server ended the response cleanly. */
@@ -37,7 +40,8 @@ export interface Exchange {
   arrivals: bigint[];
   /** Bytes per read (same order as `arrivals`). */
   arrivalBytes: number[];
-  events: SseEvent[];
+  /** SSE events framed. */
+  eventCount: number;
   /** Bytes after the last complete event. */
   leftover: string;
   /** Response body for non-2xx statuses (first 64 KiB), for the error message. */
@@ -47,6 +51,27 @@ export interface Exchange {
 }
 
 const ERROR_BODY_LIMIT = 65536;
+
+/**
+ * Reads waiting to be framed, over all requests. libuv runs the I/O callbacks of every ready socket
+ * in one poll phase and setImmediate callbacks after it, so deferring the framing (and the caller's
+ * parsing) to one setImmediate lets every socket that became readable together be stamped first.
+ */
+const unframed: (() => void)[] = [];
+let frameScheduled = false;
+
+function frameAll(): void {
+  frameScheduled = false;
+  for (const frame of unframed.splice(0)) frame();
+}
+
+function deferFraming(frame: () => void): void {
+  unframed.push(frame);
+  if (!frameScheduled) {
+    frameScheduled = true;
+    setImmediate(frameAll);
+  }
+}
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -63,18 +88,29 @@ function classifyTransportError(err: Error & { code?: string }, sent: boolean, h
 /** Sends one POST and collects the stamped response; resolves on every outcome, never rejects. */
 export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): Promise<Exchange> {
   return new Promise((resolvePromise) => {
-    const framer = new SseFramer();
+    const framer = new SseFramer((event) => {
+      x.eventCount++;
+      request.onEvent(event);
+    });
     const x: Exchange = {
       t0: null,
       headersAt: null,
       status: null,
       arrivals: [],
       arrivalBytes: [],
-      events: framer.events,
+      eventCount: 0,
       leftover: '',
       errorBody: '',
       end: { kind: 'complete' },
       endedAt: 0n,
+    };
+    /** Reads stamped but not yet framed: [bytes, read index]. */
+    const pendingReads: [Buffer, number][] = [];
+    let framingQueued = false;
+    const frame = (): void => {
+      framingQueued = false;
+      for (const [bytes, arrival] of pendingReads) framer.push(bytes, arrival);
+      pendingReads.length = 0;
     };
     let abortRequest: ((err?: Error) => void) | null = null;
     let timedOut = false;
@@ -83,6 +119,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       if (settled) return;
       settled = true;
       x.endedAt = process.hrtime.bigint();
+      frame();
       clearTimeout(deadline);
       request.signal?.removeEventListener('abort', onAbort);
       x.leftover = framer.leftover;
@@ -125,7 +162,11 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
             const arrival = x.arrivals.length;
             x.arrivals.push(at);
             x.arrivalBytes.push(chunk.length);
-            framer.push(chunk, arrival);
+            pendingReads.push([chunk, arrival]);
+            if (!framingQueued) {
+              framingQueued = true;
+              deferFraming(frame);
+            }
           } else if (x.errorBody.length < ERROR_BODY_LIMIT) {
             x.errorBody += chunk.toString('utf8');
           }

@@ -69,7 +69,7 @@ export function spreadTokenStamps(arrivalMs: readonly number[], tokensPerArrival
   for (const [i, at] of arrivalMs.entries()) {
     const k = tokensPerArrival[i] ?? 0;
     if (k <= 0) continue;
-    for (let j = 1; j <= k; j++) stamps.push(previous === null ? at : previous + ((at - previous) * j) / k);
+    for (let j = 1; j <= k; j++) stamps.push(previous === null || j === k ? at : previous + ((at - previous) * j) / k);
     previous = at;
   }
   return stamps;

@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SseFramer } from '../../src/http/sse.js';
+import { SseFramer, type SseEvent } from '../../src/http/sse.js';
+
+/** A framer that keeps what it emits. */
+function framer(): { f: SseFramer; events: SseEvent[] } {
+  const events: SseEvent[] = [];
+  return { f: new SseFramer((e) => events.push(e)), events };
+}
 
 const STREAM = 'data: {"a":1}\n\n: keep-alive comment\n\nevent: error\ndata: {"error":\ndata: "x"}\n\r\ndata: [DONE]\r\n\r\n';
 
 test('SSE framing gives the same events however the bytes are split', () => {
-  const whole = new SseFramer();
-  whole.push(Buffer.from(STREAM), 0);
+  const whole = framer();
+  whole.f.push(Buffer.from(STREAM), 0);
   assert.deepEqual(
     whole.events.map((e) => [e.event, e.data]),
     [
@@ -17,27 +23,27 @@ test('SSE framing gives the same events however the bytes are split', () => {
   );
   const bytes = Buffer.from(STREAM);
   for (let cut = 1; cut < bytes.length; cut++) {
-    const f = new SseFramer();
+    const { f, events } = framer();
     f.push(bytes.subarray(0, cut), 0);
     f.push(bytes.subarray(cut), 1);
-    assert.deepEqual(f.events.map((e) => e.data), whole.events.map((e) => e.data), `cut at ${cut}`);
+    assert.deepEqual(events.map((e) => e.data), whole.events.map((e) => e.data), `cut at ${cut}`);
     assert.equal(f.leftover, '');
   }
 });
 
 test('SSE events carry the read that completed them; a multi-byte character may be split', () => {
-  const f = new SseFramer();
+  const { f, events } = framer();
   const bytes = Buffer.from('data: caf\u00e9\n\ndata: two\n\n');
   const split = bytes.indexOf(0xa9); // inside é
   f.push(bytes.subarray(0, split), 0);
   f.push(bytes.subarray(split, split + 3), 1);
   f.push(bytes.subarray(split + 3), 2);
-  assert.deepEqual(f.events.map((e) => [e.arrival, e.data]), [[1, 'caf\u00e9'], [2, 'two']]);
+  assert.deepEqual(events.map((e) => [e.arrival, e.data]), [[1, 'caf\u00e9'], [2, 'two']]);
 });
 
 test('SSE: bytes after the last event are the leftover of a cut stream', () => {
-  const f = new SseFramer();
+  const { f, events } = framer();
   f.push(Buffer.from('data: {"a":1}\n\ndata: {"b"'), 0);
-  assert.equal(f.events.length, 1);
+  assert.equal(events.length, 1);
   assert.equal(f.leftover, 'data: {"b"');
 });

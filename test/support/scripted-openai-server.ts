@@ -32,6 +32,8 @@ export interface ScriptedRequestLog {
   written_ns: string[];
   /** Tokens in each event. */
   tokens: number[];
+  /** The response has ended (or failed). */
+  done: boolean;
 }
 
 interface Script {
@@ -106,7 +108,8 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
 
   const stream = (res: ServerResponse, body: Record<string, unknown>, script: Script, arrived: bigint, chat: boolean): void => {
     const id = `cmpl-${counter++}`;
-    const entry: ScriptedRequestLog = { id, arrived_ns: arrived.toString(), scheduled_ns: [], written_ns: [], tokens: [] };
+    const entry: ScriptedRequestLog = { id, arrived_ns: arrived.toString(), scheduled_ns: [], written_ns: [], tokens: [], done: false };
+    res.on('close', () => (entry.done = true));
     log.push(entry);
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
     const total = script.eosAt === null ? maxTokens : Math.min(maxTokens, script.eosAt);
@@ -189,7 +192,11 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
     };
-    if (req.method === 'GET' && req.url?.startsWith('/_log')) return json(200, log);
+    if (req.method === 'GET' && req.url?.startsWith('/_log')) {
+      const entries = log.filter((e) => e.done);
+      if (req.url.includes('clear=1')) log.splice(0, log.length, ...log.filter((e) => !e.done));
+      return json(200, entries);
+    }
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(text) as Record<string, unknown>;
@@ -225,6 +232,6 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
 }
 
 // run as a script (benches): print the URL, serve until killed
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() as string) && process.argv.includes('--serve')) {
+if (process.argv.includes('--serve')) {
   void startScriptedServer(Number(process.env.PORT ?? 0)).then((s) => process.stdout.write(`${JSON.stringify({ url: s.url })}\n`));
 }

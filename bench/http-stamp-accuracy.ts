@@ -1,0 +1,103 @@
+/**
+ * How exact are tokenbench's HTTP stamps? Against the scripted server in its own process, which
+ * logs when it wrote each chunk on the same clock (CLOCK_MONOTONIC is system-wide):
+ *   - receive delay per chunk: client stamp - server write, at 1, 64 and 256 concurrent streams;
+ *   - the server's own lag (write - schedule), reported beside it, never counted against the client;
+ *   - t0 placement: tokenbench's t0 (just before the request is written) against a t0 taken before
+ *     the burst of requests is set up (where vLLM's benchmark client takes it), in the same run;
+ *   - client CPU per token and the token rate the client sustained.
+ *
+ *   npx tsx bench/http-stamp-accuracy.ts [--streams 1,64,256] [--tokens 64] [--itl 10] [--rounds-events 4000]
+ */
+import { OpenAiClient, type RequestResult } from '../src/http/openai-client.js';
+import { summarize } from '../src/results/statistics.js';
+import { flag } from './common.js';
+import { startServerProcess } from './scripted-server-process.js';
+
+const streamsList = flag('streams', '1,64,256').split(',').map(Number);
+const tokens = Number(flag('tokens', '64'));
+const itl = Number(flag('itl', '10'));
+const ttft = Number(flag('ttft', '20'));
+const eventsWanted = Number(flag('rounds-events', '4000'));
+
+const server = await startServerProcess();
+const fmt = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3));
+const rows: string[][] = [];
+
+try {
+  for (const streams of streamsList) {
+    const client = new OpenAiClient(
+      { url: server.url, model: `ttft=${ttft},itl=${itl}`, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 60_000, totalTimeoutMs: 600_000 },
+      streams,
+    );
+    const prompt = { ids: Array.from({ length: 32 }, (_, i) => 100 + i) };
+    // warmup round: opens every connection of the pool
+    await Promise.all(Array.from({ length: streams }, () => client.send(prompt, 4)));
+    await server.log();
+    const rounds = Math.max(2, Math.ceil(eventsWanted / (streams * tokens)));
+    const results: { r: RequestResult; burstT0: bigint }[] = [];
+    const cpu0 = process.cpuUsage();
+    const wall0 = process.hrtime.bigint();
+    for (let round = 0; round < rounds; round++) {
+      const burstT0 = process.hrtime.bigint(); // where a client that stamps before setting up the burst takes t0
+      const batch = await Promise.all(Array.from({ length: streams }, () => client.send(prompt, tokens)));
+      for (const r of batch) results.push({ r, burstT0 });
+    }
+    const wallS = Number(process.hrtime.bigint() - wall0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    const log = new Map((await server.log()).map((e) => [e.id, e]));
+    await client.close();
+
+    const delays: number[] = [];
+    const lags: number[] = [];
+    const sendErr: number[] = [];
+    const ttftErrOurs: number[] = [];
+    const ttftErrBurst: number[] = [];
+    let failures = 0;
+    let tokenCount = 0;
+    for (const { r, burstT0 } of results) {
+      const entry = log.get(r.reading.responseId ?? '');
+      if (r.reading.failure || !entry || r.exchange.t0 === null) {
+        failures++;
+        continue;
+      }
+      tokenCount += r.reading.outputTokens;
+      const events = r.reading.eventArrivals;
+      for (const [j, arrival] of events.entries()) {
+        const written = BigInt(entry.written_ns[j] as string);
+        delays.push(Number((r.exchange.arrivals[arrival] as bigint) - written) / 1e6);
+        lags.push(Number(written - BigInt(entry.scheduled_ns[j] as string)) / 1e6);
+      }
+      // server-side TTFT: request fully read -> first token written; the client's TTFT minus that is the client's error
+      const serverTtft = Number(BigInt(entry.written_ns[0] as string) - BigInt(entry.arrived_ns)) / 1e6;
+      const firstArrival = r.exchange.arrivals[events[0] as number] as bigint;
+      ttftErrOurs.push(Number(firstArrival - r.exchange.t0) / 1e6 - serverTtft);
+      ttftErrBurst.push(Number(firstArrival - burstT0) / 1e6 - serverTtft);
+      sendErr.push(Number(BigInt(entry.arrived_ns) - r.exchange.t0) / 1e6);
+    }
+    const d = summarize(delays);
+    const l = summarize(lags);
+    const o = summarize(ttftErrOurs);
+    const b = summarize(ttftErrBurst);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    rows.push([
+      String(streams),
+      String(results.length - failures),
+      String(delays.length),
+      `${fmt(d?.p50)} / ${fmt(d?.p99)} / ${fmt(d?.max)}`,
+      `${fmt(l?.p50)} / ${fmt(l?.p99)}`,
+      `${fmt(o?.p50)} / ${fmt(o?.p99)}`,
+      `${fmt(b?.p50)} / ${fmt(b?.p99)}`,
+      ((cpuMs * 1000) / tokenCount).toFixed(2),
+      (tokenCount / wallS).toFixed(0),
+    ]);
+    process.stderr.write(`streams ${streams}: done (${failures} failed)\n`);
+  }
+} finally {
+  server.stop();
+}
+
+const header = ['streams', 'requests', 'chunks', 'receive delay ms p50/p99/max', 'server lag ms p50/p99', 'TTFT error, t0 at write ms p50/p99', 'TTFT error, t0 before burst ms p50/p99', 'client CPU us/token', 'tokens/s'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
+console.log(`\nscript: ttft=${ttft} ms, itl=${itl} ms, ${tokens} tokens per request; receive delay = client stamp - server write (same clock)`);
