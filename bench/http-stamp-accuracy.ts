@@ -7,8 +7,9 @@
  *     the burst of requests is set up (where vLLM's benchmark client takes it), in the same run;
  *   - client CPU per token and the token rate the client sustained.
  *
- *   npx tsx bench/http-stamp-accuracy.ts [--streams 1,64,256] [--tokens 64] [--itl 10] [--rounds-events 4000]
+ *   npx tsx bench/http-stamp-accuracy.ts [--streams 1,64,256] [--itl 10,10,100] [--tokens 64] [--rounds-events 4000]
  */
+import { connect } from 'node:net';
 import { OpenAiClient, type RequestResult } from '../src/http/openai-client.js';
 import { summarize } from '../src/results/statistics.js';
 import { flag } from './common.js';
@@ -16,16 +17,52 @@ import { startServerProcess } from './scripted-server-process.js';
 
 const streamsList = flag('streams', '1,64,256').split(',').map(Number);
 const tokens = Number(flag('tokens', '64'));
-const itl = Number(flag('itl', '10'));
+/** ITL per stream count (one value: the same for all); the default keeps 256 streams at ~2.5k chunks/s. */
+const itlList = flag('itl', '10,10,100').split(',').map(Number);
+const itlFor = (i: number): number => (itlList[Math.min(i, itlList.length - 1)] as number);
 const ttft = Number(flag('ttft', '20'));
 const eventsWanted = Number(flag('rounds-events', '4000'));
 
 const server = await startServerProcess();
+
+/**
+ * The floor: a bare socket that writes one request by hand and stamps each 'data' event, with no
+ * HTTP parsing at all, against the same server. What it sees is the machine's own wake-up delay.
+ */
+async function bareSocketDelays(model: string, n: number): Promise<number[]> {
+  const { hostname, port } = new URL(server.url);
+  const body = JSON.stringify({ model, prompt: [1, 2, 3], max_tokens: n, stream: true, logprobs: 1 });
+  const stamps: bigint[] = [];
+  let text = '';
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`POST /v1/completions HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
+    socket.on('data', (b: Buffer) => {
+      const at = process.hrtime.bigint();
+      const chunk = b.toString('latin1');
+      for (let i = chunk.indexOf('data: {'); i >= 0; i = chunk.indexOf('data: {', i + 1)) stamps.push(at);
+      text += chunk;
+      if (text.includes('[DONE]')) socket.destroy(), resolve();
+    });
+    socket.on('error', reject);
+  });
+  const entry = (await server.log()).at(-1);
+  if (!entry) return [];
+  return stamps.map((at, j) => Number(at - BigInt(entry.written_ns[j] as string)) / 1e6);
+}
+
 const fmt = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3));
 const rows: string[][] = [];
 
 try {
-  for (const streams of streamsList) {
+  const floor: number[] = [];
+  // 2048 chunks at 10 ms apart, whatever the streams' ITL
+  for (let i = 0; i < Math.ceil(2048 / tokens); i++) floor.push(...(await bareSocketDelays(`ttft=${ttft},itl=10`, tokens)));
+  const f = summarize(floor);
+  rows.push(['1 (bare socket, no HTTP parsing: the floor)', '10', '-', String(floor.length), `${fmt(f?.p50)} / ${fmt(f?.p99)} / ${fmt(f?.max)}`, '-', '-', '-', '-', '-']);
+  for (const [si, streams] of streamsList.entries()) {
+    const itl = itlFor(si);
     const client = new OpenAiClient(
       { url: server.url, model: `ttft=${ttft},itl=${itl}`, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 60_000, totalTimeoutMs: 600_000 },
       streams,
@@ -82,6 +119,7 @@ try {
     const cpuMs = (cpu.user + cpu.system) / 1000;
     rows.push([
       String(streams),
+      String(itl),
       String(results.length - failures),
       String(delays.length),
       `${fmt(d?.p50)} / ${fmt(d?.p99)} / ${fmt(d?.max)}`,
@@ -97,7 +135,7 @@ try {
   server.stop();
 }
 
-const header = ['streams', 'requests', 'chunks', 'receive delay ms p50/p99/max', 'server lag ms p50/p99', 'TTFT error, t0 at write ms p50/p99', 'TTFT error, t0 before burst ms p50/p99', 'client CPU us/token', 'tokens/s'];
+const header = ['streams', 'itl ms', 'requests', 'chunks', 'receive delay ms p50/p99/max', 'server lag ms p50/p99', 'TTFT error, t0 at write ms p50/p99', 'TTFT error, t0 before burst ms p50/p99', 'client CPU us/token', 'tokens/s'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
-console.log(`\nscript: ttft=${ttft} ms, itl=${itl} ms, ${tokens} tokens per request; receive delay = client stamp - server write (same clock)`);
+console.log(`\nscript: ttft=${ttft} ms, ${tokens} tokens per request, all streams of a round started together; receive delay = client stamp - server write (same clock)`);

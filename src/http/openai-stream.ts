@@ -86,7 +86,12 @@ function evenShares(total: number, count: number): number[] {
  * work done when one request ends would delay the stamps of all the others.
  */
 export class OpenAiStreamReader {
-  private readonly chunks: ChunkFacts[] = [];
+  // what each chunk said, as columns of small integers: no object per chunk stays alive while
+  // hundreds of streams run, so the garbage collector's pauses stay short (-1: not given)
+  private readonly chunkArrival: number[] = [];
+  private readonly chunkLogprobs: number[] = [];
+  private readonly chunkUsage: number[] = [];
+  private readonly chunkFlags: number[] = [];
   private readonly eventArrivals: number[] = [];
   private done = false;
   private finished = false;
@@ -132,6 +137,28 @@ export class OpenAiStreamReader {
     const choices = Array.isArray(parsed.choices) ? parsed.choices : [];
     const choice: Json | null = isObject(choices[0]) ? choices[0] : null;
     const facts: ChunkFacts = { arrival: ev.arrival, logprobs: null, usage: cumulative, hasChoice: choice !== null, visible: false, other: false };
+    this.readChoice(choice, facts);
+    this.keep(facts);
+  }
+
+  private keep(facts: ChunkFacts): void {
+    this.chunkArrival.push(facts.arrival);
+    this.chunkLogprobs.push(facts.logprobs ?? -1);
+    this.chunkUsage.push(facts.usage ?? -1);
+    this.chunkFlags.push((facts.hasChoice ? 1 : 0) | (facts.visible ? 2 : 0) | (facts.other ? 4 : 0));
+  }
+
+  private chunks(): ChunkFacts[] {
+    return this.chunkArrival.map((arrival, i) => {
+      const lp = this.chunkLogprobs[i] as number;
+      const usage = this.chunkUsage[i] as number;
+      const flags = this.chunkFlags[i] as number;
+      return { arrival, logprobs: lp < 0 ? null : lp, usage: usage < 0 ? null : usage, hasChoice: (flags & 1) !== 0, visible: (flags & 2) !== 0, other: (flags & 4) !== 0 };
+    });
+  }
+
+  /** Reads the choice of one chunk into its facts. */
+  private readChoice(choice: Json | null, facts: ChunkFacts): void {
     if (choice) {
       if (choice.finish_reason !== null && choice.finish_reason !== undefined) this.finished = true;
       const delta = isObject(choice.delta) ? choice.delta : null;
@@ -152,7 +179,6 @@ export class OpenAiStreamReader {
         else if (Array.isArray(lp.content)) facts.logprobs = lp.content.length + (Array.isArray(lp.reasoning) ? lp.reasoning.length : 0);
       }
     }
-    this.chunks.push(facts);
   }
 
   /** The reading of the whole exchange, once it has ended. */
@@ -177,7 +203,8 @@ export class OpenAiStreamReader {
     if (x.status !== null && (x.status < 200 || x.status > 299)) return fail('http_status', httpErrorMessage(x.status, x.errorBody));
     if (this.failure) fail(this.failure.kind, this.failure.message);
 
-    const bearing = this.chunks.filter((c) => c.visible || c.other || (c.logprobs ?? 0) > 0);
+    const chunks = this.chunks();
+    const bearing = chunks.filter((c) => c.visible || c.other || (c.logprobs ?? 0) > 0);
     let counts: number[];
     if (bearing.length > 0 && bearing.every((c) => c.logprobs !== null)) {
       reading.source = 'logprobs';
@@ -187,7 +214,7 @@ export class OpenAiStreamReader {
       // each chunk's tokens = its cumulative count minus the previous chunk's
       let previous = 0;
       const byChunk = new Map<ChunkFacts, number>();
-      for (const c of this.chunks) {
+      for (const c of chunks) {
         if (c.usage === null || !c.hasChoice) continue;
         byChunk.set(c, c.usage - previous);
         previous = c.usage;

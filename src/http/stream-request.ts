@@ -36,10 +36,8 @@ export interface Exchange {
   /** When the response head arrived. */
   headersAt: bigint | null;
   status: number | null;
-  /** One stamp per network read of the body. */
-  arrivals: bigint[];
-  /** Bytes per read (same order as `arrivals`). */
-  arrivalBytes: number[];
+  /** One stamp per network read of the body (a typed array: no heap object per stamp). */
+  arrivals: BigInt64Array;
   /** SSE events framed. */
   eventCount: number;
   /** Bytes after the last complete event. */
@@ -85,9 +83,29 @@ function classifyTransportError(err: Error & { code?: string }, sent: boolean, h
   return headers ? { kind: 'truncated', message } : { kind: 'connect', message };
 }
 
+/** A growing list of stamps in a BigInt64Array. */
+class StampList {
+  private buffer = new BigInt64Array(64);
+  length = 0;
+
+  push(stamp: bigint): void {
+    if (this.length === this.buffer.length) {
+      const bigger = new BigInt64Array(this.buffer.length * 2);
+      bigger.set(this.buffer);
+      this.buffer = bigger;
+    }
+    this.buffer[this.length++] = stamp;
+  }
+
+  view(): BigInt64Array {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
 /** Sends one POST and collects the stamped response; resolves on every outcome, never rejects. */
 export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): Promise<Exchange> {
   return new Promise((resolvePromise) => {
+    const stamps = new StampList();
     const framer = new SseFramer((event) => {
       x.eventCount++;
       request.onEvent(event);
@@ -96,8 +114,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       t0: null,
       headersAt: null,
       status: null,
-      arrivals: [],
-      arrivalBytes: [],
+      arrivals: new BigInt64Array(0),
       eventCount: 0,
       leftover: '',
       errorBody: '',
@@ -120,6 +137,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       settled = true;
       x.endedAt = process.hrtime.bigint();
       frame();
+      x.arrivals = stamps.view();
       clearTimeout(deadline);
       request.signal?.removeEventListener('abort', onAbort);
       x.leftover = framer.leftover;
@@ -159,9 +177,8 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
         onData(chunk: Buffer): boolean {
           const at = process.hrtime.bigint();
           if (streaming) {
-            const arrival = x.arrivals.length;
-            x.arrivals.push(at);
-            x.arrivalBytes.push(chunk.length);
+            const arrival = stamps.length;
+            stamps.push(at);
             pendingReads.push([chunk, arrival]);
             if (!framingQueued) {
               framingQueued = true;

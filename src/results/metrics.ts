@@ -96,12 +96,12 @@ export interface HttpRequestMetrics {
 export function httpRequestMetrics(
   t0: bigint,
   headersAt: bigint | null,
-  arrivals: readonly bigint[],
+  arrivals: ArrayLike<bigint>,
   tokensPerArrival: readonly number[],
   firstOutputArrival: number | null,
   endedAt: bigint,
 ): HttpRequestMetrics {
-  const arrivalMs = arrivals.map((a) => msBetween(t0, a));
+  const arrivalMs = Array.from(arrivals, (a) => msBetween(t0, a));
   const tokenMs = spreadTokenStamps(arrivalMs, tokensPerArrival);
   const n = tokenMs.length;
   return {
