@@ -43,7 +43,10 @@ async function bareSocketDelays(model: string, n: number): Promise<number[]> {
       const chunk = b.toString('latin1');
       for (let i = chunk.indexOf('data: {'); i >= 0; i = chunk.indexOf('data: {', i + 1)) stamps.push(at);
       text += chunk;
-      if (text.includes('[DONE]')) socket.destroy(), resolve();
+      if (text.includes('[DONE]')) {
+        socket.destroy();
+        resolve();
+      }
     });
     socket.on('error', reject);
   });

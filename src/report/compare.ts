@@ -4,11 +4,18 @@
  * a verdict against a threshold. A regression is a significant change (p < 0.05) whose whole
  * confidence interval lies past the threshold in the bad direction, so noise does not gate CI.
  */
-import type { BenchmarkResult, IterationRecord, RunResult } from '../results/schema.js';
+import { requestMeasures } from '../results/load-summary.js';
+import type { IterationMetrics } from '../results/metrics.js';
+import type { BenchmarkResult, RunResult } from '../results/schema.js';
 import { bootstrapMedianChangeCi, mannWhitneyU, medianSorted, sortAscending } from '../results/statistics.js';
 import { InputError } from '../util/errors.js';
 
-export const COMPARED_METRICS: readonly { key: keyof IterationRecord; label: string; lowerIsBetter: boolean }[] = [
+/** The samples a benchmark is compared on: its iterations, or a load run's successful requests. */
+function samplesOf(b: BenchmarkResult): readonly IterationMetrics[] {
+  return b.requests ? requestMeasures(b.requests) : b.iterations;
+}
+
+export const COMPARED_METRICS: readonly { key: keyof IterationMetrics; label: string; lowerIsBetter: boolean }[] = [
   { key: 'ttft_ms', label: 'TTFT ms', lowerIsBetter: true },
   { key: 'itl_ms', label: 'ITL ms', lowerIsBetter: true },
   { key: 'e2e_ms', label: 'e2e ms', lowerIsBetter: true },
@@ -67,7 +74,7 @@ export function compareSamples(a: readonly number[], b: readonly number[], lower
 
 /** Matches configs by hash, then explicit `NAME_A=NAME_B` pairs; throws when nothing matches. */
 export function compareRuns(baseline: RunResult, candidate: RunResult, options: { threshold: number; pairs?: string[] }): Comparison {
-  const ok = (r: RunResult): BenchmarkResult[] => r.benchmarks.filter((b) => b.iterations.length >= 2);
+  const ok = (r: RunResult): BenchmarkResult[] => r.benchmarks.filter((b) => samplesOf(b).length >= 2);
   const base = ok(baseline);
   const cand = ok(candidate);
   const matched: [BenchmarkResult, BenchmarkResult, boolean][] = [];
@@ -101,14 +108,14 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
     baseline: x.config.name,
     candidate: y.config.name,
     hash_match: hashMatch,
-    n_baseline: x.iterations.length,
-    n_candidate: y.iterations.length,
+    n_baseline: samplesOf(x).length,
+    n_candidate: samplesOf(y).length,
     metrics: COMPARED_METRICS.map((m) => ({
       metric: m.key,
       label: m.label,
       ...compareSamples(
-        x.iterations.map((it) => it[m.key] as number),
-        y.iterations.map((it) => it[m.key] as number),
+        samplesOf(x).map((it) => it[m.key] as number),
+        samplesOf(y).map((it) => it[m.key] as number),
         m.lowerIsBetter,
         options.threshold,
       ),

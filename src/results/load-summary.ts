@@ -1,5 +1,5 @@
 /** The summary of a load run: the usual statistics over its successful requests, and what the run achieved. */
-import { meetsSlo, metricsFromMs, perSecond, ratePerS } from './metrics.js';
+import { type IterationMetrics, meetsSlo, metricsFromMs, perSecond, ratePerS } from './metrics.js';
 import type { LoadRequestRecord, LoadSettings, LoadSummary, Summary } from './schema.js';
 import { summarize } from './statistics.js';
 import { summarizeIterations } from './summary.js';
@@ -10,11 +10,14 @@ export interface ClientCost {
   warning: string | null;
 }
 
+/** The per-iteration metrics of each request that succeeded with N >= 2 tokens (what a summary or a comparison is made of). */
+export function requestMeasures(requests: readonly LoadRequestRecord[]): IterationMetrics[] {
+  return requests.filter((r) => r.ok && r.token_ms.length >= 2 && r.e2e_ms !== null).map((r) => metricsFromMs(r.e2e_ms as number, r.token_ms, 1));
+}
+
 /** The standard summary (TTFT, ITL, e2e, tokens/s) over the requests that succeeded with N >= 2 tokens. */
 export function summarizeRequests(requests: readonly LoadRequestRecord[]): Summary | null {
-  const measured = requests
-    .filter((r) => r.ok && r.token_ms.length >= 2 && r.e2e_ms !== null)
-    .map((r) => metricsFromMs(r.e2e_ms as number, r.token_ms, 1));
+  const measured = requestMeasures(requests);
   return measured.length > 0 ? summarizeIterations(measured) : null;
 }
 

@@ -74,6 +74,13 @@ test('load --json: closed-loop sweep, per-request records, goodput and a valid r
     for (const q of b.requests ?? []) assert.equal(q.prompt_tokens, 16);
   }
   assert.match(r.stderr, /concurrency 4\s+ok\s+12\/12/);
+  // load runs compare like any other: matched by hash, on their successful requests
+  const again = join(tempDir(), 'l2.json');
+  assert.equal((await runCli(['load', '--url', server.url, '--model', 'ttft=10,itl=2', '--concurrency', '1', '4', '--requests', '12', '--input-len', '16', '--output-len', '5', '--slo', 'ttft=5s', 'tpot=1s', '--no-store', '--quiet', '--output', again])).code, 0);
+  const cmp = await runCli(['compare', out, again, '--format', 'json']);
+  assert.ok(cmp.code === 0 || cmp.code === 1, cmp.stderr);
+  const report = JSON.parse(cmp.stdout) as { pairs: { n_baseline: number; metrics: unknown[] }[] };
+  assert.deepEqual(report.pairs.map((p) => p.n_baseline), [12, 12]);
 });
 
 test('load: open loop on a chat dataset; bad input is one line and exit 2; an unreachable server is a failed value', async () => {
