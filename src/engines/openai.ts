@@ -132,7 +132,7 @@ class OpenAiEngine implements Engine {
       firstRowText: results[0]?.reading.text ?? '',
       ...(results.length > 1 ? { rowStamps } : {}),
       timing: { t0, t1, stepStamps },
-      http: results.map((r) => httpRequestRecord(r, t0)),
+      http: results.map((r) => httpRequestRecord(r, t0, this.config.sequence_length)),
     };
   }
 

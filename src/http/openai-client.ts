@@ -133,8 +133,8 @@ export class OpenAiClient {
   }
 }
 
-/** The result record of one request; `origin` is the time its t0_ms counts from (ns). */
-export function httpRequestRecord(r: RequestResult, origin: bigint): HttpRequestRecord {
+/** The result record of one request; `origin` is the time its t0_ms counts from (ns); `inputTokens` the prompt length asked. */
+export function httpRequestRecord(r: RequestResult, origin: bigint, inputTokens: number | null): HttpRequestRecord {
   const m = r.metrics;
   return {
     t0_ms: r.exchange.t0 === null ? 0 : msBetween(origin, r.exchange.t0),
@@ -148,6 +148,7 @@ export function httpRequestRecord(r: RequestResult, origin: bigint): HttpRequest
     e2e_ms: m?.e2e_ms ?? null,
     itl_ms: m?.itl_ms ?? null,
     output_tokens: r.reading.outputTokens,
+    input_tokens: inputTokens,
     prompt_tokens: r.reading.promptTokens,
     token_source: r.reading.source,
     reads: r.exchange.arrivals.length,

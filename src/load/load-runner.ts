@@ -60,7 +60,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   const send = async (index: number, due: bigint): Promise<void> => {
     const p = promptFor(index);
     const r = await client.send(p.prompt, p.outputTokens, signal);
-    const base = httpRequestRecord(r, origin);
+    const base = httpRequestRecord(r, origin, p.inputTokens);
     const scheduled = msBetween(origin, due);
     const sent = r.exchange.t0 !== null;
     const delay = sent ? base.t0_ms - scheduled : null;
@@ -68,7 +68,6 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
       ...base,
       t0_ms: sent ? base.t0_ms : scheduled,
       index,
-      input_tokens: p.inputTokens,
       max_tokens: p.outputTokens,
       scheduled_ms: scheduled,
       dispatch_delay_ms: delay,

@@ -28,12 +28,21 @@ export function formatRunSummary(run: RunResult): string {
   const failures = run.benchmarks
     .filter((b) => b.error)
     .map((b) => `${b.config.name}: ${b.error?.kind}: ${b.error?.message}`);
+  // engine openai: prompts the server counted at another length than asked are flagged, never hidden
+  const mismatches = run.benchmarks.flatMap((b) => {
+    const requests = b.iterations.flatMap((it) => it.http ?? []);
+    const off = requests.filter((r) => r.prompt_tokens !== null && r.input_tokens !== null && r.prompt_tokens !== r.input_tokens);
+    if (off.length === 0) return [];
+    const counted = [...new Set(off.map((r) => r.prompt_tokens))].join('/');
+    return [`${b.config.name}: the server counted ${counted} prompt tokens in ${off.length} of ${requests.length} requests, asked ${off[0]?.input_tokens} (chat templates add tokens; without a /tokenize endpoint lengths are approximate)`];
+  });
   const counts = [...new Set(run.benchmarks.map((b) => b.iterations.length))].join('/');
   return [
     formatTable(header, rows),
     '',
     `n = ${counts} measured iterations per config; percentiles: ${PERCENTILE_METHOD}`,
     ...failures,
+    ...mismatches,
   ].join('\n');
 }
 

@@ -134,6 +134,8 @@ export const HttpRequestSchema = z.object({
   e2e_ms: z.number().nullable(),
   itl_ms: z.number().nullable(),
   output_tokens: z.number().int().nonnegative(),
+  /** Prompt tokens asked for (exact where the server tokenizes; null when unknown). */
+  input_tokens: z.number().int().nullable(),
   /** Prompt tokens as the server counted them (usage), when it said. */
   prompt_tokens: z.number().int().nullable(),
   token_source: z.enum(['logprobs', 'usage_delta', 'final_usage', 'chunks']),
@@ -145,8 +147,6 @@ export const HttpRequestSchema = z.object({
 /** One request of a load run; t0_ms is its send time after the load window's start. */
 export const LoadRequestSchema = HttpRequestSchema.extend({
   index: z.number().int().nonnegative(),
-  /** Prompt tokens asked for, when exact (the server's tokenizer), else null. */
-  input_tokens: z.number().int().nullable(),
   max_tokens: z.number().int().positive(),
   /** When it was due (open loop: the schedule; closed loop: when its worker became free). */
   scheduled_ms: z.number(),

@@ -91,7 +91,7 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
   writeFileSync(badConfig, 'batch_size: 2\nwarmup: 3\n');
   const cases: [string[], RegExp][] = [
     [['--new-tokens', '1'], /^tokenbench: command line: num_tokens_to_generate must be an integer >= 2, got '1'$/],
-    [['--engine', 'vllm'], /engine must be one of transformers-js, llama-cpp, got 'vllm'/],
+    [['--engine', 'vllm'], /engine must be one of transformers-js, llama-cpp, openai, got 'vllm'/],
     [['--model', 'synthetic:huge'], /unknown synthetic preset 'huge': allowed are tiny, small, 1b/],
     [['--model', notAModel], /not a model folder \(missing config\.json and onnx\/\*\.onnx\)/],
     [['--model', './nowhere'], /model \.\/nowhere: no such file or folder/],

@@ -56,9 +56,11 @@ test('the schedule does not drift, even when each sample costs time', async () =
   loop.stop();
   assert.ok(stamps.length >= 48 && stamps.length <= 53, `${stamps.length} samples in 1.03 s at 20 ms`);
   const start = stamps[0] as bigint;
-  // sample k stays near start + k * 20 ms: the 3 ms of each sample never accumulate
-  for (const [k, t] of stamps.entries()) {
-    const lateMs = Number(t - start - BigInt(k) * 20_000_000n) / 1e6;
-    assert.ok(lateMs > -1.5 && lateMs < 8, `sample ${k} is ${lateMs} ms off schedule`);
-  }
+  // sample k stays near start + k * 20 ms: the 3 ms of each sample never accumulate (had they,
+  // the last sample would be ~150 ms late); one sample may be late on a busy machine, none early
+  const late = stamps.map((t, k) => Number(t - start - BigInt(k) * 20_000_000n) / 1e6);
+  for (const [k, lateMs] of late.entries()) assert.ok(lateMs > -1.5, `sample ${k} is ${lateMs} ms early`);
+  const sorted = [...late].sort((a, b) => a - b);
+  assert.ok((sorted[Math.floor(sorted.length / 2)] as number) < 4, `median lateness ${sorted[Math.floor(sorted.length / 2)]} ms`);
+  assert.ok((late.at(-1) as number) < 20, `the last sample is ${late.at(-1)} ms late: the schedule drifted`);
 });

@@ -16,6 +16,7 @@
  *   fail=error_event|status|malformed|cut|stall   fail after `fail_at` chunks (default 0)
  *   status=CODE      the status of fail=status (default 500)
  *   done=0           do not send data: [DONE]
+ *   template=K       count K more prompt tokens than were sent (as a chat template would add)
  *
  * POST /tokenize and /detokenize (vLLM's shapes) use a whitespace tokenizer; GET /_log returns
  * the write log.
@@ -50,11 +51,12 @@ interface Script {
   failAt: number;
   status: number;
   done: boolean;
+  template: number;
 }
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0 };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -73,6 +75,7 @@ export function parseScript(model: string): Script {
       case 'fail_at': s.failAt = n; break;
       case 'status': s.status = n; break;
       case 'done': s.done = v !== '0'; break;
+      case 'template': s.template = n; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
   }
@@ -113,7 +116,7 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
     log.push(entry);
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
     const total = script.eosAt === null ? maxTokens : Math.min(maxTokens, script.eosAt);
-    const promptTokens = Array.isArray(body.prompt) ? body.prompt.length : words(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? '')).length;
+    const promptTokens = script.template + (Array.isArray(body.prompt) ? body.prompt.length : words(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? '')).length);
     const streamOptions = body.stream_options as { include_usage?: boolean; continuous_usage_stats?: boolean } | undefined;
     const usageMode = script.usage ?? (streamOptions?.continuous_usage_stats ? 'continuous' : streamOptions?.include_usage ? 'final' : 'none');
     const wantLogprobs = script.logprobs && body.logprobs !== undefined && body.logprobs !== false;
