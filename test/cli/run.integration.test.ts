@@ -112,7 +112,7 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
   assert.equal(existsSync(outDir), false);
   const unknown = await runCli(['frobnicate']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown command 'frobnicate'; commands: run, synth/);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'; commands: run, load, synth/);
 });
 
 test('Ctrl-C: the current config is interrupted, finished ones kept, exit 130', async () => {
