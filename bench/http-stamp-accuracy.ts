@@ -2,6 +2,7 @@
  * How exact are tokenbench's HTTP stamps? Against the scripted server in its own process, which
  * logs when it wrote each chunk on the same clock (CLOCK_MONOTONIC is system-wide):
  *   - receive delay per chunk: client stamp - server write, at 1, 64 and 256 concurrent streams;
+ *   - the floor: bare sockets with no HTTP parser, at the same concurrency, in the same run;
  *   - the server's own lag (write - schedule), reported beside it, never counted against the client;
  *   - t0 placement: tokenbench's t0 (just before the request is written) against a t0 taken before
  *     the burst of requests is set up (where vLLM's benchmark client takes it), in the same run;
@@ -26,46 +27,58 @@ const eventsWanted = Number(flag('rounds-events', '4000'));
 const server = await startServerProcess();
 
 /**
- * The floor: a bare socket that writes one request by hand and stamps each 'data' event, with no
- * HTTP parsing at all, against the same server. What it sees is the machine's own wake-up delay.
+ * The floor: bare sockets that write one request each by hand and stamp each 'data' event, with
+ * no HTTP parser, against the same server at the same concurrency. What they see is the machine's
+ * own delay (wake-ups, scheduling, the server's write bursts), which no client can beat.
  */
-async function bareSocketDelays(model: string, n: number): Promise<number[]> {
+async function bareSocketDelays(model: string, n: number, streams: number): Promise<number[]> {
   const { hostname, port } = new URL(server.url);
   const body = JSON.stringify({ model, prompt: [1, 2, 3], max_tokens: n, stream: true, logprobs: 1 });
-  const stamps: bigint[] = [];
-  let text = '';
-  await new Promise<void>((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
-      socket.write(`POST /v1/completions HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const one = (): Promise<{ id: string; stamps: bigint[] }> =>
+    new Promise((resolve, reject) => {
+      const stamps: bigint[] = [];
+      let pending = '';
+      let id = '';
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(`POST /v1/completions HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      });
+      socket.on('data', (b: Buffer) => {
+        const at = process.hrtime.bigint();
+        pending += b.toString('latin1');
+        for (let end = pending.indexOf('\n\n'); end >= 0; end = pending.indexOf('\n\n')) {
+          const event = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          if (event.includes('data: [DONE]')) {
+            socket.destroy();
+            resolve({ id, stamps });
+            return;
+          }
+          if (!event.includes('data: {')) continue;
+          id ||= /"id":"([^"]+)"/.exec(event)?.[1] ?? '';
+          stamps.push(at);
+        }
+      });
+      socket.on('error', reject);
     });
-    socket.on('data', (b: Buffer) => {
-      const at = process.hrtime.bigint();
-      const chunk = b.toString('latin1');
-      for (let i = chunk.indexOf('data: {'); i >= 0; i = chunk.indexOf('data: {', i + 1)) stamps.push(at);
-      text += chunk;
-      if (text.includes('[DONE]')) {
-        socket.destroy();
-        resolve();
-      }
-    });
-    socket.on('error', reject);
+  const runs = await Promise.all(Array.from({ length: streams }, one));
+  const log = new Map((await server.log()).map((e) => [e.id, e]));
+  return runs.flatMap(({ id, stamps }) => {
+    const entry = log.get(id);
+    return entry ? stamps.map((at, j) => Number(at - BigInt(entry.written_ns[j] as string)) / 1e6) : [];
   });
-  const entry = (await server.log()).at(-1);
-  if (!entry) return [];
-  return stamps.map((at, j) => Number(at - BigInt(entry.written_ns[j] as string)) / 1e6);
 }
 
 const fmt = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3));
 const rows: string[][] = [];
 
 try {
-  const floor: number[] = [];
-  // 2048 chunks at 10 ms apart, whatever the streams' ITL
-  for (let i = 0; i < Math.ceil(2048 / tokens); i++) floor.push(...(await bareSocketDelays(`ttft=${ttft},itl=10`, tokens)));
-  const f = summarize(floor);
-  rows.push(['1 (bare socket, no HTTP parsing: the floor)', '10', '-', String(floor.length), `${fmt(f?.p50)} / ${fmt(f?.p99)} / ${fmt(f?.max)}`, '-', '-', '-', '-', '-']);
   for (const [si, streams] of streamsList.entries()) {
     const itl = itlFor(si);
+    const rounds = Math.max(2, Math.ceil(eventsWanted / (streams * tokens)));
+    const floor: number[] = [];
+    for (let i = 0; i < rounds; i++) floor.push(...(await bareSocketDelays(`ttft=${ttft},itl=${itl}`, tokens, streams)));
+    const f = summarize(floor);
+    rows.push([`${streams} bare sockets (the floor)`, String(itl), String(rounds * streams), String(floor.length), `${fmt(f?.p50)} / ${fmt(f?.p99)} / ${fmt(f?.max)}`, '-', '-', '-', '-', '-']);
     const client = new OpenAiClient(
       { url: server.url, model: `ttft=${ttft},itl=${itl}`, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 60_000, totalTimeoutMs: 600_000 },
       streams,
@@ -74,7 +87,6 @@ try {
     // warmup round: opens every connection of the pool
     await Promise.all(Array.from({ length: streams }, () => client.send(prompt, 4)));
     await server.log();
-    const rounds = Math.max(2, Math.ceil(eventsWanted / (streams * tokens)));
     const results: { r: RequestResult; burstT0: bigint }[] = [];
     const cpu0 = process.cpuUsage();
     const wall0 = process.hrtime.bigint();

@@ -7,6 +7,7 @@ import { Pool } from 'undici';
 import { httpRequestMetrics, type HttpRequestMetrics, msBetween } from '../results/metrics.js';
 import type { HttpRequestRecord } from '../results/schema.js';
 import { OpenAiStreamReader, type StreamReading } from './openai-stream.js';
+import { stampingConnector } from './read-stamps.js';
 import { type Exchange, streamRequest } from './stream-request.js';
 
 export type OpenAiApi = 'completions' | 'chat';
@@ -75,6 +76,7 @@ export class OpenAiClient {
       keepAliveMaxTimeout: 600_000,
       headersTimeout: target.idleTimeoutMs,
       bodyTimeout: target.idleTimeoutMs,
+      connect: stampingConnector(),
     });
     this.headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
     if (target.apiKey) this.headers.authorization = `Bearer ${target.apiKey}`;

@@ -1,11 +1,14 @@
 /**
  * One streaming HTTP request on an undici pool, stamped at the byte level: t0 when undici is about
  * to write the request on its connection (after any wait for a free connection), a stamp when the
- * response head arrives, and one stamp per network read, taken before anything else is done with
- * its bytes. SSE events go to the caller once the reads that completed them are framed, right after
+ * response head arrives, and one stamp per network read: taken at the socket before undici parses
+ * the bytes when the pool was built with stampingConnector (read-stamps.ts), else as soon as undici
+ * hands them over. SSE events go to the caller once the reads that completed them are framed, right after
  * the poll phase that stamped them.
  */
+import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { lastReadStamp, socketOfRequestBeingWritten } from './read-stamps.js';
 import { SseFramer, type SseEvent } from './sse.js';
 
 export interface StreamRequest {
@@ -130,6 +133,10 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       pendingReads.length = 0;
     };
     let abortRequest: ((err?: Error) => void) | null = null;
+    /** The connection, when undici said which (pools built with stampingConnector stamp its reads). */
+    let socket: Socket | null = null;
+    /** When the bytes being handled now arrived: the socket's read stamp, else now. */
+    const arrivedAt = (): bigint => lastReadStamp(socket) ?? process.hrtime.bigint();
     let timedOut = false;
     let settled = false;
     const finish = (end: TransportEnd): void => {
@@ -166,16 +173,17 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
           // undici calls this right before it writes the request on the socket
           x.t0 = process.hrtime.bigint();
           abortRequest = abort;
+          socketOfRequestBeingWritten((s) => (socket = s));
           if (request.signal?.aborted) abort(new Error('aborted by the run'));
         },
         onHeaders(statusCode: number): boolean {
-          x.headersAt = process.hrtime.bigint();
+          x.headersAt = arrivedAt();
           x.status = statusCode;
           streaming = statusCode >= 200 && statusCode < 300;
           return true;
         },
         onData(chunk: Buffer): boolean {
-          const at = process.hrtime.bigint();
+          const at = arrivedAt();
           if (streaming) {
             const arrival = stamps.length;
             stamps.push(at);
