@@ -123,6 +123,9 @@ class OpenAiEngine implements Engine {
     const t0 = results.reduce((min, r) => (r.exchange.t0 !== null && r.exchange.t0 < min ? r.exchange.t0 : min), results[0]?.exchange.t0 ?? 0n);
     const t1 = results.reduce((max, r) => (r.exchange.endedAt > max ? r.exchange.endedAt : max), 0n);
     const rowStamps = results.map((r) => (r.metrics?.token_ms ?? []).map((ms) => (r.exchange.t0 as bigint) + BigInt(Math.round(ms * 1e6))));
+    if (newTokens >= 2 && rowStamps.some((s) => s.length >= 2 && s[s.length - 1] === s[0])) {
+      throw new RunError('request_failed', `the server sent all ${newTokens} tokens of a request in one read: it does not stream them, so ITL cannot be measured`);
+    }
     // a step is done when every row has its token: the latest row stamp of each step
     const steps = Math.min(...rowStamps.map((s) => s.length));
     const stepStamps = Array.from({ length: steps }, (_, k) => rowStamps.reduce((max, s) => ((s[k] as bigint) > max ? (s[k] as bigint) : max), 0n));

@@ -110,16 +110,12 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
     hash_match: hashMatch,
     n_baseline: samplesOf(x).length,
     n_candidate: samplesOf(y).length,
-    metrics: COMPARED_METRICS.map((m) => ({
-      metric: m.key,
-      label: m.label,
-      ...compareSamples(
-        samplesOf(x).map((it) => it[m.key] as number),
-        samplesOf(y).map((it) => it[m.key] as number),
-        m.lowerIsBetter,
-        options.threshold,
-      ),
-    })),
+    // a metric with fewer than 2 finite values on a side (a rate over no time) is not compared
+    metrics: COMPARED_METRICS.flatMap((m) => {
+      const a = samplesOf(x).map((it) => it[m.key] as number).filter(Number.isFinite);
+      const b = samplesOf(y).map((it) => it[m.key] as number).filter(Number.isFinite);
+      return a.length >= 2 && b.length >= 2 ? [{ metric: m.key, label: m.label, ...compareSamples(a, b, m.lowerIsBetter, options.threshold) }] : [];
+    }),
   }));
   const usedA = new Set(matched.map(([x]) => x));
   const usedB = new Set(matched.map(([, y]) => y));

@@ -8,7 +8,8 @@ type Measured = Pick<IterationRecord, 'e2e_ms' | 'ttft_ms' | 'itl_ms' | 'token_m
 
 /** Per-iteration values, plus the ITL gaps pooled over iterations, summarized. */
 export function summarizeIterations(iterations: readonly Measured[]): Summary {
-  const pick = (f: (it: Measured) => number): number[] => iterations.map(f);
+  // a rate over no time is not a number (a server that sent every token in one read): left out
+  const pick = (f: (it: Measured) => number): number[] => iterations.map(f).filter(Number.isFinite);
   return {
     e2e_ms: summarize(pick((it) => it.e2e_ms)),
     ttft_ms: summarize(pick((it) => it.ttft_ms)),

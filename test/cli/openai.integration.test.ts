@@ -48,6 +48,9 @@ test('run --engine openai: a server that stops early fails the token count; a mi
   const short = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'eos_at=3', '--new-tokens', '6', '--warmup', '0', '--iterations', '1', '--no-store', '--quiet', '--output', out]);
   assert.equal(short.code, 1);
   assert.equal(readResult(out).benchmarks[0]?.error?.kind, 'token_count');
+  const unstreamed = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'one_write=1', '--new-tokens', '4', '--warmup', '0', '--iterations', '1', '--no-store', '--quiet', '--output', out]);
+  assert.equal(unstreamed.code, 1);
+  assert.match(readResult(out).benchmarks[0]?.error?.message ?? '', /all 4 tokens of a request in one read: it does not stream them/);
   const templated = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'template=5', '--sequence-length', '12', '--new-tokens', '4', '--warmup', '0', '--iterations', '2', '--no-store', '--quiet', '--output', out]);
   assert.equal(templated.code, 0, templated.stderr);
   assert.match(templated.stdout, /the server counted 17 prompt tokens in 2 of 2 requests, asked 12/);

@@ -76,3 +76,10 @@ test('load: rate over send times, goodput test per request', () => {
   assert.equal(meetsSlo({ ok: true, ttft_ms: 1, itl_ms: 10.5, e2e_ms: 1 }, slo), false);
   assert.equal(meetsSlo({ ok: false, ttft_ms: 1, itl_ms: 1, e2e_ms: 1 }, slo), false);
 });
+
+test('a rate over no time is left out of the summary, not turned into null', () => {
+  const all = [metricsFromMs(10, [2, 5, 8], 1), { ...metricsFromMs(10, [2, 5, 8], 1), decode_tokens_per_s: Infinity }];
+  const summary = summarizeIterations(all);
+  assert.equal(summary.decode_tokens_per_s?.n, 1);
+  assert.equal(summary.e2e_ms?.n, 2);
+});

@@ -17,6 +17,7 @@
  *   status=CODE      the status of fail=status (default 500)
  *   done=0           do not send data: [DONE]
  *   template=K       count K more prompt tokens than were sent (as a chat template would add)
+ *   one_write=1      write the whole response body in one write (a server that does not stream)
  *
  * POST /tokenize and /detokenize (vLLM's shapes) use a whitespace tokenizer; GET /_log returns
  * the write log.
@@ -52,11 +53,12 @@ interface Script {
   status: number;
   done: boolean;
   template: number;
+  oneWrite: boolean;
 }
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0 };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, oneWrite: false };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -76,6 +78,7 @@ export function parseScript(model: string): Script {
       case 'status': s.status = n; break;
       case 'done': s.done = v !== '0'; break;
       case 'template': s.template = n; break;
+      case 'one_write': s.oneWrite = v === '1'; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
   }
@@ -181,6 +184,10 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
     };
     const start = (): void => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      if (script.oneWrite) {
+        res.end(`${events.map(([, payload]) => `data: ${payload}\n\n`).join('')}data: [DONE]\n\n`);
+        return;
+      }
       res.flushHeaders();
       writeNext();
     };
