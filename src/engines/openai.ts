@@ -60,7 +60,7 @@ class WordTokenizer {
 class OpenAiEngine implements Engine {
   private readonly target: OpenAiTarget;
   private client: OpenAiClient | null = null;
-  /** Null until load(): whether the server tokenizes for us (prompts then have exact lengths). */
+  /** Known after load(): whether the server tokenizes for us (prompts then have exact lengths). */
   private serverTokenizer = false;
   private readonly words = new WordTokenizer();
 

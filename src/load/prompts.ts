@@ -41,27 +41,24 @@ export async function syntheticPrompts(client: OpenAiClient, spec: SyntheticProm
   const rng = new Xoshiro128(spec.seed ^ 0x5bd1e995);
   const lengths = Array.from({ length: spec.count }, () => [drawLength(rng, spec.inputLen, spec.rangeRatio, 1), drawLength(rng, spec.outputLen, spec.rangeRatio, 2)] as const);
   const longest = Math.max(...lengths.map(([i]) => i));
-  let text = DEFAULT_TEXT;
-  const words = (): string[] => text.split(/\s+/).filter((w) => w !== '');
-  let ids = await client.tokenize(text);
-  const have = (): number => (ids ? ids.length : words().length);
-  while (have() < longest * 4) {
-    text += ` ${DEFAULT_TEXT}`;
-    if (ids) ids = await client.tokenize(text);
-  }
-  const pool: readonly (number | string)[] = ids ?? words();
-  const allWords = words();
+  const wordsOf = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
+  // a pool of at least 4x the longest prompt, tokenized once
+  const perCopy = (await client.tokenize(DEFAULT_TEXT))?.length ?? wordsOf(DEFAULT_TEXT).length;
+  const text = Array.from({ length: Math.ceil((longest * 4) / Math.max(1, perCopy)) + 1 }, () => DEFAULT_TEXT).join(' ');
+  const ids = await client.tokenize(text);
+  const allWords = wordsOf(text);
+  const pool: readonly (number | string)[] = ids ?? allWords;
   const out: LoadPrompt[] = [];
   for (const [inputLen, outputLen] of lengths) {
-    const start = Math.floor(rng.nextFloat() * (pool.length - inputLen));
+    const start = Math.floor(rng.nextFloat() * Math.max(0, pool.length - inputLen));
     const slice = pool.slice(start, start + inputLen);
     if (ids && client.target.api === 'completions') {
-      out.push({ prompt: { ids: slice as number[] }, inputTokens: inputLen, outputTokens: outputLen });
+      out.push({ prompt: { ids: slice as number[] }, inputTokens: slice.length, outputTokens: outputLen });
       continue;
     }
     // chat, or no tokenizer: text of (about) inputLen tokens; the server's own count is recorded
-    const text = (ids ? await client.detokenize(slice as number[]) : null) ?? allWords.slice(start, start + inputLen).join(' ');
-    out.push({ prompt: { text }, inputTokens: null, outputTokens: outputLen });
+    const asText = (ids ? await client.detokenize(slice as number[]) : null) ?? allWords.slice(start, start + inputLen).join(' ');
+    out.push({ prompt: { text: asText }, inputTokens: null, outputTokens: outputLen });
   }
   return out;
 }
