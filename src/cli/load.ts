@@ -9,10 +9,9 @@ import { datasetPrompts } from '../load/prompts.js';
 import { newRunResult } from '../measure/runner.js';
 import { formatLoadSummary } from '../report/console.js';
 import type { BenchmarkResult, LoadSettings } from '../results/schema.js';
-import { ResultStore, storeUrl } from '../results/store/store.js';
-import { defaultResultPath } from '../results/writer.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, type ParsedArgs, parseArgs, single } from './args.js';
+import { withRunSession } from './run-session.js';
 
 export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   url: { arity: 'one', commas: false, value: 'URL', help: "the server's base URL, e.g. http://localhost:8000/v1 (required)" },
@@ -214,33 +213,16 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   // a bad dataset is bad input: found before anything is sent
   const dataset = configs[0]?.load.dataset;
   if (dataset) datasetPrompts(dataset, 1);
-  const json = args.flags.has('json');
   const progress = new LoadLog(args.flags.has('quiet'));
   const run = newRunResult();
-  const output = single(args, 'output', 'load');
-  const outputPath = resolve(output ?? defaultResultPath(single(args, 'output-dir', 'load') ?? 'tokenbench-results', run.run_id, new Date(run.started_at)));
-  const store = args.flags.has('no-store') ? undefined : await ResultStore.open(storeUrl(single(args, 'store', 'load')));
-
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    progress.message('Interrupted: stopping, waiting for requests in flight and saving (Ctrl-C again to quit now)');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    await runLoadBenchmarks(configs, { outputPath, progress, signal: abort.signal, ...(store ? { store } : {}) }, run);
-  } finally {
-    process.off('SIGINT', onSigint);
-    await store?.close();
-  }
-  const summary = formatLoadSummary(run);
-  if (json) {
-    process.stdout.write(`${JSON.stringify(run, null, 1)}\n`);
-    process.stderr.write(`\n${summary}\nResults: ${outputPath}\n`);
-  } else {
-    process.stdout.write(`\n${summary}\nResults: ${outputPath}\n`);
-  }
-  if (abort.signal.aborted) return 130;
-  return run.benchmarks.every((b) => b.status === 'ok') ? 0 : 1;
+  return withRunSession(
+    args,
+    'load',
+    run,
+    (text) => progress.message(text),
+    async ({ outputPath, store, signal }) => {
+      await runLoadBenchmarks(configs, { outputPath, progress, signal, ...(store ? { store } : {}) }, run);
+    },
+    formatLoadSummary,
+  );
 }

@@ -8,11 +8,10 @@ import { checkConfigs } from '../engines/index.js';
 import { LogProgress, type ProgressReporter, silentProgress, TtyProgress } from '../measure/progress.js';
 import { newRunResult, runBenchmarks } from '../measure/runner.js';
 import { formatRunSummary } from '../report/console.js';
-import { ResultStore, storeUrl } from '../results/store/store.js';
-import { defaultResultPath } from '../results/writer.js';
 import { defaultCacheDir } from '../synth/cache.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, type ParsedArgs, parseArgs, single } from './args.js';
+import { withRunSession } from './run-session.js';
 
 /** Flags that set config fields: flag -> field. */
 const FIELD_FLAGS: Readonly<Record<string, keyof typeof FIELDS>> = {
@@ -134,39 +133,19 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const configs = expandConfigs(rawConfigsFromArgs(args));
   await checkConfigs(configs);
 
-  const json = args.flags.has('json');
   const quiet = args.flags.has('quiet');
   const progress: ProgressReporter = quiet ? silentProgress : process.stderr.isTTY ? new TtyProgress() : new LogProgress();
-  const run = newRunResult();
-  const output = single(args, 'output', 'run');
-  const outputPath = resolve(output ?? defaultResultPath(single(args, 'output-dir', 'run') ?? 'tokenbench-results', run.run_id, new Date(run.started_at)));
   const cacheDir = resolve(single(args, 'cache-dir', 'run') ?? defaultCacheDir());
-
-  const store = args.flags.has('no-store') ? undefined : await ResultStore.open(storeUrl(single(args, 'store', 'run')));
-
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    progress.message('Interrupted: finishing the current iteration and saving (Ctrl-C again to quit now)');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    const devices = args.flags.get('devices');
-    await runBenchmarks(configs, { cacheDir, outputPath, progress, signal: abort.signal, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
-  } finally {
-    process.off('SIGINT', onSigint);
-    await store?.close();
-  }
-
-  const summary = formatRunSummary(run);
-  if (json) {
-    process.stdout.write(`${JSON.stringify(run, null, 1)}\n`);
-    if (!quiet) process.stderr.write(`\n${summary}\n`);
-    process.stderr.write(`Results: ${outputPath}\n`);
-  } else {
-    process.stdout.write(`\n${summary}\nResults: ${outputPath}\n`);
-  }
-  if (abort.signal.aborted) return 130;
-  return run.benchmarks.every((b) => b.status === 'ok') ? 0 : 1;
+  const devices = args.flags.get('devices');
+  const run = newRunResult();
+  return withRunSession(
+    args,
+    'run',
+    run,
+    (text) => progress.message(text),
+    async ({ outputPath, store, signal }) => {
+      await runBenchmarks(configs, { cacheDir, outputPath, progress, signal, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
+    },
+    formatRunSummary,
+  );
 }

@@ -34,6 +34,14 @@ export function openAiTarget(config: BenchmarkConfig): OpenAiTarget {
   };
 }
 
+/** What a result says of a server's engine and model (the server does not say more). */
+export function describeServer(config: BenchmarkConfig, target: OpenAiTarget): { engine: EngineInfo; model: ModelInfo } {
+  return {
+    engine: { name: 'openai', version: `${target.api} api`, device: config.device, dtype: config.dtype },
+    model: { id: config.model, source: 'server', parameters: null, path: null, build_ms: 0 },
+  };
+}
+
 /** Stand-in tokenizer for servers without /tokenize: words, so prompts are near the asked length. */
 class WordTokenizer {
   private readonly words: string[] = [];
@@ -83,10 +91,7 @@ class OpenAiEngine implements Engine {
   }
 
   describe(): { engine: EngineInfo; model: ModelInfo } {
-    return {
-      engine: { name: 'openai', version: `${this.target.api} api`, device: this.config.device, dtype: this.config.dtype },
-      model: { id: this.config.model, source: 'server', parameters: null, path: null, build_ms: 0 },
-    };
+    return describeServer(this.config, this.target);
   }
 
   async tokenize(text: string): Promise<number[]> {

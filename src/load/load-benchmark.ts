@@ -3,7 +3,7 @@
  * with its per-request records and load summary, saved to the result file after every value.
  */
 import type { NamedConfig } from '../config/fields.js';
-import { openAiTarget } from '../engines/openai.js';
+import { describeServer, openAiTarget } from '../engines/openai.js';
 import { OpenAiClient } from '../http/openai-client.js';
 import { summarizeLoad, summarizeRequests } from '../results/load-summary.js';
 import type { BenchmarkResult, LoadSettings, RunResult } from '../results/schema.js';
@@ -44,8 +44,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
     config,
     status: 'ok',
     error: null,
-    engine: { name: 'openai', version: `${target.api} api`, device: config.device, dtype: config.dtype },
-    model: { id: config.model, source: 'server', parameters: null, path: null, build_ms: 0 },
+    ...describeServer(config, target),
     phases_ms: { load: null, validity: null, warmup: null, measure: null },
     validity: null,
     iterations: [],

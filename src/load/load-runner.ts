@@ -47,7 +47,8 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   // warmup: opens the pool's connections and wakes the server; nothing is recorded
   const warmWorkers = Math.max(1, Math.min(s.warmup_requests, s.concurrency ?? s.max_concurrency ?? 16));
   await closedLoop(warmWorkers, s.warmup_requests, null, signal, async (i) => {
-    const p = promptFor(i);
+    // from the end of the list: a warmup must not put a measured prompt in the server's prefix cache
+    const p = promptFor(prompts.length - 1 - (i % prompts.length));
     await client.send(p.prompt, p.outputTokens, signal);
   });
 

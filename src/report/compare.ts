@@ -10,9 +10,14 @@ import type { BenchmarkResult, RunResult } from '../results/schema.js';
 import { bootstrapMedianChangeCi, mannWhitneyU, medianSorted, sortAscending } from '../results/statistics.js';
 import { InputError } from '../util/errors.js';
 
-/** The samples a benchmark is compared on: its iterations, or a load run's successful requests. */
+const requestSamples = new WeakMap<BenchmarkResult, readonly IterationMetrics[]>();
+
+/** The samples a benchmark is compared on: its iterations, or a load run's successful requests (derived once). */
 function samplesOf(b: BenchmarkResult): readonly IterationMetrics[] {
-  return b.requests ? requestMeasures(b.requests) : b.iterations;
+  if (!b.requests) return b.iterations;
+  let samples = requestSamples.get(b);
+  if (!samples) requestSamples.set(b, (samples = requestMeasures(b.requests)));
+  return samples;
 }
 
 export const COMPARED_METRICS: readonly { key: keyof IterationMetrics; label: string; lowerIsBetter: boolean }[] = [
