@@ -2,9 +2,10 @@
  * Stamps at the socket, before any HTTP parsing. undici reads a socket's bytes and runs its
  * parser before it hands the body to tokenbench; with hundreds of connections readable at once,
  * that parsing, done socket after socket, would make the stamps of later sockets late. So every
- * socket undici opens through `stampingConnector` records when its latest read arrived (its
- * `push`, which Node calls right after the read), and a request learns its socket from undici's
- * `sendHeaders` diagnostics message, published while the request is being written.
+ * socket undici opens through `stampingConnector` stamps each read as it arrives (in its `push`,
+ * which Node calls right after the read) and hands it to undici after the poll phase, and a request
+ * learns its socket from undici's `sendHeaders` diagnostics message, published while the request
+ * is being written.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
@@ -19,11 +20,38 @@ export function lastReadStamp(socket: Socket | null): bigint | null {
   return (socket as StampedSocket | null)?.[READ_STAMP] ?? null;
 }
 
+/**
+ * Holds every read until the check phase. Without this, Node runs undici's parser (queued with
+ * nextTick by the read) right after each socket's read callback, so with many sockets readable at
+ * once each later socket's stamp would wait for the parsing of all those before it. Held, every read
+ * of a poll phase is stamped first, and each is then handed to undici in order, in its own
+ * setImmediate, so undici parses it (in the nextTicks after that callback) under its own stamp.
+ * The end of the stream, and a destroy while reads are held, wait behind the held reads.
+ */
 function instrument(socket: Socket): void {
   const push = socket.push;
-  socket.push = function stampedPush(this: StampedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk !== null) this[READ_STAMP] = process.hrtime.bigint();
-    return push.call(this, chunk, encoding);
+  const destroy = socket.destroy;
+  let held = 0;
+  socket.push = function heldPush(this: StampedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null && held === 0) return push.call(this, chunk, encoding);
+    const stamp = process.hrtime.bigint();
+    held++;
+    setImmediate(() => {
+      held--;
+      if (chunk === null) {
+        push.call(this, null);
+        this.read(0); // as Node does after pushing the end
+      } else {
+        this[READ_STAMP] = stamp;
+        push.call(this, chunk, encoding);
+      }
+    });
+    return true;
+  };
+  socket.destroy = function heldDestroy(this: StampedSocket, error?: Error): StampedSocket {
+    if (held === 0) return destroy.call(this, error);
+    setImmediate(() => destroy.call(this, error));
+    return this;
   };
 }
 

@@ -14,6 +14,8 @@
  *   logprobs=0       never send logprobs, even when asked
  *   eos_at=K         stop after K tokens with finish_reason "stop" (a server that ignores ignore_eos)
  *   fail=error_event|status|malformed|cut|stall   fail after `fail_at` chunks (default 0)
+ *   fail=fin|reset   close the connection (FIN, or RST) in the same tick as the `fail_at`-th chunk,
+ *                    so the client reads the chunk and the end together
  *   status=CODE      the status of fail=status (default 500)
  *   done=0           do not send data: [DONE]
  *   template=K       count K more prompt tokens than were sent (as a chat template would add)
@@ -48,7 +50,7 @@ interface Script {
   usage: 'none' | 'continuous' | 'final' | null;
   logprobs: boolean;
   eosAt: number | null;
-  fail: 'error_event' | 'status' | 'malformed' | 'cut' | 'stall' | null;
+  fail: 'error_event' | 'status' | 'malformed' | 'cut' | 'stall' | 'fin' | 'reset' | null;
   failAt: number;
   status: number;
   done: boolean;
@@ -180,6 +182,11 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
       entry.tokens.push(tokens);
       res.write(`data: ${payload}\n\n`);
       index++;
+      if ((script.fail === 'fin' || script.fail === 'reset') && index === script.failAt) {
+        if (script.fail === 'fin') res.socket?.end();
+        else res.socket?.resetAndDestroy();
+        return;
+      }
       setImmediate(writeNext);
     };
     const start = (): void => {
