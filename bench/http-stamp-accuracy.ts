@@ -6,11 +6,14 @@
  *   - the server's own lag (write - schedule), reported beside it, never counted against the client;
  *   - t0 placement: tokenbench's t0 (just before the request is written) against a t0 taken before
  *     the burst of requests is set up (where vLLM's benchmark client takes it), in the same run;
- *   - client CPU per token and the token rate the client sustained.
+ *   - client CPU per token and the token rate the client sustained;
+ *   - each in both client modes: sleeping between reads (the default) and busy polling (--busy-poll),
+ *     the floor measured in the same mode.
  *
- *   npx tsx bench/http-stamp-accuracy.ts [--streams 1,64,256] [--itl 10,10,100] [--tokens 64] [--rounds-events 4000]
+ *   npx tsx bench/http-stamp-accuracy.ts [--streams 1,64,256] [--itl 10,10,100] [--tokens 64] [--rounds-events 4000] [--modes sleep,busy]
  */
 import { connect } from 'node:net';
+import { holdLoopAwake } from '../src/http/busy-poll.js';
 import { OpenAiClient, type RequestResult } from '../src/http/openai-client.js';
 import { summarize } from '../src/results/statistics.js';
 import { flag } from './common.js';
@@ -23,6 +26,7 @@ const itlList = flag('itl', '10,10,100').split(',').map(Number);
 const itlFor = (i: number): number => (itlList[Math.min(i, itlList.length - 1)] as number);
 const ttft = Number(flag('ttft', '20'));
 const eventsWanted = Number(flag('rounds-events', '4000'));
+const modes = flag('modes', 'sleep,busy').split(',');
 
 const server = await startServerProcess();
 
@@ -72,15 +76,19 @@ const fmt = (x: number | undefined): string => (x === undefined ? '-' : x.toFixe
 const rows: string[][] = [];
 
 try {
-  for (const [si, streams] of streamsList.entries()) {
+  for (const [si, streams] of streamsList.entries()) for (const mode of modes) {
+    const busyPoll = mode === 'busy';
+    const label = `${streams}${busyPoll ? ', busy poll' : ''}`;
     const itl = itlFor(si);
     const rounds = Math.max(2, Math.ceil(eventsWanted / (streams * tokens)));
     const floor: number[] = [];
+    const release = busyPoll ? holdLoopAwake() : null;
     for (let i = 0; i < rounds; i++) floor.push(...(await bareSocketDelays(`ttft=${ttft},itl=${itl}`, tokens, streams)));
+    release?.();
     const f = summarize(floor);
-    rows.push([`${streams} bare sockets (the floor)`, String(itl), String(rounds * streams), String(floor.length), `${fmt(f?.p50)} / ${fmt(f?.p99)} / ${fmt(f?.max)}`, '-', '-', '-', '-', '-']);
+    rows.push([`${label}: bare sockets (the floor)`, String(itl), String(rounds * streams), String(floor.length), `${fmt(f?.p50)} / ${fmt(f?.p99)} / ${fmt(f?.max)}`, '-', '-', '-', '-', '-']);
     const client = new OpenAiClient(
-      { url: server.url, model: `ttft=${ttft},itl=${itl}`, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 60_000, totalTimeoutMs: 600_000 },
+      { url: server.url, model: `ttft=${ttft},itl=${itl}`, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 60_000, totalTimeoutMs: 600_000, busyPoll },
       streams,
     );
     const prompt = { ids: Array.from({ length: 32 }, (_, i) => 100 + i) };
@@ -133,7 +141,7 @@ try {
     const b = summarize(ttftErrBurst);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     rows.push([
-      String(streams),
+      `${label}: tokenbench`,
       String(itl),
       String(results.length - failures),
       String(delays.length),
@@ -144,7 +152,7 @@ try {
       ((cpuMs * 1000) / tokenCount).toFixed(2),
       (tokenCount / wallS).toFixed(0),
     ]);
-    process.stderr.write(`streams ${streams}: done (${failures} failed)\n`);
+    process.stderr.write(`streams ${label}: done (${failures} failed)\n`);
   }
 } finally {
   server.stop();

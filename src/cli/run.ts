@@ -48,6 +48,7 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   url: { arity: 'many', commas: false, value: 'URL', help: 'engine openai: the server, e.g. http://localhost:8000/v1 (engine option url)' },
   api: { arity: 'many', value: 'API', help: 'engine openai: completions (exact token-id prompts) or chat (engine option api)' },
   'api-key-env': { arity: 'one', value: 'VAR', help: 'engine openai: environment variable with the API key (the key is never stored)' },
+  'busy-poll': { arity: 'none', help: 'engine openai: keep the client polling while requests are in flight, at the cost of one CPU core (engine option busy_poll)' },
   'engine-option': { arity: 'many', commas: false, value: 'K=V', help: 'engine option; V may be a list V1,V2 (sweep)' },
   'no-gpu-monitoring': { arity: 'none', help: 'do not sample GPU metrics' },
   'monitor-interval-ms': field('monitor_interval_ms', 'MS'),
@@ -110,6 +111,7 @@ function flagFields(args: ParsedArgs): Record<string, unknown> {
     options[key] = values;
     fields.engine_options = options;
   }
+  if (args.flags.has('busy-poll')) fields.engine_options = { ...((fields.engine_options ?? {}) as Record<string, string[]>), busy_poll: ['true'] };
   const name = single(args, 'name', 'run');
   if (name !== undefined) fields.name = name;
   return fields;

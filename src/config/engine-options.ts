@@ -35,6 +35,7 @@ export const ENGINE_OPTIONS: Readonly<Record<EngineName, Readonly<Record<string,
     logprobs: { kind: { type: 'bool' }, help: 'ask for logprobs, the exact token count per chunk (default true)' },
     usage: { kind: { type: 'bool' }, help: 'ask for usage on every chunk, stream_options (default true)' },
     timeout_s: { kind: { type: 'number-positive' }, help: 'a request with no byte for this long fails as a timeout (default 60)' },
+    busy_poll: { kind: { type: 'bool' }, help: 'keep the client polling while requests are in flight: the OS wake-up delay stays out of the stamps, at the cost of one CPU core (default false; also --busy-poll)' },
   },
 };
 

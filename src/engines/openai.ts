@@ -31,6 +31,7 @@ export function openAiTarget(config: BenchmarkConfig): OpenAiTarget {
     usage: o.usage !== false,
     idleTimeoutMs: idle,
     totalTimeoutMs: Math.max(idle, 600_000),
+    busyPoll: o.busy_poll === true,
   };
 }
 

@@ -6,6 +6,7 @@
 import { Pool } from 'undici';
 import { httpRequestMetrics, type HttpRequestMetrics, msBetween } from '../results/metrics.js';
 import type { HttpRequestRecord } from '../results/schema.js';
+import { holdLoopAwake } from './busy-poll.js';
 import { OpenAiStreamReader, type StreamReading } from './openai-stream.js';
 import { stampingConnector } from './read-stamps.js';
 import { type Exchange, streamRequest } from './stream-request.js';
@@ -27,6 +28,8 @@ export interface OpenAiTarget {
   /** No byte for this long ends a request as a timeout. */
   idleTimeoutMs: number;
   totalTimeoutMs: number;
+  /** Keep the event loop polling while requests are in flight (busy-poll.ts): costs a core. */
+  busyPoll: boolean;
 }
 
 /** A prompt as token ids (completions only) or as text. */
@@ -85,6 +88,7 @@ export class OpenAiClient {
   /** Sends one streaming request and reads its answer; never throws. */
   async send(prompt: Prompt, maxTokens: number, signal?: AbortSignal): Promise<RequestResult> {
     const reader = new OpenAiStreamReader();
+    const release = this.target.busyPoll ? holdLoopAwake() : null;
     const exchange = await streamRequest(this.pool, {
       path: `${this.basePath}/${this.target.api === 'chat' ? 'chat/completions' : 'completions'}`,
       headers: this.headers,
@@ -94,6 +98,7 @@ export class OpenAiClient {
       onEvent: (event) => reader.event(event),
       ...(signal ? { signal } : {}),
     });
+    release?.();
     const reading = reader.finish(exchange, exchange.leftover);
     const metrics =
       exchange.t0 === null

@@ -20,6 +20,31 @@ export function lastReadStamp(socket: Socket | null): bigint | null {
   return (socket as StampedSocket | null)?.[READ_STAMP] ?? null;
 }
 
+/** Work handed to undici per check phase before the loop polls again (ns). */
+const SLICE_NS = 500_000n;
+/** When the current check phase began handing reads over; null before its first. */
+let sliceStart: bigint | null = null;
+
+/**
+ * Runs `handOver` in the check phase, in order with every other held read. Once a check phase has
+ * spent SLICE_NS handing reads to undici (its parsing and all that follows run in the nextTicks
+ * after each), the rest wait for the next turn, so that reads arriving meanwhile are stamped after
+ * a poll of at most that long rather than after all of the burst's parsing.
+ */
+function inCheckPhase(handOver: () => void): void {
+  setImmediate(function handOverInSlice() {
+    const now = process.hrtime.bigint();
+    if (sliceStart === null) {
+      sliceStart = now;
+      setImmediate(() => (sliceStart = null)); // runs first in the next turn's check phase
+    } else if (now - sliceStart > SLICE_NS) {
+      setImmediate(handOverInSlice);
+      return;
+    }
+    handOver();
+  });
+}
+
 /**
  * Holds every read until the check phase. Without this, Node runs undici's parser (queued with
  * nextTick by the read) right after each socket's read callback, so with many sockets readable at
@@ -32,12 +57,17 @@ function instrument(socket: Socket): void {
   const push = socket.push;
   const destroy = socket.destroy;
   let held = 0;
+  const hold = (handOver: () => void): void => {
+    held++;
+    inCheckPhase(() => {
+      held--;
+      handOver();
+    });
+  };
   socket.push = function heldPush(this: StampedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
     if (chunk === null && held === 0) return push.call(this, chunk, encoding);
     const stamp = process.hrtime.bigint();
-    held++;
-    setImmediate(() => {
-      held--;
+    hold(() => {
       if (chunk === null) {
         push.call(this, null);
         this.read(0); // as Node does after pushing the end
@@ -50,7 +80,7 @@ function instrument(socket: Socket): void {
   };
   socket.destroy = function heldDestroy(this: StampedSocket, error?: Error): StampedSocket {
     if (held === 0) return destroy.call(this, error);
-    setImmediate(() => destroy.call(this, error));
+    hold(() => destroy.call(this, error));
     return this;
   };
 }

@@ -3,8 +3,8 @@
  * to write the request on its connection (after any wait for a free connection), a stamp when the
  * response head arrives, and one stamp per network read: taken at the socket before undici parses
  * the bytes when the pool was built with stampingConnector (read-stamps.ts), else as soon as undici
- * hands them over. SSE events go to the caller once the reads that completed them are framed, right after
- * the poll phase that stamped them.
+ * hands them over. Each read is framed into SSE events as undici hands it over, and the events go
+ * to the caller at once, each tagged with the read that completed it.
  */
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
@@ -52,27 +52,6 @@ export interface Exchange {
 }
 
 const ERROR_BODY_LIMIT = 65536;
-
-/**
- * Reads waiting to be framed, over all requests. libuv runs the I/O callbacks of every ready socket
- * in one poll phase and setImmediate callbacks after it, so deferring the framing (and the caller's
- * parsing) to one setImmediate lets every socket that became readable together be stamped first.
- */
-const unframed: (() => void)[] = [];
-let frameScheduled = false;
-
-function frameAll(): void {
-  frameScheduled = false;
-  for (const frame of unframed.splice(0)) frame();
-}
-
-function deferFraming(frame: () => void): void {
-  unframed.push(frame);
-  if (!frameScheduled) {
-    frameScheduled = true;
-    setImmediate(frameAll);
-  }
-}
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -124,14 +103,6 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       end: { kind: 'complete' },
       endedAt: 0n,
     };
-    /** Reads stamped but not yet framed: [bytes, read index]. */
-    const pendingReads: [Buffer, number][] = [];
-    let framingQueued = false;
-    const frame = (): void => {
-      framingQueued = false;
-      for (const [bytes, arrival] of pendingReads) framer.push(bytes, arrival);
-      pendingReads.length = 0;
-    };
     let abortRequest: ((err?: Error) => void) | null = null;
     /** The connection, when undici said which (pools built with stampingConnector stamp its reads). */
     let socket: Socket | null = null;
@@ -143,7 +114,6 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       if (settled) return;
       settled = true;
       x.endedAt = process.hrtime.bigint();
-      frame();
       x.arrivals = stamps.view();
       clearTimeout(deadline);
       request.signal?.removeEventListener('abort', onAbort);
@@ -187,11 +157,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
           if (streaming) {
             const arrival = stamps.length;
             stamps.push(at);
-            pendingReads.push([chunk, arrival]);
-            if (!framingQueued) {
-              framingQueued = true;
-              deferFraming(frame);
-            }
+            framer.push(chunk, arrival);
           } else if (x.errorBody.length < ERROR_BODY_LIMIT) {
             x.errorBody += chunk.toString('utf8');
           }

@@ -4,6 +4,7 @@
  * up front, whether or not earlier ones have finished). Every request keeps when it was due, when
  * it was actually written and the delay between, so time spent waiting to be sent is never hidden.
  */
+import { holdLoopAwake } from '../http/busy-poll.js';
 import { httpRequestRecord, type OpenAiClient } from '../http/openai-client.js';
 import { msBetween } from '../results/metrics.js';
 import type { LoadRequestRecord, LoadSettings } from '../results/schema.js';
@@ -26,6 +27,19 @@ export interface LoadRunOptions {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Waits until `due` (ns). Timers run on libuv's millisecond clock, so a busy-polling run sleeps
+ * only to within 2 ms of the due time and then watches the clock turn by turn.
+ */
+async function untilDue(due: bigint, busyPoll: boolean): Promise<void> {
+  for (let wait = Number(due - process.hrtime.bigint()) / 1e6; wait > 0; wait = Number(due - process.hrtime.bigint()) / 1e6) {
+    if (!busyPoll) await sleep(wait);
+    else if (wait > 2) await sleep(wait - 2);
+    else await nextTurn();
+  }
+}
 
 /** Runs `count` requests through `workers` closed-loop workers, until `stopAt` (ns) if given. */
 async function closedLoop(workers: number, count: number | null, stopAt: bigint | null, signal: AbortSignal | undefined, send: (i: number, due: bigint) => Promise<void>): Promise<void> {
@@ -52,6 +66,8 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
     await client.send(p.prompt, p.outputTokens, signal);
   });
 
+  // busy polling covers the whole measured phase, so send times are not late by a wake-up either
+  const release = client.target.busyPoll ? holdLoopAwake() : null;
   const requests: LoadRequestRecord[] = [];
   const lag = new EventLoopLag();
   lag.start();
@@ -81,19 +97,23 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
 
   let schedule: number[] | null = null;
   const stopAt = s.duration_s === null ? null : origin + BigInt(Math.round(s.duration_s * 1e9));
-  if (s.mode === 'closed') {
-    await closedLoop(s.concurrency ?? 1, s.requests, stopAt, signal, send);
-  } else {
-    schedule = arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s });
-    const inFlight: Promise<void>[] = [];
-    for (const [i, atMs] of schedule.entries()) {
-      const due = origin + BigInt(Math.round(atMs * 1e6));
-      // sleep until due; requests already overdue go at once, so lateness never accumulates
-      for (let wait = Number(due - process.hrtime.bigint()) / 1e6; wait > 0; wait = Number(due - process.hrtime.bigint()) / 1e6) await sleep(wait);
-      if (signal?.aborted) break;
-      inFlight.push(send(i, due));
+  try {
+    if (s.mode === 'closed') {
+      await closedLoop(s.concurrency ?? 1, s.requests, stopAt, signal, send);
+    } else {
+      schedule = arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s });
+      const inFlight: Promise<void>[] = [];
+      for (const [i, atMs] of schedule.entries()) {
+        const due = origin + BigInt(Math.round(atMs * 1e6));
+        // requests already overdue go at once, so lateness never accumulates
+        await untilDue(due, client.target.busyPoll);
+        if (signal?.aborted) break;
+        inFlight.push(send(i, due));
+      }
+      await Promise.all(inFlight);
     }
-    await Promise.all(inFlight);
+  } finally {
+    release?.();
   }
 
   const cpu = process.cpuUsage(cpu0);

@@ -51,9 +51,10 @@ test('run --engine openai: a server that stops early fails the token count; a mi
   const unstreamed = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'one_write=1', '--new-tokens', '4', '--warmup', '0', '--iterations', '1', '--no-store', '--quiet', '--output', out]);
   assert.equal(unstreamed.code, 1);
   assert.match(readResult(out).benchmarks[0]?.error?.message ?? '', /all 4 tokens of a request in one read: it does not stream them/);
-  const templated = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'template=5', '--sequence-length', '12', '--new-tokens', '4', '--warmup', '0', '--iterations', '2', '--no-store', '--quiet', '--output', out]);
+  const templated = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'template=5', '--sequence-length', '12', '--new-tokens', '4', '--warmup', '0', '--iterations', '2', '--busy-poll', '--no-store', '--quiet', '--output', out]);
   assert.equal(templated.code, 0, templated.stderr);
   assert.match(templated.stdout, /the server counted 17 prompt tokens in 2 of 2 requests, asked 12/);
+  assert.equal(readResult(out).benchmarks[0]?.config.engine_options.busy_poll, true);
   const noUrl = await runCli(['run', '--engine', 'openai', '--model', 'm', '--no-store']);
   assert.equal(noUrl.code, 2);
   assert.equal(noUrl.stderr.trim().split('\n').length, 1);
@@ -94,10 +95,11 @@ test('load: open loop on a chat dataset; bad input is one line and exit 2; an un
   const data = join(dir, 'prompts.jsonl');
   writeFileSync(data, `${JSON.stringify({ conversations: [{ from: 'human', value: 'hello there' }, { from: 'gpt', value: 'hi' }] })}\n${JSON.stringify({ prompt: 'one two three', output_len: 3 })}\n`);
   const out = join(dir, 'l.json');
-  const r = await runCli(['load', '--url', server.url, '--api', 'chat', '--model', 'ttft=5,itl=1', '--request-rate', '50', '--arrival', 'poisson', '--seed', '3', '--requests', '10', '--dataset', data, '--output-len', '4', '--no-store', '--quiet', '--output', out]);
+  const r = await runCli(['load', '--url', server.url, '--api', 'chat', '--model', 'ttft=5,itl=1', '--request-rate', '50', '--arrival', 'poisson', '--seed', '3', '--requests', '10', '--dataset', data, '--output-len', '4', '--busy-poll', '--no-store', '--quiet', '--output', out]);
   assert.equal(r.code, 0, r.stderr);
   const b = readResult(out).benchmarks[0];
   assert.equal(b?.load?.counts.ok, 10);
+  assert.equal(b?.config.engine_options.busy_poll, true, 'the busy polling a run used is kept with its config');
   assert.deepEqual(b?.requests?.slice(0, 2).map((q) => q.max_tokens), [4, 3]);
   assert.ok(b?.load?.schedule_rate);
 

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { OpenAiClient, type OpenAiApi, type RequestResult } from '../../src/http/openai-client.js';
 import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 
@@ -15,9 +16,9 @@ after(async () => {
   await server.close();
 });
 
-async function send(model: string, n = 8, api: OpenAiApi = 'completions', opts: { logprobs?: boolean; usage?: boolean; idleMs?: number; url?: string } = {}): Promise<RequestResult> {
+async function send(model: string, n = 8, api: OpenAiApi = 'completions', opts: { logprobs?: boolean; usage?: boolean; idleMs?: number; url?: string; busyPoll?: boolean } = {}): Promise<RequestResult> {
   const client = new OpenAiClient(
-    { url: opts.url ?? server.url, model, api, apiKey: null, ignoreEos: true, logprobs: opts.logprobs ?? true, usage: opts.usage ?? true, idleTimeoutMs: opts.idleMs ?? 10_000, totalTimeoutMs: 20_000 },
+    { url: opts.url ?? server.url, model, api, apiKey: null, ignoreEos: true, logprobs: opts.logprobs ?? true, usage: opts.usage ?? true, idleTimeoutMs: opts.idleMs ?? 10_000, totalTimeoutMs: 20_000, busyPoll: opts.busyPoll ?? false },
     1,
   );
   try {
@@ -121,6 +122,35 @@ test('failures are classified, never thrown', async () => {
   assert.equal(refused.metrics, null, 'never written: no t0, no metrics');
   const notFound = await send('x', 4, 'completions', { url: `${server.url.replace('/v1', '')}/nope` });
   assert.equal(notFound.reading.failure?.kind, 'http_status');
+});
+
+test('a chunk sent together with the end of the connection is counted, and the request is truncated', async () => {
+  // reads are held until the check phase (read-stamps.ts): the end must not overtake them
+  for (const [model, tokens] of [['ttft=5,itl=2,fail=fin,fail_at=3', 3], ['ttft=5,itl=2,fail=reset,fail_at=3', null]] as const) {
+    for (let i = 0; i < 5; i++) {
+      const r = await send(model, 8);
+      assert.equal(r.reading.failure?.kind, 'truncated', model);
+      // after a reset the kernel may drop what it had not yet handed over, so only the FIN case is exact
+      if (tokens !== null) assert.equal(r.reading.outputTokens, tokens, model);
+      assert.ok(r.reading.outputTokens >= 2, `${model}: ${r.reading.outputTokens} tokens`);
+    }
+  }
+});
+
+test('busy polling holds the event loop awake while a request is in flight, and lets go after', async () => {
+  const immediates = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
+  const pending = send('ttft=300,itl=2', 4, 'completions', { busyPoll: true });
+  for (let i = 0; i < 5; i++) await nextTurn();
+  assert.ok(immediates() > 0, 'polling while the request waits for its first token');
+  const r = await pending;
+  assert.equal(r.reading.failure, null);
+  assert.equal(r.reading.outputTokens, 4);
+  for (let i = 0; i < 3; i++) await nextTurn();
+  assert.equal(immediates(), 0, 'the loop may sleep again');
+  const entry = logOf(r);
+  for (const [j, arrival] of r.reading.eventArrivals.entries()) {
+    assert.ok((r.exchange.arrivals[arrival] as bigint) >= BigInt(entry.written_ns[j] as string), 'never stamped before the server wrote it');
+  }
 });
 
 test('a slow first byte shows in TTFB and TTFT; a stream without [DONE] but with a finish_reason is clean', async () => {

@@ -33,8 +33,8 @@ const settings = (over: Partial<LoadSettings>): LoadSettings => ({
   ...over,
 });
 
-const client = (model: string, connections: number | null): OpenAiClient =>
-  new OpenAiClient({ url: server.url, model, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 10_000, totalTimeoutMs: 20_000 }, connections);
+const client = (model: string, connections: number | null, busyPoll = false): OpenAiClient =>
+  new OpenAiClient({ url: server.url, model, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 10_000, totalTimeoutMs: 20_000, busyPoll }, connections);
 
 const prompt = [{ prompt: { ids: [1, 2, 3, 4] }, inputTokens: 4, outputTokens: 6 }];
 
@@ -59,6 +59,18 @@ test('open loop: every request is sent on its schedule, in order, at the target 
   assert.ok(Math.abs((summary.achieved_rate as number) / 40 - 1) < 0.02, `achieved ${summary.achieved_rate}/s`);
   assert.equal(summary.schedule_rate, 40);
   assert.ok((summary.client.cpu_us_per_token as number) > 0);
+});
+
+test('open loop with busy polling: sent on schedule, never early, and the loop may sleep again after', async () => {
+  const c = client('ttft=5,itl=2', null, true);
+  const s = settings({ mode: 'open', request_rate: 40, requests: 20, arrival: 'constant' });
+  const run = await runLoad(c, prompt, s);
+  await c.close();
+  assert.equal(run.requests.filter((r) => r.ok).length, 20);
+  for (const r of run.requests) assert.ok((r.dispatch_delay_ms as number) >= 0, `request ${r.index} sent ${r.dispatch_delay_ms} ms after it was due`);
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length, 0, 'busy polling released');
 });
 
 test('open loop with a connection limit: the wait to be sent is kept, not hidden', async () => {
