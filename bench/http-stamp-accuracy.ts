@@ -86,7 +86,7 @@ try {
     for (let i = 0; i < rounds; i++) floor.push(...(await bareSocketDelays(`ttft=${ttft},itl=${itl}`, tokens, streams)));
     release?.();
     const f = summarize(floor);
-    rows.push([`${label}: bare sockets (the floor)`, String(itl), String(rounds * streams), String(floor.length), `${fmt(f?.p50)} / ${fmt(f?.p99)} / ${fmt(f?.max)}`, '-', '-', '-', '-', '-']);
+    rows.push([`${label}: bare sockets (the floor)`, String(itl), String(rounds * streams), String(floor.length), `${fmt(f?.p50)} / ${fmt(f?.p99)} / ${fmt(f?.max)}`, '-', '-', '-', '-', '-', '-']);
     const client = new OpenAiClient(
       { url: server.url, model: `ttft=${ttft},itl=${itl}`, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 60_000, totalTimeoutMs: 600_000, busyPoll },
       streams,
@@ -137,6 +137,7 @@ try {
     }
     const d = summarize(delays);
     const l = summarize(lags);
+    const sr = summarize(sendErr);
     const o = summarize(ttftErrOurs);
     const b = summarize(ttftErrBurst);
     const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -147,6 +148,7 @@ try {
       String(delays.length),
       `${fmt(d?.p50)} / ${fmt(d?.p99)} / ${fmt(d?.max)}`,
       `${fmt(l?.p50)} / ${fmt(l?.p99)}`,
+      `${fmt(sr?.p50)} / ${fmt(sr?.p99)}`,
       `${fmt(o?.p50)} / ${fmt(o?.p99)}`,
       `${fmt(b?.p50)} / ${fmt(b?.p99)}`,
       ((cpuMs * 1000) / tokenCount).toFixed(2),
@@ -158,7 +160,8 @@ try {
   server.stop();
 }
 
-const header = ['streams', 'itl ms', 'requests', 'chunks', 'receive delay ms p50/p99/max', 'server lag ms p50/p99', 'TTFT error, t0 at write ms p50/p99', 'TTFT error, t0 before burst ms p50/p99', 'client CPU us/token', 'tokens/s'];
+const header = ['streams', 'itl ms', 'requests', 'chunks', 'receive delay ms p50/p99/max', 'server lag ms p50/p99', 'send to server read ms p50/p99', 'TTFT error, t0 at write ms p50/p99', 'TTFT error, t0 before burst ms p50/p99', 'client CPU us/token', 'tokens/s'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
-console.log(`\nscript: ttft=${ttft} ms, ${tokens} tokens per request, all streams of a round started together; receive delay = client stamp - server write (same clock)`);
+console.log(`\nscript: ttft=${ttft} ms, ${tokens} tokens per request, all streams of a round started together; receive delay = client stamp - server write (same clock);
+send to server read = t0 to the server having read the whole request (part of every TTFT error: the server's queue, not the client)`);

@@ -4,7 +4,7 @@
  * achieved rate vs target (and vs the drawn schedule's own rate), dispatch delay, late requests,
  * client CPU per token and event-loop lag.
  *
- *   npx tsx bench/open-loop-rate.ts [--rate 200] [--duration 30] [--output-len 16]
+ *   npx tsx bench/open-loop-rate.ts [--rate 200] [--duration 30] [--output-len 16] [--busy-poll]
  */
 import { LOAD_FLAGS, loadConfigs } from '../src/cli/load.js';
 import { parseArgs } from '../src/cli/args.js';
@@ -15,11 +15,12 @@ import { startServerProcess } from './scripted-server-process.js';
 const rate = flag('rate', '200');
 const duration = flag('duration', '30');
 const outputLen = flag('output-len', '16');
+const busyPoll = process.argv.includes('--busy-poll');
 const server = await startServerProcess();
 const silent = { start: () => undefined, request: () => undefined, end: () => undefined, message: (t: string) => process.stderr.write(`${t}\n`) };
 try {
   for (const arrival of ['constant', 'poisson']) {
-    const argv = ['--url', server.url, '--model', 'ttft=20,itl=5', '--request-rate', rate, '--arrival', arrival, '--duration', duration, '--input-len', '64', '--output-len', outputLen, '--seed', '1'];
+    const argv = ['--url', server.url, '--model', 'ttft=20,itl=5', '--request-rate', rate, '--arrival', arrival, '--duration', duration, '--input-len', '64', '--output-len', outputLen, '--seed', '1', ...(busyPoll ? ['--busy-poll'] : [])];
     const [config] = loadConfigs(parseArgs(argv, LOAD_FLAGS, 'load'));
     if (!config) throw new Error('no config');
     const b = await runLoadBenchmark(config, { progress: silent });
@@ -29,7 +30,7 @@ try {
     const d = l.stats.dispatch_delay_ms;
     console.log(
       [
-        `${arrival}: target ${l.target_rate}/s`,
+        `${arrival}${busyPoll ? ', busy poll' : ''}: target ${l.target_rate}/s`,
         `schedule ${l.schedule_rate?.toFixed(2)}/s`,
         `achieved ${l.achieved_rate?.toFixed(2)}/s (${(((l.achieved_rate as number) / (l.target_rate as number) - 1) * 100).toFixed(2)}% vs target, ${(((l.achieved_rate as number) / (l.schedule_rate as number) - 1) * 100).toFixed(2)}% vs schedule)`,
         `sent ${l.counts.sent}/${l.counts.scheduled}, ok ${l.counts.ok}, late(>${config.load.late_ms} ms) ${l.counts.late}, dropped ${l.counts.dropped}`,
