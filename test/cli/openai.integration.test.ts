@@ -1,5 +1,6 @@
 /** `run --engine openai` and `load` through the CLI, against the scripted server in this process. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -126,4 +127,32 @@ test('load: open loop on a chat dataset; bad input is one line and exit 2; an un
   assert.equal(failed?.status, 'failed');
   assert.deepEqual(failed?.load?.failures, { connect: 3 });
   assert.match(failed?.error?.message ?? '', /no request succeeded \(3 connect\)/);
+});
+
+test('run --engine openai over HTTPS: reads held for stamping work on TLS sockets too, in both client modes', async () => {
+  // hosted APIs are HTTPS: a self-signed certificate made here, trusted through NODE_EXTRA_CA_CERTS
+  const dir = tempDir();
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+  const tlsServer = await startScriptedServer(0, { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') });
+  try {
+    assert.match(tlsServer.url, /^https:/);
+    for (const extra of [[], ['--busy-poll']]) {
+      const out = join(dir, `r${extra.length}.json`);
+      const r = await runCli(['run', '--engine', 'openai', '--url', tlsServer.url, '--model', 'ttft=15,itl=4', '--sequence-length', '8', '--new-tokens', '6', '--warmup', '1', '--iterations', '2', '--batch-size', '2', ...extra, '--no-store', '--quiet', '--output', out], { env: { NODE_EXTRA_CA_CERTS: cert } });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const b = readResult(out).benchmarks[0];
+      assert.equal(b?.status, 'ok');
+      for (const h of b?.iterations.flatMap((it) => it.http ?? []) ?? []) {
+        assert.equal(h.ok, true);
+        assert.equal(h.output_tokens, 6);
+        assert.equal(h.prompt_tokens, 8);
+        assert.ok((h.ttft_ms as number) >= 15, `ttft ${h.ttft_ms}`);
+      }
+      assert.ok(Math.abs((b?.summary?.itl_ms?.p50 as number) - 4) < 1, `itl ${b?.summary?.itl_ms?.p50}`);
+    }
+  } finally {
+    await tlsServer.close();
+  }
 });

@@ -24,7 +24,8 @@
  * POST /tokenize and /detokenize (vLLM's shapes) use a whitespace tokenizer; GET /_log returns
  * the write log.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface ScriptedRequestLog {
@@ -110,7 +111,8 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
+/** `tls`: serve HTTPS with this PEM key and certificate (the URL then names localhost). */
+export async function startScriptedServer(port = 0, tls?: { key: string; cert: string }): Promise<ScriptedServer> {
   const log: ScriptedRequestLog[] = [];
   let counter = 0;
 
@@ -202,7 +204,7 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
     else start();
   };
 
-  const server = createServer(async (req, res) => {
+  const handle: RequestListener = async (req, res) => {
     const text = await readBody(req);
     const arrived = process.hrtime.bigint();
     const json = (status: number, value: unknown): void => {
@@ -232,12 +234,13 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
     }
     if (script.fail === 'status' && script.failAt === 0) return json(script.status, { error: { message: `scripted status ${script.status}`, type: 'scripted' } });
     stream(res, body, script, arrived, chat);
-  });
+  };
+  const server = tls ? createTlsServer(tls, handle) : createServer(handle);
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actual = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${actual}/v1`,
+    url: tls ? `https://localhost:${actual}/v1` : `http://127.0.0.1:${actual}/v1`,
     port: actual,
     log,
     close: () =>
