@@ -8,10 +8,13 @@
  *     the burst of requests is set up (where vLLM's benchmark client takes it), in the same run;
  *   - client CPU per token and the token rate the client sustained;
  *   - each in both client modes: sleeping between reads (the default) and busy polling (--busy-poll),
- *     the floor measured in the same mode.
+ *     the floor measured in the same mode;
+ *   - a client that stamps where vLLM's serving benchmark does (bench/vllm-style-client.py, Python
+ *     and aiohttp), against the same server in the same run, when python3 has aiohttp.
  *
  *   npx tsx bench/http-stamp-accuracy.ts [--streams 1,64,256] [--itl 10,10,100] [--tokens 64] [--rounds-events 4000] [--modes sleep,busy]
  */
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { holdLoopAwake } from '../src/http/busy-poll.js';
 import { OpenAiClient, type RequestResult } from '../src/http/openai-client.js';
@@ -70,6 +73,45 @@ async function bareSocketDelays(model: string, n: number, streams: number): Prom
     const entry = log.get(id);
     return entry ? stamps.map((at, j) => Number(at - BigInt(entry.written_ns[j] as string)) / 1e6) : [];
   });
+}
+
+/** A python3 that has aiohttp (Debian's python3-aiohttp), or null. */
+const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import aiohttp']).status === 0) ?? null;
+
+interface PythonRequest {
+  id: string | null;
+  t0_ns: string;
+  stamps_ns: string[];
+}
+
+/** The vLLM-style client's row: the same columns, from its own t0 and stamps. */
+async function vllmStyleRow(streams: number, itl: number, rounds: number): Promise<string[]> {
+  const script = new URL('./vllm-style-client.py', import.meta.url).pathname;
+  const run = spawnSync(python as string, [script, server.url, `ttft=${ttft},itl=${itl}`, String(streams), String(tokens), String(rounds)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (run.status !== 0) throw new Error(`vllm-style client: ${run.stderr}`);
+  const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as PythonRequest & { cpu_s?: number; wall_s?: number });
+  const totals = lines.pop() as { cpu_s: number; wall_s: number };
+  const log = new Map((await server.log()).map((e) => [e.id, e]));
+  const delays: number[] = [];
+  const sendErr: number[] = [];
+  const ttftErr: number[] = [];
+  let ok = 0;
+  let tokenCount = 0;
+  for (const r of lines) {
+    const entry = log.get(r.id ?? '');
+    if (!entry || r.stamps_ns.length !== entry.written_ns.length) continue;
+    ok++;
+    tokenCount += entry.tokens.reduce((a, b) => a + b, 0);
+    r.stamps_ns.forEach((s, j) => delays.push(Number(BigInt(s) - BigInt(entry.written_ns[j] as string)) / 1e6));
+    const t0 = BigInt(r.t0_ns);
+    const serverTtft = Number(BigInt(entry.written_ns[0] as string) - BigInt(entry.arrived_ns)) / 1e6;
+    ttftErr.push(Number(BigInt(r.stamps_ns[0] as string) - t0) / 1e6 - serverTtft);
+    sendErr.push(Number(BigInt(entry.arrived_ns) - t0) / 1e6);
+  }
+  const d = summarize(delays);
+  const sr = summarize(sendErr);
+  const o = summarize(ttftErr);
+  return [`${streams}: vLLM-style client (Python aiohttp)`, String(itl), String(ok), String(delays.length), `${fmt(d?.p50)} / ${fmt(d?.p99)} / ${fmt(d?.max)}`, '-', `${fmt(sr?.p50)} / ${fmt(sr?.p99)}`, `${fmt(o?.p50)} / ${fmt(o?.p99)}`, '-', ((totals.cpu_s * 1e6) / tokenCount).toFixed(2), (tokenCount / totals.wall_s).toFixed(0)];
 }
 
 const fmt = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3));
@@ -155,13 +197,16 @@ try {
       (tokenCount / wallS).toFixed(0),
     ]);
     process.stderr.write(`streams ${label}: done (${failures} failed)\n`);
+    if (python !== null && mode === modes[modes.length - 1]) rows.push(await vllmStyleRow(streams, itl, rounds));
   }
+  if (python === null) process.stderr.write('no python3 with aiohttp (Debian: python3-aiohttp): the vLLM-style client was not run\n');
 } finally {
   server.stop();
 }
 
-const header = ['streams', 'itl ms', 'requests', 'chunks', 'receive delay ms p50/p99/max', 'server lag ms p50/p99', 'send to server read ms p50/p99', 'TTFT error, t0 at write ms p50/p99', 'TTFT error, t0 before burst ms p50/p99', 'client CPU us/token', 'tokens/s'];
+const header = ['streams', 'itl ms', 'requests', 'chunks', 'receive delay ms p50/p99/max', 'server lag ms p50/p99', 'send to server read ms p50/p99', 'TTFT error, own t0 ms p50/p99', 'TTFT error, t0 before burst ms p50/p99', 'client CPU us/token', 'tokens/s'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
 console.log(`\nscript: ttft=${ttft} ms, ${tokens} tokens per request, all streams of a round started together; receive delay = client stamp - server write (same clock);
-send to server read = t0 to the server having read the whole request (part of every TTFT error: the server's queue, not the client)`);
+send to server read = t0 to the server having read the whole request (part of every TTFT error: the server's queue, not the client);
+own t0: tokenbench's is taken just before the request is written, the vLLM-style client's when its task starts (before it connects)`);
