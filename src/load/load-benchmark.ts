@@ -8,7 +8,7 @@ import { OpenAiClient } from '../http/openai-client.js';
 import { summarizeLoad, summarizeRequests } from '../results/load-summary.js';
 import type { BenchmarkResult, LoadSettings, RunResult } from '../results/schema.js';
 import type { ResultStore } from '../results/store/store.js';
-import { writeRunResult } from '../results/writer.js';
+import { RunRecorder } from '../results/recorder.js';
 import { errorMessage, RunError } from '../util/errors.js';
 import { lagWarning } from './event-loop-lag.js';
 import { runLoad } from './load-runner.js';
@@ -87,24 +87,14 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
 
 /** Runs every swept value in order, saving the result after each. */
 export async function runLoadBenchmarks(configs: readonly LoadConfig[], options: LoadOptions, run: RunResult): Promise<RunResult> {
-  let storeOk = true;
+  const recorder = new RunRecorder(run, options.outputPath, options.store, (text) => options.progress.message(text));
   for (const [i, config] of configs.entries()) {
     if (options.signal?.aborted) break;
     options.progress.start(i, configs.length, config.name, config.load.requests);
     const result = await runLoadBenchmark(config, options);
-    run.benchmarks.push(result);
     options.progress.end(result);
-    if (options.outputPath) writeRunResult(options.outputPath, run);
-    if (storeOk && options.store) {
-      try {
-        await options.store.saveBenchmark(run, run.benchmarks.length - 1);
-      } catch (err) {
-        storeOk = false;
-        options.progress.message(`store: ${errorMessage(err)}; the result file keeps everything`);
-      }
-    }
+    await recorder.add(result);
   }
-  run.finished_at = new Date().toISOString();
-  if (options.outputPath) writeRunResult(options.outputPath, run);
+  recorder.finish();
   return run;
 }

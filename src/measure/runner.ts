@@ -7,10 +7,10 @@ import type { NamedConfig } from '../config/fields.js';
 import type { Engine, EngineContext } from '../engines/engine.js';
 import { ENGINE_FACTORIES } from '../engines/index.js';
 import type { BenchmarkResult, IterationRecord, RunResult } from '../results/schema.js';
+import { RunRecorder } from '../results/recorder.js';
 import { RESULT_SCHEMA } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
 import { summarizeIterations } from '../results/summary.js';
-import { writeRunResult } from '../results/writer.js';
 import { classifyRunError, errorMessage, RunError } from '../util/errors.js';
 import { gitInfo } from '../util/git.js';
 import { hostInfo } from '../util/host.js';
@@ -150,11 +150,8 @@ export function newRunResult(startedAt = new Date()): RunResult {
 /** Runs every config in order, saving the result after each; configs after an interrupt are skipped. */
 export async function runBenchmarks(configs: readonly NamedConfig[], options: RunOptions, run = newRunResult()): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
-  const save = (): void => {
-    if (options.outputPath) writeRunResult(options.outputPath, run);
-  };
+  const recorder = new RunRecorder(run, options.outputPath, options.store, (text) => progress.message(text));
   let source: MonitorSource | null = null;
-  let storeOk = true;
   /** One monitor for the run; restarted only when a config asks for another interval. */
   const monitorFor = async (config: NamedConfig): Promise<MonitorSource | null> => {
     if (!config.gpu_monitoring) return source;
@@ -180,22 +177,12 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
       const monitor = await monitorFor(config);
       progress.benchmarkStart(i, configs.length, config.name);
       const result = await runBenchmark(config, options, monitor);
-      run.benchmarks.push(result);
       progress.benchmarkEnd(result);
-      save();
-      if (storeOk && options.store) {
-        try {
-          await options.store.saveBenchmark(run, run.benchmarks.length - 1);
-        } catch (err) {
-          storeOk = false;
-          progress.message(`store: ${errorMessage(err)}; the result file keeps everything`);
-        }
-      }
+      await recorder.add(result);
     }
   } finally {
     await (source as MonitorSource | null)?.monitor?.stop();
   }
-  run.finished_at = new Date().toISOString();
-  save();
+  recorder.finish();
   return run;
 }
