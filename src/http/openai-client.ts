@@ -99,7 +99,7 @@ export class OpenAiClient {
       ...(signal ? { signal } : {}),
     });
     release?.();
-    const reading = reader.finish(exchange, exchange.leftover);
+    const reading = reader.finish(exchange);
     const metrics =
       exchange.t0 === null
         ? null

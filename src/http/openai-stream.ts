@@ -182,7 +182,7 @@ export class OpenAiStreamReader {
   }
 
   /** The reading of the whole exchange, once it has ended. */
-  finish(x: Exchange, leftover: string): StreamReading {
+  finish(x: Exchange): StreamReading {
     const reading: StreamReading = {
       tokensPerArrival: new Array<number>(x.arrivals.length).fill(0),
       source: 'chunks',
@@ -240,7 +240,7 @@ export class OpenAiStreamReader {
 
     if (x.end.kind === 'truncated') return fail('truncated', `stream cut after ${x.eventCount} events: ${x.end.message}`);
     if (!this.done && !this.finished) return fail('truncated', `stream ended without [DONE] or a finish_reason after ${x.eventCount} events`);
-    if (leftover.trim() !== '') return fail('malformed', `stream ended inside an event: ${leftover.trim().slice(0, 120)}`);
+    if (x.leftover.trim() !== '') return fail('malformed', `stream ended inside an event: ${x.leftover.trim().slice(0, 120)}`);
     if (reading.outputTokens === 0) return fail('no_tokens', 'the stream carried no tokens');
     return reading;
   }

@@ -1,4 +1,5 @@
 /** The console summary: one row per config with p50 and p95 of TTFT, ITL, e2e and tokens/s. */
+import { promptMismatch } from '../results/metrics.js';
 import type { RunResult, StatsRecord } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
 
@@ -31,7 +32,7 @@ export function formatRunSummary(run: RunResult): string {
   // engine openai: prompts the server counted at another length than asked are flagged, never hidden
   const mismatches = run.benchmarks.flatMap((b) => {
     const requests = b.iterations.flatMap((it) => it.http ?? []);
-    const off = requests.filter((r) => r.prompt_tokens !== null && r.input_tokens !== null && r.prompt_tokens !== r.input_tokens);
+    const off = requests.filter(promptMismatch);
     if (off.length === 0) return [];
     const counted = [...new Set(off.map((r) => r.prompt_tokens))].join('/');
     return [`${b.config.name}: the server counted ${counted} prompt tokens in ${off.length} of ${requests.length} requests, asked ${off[0]?.input_tokens} (chat templates add tokens; without a /tokenize endpoint lengths are approximate)`];

@@ -1,5 +1,5 @@
 /** The summary of a load run: the usual statistics over its successful requests, and what the run achieved. */
-import { type IterationMetrics, meetsSlo, metricsFromMs, perSecond, ratePerS } from './metrics.js';
+import { type IterationMetrics, meetsSlo, metricsFromMs, perSecond, promptMismatch, ratePerS } from './metrics.js';
 import type { LoadRequestRecord, LoadSettings, LoadSummary, Summary } from './schema.js';
 import { summarize } from './statistics.js';
 import { summarizeIterations } from './summary.js';
@@ -54,7 +54,7 @@ export function summarizeLoad(requests: readonly LoadRequestRecord[], settings: 
       dropped: scheduled - sent.length,
       late: sent.filter((r) => (r.dispatch_delay_ms as number) > settings.late_ms).length,
       short_outputs: ok.filter((r) => r.output_tokens !== r.max_tokens).length,
-      prompt_mismatches: requests.filter((r) => r.input_tokens !== null && r.prompt_tokens !== null && r.prompt_tokens !== r.input_tokens).length,
+      prompt_mismatches: requests.filter(promptMismatch).length,
     },
     failures,
     // errors stay in the denominator: a server that fails fast must not look good

@@ -141,6 +141,11 @@ export function meetsSlo(r: { ok: boolean; ttft_ms: number | null; itl_ms: numbe
   return within(r.ttft_ms, slo.ttft_ms) && (slo.tpot_ms === null || r.itl_ms === null || r.itl_ms <= slo.tpot_ms) && within(r.e2e_ms, slo.e2e_ms);
 }
 
+/** Whether the server counted another prompt length than was asked (known only when both are). */
+export function promptMismatch(r: { input_tokens: number | null; prompt_tokens: number | null }): boolean {
+  return r.input_tokens !== null && r.prompt_tokens !== null && r.prompt_tokens !== r.input_tokens;
+}
+
 /** Per second over a window of `windowMs`. */
 export function perSecond(count: number, windowMs: number): number {
   return windowMs > 0 ? (count * 1000) / windowMs : 0;
