@@ -4,6 +4,7 @@ import type { NamedConfig } from '../config/fields.js';
 import { configHash } from '../config/hash.js';
 import { modelSlug } from '../config/naming.js';
 import { expandConfigs } from '../config/sweep.js';
+import { checkConfigs } from '../engines/index.js';
 import { type LoadConfig, type LoadProgress, runLoadBenchmarks } from '../load/load-benchmark.js';
 import { datasetPrompts } from '../load/prompts.js';
 import { newRunResult } from '../measure/runner.js';
@@ -38,6 +39,8 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'no-logprobs': { arity: 'none', help: 'do not ask for logprobs' },
   'no-usage': { arity: 'none', help: 'do not ask for usage on every chunk (stream_options)' },
   'busy-poll': { arity: 'none', help: 'keep the client polling instead of sleeping during the run: the OS wake-up delay stays out of the stamps and send times, at the cost of one CPU core' },
+  'prompt-reuse': { arity: 'one', value: 'MODE', help: "unique (default: every prompt differs from all earlier ones from its first token, so no server cache serves it), repeat, or prefix=N (the first N tokens shared)" },
+  'no-model-check': { arity: 'none', help: "do not check the model against the server's GET /v1/models" },
   output: { arity: 'one', commas: false, value: 'FILE', help: 'result file (default DIR/run-<time>-<id>.json)' },
   'output-dir': { arity: 'one', commas: false, value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
   store: { arity: 'one', commas: false, value: 'URL', help: 'results store: sqlite:PATH or postgres://... (default as for run)' },
@@ -125,6 +128,9 @@ export function loadConfigs(args: ParsedArgs): LoadConfig[] {
   if (args.flags.has('no-logprobs')) engineOptions.logprobs = false;
   if (args.flags.has('no-usage')) engineOptions.usage = false;
   if (args.flags.has('busy-poll')) engineOptions.busy_poll = true;
+  if (args.flags.has('no-model-check')) engineOptions.model_check = false;
+  const reuse = single(args, 'prompt-reuse', 'load');
+  if (reuse !== undefined) engineOptions.prompt_reuse = reuse;
 
   const values: { mode: 'closed' | 'open'; value: number }[] = rates
     ? rates.map((r) => ({ mode: 'open' as const, value: parseNumber('request-rate', r, { min: 0, exclusive: true }) }))
@@ -216,6 +222,7 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   const dataset = configs[0]?.load.dataset;
   if (dataset) datasetPrompts(dataset, 1);
   const progress = new LoadLog(args.flags.has('quiet'));
+  for (const warning of await checkConfigs(configs)) progress.message(warning);
   const run = newRunResult();
   return withRunSession(
     args,

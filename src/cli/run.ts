@@ -49,6 +49,8 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   api: { arity: 'many', value: 'API', help: 'engine openai: completions (exact token-id prompts) or chat (engine option api)' },
   'api-key-env': { arity: 'one', value: 'VAR', help: 'engine openai: environment variable with the API key (the key is never stored)' },
   'busy-poll': { arity: 'none', help: 'engine openai: keep the client polling while requests are in flight, at the cost of one CPU core (engine option busy_poll)' },
+  'prompt-reuse': { arity: 'many', value: 'MODE', help: 'engine openai: unique (default; no server cache can serve a prompt), repeat, or prefix=N (engine option prompt_reuse)' },
+  'no-model-check': { arity: 'none', help: "engine openai: do not check the model against the server's GET /v1/models (engine option model_check)" },
   'engine-option': { arity: 'many', commas: false, value: 'K=V', help: 'engine option; V may be a list V1,V2 (sweep)' },
   'no-gpu-monitoring': { arity: 'none', help: 'do not sample GPU metrics' },
   'monitor-interval-ms': field('monitor_interval_ms', 'MS'),
@@ -103,6 +105,7 @@ function flagFields(args: ParsedArgs): Record<string, unknown> {
     ['url', 'url'],
     ['api', 'api'],
     ['api-key-env', 'api_key_env'],
+    ['prompt-reuse', 'prompt_reuse'],
   ];
   for (const [flag, key] of shortcuts) {
     const values = args.flags.get(flag);
@@ -112,6 +115,7 @@ function flagFields(args: ParsedArgs): Record<string, unknown> {
     fields.engine_options = options;
   }
   if (args.flags.has('busy-poll')) fields.engine_options = { ...((fields.engine_options ?? {}) as Record<string, string[]>), busy_poll: ['true'] };
+  if (args.flags.has('no-model-check')) fields.engine_options = { ...((fields.engine_options ?? {}) as Record<string, string[]>), model_check: ['false'] };
   const name = single(args, 'name', 'run');
   if (name !== undefined) fields.name = name;
   return fields;
@@ -133,10 +137,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   if (args.positionals.length > 0) throw new InputError('usage', `run: unexpected argument '${args.positionals[0]}'; see 'tokenbench run --help'`);
   const configs = expandConfigs(rawConfigsFromArgs(args));
-  await checkConfigs(configs);
+  const warnings = await checkConfigs(configs);
 
   const quiet = args.flags.has('quiet');
   const progress: ProgressReporter = quiet ? silentProgress : process.stderr.isTTY ? new TtyProgress() : new LogProgress();
+  for (const warning of warnings) progress.message(warning);
   const cacheDir = resolve(single(args, 'cache-dir', 'run') ?? defaultCacheDir());
   const devices = args.flags.get('devices');
   const run = newRunResult();

@@ -8,7 +8,8 @@ export type OptionKind =
   | { type: 'string' }
   | { type: 'url' }
   | { type: 'number-positive' }
-  | { type: 'int-or'; min: number; words: readonly string[] };
+  | { type: 'int-or'; min: number; words: readonly string[] }
+  | { type: 'prompt-reuse' };
 
 export const ENGINE_OPTIONS: Readonly<Record<EngineName, Readonly<Record<string, { kind: OptionKind; help: string }>>>> = {
   'transformers-js': {
@@ -36,6 +37,8 @@ export const ENGINE_OPTIONS: Readonly<Record<EngineName, Readonly<Record<string,
     usage: { kind: { type: 'bool' }, help: 'ask for usage on every chunk, stream_options (default true)' },
     timeout_s: { kind: { type: 'number-positive' }, help: 'a request with no byte for this long fails as a timeout (default 60)' },
     busy_poll: { kind: { type: 'bool' }, help: 'keep the client polling while requests are in flight: the OS wake-up delay stays out of the stamps, at the cost of one CPU core (default false; also --busy-poll)' },
+    prompt_reuse: { kind: { type: 'prompt-reuse' }, help: "unique (default: every request's prompt differs from all earlier ones from its first token, so no server cache serves it), repeat (the same prompt every time), or prefix=N (the first N tokens shared); also --prompt-reuse" },
+    model_check: { kind: { type: 'bool' }, help: "check the model against the server's GET /v1/models before running (default true; also --no-model-check)" },
   },
 };
 

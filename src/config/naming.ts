@@ -15,8 +15,9 @@ export function inferName(c: BenchmarkConfig): string {
     c.gpu_monitoring ? 'monitored' : 'unmonitored',
     `b${c.batch_size}_s${c.sequence_length}_n${c.num_tokens_to_generate}`,
     c.engine,
-    c.device,
-    c.dtype,
+    // a server chooses its own device and weights: nothing to say
+    ...(c.device === 'server' ? [] : [c.device]),
+    ...(c.dtype === 'server' ? [] : [c.dtype]),
     modelSlug(c.model),
   ];
   const options = Object.keys(c.engine_options)

@@ -3,6 +3,7 @@
  * configs: list-valued fields are cross-multiplied in a stable order (field order of FIELDS, values
  * in the order given) and configs with the same hash run once.
  */
+import { parsePromptReuse } from './prompt-reuse.js';
 import { InputError } from '../util/errors.js';
 import { ENGINE_DEVICES, ENGINE_OPTIONS, type OptionKind } from './engine-options.js';
 import {
@@ -49,6 +50,8 @@ function allowedText(kind: FieldKind | OptionKind): string {
       return 'an http:// or https:// URL';
     case 'number-positive':
       return 'a number > 0';
+    case 'prompt-reuse':
+      return 'unique, repeat or prefix=N (N >= 1)';
   }
 }
 
@@ -88,6 +91,9 @@ function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string,
       return value;
     case 'number-positive':
       return checkValue({ type: 'number', min: 0, exclusiveMin: true }, value, label, where);
+    case 'prompt-reuse':
+      if (typeof value !== 'string' || parsePromptReuse(value) === null) fail();
+      return value;
   }
 }
 

@@ -5,7 +5,7 @@ import { checkGgufFile } from './gguf-file.js';
 import { checkLlamaDevice, createLlamaCppEngine } from './llama-cpp.js';
 import { checkTransformersFolder, parseModelRef } from './model-source.js';
 import { createTransformersJsEngine } from './transformers-js.js';
-import { createOpenAiEngine, openAiTarget } from './openai.js';
+import { checkServedModel, createOpenAiEngine } from './openai.js';
 import { InputError } from '../util/errors.js';
 
 export const ENGINE_FACTORIES: Readonly<Record<EngineName, EngineFactory>> = {
@@ -14,32 +14,33 @@ export const ENGINE_FACTORIES: Readonly<Record<EngineName, EngineFactory>> = {
   openai: createOpenAiEngine,
 };
 
-/** Throws an InputError when a config's model or device cannot be what its engine loads. */
-export async function checkConfig(config: BenchmarkConfig): Promise<void> {
-  if (config.engine === 'openai') {
-    // a served model name is whatever the server calls it; the URL and key are checked here
-    openAiTarget(config);
-    return;
-  }
+/** Throws an InputError when a config's model or device cannot be what its engine loads; returns a warning when it could not check. */
+export async function checkConfig(config: BenchmarkConfig): Promise<string | null> {
+  // a served model name is whatever the server lists; the URL and key are checked too
+  if (config.engine === 'openai') return checkServedModel(config);
   const ref = parseModelRef(config.model);
   if (config.engine === 'transformers-js') {
     if (ref.source === 'local') checkTransformersFolder(ref.id, ref.path);
-    return;
+    return null;
   }
   if (ref.source === 'hub') throw new InputError('model', `model ${ref.id}: llama-cpp loads a local .gguf file or synthetic:<preset>, not a hub id`);
   if (ref.source === 'local') await checkGgufFile(ref.id, ref.path);
   await checkLlamaDevice(config);
+  return null;
 }
 
-/** Checks every config once per distinct engine, model and device. */
-export async function checkConfigs(configs: readonly BenchmarkConfig[]): Promise<void> {
+/** Checks every config once per distinct engine, model, device and server; returns the warnings of checks that could not be made. */
+export async function checkConfigs(configs: readonly BenchmarkConfig[]): Promise<string[]> {
   const seen = new Set<string>();
+  const warnings: string[] = [];
   for (const c of configs) {
-    const key = `${c.engine}\u0000${c.model}\u0000${c.device}`;
+    const key = [c.engine, c.model, c.device, String(c.engine_options.url), String(c.engine_options.model_check)].join('\u0000');
     if (seen.has(key)) continue;
     seen.add(key);
-    await checkConfig(c);
+    const warning = await checkConfig(c);
+    if (warning !== null) warnings.push(warning);
   }
+  return warnings;
 }
 
 export type { Engine, EngineContext, EngineInfo, ModelInfo, TokenSink } from './engine.js';

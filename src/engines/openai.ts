@@ -5,13 +5,11 @@
  * token stamps come from the reads that carried its tokens (docs/metrics.md, "Over HTTP").
  */
 import type { BenchmarkConfig } from '../config/fields.js';
-import { httpRequestRecord, OpenAiClient, type OpenAiApi, type OpenAiTarget, type Prompt } from '../http/openai-client.js';
+import { promptReuseOf } from '../config/prompt-reuse.js';
+import { httpRequestRecord, OpenAiClient, type OpenAiApi, type OpenAiTarget } from '../http/openai-client.js';
+import { ServerPrompts } from '../http/server-prompts.js';
 import { InputError, RunError } from '../util/errors.js';
 import type { Engine, EngineFactory, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
-
-interface OpenAiInputs extends PreparedInputs {
-  prompts: Prompt[];
-}
 
 /** The target a config names; throws an InputError when its URL or key is missing. */
 export function openAiTarget(config: BenchmarkConfig): OpenAiTarget {
@@ -33,6 +31,29 @@ export function openAiTarget(config: BenchmarkConfig): OpenAiTarget {
     totalTimeoutMs: Math.max(idle, 600_000),
     busyPoll: o.busy_poll === true,
   };
+}
+
+
+/**
+ * Checks the model against the server's GET /v1/models before anything runs: a model the server
+ * does not list is bad input (exit 2, with the names it lists). Returns a warning when the server
+ * has no such endpoint; an unreachable server is left to the run, which records the failure.
+ */
+export async function checkServedModel(config: BenchmarkConfig): Promise<string | null> {
+  if (config.engine_options.model_check === false) return null;
+  const target = openAiTarget(config);
+  const client = new OpenAiClient(target, 1);
+  try {
+    const listed = await client.listModels();
+    if (listed.kind === 'absent') return `${target.url}/models answered ${listed.status}: the model name '${target.model}' was not checked against the server (--no-model-check skips the check)`;
+    if (listed.kind === 'listed' && !listed.names.includes(target.model)) {
+      const names = listed.names.length > 0 ? listed.names.map((n) => `'${n}'`).join(', ') : 'none';
+      throw new InputError('model', `model '${target.model}' is not served at ${target.url}: it lists ${names} (--no-model-check skips this check)`);
+    }
+    return null;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
 }
 
 /** What a result says of a server's engine and model (the server does not say more). */
@@ -66,12 +87,18 @@ class WordTokenizer {
   }
 }
 
+/**
+ * Every row of every call to generate() (validity run, warmups, measured iterations) sends a new
+ * prompt from ServerPrompts, unique by default, so no server cache serves a prompt it has seen;
+ * the rows the runner prepares only fix the length.
+ */
 class OpenAiEngine implements Engine {
   private readonly target: OpenAiTarget;
   private client: OpenAiClient | null = null;
   /** Known after load(): whether the server tokenizes for us (prompts then have exact lengths). */
   private serverTokenizer = false;
   private readonly words = new WordTokenizer();
+  private prompts: ServerPrompts | null = null;
 
   constructor(private readonly config: BenchmarkConfig) {
     this.target = openAiTarget(config);
@@ -88,7 +115,9 @@ class OpenAiEngine implements Engine {
     const probe = await this.client.send({ text: 'Hello' }, 2);
     const f = probe.reading.failure;
     if (f && f.kind !== 'no_tokens') throw new RunError('engine_load', `${this.target.url}: ${f.kind}: ${f.message}`);
-    this.serverTokenizer = (await this.client.tokenize('Hello world')) !== null;
+    this.prompts = await ServerPrompts.create(this.client, promptReuseOf(this.config), this.config.sequence_length);
+    this.serverTokenizer = this.prompts.info.exact;
+    await this.prompts.calibrate(this.config.sequence_length);
   }
 
   describe(): { engine: EngineInfo; model: ModelInfo } {
@@ -107,18 +136,15 @@ class OpenAiEngine implements Engine {
     return this.serverTokenizer ? '' : this.words.decode(ids);
   }
 
-  async prepare(rows: number[][]): Promise<OpenAiInputs> {
-    const prompts: Prompt[] = [];
-    for (const row of rows) {
-      if (!this.serverTokenizer) prompts.push({ text: this.words.decode(row) });
-      else if (this.target.api === 'completions') prompts.push({ ids: row });
-      else prompts.push({ text: (await this.http.detokenize(row)) ?? this.words.decode(row) });
-    }
-    return { rows, prompts };
+  async prepare(rows: number[][]): Promise<PreparedInputs> {
+    return { rows };
   }
 
   async generate(inputs: PreparedInputs, newTokens: number, sink: TokenSink): Promise<GenerateResult> {
-    const { prompts } = inputs as OpenAiInputs;
+    const source = this.prompts;
+    if (!source) throw new RunError('internal', 'engine used before load()');
+    const prompts = [];
+    for (let i = 0; i < inputs.rows.length; i++) prompts.push(await source.take(this.config.sequence_length));
     const results = await Promise.all(prompts.map((p) => this.http.send(p, newTokens)));
     sink.end();
     const failed = results.findIndex((r) => r.reading.failure !== null);
@@ -141,7 +167,7 @@ class OpenAiEngine implements Engine {
       firstRowText: results[0]?.reading.text ?? '',
       ...(results.length > 1 ? { rowStamps } : {}),
       timing: { t0, t1, stepStamps },
-      http: results.map((r) => httpRequestRecord(r, t0, this.config.sequence_length)),
+      http: results.map((r) => httpRequestRecord(r, t0, this.config.sequence_length, source.info.overhead)),
     };
   }
 

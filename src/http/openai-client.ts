@@ -9,7 +9,8 @@ import type { HttpRequestRecord } from '../results/schema.js';
 import { holdLoopAwake } from './busy-poll.js';
 import { OpenAiStreamReader, type StreamReading } from './openai-stream.js';
 import { stampingConnector } from './read-stamps.js';
-import { type Exchange, streamRequest } from './stream-request.js';
+import { TOKENIZER_SHAPES, type TokenizerShape } from './server-dialect.js';
+import { type Exchange, failedOnStaleConnection, streamRequest } from './stream-request.js';
 
 export type OpenAiApi = 'completions' | 'chat';
 
@@ -37,6 +38,8 @@ export type Prompt = { ids: readonly number[]; text?: undefined } | { text: stri
 
 export interface RequestResult {
   exchange: Exchange;
+  /** Times the request was sent again after its reused connection closed before any response byte (0 or 1). */
+  retries: number;
   reading: StreamReading;
   /** Null when the request was never written (connect failure, aborted before sending). */
   metrics: HttpRequestMetrics | null;
@@ -85,54 +88,108 @@ export class OpenAiClient {
     if (target.apiKey) this.headers.authorization = `Bearer ${target.apiKey}`;
   }
 
-  /** Sends one streaming request and reads its answer; never throws. */
+  /**
+   * Sends one streaming request and reads its answer; never throws. A request whose reused
+   * keep-alive connection closes before any byte of the response is sent once more (undici then
+   * opens a new connection), with t0 taken again; never after a response byte.
+   */
   async send(prompt: Prompt, maxTokens: number, signal?: AbortSignal): Promise<RequestResult> {
-    const reader = new OpenAiStreamReader();
-    const release = this.target.busyPoll ? holdLoopAwake() : null;
-    const exchange = await streamRequest(this.pool, {
-      path: `${this.basePath}/${this.target.api === 'chat' ? 'chat/completions' : 'completions'}`,
-      headers: this.headers,
-      body: JSON.stringify(requestBody(this.target, prompt, maxTokens)),
-      idleTimeoutMs: this.target.idleTimeoutMs,
-      totalTimeoutMs: this.target.totalTimeoutMs,
-      onEvent: (event) => reader.event(event),
-      ...(signal ? { signal } : {}),
-    });
-    release?.();
-    const reading = reader.finish(exchange);
-    const metrics =
-      exchange.t0 === null
-        ? null
-        : httpRequestMetrics(exchange.t0, exchange.headersAt, exchange.arrivals, reading.tokensPerArrival, reading.firstOutputArrival, exchange.endedAt);
-    return { exchange, reading, metrics };
+    const body = JSON.stringify(requestBody(this.target, prompt, maxTokens));
+    let retries = 0;
+    for (;;) {
+      const reader = new OpenAiStreamReader();
+      const release = this.target.busyPoll ? holdLoopAwake() : null;
+      const exchange = await streamRequest(this.pool, {
+        path: `${this.basePath}/${this.target.api === 'chat' ? 'chat/completions' : 'completions'}`,
+        headers: this.headers,
+        body,
+        idleTimeoutMs: this.target.idleTimeoutMs,
+        totalTimeoutMs: this.target.totalTimeoutMs,
+        onEvent: (event) => reader.event(event),
+        ...(signal ? { signal } : {}),
+      });
+      release?.();
+      if (retries === 0 && failedOnStaleConnection(exchange) && !signal?.aborted) {
+        retries++;
+        continue;
+      }
+      const reading = reader.finish(exchange);
+      const metrics =
+        exchange.t0 === null
+          ? null
+          : httpRequestMetrics(exchange.t0, exchange.headersAt, exchange.arrivals, reading.tokensPerArrival, reading.firstOutputArrival, exchange.endedAt);
+      return { exchange, reading, metrics, retries };
+    }
   }
 
-  /** A plain JSON POST below the server's origin; null on any failure. */
-  private async postJson(path: string, body: unknown): Promise<unknown> {
+  /** A plain JSON request below the server's origin: the status and the parsed answer (null when not JSON); null on a transport failure. */
+  private async requestJson(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; answer: unknown } | null> {
     try {
-      const res = await this.pool.request({ method: 'POST', path, headers: this.headers, body: JSON.stringify(body) });
+      const res = await this.pool.request({ method, path, headers: this.headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       const text = await res.body.text();
-      if (res.statusCode < 200 || res.statusCode > 299) return null;
-      return JSON.parse(text) as unknown;
+      let answer: unknown = null;
+      try {
+        answer = JSON.parse(text) as unknown;
+      } catch {
+        // not JSON
+      }
+      return { status: res.statusCode, answer };
     } catch {
       return null;
     }
   }
 
-  /** Token ids of a text by the server's own tokenizer (vLLM's or llama.cpp's /tokenize); null when it has none. */
-  async tokenize(text: string): Promise<number[] | null> {
-    const vllm = await this.postJson('/tokenize', { model: this.target.model, prompt: text, add_special_tokens: false });
-    const llama = vllm ?? (await this.postJson('/tokenize', { content: text, add_special: false }));
-    const tokens = (llama as { tokens?: unknown } | null)?.tokens;
-    return Array.isArray(tokens) && tokens.every((t) => Number.isInteger(t)) ? (tokens as number[]) : null;
+  private async postJson(path: string, body: unknown): Promise<unknown> {
+    const r = await this.requestJson('POST', path, body);
+    return r && r.status >= 200 && r.status <= 299 ? r.answer : null;
   }
 
-  /** Text of token ids by the server (/detokenize); null when it cannot. */
+  /** The tokenizer shape this server answered to; undefined until the first tokenize, null when none did. */
+  private shape: TokenizerShape | null | undefined = undefined;
+
+  /** Which tokenizer endpoint shape the server has (vllm, llama.cpp, tgi), or null; known after the first tokenize. */
+  get tokenizerShape(): TokenizerShape['name'] | null {
+    return this.shape?.name ?? null;
+  }
+
+  /**
+   * Token ids of a text by the server's own tokenizer; null when it has none. Each server family's
+   * /tokenize shape is tried in turn, and an empty list for a non-empty text is no answer (llama.cpp's
+   * server answers a vLLM-shaped body with {"tokens": []}).
+   */
+  async tokenize(text: string): Promise<number[] | null> {
+    const shapes = this.shape === undefined ? TOKENIZER_SHAPES : this.shape === null ? [] : [this.shape];
+    for (const shape of shapes) {
+      const ids = shape.tokens(await this.postJson('/tokenize', shape.tokenizeBody(this.target.model, text)));
+      if (ids && (ids.length > 0 || text.trim() === '')) {
+        this.shape = shape;
+        return ids;
+      }
+    }
+    if (this.shape === undefined && text.trim() !== '') this.shape = null;
+    return null;
+  }
+
+  /** Text of token ids by the server (/detokenize, in the shape its /tokenize answered to); null when it cannot. */
   async detokenize(ids: readonly number[]): Promise<string | null> {
-    const vllm = await this.postJson('/detokenize', { model: this.target.model, tokens: ids });
-    const answer = vllm ?? (await this.postJson('/detokenize', { tokens: ids }));
-    const a = answer as { prompt?: unknown; content?: unknown } | null;
-    return typeof a?.prompt === 'string' ? a.prompt : typeof a?.content === 'string' ? a.content : null;
+    const detokenizeBody = this.shape?.detokenizeBody;
+    if (!this.shape || !detokenizeBody) return null;
+    return this.shape.text(await this.postJson('/detokenize', detokenizeBody(this.target.model, ids)));
+  }
+
+  /** What GET {url}/models says: the names listed, no such endpoint, or no answer at all. */
+  async listModels(): Promise<{ kind: 'listed'; names: string[] } | { kind: 'absent'; status: number } | { kind: 'unreachable' }> {
+    const r = await this.requestJson('GET', `${this.basePath}/models`);
+    if (!r) return { kind: 'unreachable' };
+    const a = r.answer as { data?: unknown; models?: unknown } | null;
+    const list = Array.isArray(a?.data) ? a.data : Array.isArray(a?.models) ? a.models : null;
+    if (r.status < 200 || r.status > 299 || !list) return { kind: 'absent', status: r.status };
+    const names = new Set<string>();
+    for (const m of list as { id?: unknown; name?: unknown; model?: unknown; aliases?: unknown }[]) {
+      for (const v of [m.id, m.name, m.model]) if (typeof v === 'string') names.add(v);
+      if (Array.isArray(m.aliases)) for (const v of m.aliases) if (typeof v === 'string') names.add(v);
+    }
+    return { kind: 'listed', names: [...names] };
   }
 
   async close(): Promise<void> {
@@ -140,8 +197,11 @@ export class OpenAiClient {
   }
 }
 
-/** The result record of one request; `origin` is the time its t0_ms counts from (ns); `inputTokens` the prompt length asked. */
-export function httpRequestRecord(r: RequestResult, origin: bigint, inputTokens: number | null): HttpRequestRecord {
+/**
+ * The result record of one request; `origin` is the time its t0_ms counts from (ns); `inputTokens`
+ * the prompt length asked, `overhead` the tokens the server adds to it (null: unknown).
+ */
+export function httpRequestRecord(r: RequestResult, origin: bigint, inputTokens: number | null, overhead: number | null): HttpRequestRecord {
   const m = r.metrics;
   return {
     t0_ms: r.exchange.t0 === null ? 0 : msBetween(origin, r.exchange.t0),
@@ -160,5 +220,10 @@ export function httpRequestRecord(r: RequestResult, origin: bigint, inputTokens:
     token_source: r.reading.source,
     reads: r.exchange.arrivals.length,
     response_id: r.reading.responseId,
+    prompt_overhead_tokens: overhead,
+    cached_tokens: r.reading.cachedTokens,
+    retries: r.retries,
+    served_model: r.reading.model,
+    server_timings: r.reading.serverTimings,
   };
 }

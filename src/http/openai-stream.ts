@@ -5,6 +5,7 @@
  * clean end (`data: [DONE]` or a finish_reason, then the response ends). Anything else is a
  * classified failure.
  */
+import { cachedPromptTokens, type ServerTimings, serverTimings } from './server-dialect.js';
 import type { SseEvent } from './sse.js';
 import type { Exchange } from './stream-request.js';
 
@@ -30,6 +31,12 @@ export interface StreamReading {
   /** Visible text, first 200 characters. */
   text: string;
   responseId: string | null;
+  /** The `model` the responses named (the first one given). */
+  model: string | null;
+  /** Prompt tokens the server served from its cache, when it said (llama.cpp timings, vLLM usage). */
+  cachedTokens: number | null;
+  /** The server's own timing of the request, when it said (llama.cpp). */
+  serverTimings: ServerTimings | null;
   /** The read that completed each data event other than [DONE], in order (to match a server's write log). */
   eventArrivals: number[];
   failure: RequestFailure | null;
@@ -98,6 +105,9 @@ export class OpenAiStreamReader {
   private finalUsage: number | null = null;
   private promptTokens: number | null = null;
   private responseId: string | null = null;
+  private model: string | null = null;
+  private cachedTokens: number | null = null;
+  private serverTimings: ServerTimings | null = null;
   private text = '';
   private failure: RequestFailure | null = null;
 
@@ -130,6 +140,9 @@ export class OpenAiStreamReader {
       return;
     }
     if (typeof parsed.id === 'string') this.responseId ??= parsed.id;
+    if (typeof parsed.model === 'string') this.model ??= parsed.model;
+    this.cachedTokens = cachedPromptTokens(parsed) ?? this.cachedTokens;
+    this.serverTimings = serverTimings(parsed) ?? this.serverTimings;
     const usage = isObject(parsed.usage) ? parsed.usage : null;
     if (usage && typeof usage.prompt_tokens === 'number') this.promptTokens = usage.prompt_tokens;
     const cumulative = usage && typeof usage.completion_tokens === 'number' ? usage.completion_tokens : null;
@@ -192,6 +205,9 @@ export class OpenAiStreamReader {
       promptTokens: this.promptTokens,
       text: this.text,
       responseId: this.responseId,
+      model: this.model,
+      cachedTokens: this.cachedTokens,
+      serverTimings: this.serverTimings,
       eventArrivals: this.eventArrivals,
       failure: null,
     };

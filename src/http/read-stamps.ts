@@ -96,6 +96,15 @@ export function stampingConnector(): buildConnector.connector {
     });
 }
 
+const requestsWritten = new WeakMap<Socket, number>();
+
+/** Counts a request written on `socket`; returns how many it had carried before (> 0: a reused keep-alive connection). */
+export function countRequestOn(socket: Socket): number {
+  const before = requestsWritten.get(socket) ?? 0;
+  requestsWritten.set(socket, before + 1);
+  return before;
+}
+
 /** Called with the socket of the request undici is writing now. */
 let awaitingSocket: ((socket: Socket) => void) | null = null;
 

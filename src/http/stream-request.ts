@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { lastReadStamp, socketOfRequestBeingWritten } from './read-stamps.js';
+import { countRequestOn, lastReadStamp, socketOfRequestBeingWritten } from './read-stamps.js';
 import { SseFramer, type SseEvent } from './sse.js';
 
 export interface StreamRequest {
@@ -38,6 +38,8 @@ export interface Exchange {
   t0: bigint | null;
   /** When the response head arrived. */
   headersAt: bigint | null;
+  /** Written on a keep-alive connection that had carried earlier requests. */
+  reused: boolean;
   status: number | null;
   /** One stamp per network read of the body (a typed array: no heap object per stamp). */
   arrivals: BigInt64Array;
@@ -84,6 +86,15 @@ class StampList {
   }
 }
 
+/**
+ * True when a request failed on a reused keep-alive connection before any byte of its response:
+ * the server had closed that connection (llama.cpp's server closes after every streamed response
+ * while advertising keep-alive), so the request can be sent again on a new one.
+ */
+export function failedOnStaleConnection(x: Exchange): boolean {
+  return x.reused && x.end.kind === 'connect' && x.t0 !== null && x.headersAt === null && x.status === null && x.arrivals.length === 0;
+}
+
 /** Sends one POST and collects the stamped response; resolves on every outcome, never rejects. */
 export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): Promise<Exchange> {
   return new Promise((resolvePromise) => {
@@ -95,6 +106,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
     const x: Exchange = {
       t0: null,
       headersAt: null,
+      reused: false,
       status: null,
       arrivals: new BigInt64Array(0),
       eventCount: 0,
@@ -143,7 +155,10 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
           // undici calls this right before it writes the request on the socket
           x.t0 = process.hrtime.bigint();
           abortRequest = abort;
-          socketOfRequestBeingWritten((s) => (socket = s));
+          socketOfRequestBeingWritten((s) => {
+            socket = s;
+            x.reused = countRequestOn(s) > 0;
+          });
           if (request.signal?.aborted) abort(new Error('aborted by the run'));
         },
         onHeaders(statusCode: number): boolean {

@@ -3,9 +3,11 @@
  * with its per-request records and load summary, saved to the result file after every value.
  */
 import type { NamedConfig } from '../config/fields.js';
+import { promptReuseOf } from '../config/prompt-reuse.js';
 import { describeServer, openAiTarget } from '../engines/openai.js';
 import { OpenAiClient } from '../http/openai-client.js';
 import { summarizeLoad, summarizeRequests } from '../results/load-summary.js';
+import { summarizeServerCheck } from '../results/server-check.js';
 import type { BenchmarkResult, LoadSettings, RunResult } from '../results/schema.js';
 import type { ResultStore } from '../results/store/store.js';
 import { RunRecorder } from '../results/recorder.js';
@@ -29,6 +31,9 @@ export interface LoadOptions {
   progress: LoadProgress;
   signal?: AbortSignal;
 }
+
+/** A load value whose successful requests are fewer than this share of those scheduled is failed (docs/metrics.md). */
+export const MIN_OK_FRACTION = 0.9;
 
 /** How many prompts a run needs: every request once, warmups included (duration-bounded runs cycle). */
 function promptCount(s: LoadSettings): number {
@@ -57,23 +62,25 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
     const started = performance.now();
     const prompts: LoadPrompt[] = s.dataset
       ? datasetPrompts(s.dataset, config.num_tokens_to_generate)
-      : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) });
+      : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) }, promptReuseOf(config));
     result.phases_ms.load = performance.now() - started;
     const measureStart = performance.now();
     const run = await runLoad(client, prompts, s, { onRequest: (n) => options.progress.request(n), ...(options.signal ? { signal: options.signal } : {}) });
     result.phases_ms.measure = performance.now() - measureStart;
     result.requests = run.requests;
     result.summary = summarizeRequests(run.requests);
+    result.server_check = summarizeServerCheck(run.requests, promptReuseOf(config), config.model);
     const warning = lagWarning(run.lag);
     if (warning) options.progress.message(warning);
     result.load = summarizeLoad(run.requests, s, run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
     if (options.signal?.aborted) {
       result.status = 'interrupted';
       result.error = { kind: 'interrupted', message: 'interrupted by the user' };
-    } else if (result.load.counts.sent === 0 || result.load.counts.ok === 0) {
-      const kinds = Object.entries(result.load.failures).map(([k, n]) => `${n} ${k}`).join(', ');
+    } else if (result.load.counts.ok < MIN_OK_FRACTION * result.load.counts.scheduled) {
+      const c = result.load.counts;
+      const kinds = Object.entries({ ...result.load.failures, ...result.load.not_sent }).map(([k, n]) => `${n} ${k}`).join(', ');
       const first = run.requests.find((r) => r.failure)?.failure;
-      throw new RunError('request_failed', `no request succeeded (${kinds || 'none sent'})${first ? `; first: ${first.kind}: ${first.message}` : ''}`);
+      throw new RunError('request_failed', `${c.ok} of ${c.scheduled} scheduled requests succeeded, under ${MIN_OK_FRACTION * 100}% (${kinds})${first ? `; first: ${first.kind}: ${first.message}` : ''}`);
     }
   } catch (err) {
     result.status = 'failed';

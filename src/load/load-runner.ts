@@ -77,7 +77,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   const send = async (index: number, due: bigint): Promise<void> => {
     const p = promptFor(index);
     const r = await client.send(p.prompt, p.outputTokens, signal);
-    const base = httpRequestRecord(r, origin, p.inputTokens);
+    const base = httpRequestRecord(r, origin, p.inputTokens, p.overhead);
     const scheduled = msBetween(origin, due);
     const sent = r.exchange.t0 !== null;
     const delay = sent ? base.t0_ms - scheduled : null;

@@ -1,18 +1,22 @@
 /**
  * The prompts of a load run: synthetic ones of exact token lengths (by the server's tokenizer when
- * it has one), optionally with lengths drawn uniformly around the target, or a JSONL dataset (one
+ * it has one), unique per request by default, optionally with lengths drawn uniformly around the
+ * target, or a JSONL dataset (one
  * prompt per line: {"prompt"}, {"text"}, {"messages": [...]} or ShareGPT {"conversations": [...]}).
  */
 import { readFileSync } from 'node:fs';
 import type { OpenAiClient, Prompt } from '../http/openai-client.js';
-import { DEFAULT_TEXT } from '../synth/default-text.js';
+import type { PromptReuse } from '../config/prompt-reuse.js';
+import { ServerPrompts } from '../http/server-prompts.js';
 import { InputError } from '../util/errors.js';
 import { Xoshiro128 } from '../util/random.js';
 
 export interface LoadPrompt {
   prompt: Prompt;
-  /** The prompt length in tokens when it is known exactly (the server's tokenizer), else null. */
+  /** The prompt length asked, in tokens (exact by the server's tokenizer, else calibrated words); null for dataset prompts. */
   inputTokens: number | null;
+  /** Tokens the server adds to each prompt (template, BOS), from a probe; null when unknown. */
+  overhead: number | null;
   outputTokens: number;
 }
 
@@ -34,31 +38,18 @@ function drawLength(rng: Xoshiro128, len: number, ratio: number, min: number): n
 }
 
 /**
- * Synthetic prompts. Each starts at a different place in a long token sequence, so that a server's
- * prefix cache does not turn every prompt after the first into a cache hit.
+ * Synthetic prompts, one per request (warmups included), each unique from its first token unless
+ * `reuse` says otherwise (ServerPrompts); calibrated against the server's prompt count first.
  */
-export async function syntheticPrompts(client: OpenAiClient, spec: SyntheticPromptSpec): Promise<LoadPrompt[]> {
+export async function syntheticPrompts(client: OpenAiClient, spec: SyntheticPromptSpec, reuse: PromptReuse): Promise<LoadPrompt[]> {
   const rng = new Xoshiro128(spec.seed ^ 0x5bd1e995);
   const lengths = Array.from({ length: spec.count }, () => [drawLength(rng, spec.inputLen, spec.rangeRatio, 1), drawLength(rng, spec.outputLen, spec.rangeRatio, 2)] as const);
   const longest = Math.max(...lengths.map(([i]) => i));
-  const wordsOf = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
-  // a pool of at least 4x the longest prompt, tokenized once
-  const perCopy = (await client.tokenize(DEFAULT_TEXT))?.length ?? wordsOf(DEFAULT_TEXT).length;
-  const text = Array.from({ length: Math.ceil((longest * 4) / Math.max(1, perCopy)) + 1 }, () => DEFAULT_TEXT).join(' ');
-  const ids = await client.tokenize(text);
-  const allWords = wordsOf(text);
-  const pool: readonly (number | string)[] = ids ?? allWords;
+  const source = await ServerPrompts.create(client, reuse, longest);
+  const info = await source.calibrate(spec.inputLen);
   const out: LoadPrompt[] = [];
   for (const [inputLen, outputLen] of lengths) {
-    const start = Math.floor(rng.nextFloat() * Math.max(0, pool.length - inputLen));
-    const slice = pool.slice(start, start + inputLen);
-    if (ids && client.target.api === 'completions') {
-      out.push({ prompt: { ids: slice as number[] }, inputTokens: slice.length, outputTokens: outputLen });
-      continue;
-    }
-    // chat, or no tokenizer: text of (about) inputLen tokens; the server's own count is recorded
-    const asText = (ids ? await client.detokenize(slice as number[]) : null) ?? allWords.slice(start, start + inputLen).join(' ');
-    out.push({ prompt: { text: asText }, inputTokens: null, outputTokens: outputLen });
+    out.push({ prompt: await source.take(inputLen), inputTokens: inputLen, overhead: info.overhead, outputTokens: outputLen });
   }
   return out;
 }
@@ -99,7 +90,7 @@ export function datasetPrompts(path: string, outputLen: number): LoadPrompt[] {
       throw new InputError('config_file', `--dataset ${path}:${i + 1}: no prompt; allowed: {"prompt"}, {"text"}, {"messages": [{"role": "user", ...}]} or {"conversations": [{"from": "human", ...}]}`);
     }
     const own = obj.output_len ?? obj.max_tokens;
-    prompts.push({ prompt: { text: prompt }, inputTokens: null, outputTokens: typeof own === 'number' && Number.isInteger(own) && own >= 1 ? own : outputLen });
+    prompts.push({ prompt: { text: prompt }, inputTokens: null, overhead: null, outputTokens: typeof own === 'number' && Number.isInteger(own) && own >= 1 ? own : outputLen });
   }
   if (prompts.length === 0) throw new InputError('config_file', `--dataset ${path}: no prompts in it`);
   return prompts;

@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { NamedConfig } from '../config/fields.js';
+import { promptReuseOf } from '../config/prompt-reuse.js';
+import { summarizeServerCheck } from '../results/server-check.js';
 import type { Engine, EngineContext } from '../engines/engine.js';
 import { ENGINE_FACTORIES } from '../engines/index.js';
 import type { BenchmarkResult, IterationRecord, RunResult } from '../results/schema.js';
@@ -125,6 +127,9 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions, mon
     result.error = { kind: error.kind, message: `${phase}: ${errorMessage(error)}` };
     if (result.iterations.length > 0) result.summary = summarizeIterations(result.iterations);
   } finally {
+    // requests to a server: the client against the server's own account
+    const http = result.iterations.flatMap((it) => it.http ?? []);
+    if (http.length > 0) result.server_check = summarizeServerCheck(http, promptReuseOf(config), config.model);
     await engine.dispose().catch(() => undefined);
   }
   await attachMonitorSamples(result, config, windows, monitor);

@@ -1,6 +1,6 @@
 /** The console summary: one row per config with p50 and p95 of TTFT, ITL, e2e and tokens/s. */
 import { promptMismatch } from '../results/metrics.js';
-import type { RunResult, StatsRecord } from '../results/schema.js';
+import type { HttpRequestRecord, RunResult, ServerCheck, StatsRecord } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
 
 function pair(s: StatsRecord | null | undefined, digits: number): string {
@@ -29,22 +29,42 @@ export function formatRunSummary(run: RunResult): string {
   const failures = run.benchmarks
     .filter((b) => b.error)
     .map((b) => `${b.config.name}: ${b.error?.kind}: ${b.error?.message}`);
-  // engine openai: prompts the server counted at another length than asked are flagged, never hidden
-  const mismatches = run.benchmarks.flatMap((b) => {
-    const requests = b.iterations.flatMap((it) => it.http ?? []);
-    const off = requests.filter(promptMismatch);
-    if (off.length === 0) return [];
-    const counted = [...new Set(off.map((r) => r.prompt_tokens))].join('/');
-    return [`${b.config.name}: the server counted ${counted} prompt tokens in ${off.length} of ${requests.length} requests, asked ${off[0]?.input_tokens} (chat templates add tokens; without a /tokenize endpoint lengths are approximate)`];
-  });
+  const serverNotes = run.benchmarks.flatMap((b) => serverCheckNotes(b.config.name, b.iterations.flatMap((it) => it.http ?? []), b.server_check));
   const counts = [...new Set(run.benchmarks.map((b) => b.iterations.length))].join('/');
   return [
     formatTable(header, rows),
     '',
     `n = ${counts} measured iterations per config; percentiles: ${PERCENTILE_METHOD}`,
     ...failures,
-    ...mismatches,
+    ...serverNotes,
   ].join('\n');
+}
+
+/**
+ * What the server check found that a reader must know: prompts counted at another length, cache
+ * use against the reuse asked, retries, other model names; and the client against the server's own
+ * timings, when it sent them. Engine openai and load runs alike.
+ */
+export function serverCheckNotes(name: string, requests: readonly HttpRequestRecord[], check: ServerCheck | null | undefined): string[] {
+  if (!check) return [];
+  const out: string[] = [];
+  const off = requests.filter((r) => r.ok && promptMismatch(r));
+  if (off.length > 0) {
+    const counted = [...new Set(off.map((r) => r.prompt_tokens))].join('/');
+    const first = off[0] as HttpRequestRecord;
+    const adds = first.prompt_overhead_tokens ? ` + ${first.prompt_overhead_tokens} it adds to every prompt` : '';
+    out.push(`${name}: the server counted ${counted} prompt tokens in ${off.length} of ${check.requests} requests, asked ${first.input_tokens}${adds}${first.prompt_overhead_tokens === null || first.prompt_overhead_tokens === undefined ? ' (the server reports no count to calibrate against)' : ''}`);
+  }
+  if (check.cache_contradictions > 0) {
+    const what = check.prompt_reuse === 'unique' ? 'served part of a unique prompt from its cache' : `reported no cache use although prompt_reuse is ${check.prompt_reuse}`;
+    out.push(`${name}: the server ${what} in ${check.cache_contradictions} of ${check.cache_reported} requests (prompt tokens it processed itself: ${check.processed_prompt_fraction === null ? '-' : `${(check.processed_prompt_fraction * 100).toFixed(1)}%`})`);
+  }
+  if (check.retries > 0) out.push(`${name}: ${check.retries} requests were sent again after the server closed their reused connection before answering`);
+  if (check.model_mismatches > 0) out.push(`${name}: ${check.model_mismatches} responses named another model: ${check.served_models.join(', ')}`);
+  const t = check.ttft_client_minus_server_ms;
+  const i = check.itl_client_over_server;
+  if (t && i) out.push(`${name}: client minus server (its own timings, ${check.timed_requests} requests): TTFT p50 ${t.p50.toFixed(2)} ms (network and queue), ITL p50 ${((i.p50 - 1) * 100).toFixed(2)}%`);
+  return out;
 }
 
 const num = (v: number | null | undefined, digits: number): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
@@ -77,11 +97,13 @@ export function formatLoadSummary(run: RunResult): string {
     const out: string[] = [];
     if (b.error) out.push(`${b.config.name}: ${b.error.kind}: ${b.error.message}`);
     if (!l) return out;
-    const failures = Object.entries(l.failures).map(([k, n]) => `${n} ${k}`);
-    if (failures.length > 0) out.push(`${b.config.name}: failed requests: ${failures.join(', ')}`);
-    if (l.counts.dropped > 0) out.push(`${b.config.name}: ${l.counts.dropped} scheduled requests were never sent`);
-    if (l.counts.short_outputs > 0) out.push(`${b.config.name}: ${l.counts.short_outputs} requests got fewer or more tokens than asked (does the server honour ignore_eos?)`);
-    if (l.counts.prompt_mismatches > 0) out.push(`${b.config.name}: ${l.counts.prompt_mismatches} prompts were counted at another length by the server`);
+    const c = l.counts;
+    const byKind = (counts: Record<string, number> | undefined): string => Object.entries(counts ?? {}).map(([k, n]) => `${n} ${k}`).join(', ');
+    if (c.failed > 0 || c.dropped > 0) {
+      out.push(`${b.config.name}: ${c.scheduled} scheduled = ${c.sent} sent + ${c.dropped} never sent${c.dropped > 0 ? ` (${byKind(l.not_sent)})` : ''}; ${c.sent} sent = ${c.ok} ok + ${c.failed} failed${c.failed > 0 ? ` (${byKind(l.failures)})` : ''}`);
+    }
+    if (c.short_outputs > 0) out.push(`${b.config.name}: ${c.short_outputs} requests got fewer or more tokens than asked (does the server honour ignore_eos?)`);
+    out.push(...serverCheckNotes(b.config.name, b.requests ?? [], b.server_check));
     if (l.client.warning) out.push(`${b.config.name}: ${l.client.warning}`);
     return out;
   });

@@ -32,9 +32,15 @@ export function summarizeLoad(requests: readonly LoadRequestRecord[], settings: 
   const ends = sent.map((r) => r.t0_ms + (r.e2e_ms ?? 0));
   const windowMs = sent.length > 0 ? Math.max(...ends) - Math.min(...starts) : 0;
   const outputTokens = ok.reduce((sum, r) => sum + r.output_tokens, 0);
+  // one account: scheduled = sent + dropped (never sent), sent = ok + failed (by kind)
   const failures: Record<string, number> = {};
-  for (const r of requests) if (r.failure) failures[r.failure.kind] = (failures[r.failure.kind] ?? 0) + 1;
-  const scheduled = schedule ? schedule.length : requests.length;
+  const notSent: Record<string, number> = {};
+  for (const r of requests) {
+    const into = r.dispatch_delay_ms === null ? notSent : failures;
+    if (r.failure) into[r.failure.kind] = (into[r.failure.kind] ?? 0) + 1;
+  }
+  const scheduled = schedule ? schedule.length : Math.max(requests.length, settings.mode === 'closed' ? (settings.requests ?? 0) : 0);
+  if (scheduled > requests.length) notSent.not_attempted = scheduled - requests.length;
   const slo = settings.slo;
   const hasSlo = slo.ttft_ms !== null || slo.tpot_ms !== null || slo.e2e_ms !== null;
   const good = requests.filter((r) => meetsSlo(r, slo)).length;
@@ -50,13 +56,14 @@ export function summarizeLoad(requests: readonly LoadRequestRecord[], settings: 
       scheduled,
       sent: sent.length,
       ok: ok.length,
-      failed: requests.length - ok.length,
+      failed: sent.length - ok.length,
       dropped: scheduled - sent.length,
       late: sent.filter((r) => (r.dispatch_delay_ms as number) > settings.late_ms).length,
       short_outputs: ok.filter((r) => r.output_tokens !== r.max_tokens).length,
       prompt_mismatches: requests.filter(promptMismatch).length,
     },
     failures,
+    not_sent: notSent,
     // errors stay in the denominator: a server that fails fast must not look good
     goodput: hasSlo ? { slo, good, fraction: requests.length > 0 ? good / requests.length : 0, rate: perSecond(good, windowMs) } : null,
     stats: {

@@ -141,12 +141,29 @@ export function meetsSlo(r: { ok: boolean; ttft_ms: number | null; itl_ms: numbe
   return within(r.ttft_ms, slo.ttft_ms) && (slo.tpot_ms === null || r.itl_ms === null || r.itl_ms <= slo.tpot_ms) && within(r.e2e_ms, slo.e2e_ms);
 }
 
-/** Whether the server counted another prompt length than was asked (known only when both are). */
-export function promptMismatch(r: { input_tokens: number | null; prompt_tokens: number | null }): boolean {
-  return r.input_tokens !== null && r.prompt_tokens !== null && r.prompt_tokens !== r.input_tokens;
+/** Whether the server counted another prompt length than was asked plus what it adds to every prompt (template, BOS); known only when both counts are. */
+export function promptMismatch(r: { input_tokens: number | null; prompt_tokens: number | null; prompt_overhead_tokens?: number | null | undefined }): boolean {
+  return r.input_tokens !== null && r.prompt_tokens !== null && r.prompt_tokens !== r.input_tokens + (r.prompt_overhead_tokens ?? 0);
 }
 
 /** Per second over a window of `windowMs`. */
 export function perSecond(count: number, windowMs: number): number {
   return windowMs > 0 ? (count * 1000) / windowMs : 0;
+}
+
+type CacheFacts = { input_tokens: number | null; cached_tokens?: number | null | undefined; prompt_overhead_tokens?: number | null | undefined };
+
+/** Prompt tokens the server served from its cache beyond what it adds itself (a chat template's shared head); 0 when it did not say. */
+export function cachedBeyondTemplate(r: CacheFacts): number {
+  return Math.max(0, (r.cached_tokens ?? 0) - (r.prompt_overhead_tokens ?? 0));
+}
+
+/**
+ * Whether the server's cache report contradicts the prompt reuse asked for: with unique prompts,
+ * more than 1% of the prompt served from cache; with repeat or prefix=N, nothing served from cache.
+ */
+export function cacheContradicts(r: CacheFacts, reuse: { mode: string }): boolean {
+  if (r.cached_tokens === null || r.cached_tokens === undefined || r.input_tokens === null) return false;
+  if (reuse.mode === 'unique') return cachedBeyondTemplate(r) > 0.01 * r.input_tokens;
+  return cachedBeyondTemplate(r) === 0;
 }

@@ -120,6 +120,16 @@ export const DeviceInfoSchema = z.object({
   backend: z.string(),
 });
 
+/** A server's own account of one request (llama.cpp's `timings`). */
+export const ServerTimingsSchema = z.object({
+  prompt_ms: z.number(),
+  prompt_n: z.number(),
+  cache_n: z.number(),
+  predicted_n: z.number(),
+  predicted_ms: z.number(),
+  itl_ms: z.number().nullable(),
+});
+
 /** One streamed HTTP request (engine openai, and each request of a load run); times in ms after its t0. */
 export const HttpRequestSchema = z.object({
   /** This request's t0 (just before it was written) after the iteration's t0, or after the load window's start. */
@@ -142,6 +152,16 @@ export const HttpRequestSchema = z.object({
   /** Network reads of the body. */
   reads: z.number().int().nonnegative(),
   response_id: z.string().nullable(),
+  /** Tokens the server adds to every prompt (chat template, BOS), calibrated by a probe; the server should count input_tokens + this. */
+  prompt_overhead_tokens: z.number().int().nullable().optional(),
+  /** Prompt tokens the server says came from its cache (llama.cpp timings.cache_n, vLLM cached_tokens). */
+  cached_tokens: z.number().int().nullable().optional(),
+  /** Sent again on a new connection after its reused keep-alive connection closed before any response byte. */
+  retries: z.number().int().nonnegative().optional(),
+  /** The `model` the responses named. */
+  served_model: z.string().nullable().optional(),
+  /** The server's own timing of this request (llama.cpp `timings`), when it sent one. */
+  server_timings: ServerTimingsSchema.nullable().optional(),
 });
 
 /** One request of a load run; t0_ms is its send time after the load window's start. */
@@ -168,12 +188,15 @@ export const LoadSummarySchema = z.object({
   achieved_rate: z.number().nullable(),
   request_throughput: z.number(),
   output_throughput: z.number(),
+  /** scheduled = sent + dropped; sent = ok + failed. */
   counts: z.object({
     scheduled: z.number().int(),
+    /** Written to the server (a t0 was taken). */
     sent: z.number().int(),
     ok: z.number().int(),
+    /** Sent and failed: the sum of `failures`. */
     failed: z.number().int(),
-    /** Scheduled but never written (cut by the end of the run or a failure before sending). */
+    /** Scheduled but never written (a connection failure, the end of the run, an interrupt): the sum of `not_sent`. */
     dropped: z.number().int(),
     late: z.number().int(),
     /** Succeeded with another output length than asked (a server that stopped at EOS). */
@@ -181,7 +204,10 @@ export const LoadSummarySchema = z.object({
     /** The server counted another prompt length than asked. */
     prompt_mismatches: z.number().int(),
   }),
+  /** Requests sent that failed, by kind. */
   failures: z.record(z.string(), z.number().int()),
+  /** Requests never sent, by reason: a failure kind (connect, aborted), or not_attempted (the run ended first). */
+  not_sent: z.record(z.string(), z.number().int()).optional(),
   goodput: z.object({ slo: SloSchema, good: z.number().int(), fraction: z.number(), rate: z.number() }).nullable(),
   stats: z.object({
     ttfb_ms: StatsSchema.nullable(),
@@ -196,6 +222,31 @@ export const LoadSummarySchema = z.object({
     event_loop_lag_ms: LagSchema,
     warning: z.string().nullable(),
   }),
+});
+
+/** The client against the server's own account, over a config's requests (results/server-check.ts). */
+export const ServerCheckSchema = z.object({
+  requests: z.number().int(),
+  /** Requests sent again after a reused connection closed before any response byte. */
+  retries: z.number().int(),
+  prompt_mismatches: z.number().int(),
+  prompt_reuse: z.string(),
+  /** Successful requests whose server reported its cache use. */
+  cache_reported: z.number().int(),
+  /** Of those, how many contradict prompt_reuse (unique: > 1% of the prompt cached; repeat/prefix: nothing cached). */
+  cache_contradictions: z.number().int(),
+  /** Of the prompt tokens asked, the share the server processed itself (1 - cached beyond its template / asked). */
+  processed_prompt_fraction: z.number().nullable(),
+  served_models: z.array(z.string()),
+  /** Successful responses naming another model than the one asked for. */
+  model_mismatches: z.number().int(),
+  /** Successful requests that carried the server's own timings. */
+  timed_requests: z.number().int(),
+  /** Client TTFT minus the server's prompt time: network, queue and framing. */
+  ttft_client_minus_server_ms: StatsSchema.nullable(),
+  /** Client ITL minus the server's per-token time. */
+  itl_client_minus_server_ms: StatsSchema.nullable(),
+  itl_client_over_server: StatsSchema.nullable(),
 });
 
 export const IterationSchema = z.object({
@@ -254,6 +305,8 @@ export const BenchmarkSchema = z.object({
   /** Load runs: every request, and what the run achieved. */
   requests: z.array(LoadRequestSchema).optional(),
   load: LoadSummarySchema.optional(),
+  /** Requests to a server (engine openai, load runs): the client against the server's own account. */
+  server_check: ServerCheckSchema.nullable().optional(),
 });
 
 export const RunResultSchema = z.object({
@@ -282,6 +335,7 @@ export type LoadRequestRecord = z.infer<typeof LoadRequestSchema>;
 export type LoadSettings = z.infer<typeof LoadSettingsSchema>;
 export type LoadSummary = z.infer<typeof LoadSummarySchema>;
 export type Summary = z.infer<typeof SummarySchema>;
+export type ServerCheck = z.infer<typeof ServerCheckSchema>;
 export type BenchmarkResult = z.infer<typeof BenchmarkSchema>;
 export type RunResult = z.infer<typeof RunResultSchema>;
 export type BenchmarkStatus = BenchmarkResult['status'];

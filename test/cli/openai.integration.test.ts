@@ -52,10 +52,19 @@ test('run --engine openai: a server that stops early fails the token count; a mi
   const unstreamed = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'one_write=1', '--new-tokens', '4', '--warmup', '0', '--iterations', '1', '--no-store', '--quiet', '--output', out]);
   assert.equal(unstreamed.code, 1);
   assert.match(readResult(out).benchmarks[0]?.error?.message ?? '', /all 4 tokens of a request in one read: it does not stream them/);
+  // tokens a server adds to every prompt (a template) are calibrated by a probe, not flagged
   const templated = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'template=5', '--sequence-length', '12', '--new-tokens', '4', '--warmup', '0', '--iterations', '2', '--busy-poll', '--no-store', '--quiet', '--output', out]);
   assert.equal(templated.code, 0, templated.stderr);
-  assert.match(templated.stdout, /the server counted 17 prompt tokens in 2 of 2 requests, asked 12/);
-  assert.equal(readResult(out).benchmarks[0]?.config.engine_options.busy_poll, true);
+  assert.doesNotMatch(templated.stdout, /the server counted/);
+  const t = readResult(out).benchmarks[0];
+  assert.equal(t?.config.engine_options.busy_poll, true);
+  assert.deepEqual([...new Set(t?.iterations.flatMap((it) => it.http ?? []).map((h) => [h.prompt_tokens, h.prompt_overhead_tokens].join('+')))], ['17+5']);
+  assert.equal(t?.server_check?.prompt_mismatches, 0);
+  // a count that differs from the calibrated one is flagged
+  const miscounted = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'miscount=3', '--sequence-length', '12', '--new-tokens', '4', '--warmup', '0', '--iterations', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(miscounted.code, 0, miscounted.stderr);
+  assert.match(miscounted.stdout, /the server counted 15 prompt tokens in 2 of 2 requests, asked 12\n/);
+  assert.equal(readResult(out).benchmarks[0]?.server_check?.prompt_mismatches, 2, 'the measured iterations');
   const noUrl = await runCli(['run', '--engine', 'openai', '--model', 'm', '--no-store']);
   assert.equal(noUrl.code, 2);
   assert.equal(noUrl.stderr.trim().split('\n').length, 1);
@@ -125,8 +134,11 @@ test('load: open loop on a chat dataset; bad input is one line and exit 2; an un
   assert.equal(down.code, 1);
   const failed = readResult(out).benchmarks[0];
   assert.equal(failed?.status, 'failed');
-  assert.deepEqual(failed?.load?.failures, { connect: 3 });
-  assert.match(failed?.error?.message ?? '', /no request succeeded \(3 connect\)/);
+  // never sent is not failed: scheduled = sent + never sent, sent = ok + failed
+  assert.deepEqual(failed?.load?.failures, {});
+  assert.deepEqual(failed?.load?.not_sent, { connect: 3 });
+  assert.deepEqual(failed?.load?.counts && [failed.load.counts.scheduled, failed.load.counts.sent, failed.load.counts.dropped, failed.load.counts.ok, failed.load.counts.failed], [3, 0, 3, 0, 0]);
+  assert.match(failed?.error?.message ?? '', /0 of 3 scheduled requests succeeded, under 90% \(3 connect\)/);
 });
 
 test('run --engine openai over HTTPS: reads held for stamping work on TLS sockets too, in both client modes', async () => {

@@ -36,7 +36,7 @@ const settings = (over: Partial<LoadSettings>): LoadSettings => ({
 const client = (model: string, connections: number | null, busyPoll = false): OpenAiClient =>
   new OpenAiClient({ url: server.url, model, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 10_000, totalTimeoutMs: 20_000, busyPoll }, connections);
 
-const prompt = [{ prompt: { ids: [1, 2, 3, 4] }, inputTokens: 4, outputTokens: 6 }];
+const prompt = [{ prompt: { ids: [1, 2, 3, 4] }, inputTokens: 4, overhead: 0, outputTokens: 6 }];
 
 test('open loop: every request is sent on its schedule, in order, at the target rate', async () => {
   const c = client('ttft=5,itl=2', null);

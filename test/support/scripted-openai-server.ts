@@ -19,10 +19,15 @@
  *   status=CODE      the status of fail=status (default 500)
  *   done=0           do not send data: [DONE]
  *   template=K       count K more prompt tokens than were sent (as a chat template would add)
+ *   miscount=K       count K more prompt tokens than were sent, except in requests for at most 2
+ *                    tokens (a count that the calibration probe does not see)
+ *   cached=K         report K prompt tokens served from cache (vLLM's usage.prompt_tokens_details)
+ *   drop_reused=1    a request that arrives on a connection that served an earlier one is not
+ *                    answered: the connection is closed (llama.cpp's server closes after each stream)
  *   one_write=1      write the whole response body in one write (a server that does not stream)
  *
  * POST /tokenize and /detokenize (vLLM's shapes) use a whitespace tokenizer; GET /_log returns
- * the write log.
+ * the write log; GET /v1/models lists the names given to startScriptedServer (404 when none).
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -39,6 +44,8 @@ export interface ScriptedRequestLog {
   tokens: number[];
   /** The response has ended (or failed). */
   done: boolean;
+  /** The prompt as sent: token ids, or the text (chat: the last message's content). */
+  prompt: number[] | string;
 }
 
 interface Script {
@@ -56,12 +63,15 @@ interface Script {
   status: number;
   done: boolean;
   template: number;
+  miscount: number;
+  cached: number | null;
+  dropReused: boolean;
   oneWrite: boolean;
 }
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, oneWrite: false };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, cached: null, dropReused: false, oneWrite: false };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -82,6 +92,9 @@ export function parseScript(model: string): Script {
       case 'done': s.done = v !== '0'; break;
       case 'template': s.template = n; break;
       case 'one_write': s.oneWrite = v === '1'; break;
+      case 'miscount': s.miscount = n; break;
+      case 'cached': s.cached = n; break;
+      case 'drop_reused': s.dropReused = v === '1'; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
   }
@@ -112,26 +125,35 @@ export interface ScriptedServer {
 }
 
 /** `tls`: serve HTTPS with this PEM key and certificate (the URL then names localhost). */
-export async function startScriptedServer(port = 0, tls?: { key: string; cert: string }): Promise<ScriptedServer> {
+export async function startScriptedServer(port = 0, tls?: { key: string; cert: string }, models: readonly string[] = []): Promise<ScriptedServer> {
   const log: ScriptedRequestLog[] = [];
   let counter = 0;
+  /** Requests each connection has carried. */
+  const served = new WeakMap<object, number>();
 
   const stream = (res: ServerResponse, body: Record<string, unknown>, script: Script, arrived: bigint, chat: boolean): void => {
     const id = `cmpl-${counter++}`;
-    const entry: ScriptedRequestLog = { id, arrived_ns: arrived.toString(), scheduled_ns: [], written_ns: [], tokens: [], done: false };
+    const messages = Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]) : [];
+    const prompt = Array.isArray(body.prompt) ? (body.prompt as number[]) : typeof body.prompt === 'string' ? body.prompt : String(messages[messages.length - 1]?.content ?? '');
+    const entry: ScriptedRequestLog = { id, arrived_ns: arrived.toString(), scheduled_ns: [], written_ns: [], tokens: [], done: false, prompt };
     res.on('close', () => (entry.done = true));
     log.push(entry);
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
     const total = script.eosAt === null ? maxTokens : Math.min(maxTokens, script.eosAt);
-    const promptTokens = script.template + (Array.isArray(body.prompt) ? body.prompt.length : words(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? '')).length);
+    const promptTokens = script.template + (maxTokens > 2 ? script.miscount : 0) + (Array.isArray(body.prompt) ? body.prompt.length : words(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? '')).length);
     const streamOptions = body.stream_options as { include_usage?: boolean; continuous_usage_stats?: boolean } | undefined;
     const usageMode = script.usage ?? (streamOptions?.continuous_usage_stats ? 'continuous' : streamOptions?.include_usage ? 'final' : 'none');
     const wantLogprobs = script.logprobs && body.logprobs !== undefined && body.logprobs !== false;
 
     // the events: [scheduled ms after arrival, payload, tokens]
     const events: [number, string, number][] = [];
-    const usage = (completion: number): Record<string, number> => ({ prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion });
-    if (script.roleFirst) events.push([script.firstByte, JSON.stringify({ id, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], ...(usageMode === 'continuous' ? { usage: usage(0) } : {}) }), 0]);
+    const usage = (completion: number): Record<string, unknown> => ({
+      prompt_tokens: promptTokens,
+      completion_tokens: completion,
+      total_tokens: promptTokens + completion,
+      ...(script.cached !== null ? { prompt_tokens_details: { cached_tokens: script.cached } } : {}),
+    });
+    if (script.roleFirst) events.push([script.firstByte, JSON.stringify({ id, model: body.model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], ...(usageMode === 'continuous' ? { usage: usage(0) } : {}) }), 0]);
     let sent = 0;
     for (let chunk = 0; sent < total; chunk++) {
       const k = Math.min(script.perChunk, total - sent);
@@ -143,11 +165,11 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
       const reasoning = first < script.reasoning;
       const choice: Record<string, unknown> = chat ? { index: 0, delta: reasoning ? { reasoning_content: text } : { content: text }, finish_reason: finish } : { index: 0, text, finish_reason: finish };
       if (wantLogprobs) choice.logprobs = chat ? { content: toks.map((t) => ({ token: t, logprob: -0.5 })) } : { tokens: toks, token_logprobs: toks.map(() => -0.5) };
-      const payload = { id, choices: [choice], ...(usageMode === 'continuous' ? { usage: usage(sent) } : {}) };
+      const payload = { id, model: body.model, choices: [choice], ...(usageMode === 'continuous' ? { usage: usage(sent) } : {}) };
       events.push([script.ttft + chunk * script.itl, JSON.stringify(payload), k]);
     }
     const lastAt = events.length > 0 ? (events[events.length - 1] as [number, string, number])[0] : script.ttft;
-    if (usageMode !== 'none') events.push([lastAt, JSON.stringify({ id, choices: [], usage: usage(sent) }), 0]);
+    if (usageMode !== 'none') events.push([lastAt, JSON.stringify({ id, model: body.model, choices: [], usage: usage(sent) }), 0]);
 
     let index = 0;
     const writeNext = (): void => {
@@ -205,6 +227,13 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
   };
 
   const handle: RequestListener = async (req, res) => {
+    const before = served.get(req.socket) ?? 0;
+    served.set(req.socket, before + 1);
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      res.writeHead(models.length > 0 ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(models.length > 0 ? { object: 'list', data: models.map((id) => ({ id, object: 'model' })) } : { error: { message: 'no route' } }));
+      return;
+    }
     const text = await readBody(req);
     const arrived = process.hrtime.bigint();
     const json = (status: number, value: unknown): void => {
@@ -231,6 +260,10 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
       script = parseScript(String(body.model ?? ''));
     } catch (err) {
       return json(400, { error: { message: (err as Error).message } });
+    }
+    if (script.dropReused && before > 0) {
+      req.socket.destroy();
+      return;
     }
     if (script.fail === 'status' && script.failAt === 0) return json(script.status, { error: { message: `scripted status ${script.status}`, type: 'scripted' } });
     stream(res, body, script, arrived, chat);

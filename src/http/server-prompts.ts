@@ -1,0 +1,126 @@
+/**
+ * Prompts for a server, of exact lengths by its own tokenizer where it has one (any of the shapes in
+ * server-dialect.ts). By default every prompt differs from every earlier one from its first token:
+ * request k starts with the digits of r + k in base D (least significant first; r is drawn at random
+ * per source, so runs against the same server differ too), written with D distinct tokens of the
+ * default text, so no prefix cache (llama.cpp's prompt cache, vLLM's automatic prefix caching) can
+ * serve any part of it; `prompt_reuse` asks for caching on purpose. Where the server
+ * has no tokenizer, words stand in for tokens, and how many words make a token is calibrated
+ * against the server's own prompt count before measuring.
+ */
+import { randomInt } from 'node:crypto';
+import type { PromptReuse } from '../config/prompt-reuse.js';
+import { DEFAULT_TEXT } from '../synth/default-text.js';
+import type { OpenAiClient, Prompt } from './openai-client.js';
+
+/** The tokens of prompt number `k` of `length`, from `pool` with digits from `alphabet` (pure; tested). */
+export function promptTokens<T>(pool: readonly T[], alphabet: readonly T[], reuse: PromptReuse, k: number, length: number): T[] {
+  if (reuse.mode === 'repeat') return pool.slice(0, length);
+  const shared = reuse.mode === 'prefix' ? pool.slice(0, Math.min(reuse.tokens, length)) : [];
+  const digits: T[] = [];
+  const base = alphabet.length;
+  let rest = k;
+  do {
+    digits.push(alphabet[rest % base] as T);
+    rest = Math.floor(rest / base);
+  } while (rest > 0);
+  const head = [...shared, ...digits].slice(0, length);
+  const bodyLength = length - head.length;
+  // the body starts at a different place for each k, so prompts differ in content too
+  const room = Math.max(1, pool.length - bodyLength);
+  const start = (shared.length + (((k % room) * 7919) % room)) % room;
+  return [...head, ...pool.slice(start, start + bodyLength)];
+}
+
+/** The distinct values of a list, in order of first appearance. */
+function distinct<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+const wordsOf = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
+
+export interface ServerPromptInfo {
+  /** Prompt lengths are exact by the server's tokenizer (else words calibrated against its count). */
+  exact: boolean;
+  /** The server's tokenizer endpoint shape, or null. */
+  tokenizer: string | null;
+  /** Tokens the server counts on top of a prompt's own (chat template, BOS), from a probe; null when the server reports no prompt count. */
+  overhead: number | null;
+  /** Words per token (text prompts without a tokenizer); 1 with a tokenizer. */
+  wordsPerToken: number;
+}
+
+/** A server's prompts, numbered from 0 in the order they are asked for. */
+export class ServerPrompts {
+  /** The number of the next prompt: random at first, so that no earlier run's prompts come again. */
+  private next = randomInt(2 ** 40);
+  private readonly first = this.next;
+  info: ServerPromptInfo;
+
+  private constructor(
+    private readonly client: OpenAiClient,
+    private readonly reuse: PromptReuse,
+    private readonly pool: readonly (number | string)[],
+    private readonly alphabet: readonly (number | string)[],
+    /** Pool entries are token ids (else words). */
+    private readonly ids: boolean,
+  ) {
+    this.info = { exact: ids, tokenizer: client.tokenizerShape, overhead: null, wordsPerToken: 1 };
+  }
+
+  /** Builds the pool (by the server's tokenizer when it has one) for prompts up to `longest` tokens. */
+  static async create(client: OpenAiClient, reuse: PromptReuse, longest: number): Promise<ServerPrompts> {
+    const perCopy = await client.tokenize(DEFAULT_TEXT);
+    // chat sends text: token ids are only of use when the server can turn them back into text
+    const usable = perCopy !== null && perCopy.length > 0 && (client.target.api === 'completions' || (await client.detokenize(perCopy.slice(0, 4))) !== null);
+    const copies = Math.ceil((longest * 4) / Math.max(1, usable ? perCopy.length : wordsOf(DEFAULT_TEXT).length)) + 1;
+    const text = Array.from({ length: copies }, () => DEFAULT_TEXT).join(' ');
+    const ids = usable ? await client.tokenize(text) : null;
+    const pool: (number | string)[] = ids && ids.length > 0 ? ids : wordsOf(text);
+    return new ServerPrompts(client, reuse, pool, distinct(pool), ids !== null && ids.length > 0);
+  }
+
+  /** How many prompts have been handed out (probes included). */
+  get count(): number {
+    return this.next - this.first;
+  }
+
+  /** The next prompt, of `length` tokens (exact by the server's tokenizer, else calibrated words). */
+  async take(length: number): Promise<Prompt> {
+    const k = this.next++;
+    if (!this.ids) {
+      const words = Math.max(1, Math.round(length * this.info.wordsPerToken));
+      return { text: promptTokens(this.pool, this.alphabet, this.reuse, k, words).join(' ') };
+    }
+    const tokens = promptTokens(this.pool, this.alphabet, this.reuse, k, length) as number[];
+    if (this.client.target.api === 'completions') return { ids: tokens };
+    return { text: (await this.client.detokenize(tokens)) ?? '' };
+  }
+
+  /** The server's count of one probe prompt (a request for 2 tokens); null when it does not say. */
+  private async countOf(prompt: Prompt): Promise<number | null> {
+    const r = await this.client.send(prompt, 2);
+    return r.reading.promptTokens;
+  }
+
+  /**
+   * Learns, from probe requests before measuring, how many tokens the server adds to a prompt
+   * (template, BOS) and, without a tokenizer, how many words make a token; sets `info`.
+   */
+  async calibrate(length: number): Promise<ServerPromptInfo> {
+    if (this.ids) {
+      const counted = await this.countOf(await this.take(length));
+      this.info.overhead = counted === null ? null : counted - length;
+      return this.info;
+    }
+    // two lengths of words give the tokens per word and the fixed part
+    const w = Math.max(8, length);
+    const a = await this.countOf({ text: promptTokens(this.pool, this.alphabet, this.reuse, this.next++, w).join(' ') });
+    const b = await this.countOf({ text: promptTokens(this.pool, this.alphabet, this.reuse, this.next++, 2 * w).join(' ') });
+    if (a === null || b === null || b <= a) return this.info;
+    const tokensPerWord = (b - a) / w;
+    this.info.wordsPerToken = 1 / tokensPerWord;
+    this.info.overhead = Math.round(a - tokensPerWord * w);
+    return this.info;
+  }
+}
