@@ -9,7 +9,7 @@ import type { HttpRequestRecord } from '../results/schema.js';
 import { holdLoopAwake } from './busy-poll.js';
 import { OpenAiStreamReader, type StreamReading } from './openai-stream.js';
 import { stampingConnector } from './read-stamps.js';
-import { TOKENIZER_SHAPES, type TokenizerShape } from './server-dialect.js';
+import { chatMessages, TOKENIZER_SHAPES, type TokenizerShape } from './server-dialect.js';
 import { type Exchange, failedOnStaleConnection, streamRequest } from './stream-request.js';
 
 export type OpenAiApi = 'completions' | 'chat';
@@ -52,7 +52,7 @@ export function requestBody(target: OpenAiTarget, prompt: Prompt, maxTokens: num
     body.prompt = prompt.ids ? [...prompt.ids] : prompt.text;
     if (target.logprobs) body.logprobs = 1;
   } else {
-    body.messages = [{ role: 'user', content: prompt.text ?? '' }];
+    body.messages = chatMessages(prompt.text ?? '');
     if (target.logprobs) body.logprobs = true;
   }
   if (target.ignoreEos) {
@@ -175,6 +175,12 @@ export class OpenAiClient {
     const detokenizeBody = this.shape?.detokenizeBody;
     if (!this.shape || !detokenizeBody) return null;
     return this.shape.text(await this.postJson('/detokenize', detokenizeBody(this.target.model, ids)));
+  }
+
+  /** Tokens of the whole chat prompt for this text, template applied, by the server; null when it cannot say. */
+  async chatPromptTokens(text: string): Promise<number | null> {
+    if (!this.shape) return null;
+    return this.shape.chatPromptCount((path, body) => this.postJson(path, body), this.target.model, text);
   }
 
   /** What GET {url}/models says: the names listed, no such endpoint, or no answer at all. */

@@ -10,6 +10,12 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 const isIdList = (v: unknown): v is number[] => Array.isArray(v) && v.every((t) => Number.isInteger(t));
 
+/** A JSON POST below the server's origin: the answer, or null on any failure. */
+export type PostJson = (path: string, body: unknown) => Promise<unknown>;
+
+/** The chat request's messages for a prompt text (what requestBody sends). */
+export const chatMessages = (text: string): { role: 'user'; content: string }[] => [{ role: 'user', content: text }];
+
 /** One server family's /tokenize and /detokenize (both below the server's origin, not under /v1). */
 export interface TokenizerShape {
   name: 'vllm' | 'llama.cpp' | 'tgi';
@@ -19,7 +25,11 @@ export interface TokenizerShape {
   /** Null when this server family has no /detokenize. */
   detokenizeBody: ((model: string, ids: readonly number[]) => unknown) | null;
   text(answer: unknown): string | null;
+  /** Tokens of a whole chat prompt (template applied, as the server counts it); null when this family cannot say. */
+  chatPromptCount(post: PostJson, model: string, text: string): Promise<number | null>;
 }
+
+const lengthOf = (ids: number[] | null): number | null => (ids ? ids.length : null);
 
 /** Tried in this order; the first that answers a non-empty text with a non-empty list is used. */
 export const TOKENIZER_SHAPES: readonly TokenizerShape[] = [
@@ -30,6 +40,11 @@ export const TOKENIZER_SHAPES: readonly TokenizerShape[] = [
     tokens: (a) => (isObject(a) && isIdList(a.tokens) ? a.tokens : null),
     detokenizeBody: (model, ids) => ({ model, tokens: ids }),
     text: (a) => (isObject(a) && typeof a.prompt === 'string' ? a.prompt : null),
+    // vLLM's /tokenize takes chat messages and applies the template
+    chatPromptCount: async (post, model, text) => {
+      const a = await post('/tokenize', { model, messages: chatMessages(text), add_generation_prompt: true });
+      return isObject(a) && isIdList(a.tokens) ? a.tokens.length : null;
+    },
   },
   {
     // llama.cpp's server: {content} -> {tokens}; it answers a vLLM-shaped body with {"tokens": []}
@@ -38,6 +53,13 @@ export const TOKENIZER_SHAPES: readonly TokenizerShape[] = [
     tokens: (a) => (isObject(a) && isIdList(a.tokens) ? a.tokens : null),
     detokenizeBody: (_model, ids) => ({ tokens: ids }),
     text: (a) => (isObject(a) && typeof a.content === 'string' ? a.content : null),
+    // the template applied by /apply-template, then tokenized with its special tokens
+    chatPromptCount: async (post, _model, text) => {
+      const applied = await post('/apply-template', { messages: chatMessages(text) });
+      if (!isObject(applied) || typeof applied.prompt !== 'string') return null;
+      const a = await post('/tokenize', { content: applied.prompt, add_special: true, parse_special: true });
+      return isObject(a) && isIdList(a.tokens) ? a.tokens.length : null;
+    },
   },
   {
     // Hugging Face TGI: {inputs} -> [{id, text, start, stop}, ...]; no /detokenize
@@ -46,6 +68,11 @@ export const TOKENIZER_SHAPES: readonly TokenizerShape[] = [
     tokens: (a) => (Array.isArray(a) && a.every((t) => isObject(t) && Number.isInteger(t.id)) ? a.map((t) => (t as { id: number }).id) : null),
     detokenizeBody: null,
     text: () => null,
+    // TGI's /chat_tokenize answers {tokenize_response: [{id, ...}], templated_text}
+    chatPromptCount: async (post, model, text) => {
+      const a = await post('/chat_tokenize', { model, messages: chatMessages(text) });
+      return lengthOf(isObject(a) && Array.isArray(a.tokenize_response) ? a.tokenize_response.map(() => 0) : null);
+    },
   },
 ];
 

@@ -94,7 +94,31 @@ export class ServerPrompts {
     }
     const tokens = promptTokens(this.pool, this.alphabet, this.reuse, k, length) as number[];
     if (this.client.target.api === 'completions') return { ids: tokens };
-    return { text: (await this.client.detokenize(tokens)) ?? '' };
+    return { text: await this.textOf(tokens, length) };
+  }
+
+  /** Tokens of the chat template around a prompt (the whole prompt of an empty message); null when the server cannot say. */
+  private chatOverhead: number | null = null;
+
+  /**
+   * Text that the server counts as `length` tokens inside its chat template, from token ids: their
+   * text can tokenize into fewer or more tokens where pieces merge, so ids are dropped or added until
+   * the count is exact (a few tries; what is left is counted as a mismatch). Without a chat count
+   * from the server, the ids' text as it is.
+   */
+  private async textOf(tokens: readonly number[], length: number): Promise<string> {
+    let ids = [...tokens];
+    let text = '';
+    for (let attempt = 0; attempt < 8; attempt++) {
+      text = (await this.client.detokenize(ids)) ?? '';
+      const whole = this.chatOverhead === null ? null : await this.client.chatPromptTokens(text);
+      if (whole === null) break;
+      const counted = whole - (this.chatOverhead as number);
+      if (counted === length) break;
+      if (counted > length) ids = ids.slice(0, Math.max(1, ids.length - (counted - length)));
+      else ids = [...ids, ...(this.pool.slice(0, length - counted) as number[])];
+    }
+    return text;
   }
 
   /** The server's count of one probe prompt (a request for 2 tokens); null when it does not say. */
@@ -109,6 +133,8 @@ export class ServerPrompts {
    */
   async calibrate(length: number): Promise<ServerPromptInfo> {
     if (this.ids) {
+      // chat: the template's own tokens, where the server can count a templated prompt
+      if (this.client.target.api === 'chat') this.chatOverhead = await this.client.chatPromptTokens('');
       const counted = await this.countOf(await this.take(length));
       this.info.overhead = counted === null ? null : counted - length;
       return this.info;
