@@ -1,7 +1,7 @@
 /** `tokenbench synth`: build a synthetic model folder (or fill the cache for synthetic:<preset>). */
 import { resolve } from 'node:path';
 import { defaultCacheDir, DEFAULT_SEED, ensureSyntheticShape } from '../synth/cache.js';
-import { writeOnnxModelFolder } from '../synth/model-folder.js';
+import { modelFolderTarget, writeOnnxModelFolder } from '../synth/model-folder.js';
 import { type ModelShape, PRESETS, resolveShape, SHAPE_FLAGS, shapeKey, validateShape } from '../synth/shape.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
@@ -14,7 +14,8 @@ export const SYNTH_FLAGS: Readonly<Record<string, FlagSpec>> = {
   preset: { arity: 'one', commas: false, value: 'NAME', help: `${Object.keys(PRESETS).join(', ')}, or a shape like layers=4,hidden=256 (default tiny)` },
   ...SHAPE_FLAG_SPECS,
   seed: { arity: 'one', value: 'N', help: `weight seed (default ${DEFAULT_SEED})` },
-  out: { arity: 'one', value: 'DIR', help: 'model folder to write (default: the cache, as synthetic:<preset> uses it)' },
+  out: { arity: 'one', value: 'DIR', help: 'model folder to write: a new or empty folder (default: the cache, as synthetic:<preset> uses it)' },
+  force: { arity: 'none', help: 'with --out: replace a folder that holds a tokenbench model (never any other folder)' },
   'cache-dir': { arity: 'one', value: 'DIR', help: 'cache folder (default $XDG_CACHE_HOME/tokenbench)' },
   help: { arity: 'none', help: 'show this help' },
 };
@@ -57,7 +58,9 @@ export async function synthCommand(argv: readonly string[]): Promise<number> {
   let parameters: number;
   if (out !== undefined) {
     dir = resolve(out);
-    parameters = writeOnnxModelFolder(dir, shape, seed).parameters;
+    const target = modelFolderTarget(dir, args.flags.has('force'));
+    if (!target.ok) throw new InputError('usage', `synth: --out ${out} ${target.reason}`);
+    parameters = writeOnnxModelFolder(dir, shape, seed, target.replace).parameters;
   } else {
     const built = ensureSyntheticShape(shape, resolve(single(args, 'cache-dir', 'synth') ?? defaultCacheDir()), seed);
     dir = built.dir;

@@ -4,7 +4,7 @@
  * model.onnx_data past 2 GB). GGUF (llama.cpp): model.gguf. Both with tokenbench-synth.json
  * describing how they were made.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GgufDtype, writeLlamaGguf } from './llama-gguf.js';
 import { RMS_NORM_EPS, ROPE_THETA, writeLlamaOnnx } from './llama-onnx.js';
@@ -114,6 +114,30 @@ function buildFolder(dir: string, replace: boolean, build: (tmp: string) => Synt
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Everything a synthetic model folder holds at its top level. */
+const MODEL_FOLDER_ENTRIES = new Set(['onnx', 'config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.gguf', MANIFEST_FILE]);
+
+/**
+ * Whether `dir` may be written as a model folder: it does not exist, or is an empty folder, or
+ * (with `force`) holds a tokenbench model and nothing else. Anything else is refused with a reason,
+ * so that no file of the user's is ever deleted. Returns whether an existing folder is replaced.
+ */
+export function modelFolderTarget(dir: string, force: boolean): { ok: true; replace: boolean } | { ok: false; reason: string } {
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) return { ok: false, reason: 'is a file, not a folder' };
+    entries = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, replace: false };
+    return { ok: false, reason: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+  if (entries.length === 0) return { ok: true, replace: true };
+  const model = entries.includes(MANIFEST_FILE) && entries.every((e) => MODEL_FOLDER_ENTRIES.has(e));
+  if (!model) return { ok: false, reason: `is a folder with other files in it (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); give a new or empty folder` };
+  if (!force) return { ok: false, reason: 'already holds a tokenbench model; --force replaces it' };
+  return { ok: true, replace: true };
 }
 
 /** The manifest of a synthetic folder, or undefined when `dir` is not a complete current build. */

@@ -165,3 +165,34 @@ test('synth writes a model folder that a run loads', async () => {
   const bad = await runCli(['synth', '--preset', 'nope']);
   assert.equal(bad.code, 2);
 });
+
+test('synth --out never deletes what is not a tokenbench model: a file or a folder of the user is refused; --force replaces only a model folder', async () => {
+  const root = tempDir();
+  const mine = join(root, 'mine');
+  mkdirSync(join(mine, 'src'), { recursive: true });
+  writeFileSync(join(mine, 'notes.txt'), 'keep me');
+  const file = join(root, 'file.txt');
+  writeFileSync(file, 'keep me too');
+  const synth = (out: string, ...extra: string[]) => runCli(['synth', '--preset', 'tiny', '--layers', '1', '--vocab', '512', '--out', out, ...extra]);
+  for (const [out, reason] of [[mine, /is a folder with other files in it \(notes\.txt, src\); give a new or empty folder/], [file, /is a file, not a folder/]] as const) {
+    for (const extra of [[], ['--force']]) {
+      const r = await synth(out, ...extra);
+      assert.equal(r.code, 2, `${out} ${extra.join(' ')}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.match(r.stderr, reason);
+    }
+  }
+  assert.equal(readFileSync(join(mine, 'notes.txt'), 'utf8'), 'keep me');
+  assert.ok(existsSync(join(mine, 'src')));
+  assert.equal(readFileSync(file, 'utf8'), 'keep me too');
+  // an empty folder is written into; a model folder is replaced only with --force
+  const empty = join(root, 'empty');
+  mkdirSync(empty);
+  assert.equal((await synth(empty)).code, 0);
+  const again = await synth(empty);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /already holds a tokenbench model; --force replaces it/);
+  const forced = await synth(empty, '--seed', '3', '--force');
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stdout, /seed 3/);
+});
