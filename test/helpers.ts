@@ -1,9 +1,10 @@
 /** Shared test helpers: the built CLI, a shared synthetic-model cache, temp folders. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RunResult, RunResultSchema } from '../src/results/schema.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -42,4 +43,9 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** A result file, validated against the schema. */
+export function readResult(path: string): RunResult {
+  return RunResultSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 }

@@ -42,6 +42,15 @@ export interface MetricComparison {
   verdict: Verdict;
 }
 
+/** The client against the server's own timings on one side (medians), where the server sent them. */
+export interface ServerCheckBrief {
+  ttft_client_minus_server_ms: number;
+  itl_client_over_server: number;
+  retries: number;
+  prompt_mismatches: number;
+  cache_contradictions: number;
+}
+
 export interface PairComparison {
   baseline: string;
   candidate: string;
@@ -49,6 +58,20 @@ export interface PairComparison {
   n_baseline: number;
   n_candidate: number;
   metrics: MetricComparison[];
+  /** Requests to a server: the standing check of the client against the server, each side; absent otherwise. */
+  server_check?: { baseline: ServerCheckBrief | null; candidate: ServerCheckBrief | null };
+}
+
+function serverCheckBrief(b: BenchmarkResult): ServerCheckBrief | null {
+  const c = b.server_check;
+  if (!c?.ttft_client_minus_server_ms || !c.itl_client_over_server) return null;
+  return {
+    ttft_client_minus_server_ms: c.ttft_client_minus_server_ms.p50,
+    itl_client_over_server: c.itl_client_over_server.p50,
+    retries: c.retries,
+    prompt_mismatches: c.prompt_mismatches,
+    cache_contradictions: c.cache_contradictions,
+  };
 }
 
 export interface Comparison {
@@ -121,6 +144,7 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
       const b = samplesOf(y).map((it) => it[m.key] as number).filter(Number.isFinite);
       return a.length >= 2 && b.length >= 2 ? [{ metric: m.key, label: m.label, ...compareSamples(a, b, m.lowerIsBetter, options.threshold) }] : [];
     }),
+    ...(x.server_check || y.server_check ? { server_check: { baseline: serverCheckBrief(x), candidate: serverCheckBrief(y) } } : {}),
   }));
   const usedA = new Set(matched.map(([x]) => x));
   const usedB = new Set(matched.map(([, y]) => y));
@@ -154,10 +178,30 @@ function rows(c: Comparison): string[][] {
 
 const HEADER = ['config', 'metric', 'baseline p50', 'candidate p50', 'change [95% CI]', 'p (Mann-Whitney)', 'verdict'];
 
+/** One line per pair with a server check: client minus server on each side, and what to look at. */
+function serverCheckLines(c: Comparison): string[] {
+  const side = (s: ServerCheckBrief | null): string => (s ? `TTFT ${s.ttft_client_minus_server_ms.toFixed(2)} ms, ITL ${pct(s.itl_client_over_server - 1)}` : 'no server timings');
+  return c.pairs.flatMap((p) => {
+    if (!p.server_check) return [];
+    const { baseline, candidate } = p.server_check;
+    const issues = [baseline, candidate].flatMap((s, i) => {
+      if (!s) return [];
+      const which = i === 0 ? 'baseline' : 'candidate';
+      return [
+        ...(s.prompt_mismatches > 0 ? [`${which}: ${s.prompt_mismatches} prompt mismatches`] : []),
+        ...(s.cache_contradictions > 0 ? [`${which}: ${s.cache_contradictions} cache reports against the prompt reuse asked`] : []),
+        ...(s.retries > 0 ? [`${which}: ${s.retries} retries`] : []),
+      ];
+    });
+    const name = p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`;
+    return [`${name}: client minus server p50: ${side(baseline)} -> ${side(candidate)}${issues.length > 0 ? `; ${issues.join('; ')}` : ''}`];
+  });
+}
+
 function footer(c: Comparison): string {
   const verdict = c.regressions > 0 ? `${c.regressions} significant regression(s) past ${(c.threshold * 100).toFixed(1)}%` : `no significant regression past ${(c.threshold * 100).toFixed(1)}%`;
   const unmatched = [...c.unmatched.baseline.map((n) => `baseline only: ${n}`), ...c.unmatched.candidate.map((n) => `candidate only: ${n}`)];
-  return [verdict, ...unmatched].join('\n');
+  return [verdict, ...unmatched, ...serverCheckLines(c)].join('\n');
 }
 
 export function formatComparisonText(c: Comparison, table: (h: string[], r: string[][]) => string): string {

@@ -54,8 +54,9 @@ function deviceSeries(it: BenchmarkResult['iterations'][number]): { series: Seri
 
 function benchmarkSection(b: BenchmarkResult, i: number): string {
   const head = `<h2 id="b${i}">${escapeHtml(b.config.name)}</h2><p class="note">status ${escapeHtml(b.status)}${b.error ? `: ${escapeHtml(b.error.kind)}: ${escapeHtml(b.error.message)}` : ''}; engine ${escapeHtml(b.engine ? `${b.engine.name} ${b.engine.version} ${b.engine.device} ${b.engine.dtype}` : '-')}; model ${escapeHtml(b.model?.id ?? '-')}; hash ${b.config.hash.slice(0, 12)}</p>`;
+  const server = serverCheckSection(b);
   const it = typicalIteration(b);
-  if (!it) return `${head}<p>No measured iterations.</p>`;
+  if (!it) return `${head}${server}<p>No measured iterations.</p>`;
   const charts: string[] = [];
   const domain: [number, number] = [0, it.e2e_ms];
   charts.push(
@@ -83,7 +84,23 @@ function benchmarkSection(b: BenchmarkResult, i: number): string {
         .map((d) => `${escapeHtml(d.device)}: util mean ${f(d.util_pct?.mean, 1)}%, peak memory ${d.mem_used_peak_bytes === null ? '-' : `${(d.mem_used_peak_bytes / 2 ** 30).toFixed(2)} GiB`}, mean power ${f(d.power_w_mean, 1)} W, energy ${d.energy_j === null ? escapeHtml(d.energy_note ?? '-') : `${f(d.energy_j, 2)} J (${f((d.energy_per_token_j ?? 0) * 1000, 3)} mJ/token)`}`)
         .join('; ')}</p>`
     : '';
-  return `${head}${monitorLine}<div class="charts">${charts.join('\n')}</div>`;
+  return `${head}${monitorLine}${server}<div class="charts">${charts.join('\n')}</div>`;
+}
+
+/** Requests to a server: the client against the server's own account (results/server-check.ts). */
+function serverCheckSection(b: BenchmarkResult): string {
+  const c = b.server_check;
+  if (!c) return '';
+  const stat = (s: StatsRecord | null, digits: number, scale = 1, offset = 0): string => (s ? `${f((s.p50 - offset) * scale, digits)} / ${f((s.p99 - offset) * scale, digits)}` : '-');
+  const rows = [
+    ['requests (with the server\'s own timings)', `${c.requests} (${c.timed_requests})`],
+    ['client TTFT minus server prompt time, ms p50 / p99', stat(c.ttft_client_minus_server_ms, 2)],
+    ['client ITL against the server\'s, % p50 / p99', stat(c.itl_client_over_server, 2, 100, 1)],
+    ['prompt tokens the server processed itself', c.processed_prompt_fraction === null ? '-' : `${f(c.processed_prompt_fraction * 100, 1)}% (prompt reuse ${c.prompt_reuse})`],
+    ['cache reports against the reuse asked', `${c.cache_contradictions} of ${c.cache_reported}`],
+    ['prompt mismatches, retries, other model names', `${c.prompt_mismatches}, ${c.retries}, ${c.model_mismatches}`],
+  ];
+  return `<h3>Client against the server</h3>${table(['', ''], rows)}`;
 }
 
 /** Throughput and ITL against the one field the run sweeps (batch size or sequence length). */

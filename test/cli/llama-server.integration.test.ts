@@ -9,15 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type BenchmarkResult, type HttpRequestRecord, type RunResult, RunResultSchema } from '../../src/results/schema.js';
-import { runCli, tempDir } from '../helpers.js';
+import type { BenchmarkResult, HttpRequestRecord } from '../../src/results/schema.js';
+import { readResult, runCli, tempDir } from '../helpers.js';
 import { type LlamaServer, startLlamaServer } from '../support/llama-server.js';
 
 const missing = ['git', 'cmake', 'make', 'g++'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 // outside CI a machine without a compiler skips, saying why; in CI the build fails the test
 const skip = missing.length > 0 && !process.env.CI ? `building llama-server needs ${missing.join(', ')}` : false;
 
-const readResult = (path: string): RunResult => RunResultSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 const requestsOf = (b: BenchmarkResult): HttpRequestRecord[] => (b.requests as HttpRequestRecord[] | undefined) ?? b.iterations.flatMap((it) => it.http ?? []);
 
 /** What every request to the real server must show: exact prompt, all tokens, its timings inside ours. */
@@ -41,13 +40,23 @@ function checkRequests(b: BenchmarkResult, promptLen: number, newTokens: number)
   assert.equal(check.timed_requests, requests.length);
 }
 
-describe('llama-server, --parallel 4', { skip }, () => {
-  let server: LlamaServer;
+/** A llama-server for the tests of one describe block, started before them and stopped after. */
+function serverForBlock(parallel: number): { get: () => LlamaServer } {
+  let server: LlamaServer | undefined;
   before(async () => {
-    server = await startLlamaServer({ parallel: 4, threads: 1 });
+    server = await startLlamaServer({ parallel, threads: 1 });
   });
   after(async () => {
     await server?.stop();
+  });
+  return { get: () => server as LlamaServer };
+}
+
+describe('llama-server, --parallel 4', { skip }, () => {
+  const block = serverForBlock(4);
+  let server: LlamaServer;
+  before(() => {
+    server = block.get();
   });
 
   test('run: b1 and b4, completions and chat: every request ok, exact prompts, unique prompts processed in full by the server', async () => {
@@ -95,12 +104,10 @@ describe('llama-server, --parallel 4', { skip }, () => {
 });
 
 describe('llama-server, --parallel 1', { skip }, () => {
+  const block = serverForBlock(1);
   let server: LlamaServer;
-  before(async () => {
-    server = await startLlamaServer({ parallel: 1, threads: 1 });
-  });
-  after(async () => {
-    await server?.stop();
+  before(() => {
+    server = block.get();
   });
 
   test('a model name the server does not serve is bad input, with the names it serves; the right one runs', async () => {
@@ -112,5 +119,22 @@ describe('llama-server, --parallel 1', { skip }, () => {
     const right = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--sequence-length', '32', '--new-tokens', '8', '--warmup', '1', '--iterations', '3', '--no-store', '--output', out]);
     assert.equal(right.code, 0, right.stderr + right.stdout);
     checkRequests(readResult(out).benchmarks[0] as BenchmarkResult, 32, 8);
+  });
+
+  test('the server check travels through the store to compare and report', async () => {
+    const dir = tempDir();
+    const store = `sqlite:${join(dir, 'store.db')}`;
+    const out = join(dir, 'r.json');
+    const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--sequence-length', '32', '--new-tokens', '8', '--warmup', '1', '--iterations', '3', '--store', store, '--output', out]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const run = readResult(out);
+    const compared = await runCli(['compare', run.run_id, out, '--store', store]);
+    assert.match(compared.stdout, /client minus server p50: TTFT [\d.]+ ms, ITL [+-][\d.]+% -> TTFT [\d.]+ ms, ITL [+-][\d.]+%/, compared.stderr + compared.stdout);
+    const html = join(dir, 'r.html');
+    const report = await runCli(['report', run.run_id, '--store', store, '-o', html]);
+    assert.equal(report.code, 0, report.stderr);
+    const page = readFileSync(html, 'utf8');
+    assert.match(page, /Client against the server/);
+    assert.match(page, /client TTFT minus server prompt time, ms p50 \/ p99<\/td><td>[\d.]+ \/ [\d.]+</);
   });
 });

@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
-import { runCli, tempDir } from '../helpers.js';
+import { RunResultSchema } from '../../src/results/schema.js';
+import { readResult, runCli, tempDir } from '../helpers.js';
 import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 
 let server: ScriptedServer;
@@ -16,7 +16,6 @@ after(async () => {
   await server.close();
 });
 
-const readResult = (path: string): RunResult => RunResultSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 
 test('run --engine openai: the same iterations, records and statistics as in-process engines', async () => {
   const out = join(tempDir(), 'r.json');

@@ -4,11 +4,9 @@
  * the served model checked, cache reports against the reuse asked, one failure account.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
-import { runCli, tempDir } from '../helpers.js';
+import { readResult, runCli, tempDir } from '../helpers.js';
 import { type ScriptedServer, startScriptedServer } from '../support/scripted-openai-server.js';
 
 let server: ScriptedServer;
@@ -19,7 +17,6 @@ after(async () => {
   await server.close();
 });
 
-const readResult = (path: string): RunResult => RunResultSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 
 async function takeLog(s: ScriptedServer): Promise<{ prompt: number[] | string }[]> {
   const res = await fetch(`${s.url.replace(/\/v1$/, '')}/_log?clear=1`);
@@ -141,4 +138,24 @@ test('load: one failure account when the server goes away mid-run: scheduled = s
   assert.equal(r.code, 1);
   assert.match(b?.error?.message ?? '', /of 20 scheduled requests succeeded, under 90%/);
   assert.match(r.stdout, new RegExp(`20 scheduled = ${c.sent} sent \\+ ${c.dropped} never sent`));
+});
+
+test('a server without a tokenizer endpoint: words calibrated against its prompt count, mismatches counted in run and load alike', async () => {
+  const out = join(tempDir(), 'r.json');
+  // 2 tokens per word and 3 more per prompt: the probes find both, so 16 tokens are 8 words
+  const model = 'no_tokenize=1,word_tokens=2,template=3,ttft=2,itl=1';
+  const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', model, '--sequence-length', '16', '--new-tokens', '3', '--warmup', '0', '--iterations', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const http = readResult(out).benchmarks[0]?.iterations.flatMap((it) => it.http ?? []) ?? [];
+  assert.deepEqual(http.map((h) => [h.input_tokens, h.prompt_overhead_tokens, h.prompt_tokens]), [[16, 3, 19], [16, 3, 19]]);
+  const l = await runCli(['load', '--url', server.url, '--model', model, '--concurrency', '2', '--requests', '4', '--input-len', '16', '--output-len', '3', '--no-store', '--quiet', '--output', out]);
+  assert.equal(l.code, 0, l.stderr);
+  const b = readResult(out).benchmarks[0];
+  assert.equal(b?.load?.counts.prompt_mismatches, 0);
+  assert.deepEqual([...new Set(b?.requests?.map((q) => q.prompt_tokens))], [19]);
+  // 15 tokens asked is 7.5 words: whole words cannot make it, and every request says so
+  const odd = await runCli(['load', '--url', server.url, '--model', model, '--concurrency', '2', '--requests', '4', '--input-len', '15', '--output-len', '3', '--no-store', '--output', out]);
+  assert.equal(odd.code, 0, odd.stderr);
+  assert.equal(readResult(out).benchmarks[0]?.load?.counts.prompt_mismatches, 4);
+  assert.match(odd.stdout, /the server counted 19 prompt tokens in 4 of 4 requests, asked 15 \+ 3 it adds to every prompt/);
 });

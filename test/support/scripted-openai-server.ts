@@ -22,6 +22,9 @@
  *   miscount=K       count K more prompt tokens than were sent, except in requests for at most 2
  *                    tokens (a count that the calibration probe does not see)
  *   cached=K         report K prompt tokens served from cache (vLLM's usage.prompt_tokens_details)
+ *   no_tokenize=1    answer /tokenize with 404 (a server without a tokenizer endpoint; the script
+ *                    is read from the vLLM-shaped body's model)
+ *   word_tokens=K    count each word of a text prompt as K tokens (default 1)
  *   drop_reused=1    a request that arrives on a connection that served an earlier one is not
  *                    answered: the connection is closed (llama.cpp's server closes after each stream)
  *   one_write=1      write the whole response body in one write (a server that does not stream)
@@ -64,6 +67,8 @@ interface Script {
   done: boolean;
   template: number;
   miscount: number;
+  noTokenize: boolean;
+  wordTokens: number;
   cached: number | null;
   dropReused: boolean;
   oneWrite: boolean;
@@ -71,7 +76,7 @@ interface Script {
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, cached: null, dropReused: false, oneWrite: false };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, oneWrite: false };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -94,11 +99,21 @@ export function parseScript(model: string): Script {
       case 'one_write': s.oneWrite = v === '1'; break;
       case 'miscount': s.miscount = n; break;
       case 'cached': s.cached = n; break;
+      case 'no_tokenize': s.noTokenize = v === '1'; break;
+      case 'word_tokens': s.wordTokens = n; break;
       case 'drop_reused': s.dropReused = v === '1'; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
   }
   return s;
+}
+
+function parseScriptOrNull(model: string): Script | null {
+  try {
+    return parseScript(model);
+  } catch {
+    return null;
+  }
 }
 
 const words = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
@@ -140,7 +155,7 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     log.push(entry);
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
     const total = script.eosAt === null ? maxTokens : Math.min(maxTokens, script.eosAt);
-    const promptTokens = script.template + (maxTokens > 2 ? script.miscount : 0) + (Array.isArray(body.prompt) ? body.prompt.length : words(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? '')).length);
+    const promptTokens = script.template + (maxTokens > 2 ? script.miscount : 0) + (Array.isArray(body.prompt) ? body.prompt.length : script.wordTokens * words(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? '')).length);
     const streamOptions = body.stream_options as { include_usage?: boolean; continuous_usage_stats?: boolean } | undefined;
     const usageMode = script.usage ?? (streamOptions?.continuous_usage_stats ? 'continuous' : streamOptions?.include_usage ? 'final' : 'none');
     const wantLogprobs = script.logprobs && body.logprobs !== undefined && body.logprobs !== false;
@@ -251,6 +266,7 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     } catch {
       return json(400, { error: { message: 'body is not JSON' } });
     }
+    if (req.url === '/tokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.noTokenize) return json(404, { error: { message: 'no route' } });
     if (req.url === '/tokenize') return json(200, { tokens: words(String(body.prompt ?? '')).map(wordId) });
     if (req.url === '/detokenize') return json(200, { prompt: ((body.tokens as number[]) ?? []).map((t) => `w${t}`).join(' ') });
     const chat = req.url === '/v1/chat/completions';

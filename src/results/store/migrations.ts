@@ -72,6 +72,11 @@ export const MIGRATIONS: readonly { version: number; statements: string[] }[] = 
       'CREATE INDEX device_samples_iteration ON device_samples (run_id, position, idx)',
     ],
   },
+  {
+    // requests to a server: the client against the server's own account (results/server-check.ts)
+    version: 2,
+    statements: ['ALTER TABLE benchmarks ADD COLUMN server_check TEXT'],
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that serializes migrations of several writers. */

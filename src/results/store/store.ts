@@ -52,6 +52,7 @@ interface BenchmarkRow {
   validity: string | null;
   summary: string | null;
   monitor: string | null;
+  server_check: string | null;
 }
 
 interface IterationRow {
@@ -156,9 +157,9 @@ export class ResultStore {
     await this.db.run('DELETE FROM iterations WHERE run_id = ? AND position = ?', [runId, position]);
     await this.db.run('DELETE FROM benchmarks WHERE run_id = ? AND position = ?', [runId, position]);
     await this.db.run(
-      `INSERT INTO benchmarks (run_id, position, name, config_hash, status, config, error, engine, model, phases, validity, summary, monitor)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [runId, position, b.config.name, b.config.hash, b.status, JSON.stringify(b.config), json(b.error), json(b.engine), json(b.model), JSON.stringify(b.phases_ms), json(b.validity), json(b.summary), json(b.monitor)],
+      `INSERT INTO benchmarks (run_id, position, name, config_hash, status, config, error, engine, model, phases, validity, summary, monitor, server_check)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [runId, position, b.config.name, b.config.hash, b.status, JSON.stringify(b.config), json(b.error), json(b.engine), json(b.model), JSON.stringify(b.phases_ms), json(b.validity), json(b.summary), json(b.monitor), json(b.server_check ?? null)],
     );
     // multi-row inserts: one round trip per few hundred rows, not one per row
     await this.insertRows(
@@ -230,6 +231,7 @@ export class ResultStore {
         validity: parse(b.validity),
         summary: parse(b.summary),
         monitor: parse(b.monitor),
+        ...(b.server_check ? { server_check: parse(b.server_check) } : {}),
         iterations: iterations
           .filter((it) => Number(it.position) === Number(b.position))
           .map((it) => ({
