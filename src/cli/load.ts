@@ -12,7 +12,7 @@ import { formatLoadSummary } from '../report/console.js';
 import type { BenchmarkResult, LoadSettings } from '../results/schema.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, type ParsedArgs, parseArgs, single } from './args.js';
-import { withRunSession } from './run-session.js';
+import { EXIT_CODES, withRunSession } from './run-session.js';
 
 export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   url: { arity: 'one', commas: false, value: 'URL', help: "the server's base URL, e.g. http://localhost:8000/v1 (required)" },
@@ -60,7 +60,8 @@ the window (first send to last end), achieved vs target rate, goodput for --slo.
 
 ${formatFlags(LOAD_FLAGS)}
 
-Exit codes: 0 every value ran, 1 a value failed (no request succeeded), 2 bad input, 130 interrupted.`;
+A value fails when under 90% of its scheduled requests succeed.
+${EXIT_CODES}`;
 
 interface NumberRule {
   int?: boolean;
@@ -229,8 +230,8 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
     'load',
     run,
     (text) => progress.message(text),
-    async ({ outputPath, store, signal }) => {
-      await runLoadBenchmarks(configs, { outputPath, progress, signal, ...(store ? { store } : {}) }, run);
+    async ({ outputPath, store, signal, unsaved }) => {
+      await runLoadBenchmarks(configs, { outputPath, progress, signal, unsaved, ...(store ? { store } : {}) }, run);
     },
     formatLoadSummary,
   );

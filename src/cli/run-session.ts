@@ -1,17 +1,49 @@
 /**
- * What `run` and `load` share around their benchmarks: the result file's path, the store, Ctrl-C
- * (first press: finish and save; second: quit), the printed summary and the exit code.
+ * What `run` and `load` share around their benchmarks: the result file's path (checked writable
+ * before anything runs), the store, Ctrl-C and SIGTERM (first: finish the iteration in flight and
+ * save; second: quit), the printed summary and the exit code.
  */
-import { resolve } from 'node:path';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { RunResult } from '../results/schema.js';
 import { ResultStore, storeUrl } from '../results/store/store.js';
 import { defaultResultPath } from '../results/writer.js';
+import { InputError } from '../util/errors.js';
 import { type ParsedArgs, single } from './args.js';
 
 export interface RunSession {
   outputPath: string;
   store: ResultStore | undefined;
   signal: AbortSignal;
+  /** Each failure to save the result file or the store is appended here (exit code 3). */
+  unsaved: string[];
+}
+
+/** Exit codes of `run` and `load`, for their --help. */
+export const EXIT_CODES = 'Exit codes: 0 all ok, 1 a config failed, 2 bad input (nothing run), 3 measured but not all saved (the result file or the store failed: NOT SAVED lines say what), 130 interrupted (Ctrl-C), 143 stopped (SIGTERM); a signal wins over 3, and 3 over 1.';
+
+const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
+
+/** Refuses a result file that cannot be written, before anything is measured. */
+function checkResultPath(path: string, flag: string): void {
+  try {
+    if (statSync(path).isDirectory()) throw new InputError('result_file', `${flag} ${path}: is a folder; give the path of a file`);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+  }
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new InputError('result_file', `${flag} ${dir}: cannot create that folder (${codeOf(err)}); give another --output-dir or --output`);
+  }
+  const probe = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (err) {
+    throw new InputError('result_file', `${flag} ${dir}: cannot write a file there (${codeOf(err)}); give another --output-dir or --output`);
+  }
 }
 
 /**
@@ -28,19 +60,25 @@ export async function withRunSession(
 ): Promise<number> {
   const output = single(args, 'output', command);
   const outputPath = resolve(output ?? defaultResultPath(single(args, 'output-dir', command) ?? 'tokenbench-results', run.run_id, new Date(run.started_at)));
+  checkResultPath(outputPath, output !== undefined ? '--output' : '--output-dir');
   const store = args.flags.has('no-store') ? undefined : await ResultStore.open(storeUrl(single(args, 'store', command)));
   const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    interruptMessage('Interrupted: finishing what is in flight and saving (Ctrl-C again to quit now)');
+  let stoppedBy: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
+    stoppedBy = signal;
+    interruptMessage(`${signal === 'SIGTERM' ? 'Stopped (SIGTERM)' : 'Interrupted'}: finishing what is in flight and saving (${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'} again to quit now)`);
     abort.abort();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const unsaved: string[] = [];
   try {
-    await body({ outputPath, store, signal: abort.signal });
+    await body({ outputPath, store, signal: abort.signal, unsaved });
   } finally {
-    process.off('SIGINT', onSigint);
-    await store?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await store?.close().catch(() => undefined);
   }
   const summary = summarize(run);
   if (args.flags.has('json')) {
@@ -50,6 +88,8 @@ export async function withRunSession(
   } else {
     process.stdout.write(`\n${summary}\nResults: ${outputPath}\n`);
   }
-  if (abort.signal.aborted) return 130;
+  for (const what of unsaved) process.stderr.write(`NOT SAVED: ${what}\n`);
+  if (stoppedBy !== null) return stoppedBy === 'SIGTERM' ? 143 : 130;
+  if (unsaved.length > 0) return 3;
   return run.benchmarks.every((b) => b.status === 'ok') ? 0 : 1;
 }

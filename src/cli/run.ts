@@ -11,7 +11,7 @@ import { formatRunSummary } from '../report/console.js';
 import { defaultCacheDir } from '../synth/cache.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, type ParsedArgs, parseArgs, single } from './args.js';
-import { withRunSession } from './run-session.js';
+import { EXIT_CODES, withRunSession } from './run-session.js';
 
 /** Flags that set config fields: flag -> field. */
 const FIELD_FLAGS: Readonly<Record<string, keyof typeof FIELDS>> = {
@@ -80,7 +80,7 @@ ${Object.entries(ENGINE_OPTIONS)
   .flatMap(([engine, opts]) => Object.entries(opts).map(([k, o]) => `  ${engine}: ${k}  ${o.help}`))
   .join('\n')}
 
-Exit codes: 0 all configs ok, 1 a config failed, 2 bad input, 130 interrupted.`;
+${EXIT_CODES}`;
 
 /** The config fields the flags set (lists where several values were given). */
 function flagFields(args: ParsedArgs): Record<string, unknown> {
@@ -150,8 +150,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     'run',
     run,
     (text) => progress.message(text),
-    async ({ outputPath, store, signal }) => {
-      await runBenchmarks(configs, { cacheDir, outputPath, progress, signal, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
+    async ({ outputPath, store, signal, unsaved }) => {
+      await runBenchmarks(configs, { cacheDir, outputPath, progress, signal, unsaved, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
     },
     formatRunSummary,
   );

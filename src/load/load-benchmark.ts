@@ -30,6 +30,8 @@ export interface LoadOptions {
   store?: ResultStore;
   progress: LoadProgress;
   signal?: AbortSignal;
+  /** Each failure to save the result file or the store is appended here. */
+  unsaved?: string[];
 }
 
 /** A load value whose successful requests are fewer than this share of those scheduled is failed (docs/metrics.md). */
@@ -94,7 +96,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
 
 /** Runs every swept value in order, saving the result after each. */
 export async function runLoadBenchmarks(configs: readonly LoadConfig[], options: LoadOptions, run: RunResult): Promise<RunResult> {
-  const recorder = new RunRecorder(run, options.outputPath, options.store, (text) => options.progress.message(text));
+  const recorder = new RunRecorder(run, { outputPath: options.outputPath, store: options.store, message: (text) => options.progress.message(text), unsaved: options.unsaved });
   for (const [i, config] of configs.entries()) {
     if (options.signal?.aborted) break;
     options.progress.start(i, configs.length, config.name, config.load.requests);
@@ -102,6 +104,6 @@ export async function runLoadBenchmarks(configs: readonly LoadConfig[], options:
     options.progress.end(result);
     await recorder.add(result);
   }
-  recorder.finish();
+  await recorder.finish();
   return run;
 }

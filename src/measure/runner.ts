@@ -33,6 +33,8 @@ export interface RunOptions extends EngineContext {
   /** Result file, rewritten atomically after every config. */
   outputPath?: string;
   progress?: ProgressReporter;
+  /** Each failure to save the result file or the store is appended here. */
+  unsaved?: string[];
   /** Aborting stops after the current iteration; that config is recorded as interrupted. */
   signal?: AbortSignal;
 }
@@ -155,7 +157,7 @@ export function newRunResult(startedAt = new Date()): RunResult {
 /** Runs every config in order, saving the result after each; configs after an interrupt are skipped. */
 export async function runBenchmarks(configs: readonly NamedConfig[], options: RunOptions, run = newRunResult()): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
-  const recorder = new RunRecorder(run, options.outputPath, options.store, (text) => progress.message(text));
+  const recorder = new RunRecorder(run, { outputPath: options.outputPath, store: options.store, message: (text) => progress.message(text), unsaved: options.unsaved });
   let source: MonitorSource | null = null;
   /** One monitor for the run; restarted only when a config asks for another interval. */
   const monitorFor = async (config: NamedConfig): Promise<MonitorSource | null> => {
@@ -188,6 +190,6 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
   } finally {
     await (source as MonitorSource | null)?.monitor?.stop();
   }
-  recorder.finish();
+  await recorder.finish();
   return run;
 }

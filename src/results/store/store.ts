@@ -132,6 +132,11 @@ export class ResultStore {
     });
   }
 
+  /** Stamps the run's row finished. */
+  async finishRun(run: RunResult): Promise<void> {
+    await this.db.run('UPDATE runs SET finished_at = ? WHERE run_id = ?', [run.finished_at, run.run_id]);
+  }
+
   /** Writes a whole run (import); each benchmark in its own transaction. */
   async saveRun(run: RunResult, source = 'tokenbench'): Promise<void> {
     await this.db.transaction(() => this.upsertRun(run, source));

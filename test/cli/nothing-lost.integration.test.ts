@@ -1,0 +1,104 @@
+/**
+ * Nothing measured is lost, through the CLI: a result path that cannot be written is refused
+ * before anything runs; a disk that fills or a PostgreSQL store that goes away mid-run is reported
+ * once, the run goes on with what can still be written, and exit code 3 says something was not
+ * saved; SIGTERM is handled as Ctrl-C.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import pg from 'pg';
+import { ResultStore } from '../../src/results/store/store.js';
+import { readResult, runCli, tempDir } from '../helpers.js';
+import { fileSystemSkip, fullFileSystem, readOnlyFileSystem } from '../support/filesystems.js';
+import { postgresSkip, postgresTestUrl } from '../support/postgres.js';
+
+const QUICK = ['--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--no-gpu-monitoring'];
+const fullFs = fullFileSystem();
+const readOnlyFs = readOnlyFileSystem();
+
+test('a result path that cannot be written is bad input, before anything runs', { skip: fileSystemSkip(readOnlyFs) }, async () => {
+  assert.ok(readOnlyFs, 'CI needs a read-only tmpfs for this test: mount -t tmpfs -o ro failed');
+  const dir = tempDir();
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  const cases: [string[], RegExp][] = [
+    [['--output-dir', readOnlyFs], /^tokenbench: --output-dir \S+: cannot write a file there \(EROFS\); give another --output-dir or --output$/],
+    [['--output-dir', join(file, 'results')], /^tokenbench: --output-dir \S+: cannot create that folder \(ENOTDIR\); give another --output-dir or --output$/],
+    [['--output', dir], /^tokenbench: --output \S+: is a folder; give the path of a file$/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await runCli(['run', ...QUICK, '--no-store', ...flags]);
+    assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), message);
+    assert.doesNotMatch(r.stdout, /Results:/, 'nothing ran');
+  }
+});
+
+test('a disk that fills: the run goes on, the store keeps every config, NOT SAVED says what, exit 3', { skip: fileSystemSkip(fullFs) }, async () => {
+  assert.ok(fullFs, 'CI needs a full tmpfs for this test: mount -t tmpfs failed');
+  const store = `sqlite:${join(tempDir(), 'store.db')}`;
+  const r = await runCli(['run', ...QUICK, '--batch-size', '1', '2', '--output-dir', fullFs, '--store', store]);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /NOT SAVED: result file \S+: cannot write it \(ENOSPC\); the store keeps what follows/);
+  assert.equal(r.stderr.match(/cannot write it/g)?.length, 2, 'reported once as it happened, once at the end');
+  assert.match(r.stdout, /b2_s8_n4/, 'the summary shows both configs');
+  const s = await ResultStore.open(store);
+  const [id] = await s.findRuns('');
+  const run = await s.getRun(id as string);
+  await s.close();
+  assert.deepEqual(run.benchmarks.map((b) => b.status), ['ok', 'ok']);
+  assert.ok(run.finished_at, 'the store has the finish time');
+});
+
+test('a PostgreSQL store that goes away mid-run is reported once; the later configs still run and the file keeps all, exit 3', { skip: postgresSkip() }, async () => {
+  const url = new URL(postgresTestUrl() as string);
+  const app = `tokenbench-lost-${process.pid}`;
+  url.searchParams.set('application_name', app);
+  const out = join(tempDir(), 'r.json');
+  let killed = false;
+  const r = await runCli(['run', ...QUICK, '--batch-size', '1', '2', '3', '--store', url.toString(), '--output', out], {
+    onStderr: (text) => {
+      // once the first config is stored, the server ends tokenbench's connection
+      if (!killed && /\[2\/3\]/.test(text)) {
+        killed = true;
+        const admin = new pg.Client({ connectionString: postgresTestUrl() as string });
+        void admin
+          .connect()
+          .then(() => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]))
+          .finally(() => admin.end());
+      }
+    },
+  });
+  assert.ok(killed, r.stderr);
+  assert.equal(r.code, 3, r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at |internal error|Unhandled/);
+  assert.equal(r.stderr.match(/store: /g)?.length, 2, 'reported once as it happened, once at the end');
+  assert.match(r.stderr, /NOT SAVED: store: .*; the result file keeps everything/);
+  assert.deepEqual(readResult(out).benchmarks.map((b) => [b.config.batch_size, b.status]), [[1, 'ok'], [2, 'ok'], [3, 'ok']]);
+});
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`${signal}: the current config is interrupted, finished ones kept, the file valid, exit ${code}`, async () => {
+    const out = join(tempDir(), 'r.json');
+    let sent = false;
+    const r = await runCli(['run', '--warmup', '0', '--iterations', '3', '100000', '--sequence-length', '8', '--new-tokens', '4', '--no-store', '--output', out], {
+      onStderr: (text, child) => {
+        // stop once the second config is measuring
+        if (!sent && /\[2\/2\][^\n]*\n[\s\S]*validity done/.test(text)) {
+          sent = true;
+          setTimeout(() => child.kill(signal), 200);
+        }
+      },
+    });
+    assert.ok(sent, r.stderr);
+    assert.equal(r.code, code, r.stderr);
+    const run = readResult(out);
+    assert.deepEqual(run.benchmarks.map((b) => b.status), ['ok', 'interrupted']);
+    assert.equal(run.benchmarks[1]?.error?.kind, 'interrupted');
+    assert.ok((run.benchmarks[1]?.iterations.length ?? 0) > 0);
+    assert.ok(run.finished_at);
+    assert.ok(existsSync(out));
+  });
+}
