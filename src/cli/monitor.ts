@@ -96,6 +96,12 @@ export async function monitorCommand(argv: readonly string[]): Promise<number> {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    // a reader that went away (`| head`): end quietly, taking the command along, as SIGPIPE would
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') process.stderr.write(`tokenbench: monitor: cannot write samples: ${err.message}\n`);
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      finish(141);
+    });
     child?.on('error', (err) => {
       process.stderr.write(`tokenbench: monitor: cannot run ${command}: ${err.message}\n`);
       finish(127);

@@ -1,10 +1,11 @@
 /** Monitoring through the CLI: samples on the token timeline, energy, statuses, `tokenbench monitor`. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
-import { runCli, tempDir } from '../helpers.js';
+import { CLI, runCli, TEST_CACHE_DIR, tempDir } from '../helpers.js';
 import { fakeNvml, NO_GPU_ENV } from '../monitor/standins.js';
 
 const RUN = ['run', '--warmup', '1', '--iterations', '4', '--sequence-length', '16', '--new-tokens', '256', '--monitor-interval-ms', '10', '--quiet'];
@@ -85,7 +86,8 @@ test('tokenbench monitor: devices first, then JSON lines; COMMAND\'s exit code',
   const head = lines[0] as { devices: { id: string; backend: string }[] };
   assert.deepEqual(head.devices.map((d) => [d.id, d.backend]), [['nvidia:1', 'nvml']]);
   const gpu = lines.slice(1).filter((l) => l.device === 'nvidia:1');
-  assert.ok(gpu.length >= 5 && gpu.length <= 12, `${gpu.length} samples in 200 ms`);
+  // never more samples than the schedule has; how many fewer depends on the machine's load
+  assert.ok(gpu.length >= 2 && gpu.length <= 12, `${gpu.length} samples in 200 ms`);
   assert.deepEqual(Object.keys(gpu[0] ?? {}).slice(0, 3), ['t_ns', 'device', 'vendor']);
   assert.equal(gpu[0]?.power_w, 101);
   const t = gpu.map((l) => Number(l.t_ns));
@@ -98,4 +100,24 @@ test('tokenbench monitor: devices first, then JSON lines; COMMAND\'s exit code',
   const bad = await runCli(['monitor', '--devices', 'intel:5'], { env });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--devices intel:5 matched no device \(found: nvidia:0, nvidia:1\)/);
+});
+
+test('tokenbench monitor | head: ends quietly on the closed pipe and takes its command with it', async () => {
+  const dir = tempDir();
+  const pidFile = join(dir, 'pid');
+  const script = `node ${JSON.stringify(CLI)} monitor --interval-ms 5 -- sh -c 'echo $$ > ${pidFile}; exec sleep 60' | head -2 > /dev/null; echo "monitor exit \${PIPESTATUS[0]}" >&2`;
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, ...NO_GPU_ENV, TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR }, timeout: 60_000 });
+  assert.match(r.stderr, /^monitor exit 141\n$/, 'nothing but the exit code on stderr: no EPIPE trace');
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  // the command was sent SIGTERM: gone within a few seconds, not after its 60
+  let alive = true;
+  for (let i = 0; i < 50 && alive; i++) {
+    try {
+      process.kill(pid, 0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } catch {
+      alive = false;
+    }
+  }
+  assert.equal(alive, false, `the command (pid ${pid}) still runs`);
 });
