@@ -3,7 +3,7 @@
  * tokenbench's metrics so both can be compared: `{config_hash: {metadata, measurements, config}}`
  * with latencies in seconds. Per-token timestamps are kept when the file has them (not summarized).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { configHash } from '../config/hash.js';
 import { inferName } from '../config/naming.js';
@@ -11,6 +11,7 @@ import type { BenchmarkConfig } from '../config/fields.js';
 import { metricsFromMs } from './metrics.js';
 import { type BenchmarkResult, type IterationRecord, RESULT_SCHEMA, type RunResult } from './schema.js';
 import { PERCENTILE_METHOD } from './statistics.js';
+import { InputError } from '../util/errors.js';
 import { summarizeIterations } from './summary.js';
 
 interface V2Entry {
@@ -28,8 +29,31 @@ export function isBenchmarkV2(raw: unknown): raw is Record<string, V2Entry> {
 
 const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
 
-/** One run per file; one benchmark per config hash. */
+/** A list of latencies in seconds, checked: every value a finite number >= 0, else bad input naming the file, config and index. */
+function secondsList(values: unknown, file: string, key: string, field: string): number[] | undefined {
+  if (values === undefined || values === null) return undefined;
+  const where = `${file}: config ${key}: measurements.${field}`;
+  if (!Array.isArray(values)) throw new InputError('result_file', `${where} must be a list of seconds, got ${JSON.stringify(values).slice(0, 40)}`);
+  values.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InputError('result_file', `${where}[${i}] must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
+  });
+  return values as number[];
+}
+
+/** A run id that is the same for the same file content, so importing a file twice keeps one run. */
+function contentRunId(raw: unknown): string {
+  const h = createHash('sha256').update(JSON.stringify(raw)).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** One run per file (its id from the file's content); one benchmark per config hash; bad values are bad input. */
 export function fromBenchmarkV2(raw: Record<string, V2Entry>, file: string): RunResult {
+  for (const [key, e] of Object.entries(raw)) {
+    const m = e.measurements ?? {};
+    secondsList(m.e2e_latency, file, key, 'e2e_latency');
+    secondsList(m.time_to_first_token, file, key, 'time_to_first_token');
+    secondsList(m.inter_token_latency, file, key, 'inter_token_latency');
+  }
   const entries = Object.values(raw);
   const first = entries[0]?.metadata;
   const hw = first?.hardware_info ?? {};
@@ -88,7 +112,7 @@ export function fromBenchmarkV2(raw: Record<string, V2Entry>, file: string): Run
   const started = first?.timestamp ? new Date(`${first.timestamp.replace(/Z?$/, 'Z')}`) : new Date();
   return {
     schema: RESULT_SCHEMA,
-    run_id: randomUUID(),
+    run_id: contentRunId(raw),
     started_at: Number.isNaN(started.getTime()) ? new Date().toISOString() : started.toISOString(),
     finished_at: null,
     tool: { name: 'tokenbench', version: 'benchmark_v2 import' },

@@ -130,4 +130,22 @@ test('import (tokenbench and benchmark_v2 files) and history', async () => {
   const bad = await runCli(['import', a, join(dir, 'nope.json'), '--store', importStore]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /nope\.json: not found/);
+
+  // the same file again: still one run of it
+  const again = await runCli(['import', v2, '--store', importStore]);
+  assert.equal(again.code, 0, again.stderr);
+  const twice = await runCli(['history', '--config', 'w5_i4-unmonitored-b1_s128_n128-flash_attention_2', '--metric', 'itl_ms', '--json', '--store', importStore]);
+  assert.equal((JSON.parse(twice.stdout) as unknown[]).length, 1, 'importing a file twice keeps one run');
+  // a string among the latencies is bad input naming the file, config and index, and nothing is written
+  const fresh = `sqlite:${join(dir, 'fresh.db')}`;
+  const broken = join(dir, 'broken_benchmark.json');
+  const entry = JSON.parse(readFileSync(v2, 'utf8')) as { abc123: { measurements: { e2e_latency: unknown[] } } };
+  entry.abc123.measurements.e2e_latency[2] = '1.3';
+  writeFileSync(broken, JSON.stringify(entry));
+  const stringy = await runCli(['import', a, broken, '--store', fresh]);
+  assert.equal(stringy.code, 2, stringy.stderr);
+  assert.equal(stringy.stderr.trim().split('\n').length, 1);
+  assert.match(stringy.stderr, /broken_benchmark\.json: config abc123: measurements\.e2e_latency\[2\] must be a number of seconds >= 0, got "1\.3"/);
+  const none = await runCli(['history', '--store', fresh]);
+  assert.match(none.stdout + none.stderr, /0 run\(s\)|no store|no such/);
 });

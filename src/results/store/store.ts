@@ -137,15 +137,15 @@ export class ResultStore {
     await this.db.run('UPDATE runs SET finished_at = ? WHERE run_id = ?', [run.finished_at, run.run_id]);
   }
 
-  /** Writes a whole run (import); each benchmark in its own transaction. */
+  /** Writes a whole run (import) in one transaction: all of it or nothing; a run already there is replaced. */
   async saveRun(run: RunResult, source = 'tokenbench'): Promise<void> {
-    await this.db.transaction(() => this.upsertRun(run, source));
-    for (let i = 0; i < run.benchmarks.length; i++) {
-      await this.db.transaction(async () => {
-        await this.upsertRun(run, source);
-        await this.writeBenchmark(run.run_id, i, run.benchmarks[i] as BenchmarkResult);
-      });
-    }
+    await this.db.transaction(async () => {
+      await this.upsertRun(run, source);
+      await this.db.run('DELETE FROM device_samples WHERE run_id = ? AND position >= ?', [run.run_id, run.benchmarks.length]);
+      await this.db.run('DELETE FROM iterations WHERE run_id = ? AND position >= ?', [run.run_id, run.benchmarks.length]);
+      await this.db.run('DELETE FROM benchmarks WHERE run_id = ? AND position >= ?', [run.run_id, run.benchmarks.length]);
+      for (let i = 0; i < run.benchmarks.length; i++) await this.writeBenchmark(run.run_id, i, run.benchmarks[i] as BenchmarkResult);
+    });
   }
 
   private async upsertRun(run: RunResult, source: string): Promise<void> {
