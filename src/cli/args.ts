@@ -28,7 +28,9 @@ export function parseArgs(argv: readonly string[], spec: Readonly<Record<string,
   let rest: string[] = [];
   const add = (name: string, values: string[]): void => {
     const s = spec[name] as FlagSpec;
-    const split = s.commas === false ? values : values.flatMap((v) => v.split(',')).filter((v) => v !== '');
+    const split = s.commas === false ? values : values.flatMap((v) => v.split(','));
+    // `1,,2` or `1,`: an empty value is a slip, not nothing
+    if (split.some((v) => v.trim() === '') && s.arity !== 'none') throw new InputError('usage', `${command}: --${name} has an empty value in '${values.join(' ')}'; give values separated by spaces or single commas`);
     flags.set(name, [...(flags.get(name) ?? []), ...split]);
   };
   for (let i = 0; i < argv.length; i++) {

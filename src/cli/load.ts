@@ -105,6 +105,10 @@ export function loadConfigs(args: ParsedArgs): LoadConfig[] {
   const concurrency = args.flags.get('concurrency');
   const rates = args.flags.get('request-rate');
   if (concurrency && rates) throw new InputError('usage', 'load: give --concurrency (closed loop) or --request-rate (open loop), not both');
+  // open-loop settings on a closed loop would be ignored: say so instead
+  for (const flag of ['arrival', 'burstiness', 'max-concurrency']) {
+    if (!rates && args.flags.has(flag)) throw new InputError('usage', `load: --${flag} applies to an open loop (--request-rate); a closed loop (--concurrency) has no arrival schedule`);
+  }
   const arrivalFlag = single(args, 'arrival', 'load');
   if (arrivalFlag !== undefined && !['constant', 'poisson', 'gamma'].includes(arrivalFlag)) {
     throw new InputError('usage', `load: --arrival must be one of constant, poisson, gamma, got '${arrivalFlag}'`);

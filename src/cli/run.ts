@@ -126,7 +126,9 @@ export function rawConfigsFromArgs(args: ParsedArgs): RawConfig[] {
   const overrides = flagFields(args);
   const files = args.flags.get('config');
   if (!files) return [{ fields: overrides, where: 'command line' }];
-  return files.flatMap((file) => readConfigFile(file).map((raw) => ({ fields: { ...raw.fields, ...overrides }, where: raw.where })));
+  // flags are text ("2" is a number there); a file must write its numbers as numbers
+  const textFields = new Set(Object.keys(overrides));
+  return files.flatMap((file) => readConfigFile(file).map((raw) => ({ fields: { ...raw.fields, ...overrides }, where: raw.where, textFields })));
 }
 
 export async function runCommand(argv: readonly string[]): Promise<number> {

@@ -48,3 +48,14 @@ export const ENGINE_DEVICES: Readonly<Record<EngineName, readonly string[] | nul
   'llama-cpp': ['cpu', 'cuda', 'vulkan', 'metal', 'auto'],
   openai: ['server'],
 };
+
+/**
+ * Dtypes each engine accepts: transformers.js's names (the model folder must have that file; a
+ * synthetic model is fp32), llama.cpp's synthetic GGUF types and their transformers.js aliases
+ * (a local GGUF file has its own type, recorded as read).
+ */
+export const ENGINE_DTYPES: Readonly<Record<EngineName, readonly string[]>> = {
+  'transformers-js': ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
+  'llama-cpp': ['f32', 'f16', 'q8_0', 'fp32', 'fp16', 'q8'],
+  openai: ['server'],
+};

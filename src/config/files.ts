@@ -1,7 +1,7 @@
 /** Config files: `.json` (an object or a list), `.jsonl` (one object per line), `.yaml`/`.yml`. */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseDocument } from 'yaml';
 import { errorMessage, InputError } from '../util/errors.js';
 import type { RawConfig } from './sweep.js';
 
@@ -9,6 +9,15 @@ const EXTENSIONS = ['.json', '.jsonl', '.yaml', '.yml'];
 
 function fail(path: string, what: string): never {
   throw new InputError('config_file', `config file ${path}: ${what}`);
+}
+
+/** JSON.parse that also refuses a key given twice in one object (JSON.parse keeps the last silently). */
+function parseJsonStrict(text: string): unknown {
+  const value = JSON.parse(text) as unknown;
+  // JSON is YAML: the YAML parser names a repeated key where JSON.parse does not
+  const duplicate = parseDocument(text, { uniqueKeys: true }).errors.find((e) => e.code === 'DUPLICATE_KEY');
+  if (duplicate) throw new Error(`a key is given twice (${duplicate.message.split('\n')[0]?.replace(/:$/, '')})`);
+  return value;
 }
 
 function toRawConfigs(path: string, value: unknown, lineOf?: (i: number) => number): RawConfig[] {
@@ -19,7 +28,8 @@ function toRawConfigs(path: string, value: unknown, lineOf?: (i: number) => numb
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
       throw new InputError('config_file', `${where}: expected an object of config fields, got ${JSON.stringify(entry)}`);
     }
-    return { fields: entry as Record<string, unknown>, where };
+    // a file writes numbers and booleans as such: none of its values is read from text
+    return { fields: entry as Record<string, unknown>, where, textFields: new Set<string>() };
   });
 }
 
@@ -40,7 +50,7 @@ export function readConfigFile(path: string): RawConfig[] {
     text.split('\n').forEach((line, i) => {
       if (line.trim() === '') return;
       try {
-        values.push(JSON.parse(line));
+        values.push(parseJsonStrict(line));
       } catch (err) {
         fail(path, `line ${i + 1}: invalid JSON (${errorMessage(err)})`);
       }
@@ -49,7 +59,7 @@ export function readConfigFile(path: string): RawConfig[] {
     return toRawConfigs(path, values, (i) => lines[i] as number);
   }
   try {
-    return toRawConfigs(path, ext === '.json' ? JSON.parse(text) : parseYaml(text));
+    return toRawConfigs(path, ext === '.json' ? parseJsonStrict(text) : parseYaml(text, { uniqueKeys: true }));
   } catch (err) {
     if (err instanceof InputError) throw err;
     return fail(path, `invalid ${ext === '.json' ? 'JSON' : 'YAML'} (${errorMessage(err)})`);

@@ -5,7 +5,7 @@
  */
 import { parsePromptReuse } from './prompt-reuse.js';
 import { InputError } from '../util/errors.js';
-import { ENGINE_DEVICES, ENGINE_OPTIONS, type OptionKind } from './engine-options.js';
+import { ENGINE_DEVICES, ENGINE_DTYPES, ENGINE_OPTIONS, type OptionKind } from './engine-options.js';
 import {
   type BenchmarkConfig,
   ENGINE_DEFAULTS,
@@ -24,7 +24,15 @@ export interface RawConfig {
   fields: Record<string, unknown>;
   /** Where it came from, for messages: 'command line', 'config file b.yaml, entry 2'. */
   where: string;
+  /**
+   * Fields whose values were given as text (command-line flags), so "2" may be read as a number;
+   * in a file a number must be written as one. Absent: every field is text.
+   */
+  textFields?: ReadonlySet<string>;
 }
+
+/** A number written out in decimal (no hex, no Infinity); text from flags. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
@@ -56,14 +64,15 @@ function allowedText(kind: FieldKind | OptionKind): string {
 }
 
 /** Checks (and coerces from text) one scalar value; throws an InputError naming the field. */
-function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string, where: string): unknown {
+function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string, where: string, text = true): unknown {
   const fail = (): never => {
-    throw new InputError('config', `${where}: ${label} must be ${allowedText(kind)}, got ${describe(value)}`);
+    const quoted = !text && typeof value === 'string' && ['int', 'number', 'bool', 'int-or', 'number-positive'].includes(kind.type) ? ' (text; write it without quotes)' : '';
+    throw new InputError('config', `${where}: ${label} must be ${allowedText(kind)}, got ${describe(value)}${quoted}`);
   };
   switch (kind.type) {
     case 'int':
     case 'number': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      const n = typeof value === 'number' ? value : text && typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : NaN;
       if (!Number.isFinite(n) || (kind.type === 'int' && !Number.isInteger(n))) fail();
       const exclusive = kind.type === 'number' && kind.exclusiveMin === true;
       if (exclusive ? n <= kind.min : n < kind.min) fail();
@@ -71,7 +80,7 @@ function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string,
     }
     case 'bool':
       if (typeof value === 'boolean') return value;
-      if (value === 'true' || value === 'false') return value === 'true';
+      if (text && (value === 'true' || value === 'false')) return value === 'true';
       return fail();
     case 'enum':
       if (typeof value !== 'string' || !kind.values.includes(value)) fail();
@@ -84,13 +93,13 @@ function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string,
       return value;
     case 'int-or': {
       if (typeof value === 'string' && kind.words.includes(value)) return value;
-      return checkValue({ type: 'int', min: kind.min }, value, label, where);
+      return checkValue({ type: 'int', min: kind.min }, value, label, where, text);
     }
     case 'url':
       if (typeof value !== 'string' || !URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) fail();
       return value;
     case 'number-positive':
-      return checkValue({ type: 'number', min: 0, exclusiveMin: true }, value, label, where);
+      return checkValue({ type: 'number', min: 0, exclusiveMin: true }, value, label, where, text);
     case 'prompt-reuse':
       if (typeof value !== 'string' || parsePromptReuse(value) === null) fail();
       return value;
@@ -98,17 +107,17 @@ function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string,
 }
 
 /** The values of a field: a list is a sweep, a scalar one value, an absent field its default. */
-function valuesOf(raw: Record<string, unknown>, field: keyof BenchmarkConfig, where: string): unknown[] {
+function valuesOf(raw: Record<string, unknown>, field: keyof BenchmarkConfig, where: string, text: boolean): unknown[] {
   const spec = FIELDS[field];
   const value = raw[field];
   if (value === undefined) return [spec.default];
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) throw new InputError('config', `${where}: ${field} is an empty list; give at least one value`);
-  return list.map((v) => checkValue(spec.kind, v, field, where));
+  return list.map((v) => checkValue(spec.kind, v, field, where, text));
 }
 
 /** Engine options of one config, each value possibly a list: expanded to every combination. */
-function expandEngineOptions(engine: EngineName, options: Record<string, unknown>, where: string): Record<string, EngineOptionValue>[] {
+function expandEngineOptions(engine: EngineName, options: Record<string, unknown>, where: string, text: boolean): Record<string, EngineOptionValue>[] {
   const allowed = ENGINE_OPTIONS[engine];
   let combos: Record<string, EngineOptionValue>[] = [{}];
   for (const key of Object.keys(options).sort()) {
@@ -122,7 +131,7 @@ function expandEngineOptions(engine: EngineName, options: Record<string, unknown
     }
     const raw = options[key];
     const list = Array.isArray(raw) ? raw : [raw];
-    const values = list.map((v) => checkValue(spec.kind, v, `engine option ${key}`, where) as EngineOptionValue);
+    const values = list.map((v) => checkValue(spec.kind, v, `engine option ${key}`, where, text) as EngineOptionValue);
     combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
   }
   return combos;
@@ -139,7 +148,8 @@ function crossProduct(lists: [keyof BenchmarkConfig, unknown[]][]): Record<strin
 export function expandConfigs(raws: readonly RawConfig[]): NamedConfig[] {
   const seen = new Set<string>();
   const out: NamedConfig[] = [];
-  for (const { fields, where } of raws) {
+  for (const { fields, where, textFields } of raws) {
+    const isText = (field: string): boolean => textFields === undefined || textFields.has(field);
     for (const key of Object.keys(fields)) {
       if (key !== 'name' && !(FIELD_NAMES as string[]).includes(key)) {
         throw new InputError('config', `${where}: unknown field '${key}'; allowed: name, ${FIELD_NAMES.join(', ')}`);
@@ -149,7 +159,7 @@ export function expandConfigs(raws: readonly RawConfig[]): NamedConfig[] {
     if (givenName !== undefined && (typeof givenName !== 'string' || givenName.trim() === '')) {
       throw new InputError('config', `${where}: name must be a non-empty string, got ${describe(givenName)}`);
     }
-    const lists = FIELD_NAMES.map((f) => [f, valuesOf(fields, f, where)] as [keyof BenchmarkConfig, unknown[]]);
+    const lists = FIELD_NAMES.map((f) => [f, valuesOf(fields, f, where, isText(f))] as [keyof BenchmarkConfig, unknown[]]);
     const partials = crossProduct(lists);
     const expanded: BenchmarkConfig[] = [];
     for (const p of partials) {
@@ -163,7 +173,11 @@ export function expandConfigs(raws: readonly RawConfig[]): NamedConfig[] {
       if (devices && !devices.includes(base.device)) {
         throw new InputError('config', `${where}: device '${base.device}' is not one engine ${engine} knows; allowed: ${devices.join(', ')}`);
       }
-      for (const options of expandEngineOptions(engine, base.engine_options as Record<string, unknown>, where)) {
+      const dtypes = ENGINE_DTYPES[engine];
+      if (!dtypes.includes(base.dtype)) {
+        throw new InputError('config', `${where}: dtype '${base.dtype}' is not one engine ${engine} knows; allowed: ${dtypes.join(', ')}`);
+      }
+      for (const options of expandEngineOptions(engine, base.engine_options as Record<string, unknown>, where, isText('engine_options'))) {
         expanded.push({ ...base, engine_options: options });
       }
     }

@@ -21,6 +21,9 @@ export async function checkConfig(config: BenchmarkConfig): Promise<string | nul
   const ref = parseModelRef(config.model);
   if (config.engine === 'transformers-js') {
     if (ref.source === 'local') checkTransformersFolder(ref.id, ref.path);
+    if (ref.source === 'synthetic' && config.dtype !== 'fp32') {
+      throw new InputError('config', `model ${config.model}: synthetic transformers.js models are built in fp32 only, got dtype '${config.dtype}'; allowed: fp32`);
+    }
     return null;
   }
   if (ref.source === 'hub') throw new InputError('model', `model ${ref.id}: llama-cpp loads a local .gguf file or synthetic:<preset>, not a hub id`);

@@ -117,6 +117,8 @@ test('load: open loop on a chat dataset; bad input is one line and exit 2; an un
     [['--concurrency', '2', '--request-rate', '5'], /not both/],
     [['--request-rate', '0'], /--request-rate must be a number > 0, got '0'/],
     [['--arrival', 'weibull', '--request-rate', '1'], /--arrival must be one of constant, poisson, gamma/],
+    [['--concurrency', '2', '--burstiness', '0.5'], /--burstiness applies to an open loop \(--request-rate\)/],
+    [['--concurrency', '2', '--max-concurrency', '4'], /--max-concurrency applies to an open loop/],
   ];
   for (const [flags, message] of bad) {
     const res = await runCli(['load', '--url', server.url, '--model', 'm', '--no-store', ...flags]);

@@ -99,6 +99,10 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
     [['--config', badConfig], /config file .*bad\.yaml: unknown field 'warmup'; allowed: name, warmup_iterations/],
     [['--batchsize', '2'], /unknown option --batchsize/],
     [['--engine-option', 'threads=0'], /engine option threads must be an integer >= 1, got '0'/],
+    [['--dtype', 'fp99'], /dtype 'fp99' is not one engine transformers-js knows; allowed: fp32, fp16/],
+    [['--dtype', 'q8'], /model synthetic:tiny: synthetic transformers\.js models are built in fp32 only, got dtype 'q8'; allowed: fp32/],
+    [['--batch-size', '0x2'], /batch_size must be an integer >= 1, got '0x2'/],
+    [['--batch-size', '1,,2'], /run: --batch-size has an empty value in '1,,2'/],
   ];
   const outDir = join(dir, 'results');
   for (const [args, message] of cases) {

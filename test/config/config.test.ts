@@ -98,6 +98,29 @@ test('names: model slugs for presets, folders and hub ids', () => {
   assert.equal(inferName(c), c.name);
 });
 
+test('values that look right but are not: text in a file, hex, Infinity, an unknown dtype, a key given twice', () => {
+  const dir = tempDir();
+  const quoted = join(dir, 'q.yaml');
+  writeFileSync(quoted, 'batch_size: "2"\n');
+  throwsInput(() => expandConfigs(readConfigFile(quoted)), /q\.yaml: batch_size must be an integer >= 1, got '2' \(text; write it without quotes\)$/);
+  const flagText = join(dir, 'f.json');
+  writeFileSync(flagText, JSON.stringify({ gpu_monitoring: 'false' }));
+  throwsInput(() => expandConfigs(readConfigFile(flagText)), /gpu_monitoring must be true or false, got 'false' \(text/);
+  throwsInput(() => expand({ batch_size: '0x2' }), /batch_size must be an integer >= 1, got '0x2'$/);
+  throwsInput(() => expand({ monitor_interval_ms: 'Infinity' }), /monitor_interval_ms must be a number > 0, got 'Infinity'$/);
+  throwsInput(() => expand({ dtype: 'fp99' }), /dtype 'fp99' is not one engine transformers-js knows; allowed: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4$/);
+  throwsInput(() => expand({ engine: 'llama-cpp', dtype: 'bogus' }), /dtype 'bogus' is not one engine llama-cpp knows/);
+  const twice = join(dir, 't.json');
+  writeFileSync(twice, '{"batch_size": 1, "batch_size": 2}');
+  throwsInput(() => readConfigFile(twice), /t\.json: invalid JSON \(a key is given twice \(Map keys must be unique at line 1, column 19\)\)/);
+  const twiceLine = join(dir, 't.jsonl');
+  writeFileSync(twiceLine, '{"batch_size": 1}\n{"seed": 1, "sequence_length": 8, "sequence_length": 9}\n');
+  throwsInput(() => readConfigFile(twiceLine), /t\.jsonl: line 2: invalid JSON \(a key is given twice/);
+  const twiceYaml = join(dir, 't.yaml');
+  writeFileSync(twiceYaml, 'batch_size: 1\nbatch_size: 2\n');
+  throwsInput(() => readConfigFile(twiceYaml), /t\.yaml: invalid YAML \(Map keys must be unique/);
+});
+
 test('config files: json, jsonl and yaml; errors name the file and line', () => {
   const dir = tempDir();
   const json = join(dir, 'a.json');
