@@ -44,7 +44,8 @@ export const ENGINE_OPTIONS: Readonly<Record<EngineName, Readonly<Record<string,
 
 /** Devices each engine accepts; null: any (checked by the engine's library at load). */
 export const ENGINE_DEVICES: Readonly<Record<EngineName, readonly string[] | null>> = {
-  'transformers-js': null,
+  // onnxruntime-node's execution providers, as transformers.js names them
+  'transformers-js': ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'],
   'llama-cpp': ['cpu', 'cuda', 'vulkan', 'metal', 'auto'],
   openai: ['server'],
 };

@@ -44,6 +44,17 @@ export function parameterCount(shape: ModelShape): number {
   return shape.layers * perLayer + embed + shape.hidden;
 }
 
+/**
+ * A floor on the memory one generate() call of a batch needs beyond the weights, in bytes: the
+ * fp32 KV cache for prompt and new tokens, and the prompt's fp32 logits (transformers.js computes
+ * them for every prompt position). Used to refuse a batch that cannot fit before anything runs.
+ */
+export function batchMemoryBytes(shape: Pick<ModelShape, 'layers' | 'hidden' | 'heads' | 'kvHeads' | 'vocab'>, batch: number, promptTokens: number, newTokens: number): number {
+  const kv = 2 * shape.layers * shape.kvHeads * (shape.hidden / shape.heads) * (promptTokens + newTokens) * 4;
+  const logits = promptTokens * shape.vocab * 4;
+  return batch * (kv + logits);
+}
+
 /** Checks a shape; throws an InputError naming the first bad field. */
 export function validateShape(shape: ModelShape, where: string): ModelShape {
   for (const [key, value] of Object.entries(shape)) {

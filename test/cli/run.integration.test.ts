@@ -1,6 +1,6 @@
 /** The CLI end to end on the tiny synthetic model: result file, metrics, bad input, Ctrl-C. */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
@@ -72,14 +72,18 @@ test('--json prints the whole result on stdout; progress lines go to stderr', as
 });
 
 test('a failing config is recorded; the others still run; exit code 1', async () => {
-  const out = join(tempDir(), 'r.json');
-  // tiny has 2048 positions: the second config cannot fit
-  const r = await runCli(['run', ...SMALL_RUN, '--sequence-length', '16', '2045', '--output', out]);
+  const dir = tempDir();
+  // a model folder whose ONNX file is cut short: it passes every check before loading, then fails to load
+  const broken = join(dir, 'broken');
+  assert.equal((await runCli(['synth', '--preset', 'tiny', '--layers', '1', '--vocab', '512', '--out', broken])).code, 0);
+  const onnx = join(broken, 'onnx', 'model.onnx');
+  writeFileSync(onnx, readFileSync(onnx).subarray(0, 1000));
+  const out = join(dir, 'r.json');
+  const r = await runCli(['run', ...SMALL_RUN, '--model', 'synthetic:tiny', broken, '--output', out]);
   assert.equal(r.code, 1);
   const run = readResult(out);
   assert.deepEqual(run.benchmarks.map((b) => b.status), ['ok', 'failed']);
   assert.equal(run.benchmarks[1]?.error?.kind, 'engine_load');
-  assert.match(run.benchmarks[1]?.error?.message ?? '', /exceeds the model's max_position_embeddings \(2048\)/);
   assert.match(r.stdout, /failed \(engine_load\)/);
 });
 
@@ -103,6 +107,10 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
     [['--dtype', 'q8'], /model synthetic:tiny: synthetic transformers\.js models are built in fp32 only, got dtype 'q8'; allowed: fp32/],
     [['--batch-size', '0x2'], /batch_size must be an integer >= 1, got '0x2'/],
     [['--batch-size', '1,,2'], /run: --batch-size has an empty value in '1,,2'/],
+    [['--sequence-length', '2045'], /model synthetic:tiny: sequence_length \+ num_tokens_to_generate = 2173 exceeds the model's 2048 positions/],
+    [['--new-tokens', '1e9'], /num_tokens_to_generate = 1000000128 exceeds the model's 2048 positions/],
+    [['--batch-size', '1000000'], /batch_size 1000000 needs at least [\d.]+ GiB for its KV cache and logits; this machine has [\d.]+ GiB/],
+    [['--device', 'tpu'], /device 'tpu' is not one engine transformers-js knows; allowed: cpu, cuda, dml, coreml, webgpu/],
   ];
   const outDir = join(dir, 'results');
   for (const [args, message] of cases) {
@@ -175,4 +183,26 @@ test('synth --out never deletes what is not a tokenbench model: a file or a fold
   const forced = await synth(empty, '--seed', '3', '--force');
   assert.equal(forced.code, 0, forced.stderr);
   assert.match(forced.stdout, /seed 3/);
+});
+
+test('a model folder is checked before loading: each missing or corrupt file named, dtypes it does not have refused', async () => {
+  const dir = tempDir();
+  const model = join(dir, 'model');
+  assert.equal((await runCli(['synth', '--preset', 'tiny', '--layers', '1', '--vocab', '512', '--out', model])).code, 0);
+  const expectBad = async (extra: string[], message: RegExp): Promise<void> => {
+    const r = await runCli(['run', ...SMALL_RUN, '--model', model, ...extra, '--output-dir', join(dir, 'results')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  };
+  await expectBad(['--dtype', 'q8'], /dtype q8 needs onnx\/model_quantized\.onnx, which the folder does not have; its dtypes: fp32/);
+  const tokenizer = readFileSync(join(model, 'tokenizer.json'), 'utf8');
+  writeFileSync(join(model, 'tokenizer.json'), tokenizer.slice(0, 100));
+  await expectBad([], /tokenizer\.json is not valid JSON \(.+\); the file may be truncated/);
+  rmSync(join(model, 'tokenizer.json'));
+  await expectBad([], /tokenizer\.json is missing/);
+  writeFileSync(join(model, 'tokenizer.json'), tokenizer);
+  writeFileSync(join(model, 'config.json'), '{"num_hidden_layers": 1,');
+  await expectBad([], /config\.json is not valid JSON/);
+  assert.equal(existsSync(join(dir, 'results')), false, 'nothing written');
 });
