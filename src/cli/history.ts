@@ -43,7 +43,7 @@ export async function historyCommand(argv: readonly string[]): Promise<number> {
         `${formatTable(
           ['started', 'commit', 'run', 'config', 'status', `${metric} p50`, 'mean', 'n'],
           rows.map((r) => [r.started_at, r.git_commit?.slice(0, 10) ?? '-', r.run_id.slice(0, 8), r.name, r.status, f(r.p50), f(r.mean), String(r.n ?? '-')]),
-        )}\n${rows.length} run(s) in ${redactUrl(url)}\n`,
+        )}\n${rows.length} config result(s) from ${new Set(rows.map((r) => r.run_id)).size} run(s) in ${redactUrl(url)}\n`,
       );
     }
   } finally {

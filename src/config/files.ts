@@ -8,7 +8,9 @@ import type { RawConfig } from './sweep.js';
 const EXTENSIONS = ['.json', '.jsonl', '.yaml', '.yml'];
 
 function fail(path: string, what: string): never {
-  throw new InputError('config_file', `config file ${path}: ${what}`);
+  // a parser's message may quote a binary file's bytes: keep it one readable line
+  const printable = what.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
+  throw new InputError('config_file', `config file ${path}: ${printable}`);
 }
 
 /** JSON.parse that also refuses a key given twice in one object (JSON.parse keeps the last silently). */
@@ -26,7 +28,8 @@ function toRawConfigs(path: string, value: unknown, lineOf?: (i: number) => numb
   return list.map((entry, i) => {
     const where = lineOf ? `config file ${path}, line ${lineOf(i)}` : list.length > 1 ? `config file ${path}, entry ${i + 1}` : `config file ${path}`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      throw new InputError('config_file', `${where}: expected an object of config fields, got ${JSON.stringify(entry)}`);
+      const shown = JSON.stringify(entry) ?? String(entry);
+      throw new InputError('config_file', `${where}: expected an object of config fields, got ${shown.length > 60 ? `${shown.slice(0, 60)}...` : shown}`);
     }
     // a file writes numbers and booleans as such: none of its values is read from text
     return { fields: entry as Record<string, unknown>, where, textFields: new Set<string>() };
@@ -44,6 +47,7 @@ export function readConfigFile(path: string): RawConfig[] {
     const code = (err as NodeJS.ErrnoException).code;
     fail(path, code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : errorMessage(err));
   }
+  if (/[\u0000\ufffd]/.test(text)) fail(path, 'is not a text file (it holds binary data)');
   if (ext === '.jsonl') {
     const lines: number[] = [];
     const values: unknown[] = [];

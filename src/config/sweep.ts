@@ -35,6 +35,8 @@ export interface RawConfig {
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function describe(value: unknown): string {
+  // JSON would print Infinity and NaN (YAML's .inf, .nan) as null
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   return typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
 }
 

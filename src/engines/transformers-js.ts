@@ -5,7 +5,7 @@
 import type { BenchmarkConfig } from '../config/fields.js';
 import { ensureSyntheticOnnx } from '../synth/cache.js';
 import { EOS_TOKEN_ID } from '../synth/tokenizer.js';
-import { RunError } from '../util/errors.js';
+import { errorMessage, RunError } from '../util/errors.js';
 import type { Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
 import { checkTransformersFolder, parseModelRef } from './model-source.js';
 
@@ -95,14 +95,22 @@ export class TransformersJsEngine implements Engine {
     if (o.inter_op_threads !== undefined) sessionOptions.interOpNumThreads = o.inter_op_threads;
     if (o.graph_optimization !== undefined) sessionOptions.graphOptimizationLevel = GRAPH_OPTIMIZATION[String(o.graph_optimization)];
 
-    this.tokenizer = await lib.AutoTokenizer.from_pretrained(location, { local_files_only: local });
-    this.model = await lib.AutoModelForCausalLM.from_pretrained(location, {
-      local_files_only: local,
-      // Always explicit: 'auto' throws where the CUDA provider is missing.
-      device: this.config.device as never,
-      dtype: this.config.dtype as never,
-      session_options: sessionOptions,
-    });
+    try {
+      this.tokenizer = await lib.AutoTokenizer.from_pretrained(location, { local_files_only: local });
+      this.model = await lib.AutoModelForCausalLM.from_pretrained(location, {
+        local_files_only: local,
+        // Always explicit: 'auto' throws where the CUDA provider is missing.
+        device: this.config.device as never,
+        dtype: this.config.dtype as never,
+        session_options: sessionOptions,
+      });
+    } catch (err) {
+      // a hub id without a network says only "fetch failed": say what it means and what to do
+      if (!local && /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|getaddrinfo/i.test(errorMessage(err))) {
+        throw new RunError('engine_load', `model ${ref.id}: cannot download it from the Hugging Face hub (network: ${errorMessage(err)}); download the folder where there is a network and pass it as --model ./path`);
+      }
+      throw err;
+    }
     const eos = (this.model as unknown as { generation_config?: { eos_token_id?: number | number[] | null } }).generation_config?.eos_token_id;
     if (eos !== undefined && eos !== null) this.eosIds = Array.isArray(eos) ? eos : [eos];
     const maxPositions = (this.model.config as unknown as { max_position_embeddings?: number }).max_position_embeddings;

@@ -116,7 +116,8 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
         if (x && y) found = [x, y];
       }
       if (!found) {
-        throw new InputError('usage', `compare: --pair ${p}: no split NAME_A=NAME_B names a baseline config and a candidate config with measured iterations`);
+        const names = (side: BenchmarkResult[]): string => side.map((b) => b.config.name).join(', ') || 'none';
+        throw new InputError('usage', `compare: --pair ${p}: no split NAME_A=NAME_B names a baseline config and a candidate config with at least 2 measured iterations (baseline: ${names(base)}; candidate: ${names(cand)})`);
       }
       matched.push([found[0], found[1], found[0].config.hash === found[1].config.hash]);
     }
@@ -127,6 +128,11 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
     }
   }
   if (matched.length === 0) {
+    // the same configs on both sides, but too few samples to compare: say that, not "nothing in common"
+    const thin = baseline.benchmarks.filter((x) => candidate.benchmarks.some((y) => y.config.hash === x.config.hash) && !(base.includes(x) && cand.some((y) => y.config.hash === x.config.hash)));
+    if (thin.length > 0 && !(options.pairs && options.pairs.length > 0)) {
+      throw new InputError('usage', `compare: ${thin.map((b) => b.config.name).join(', ')}: on both sides, but a comparison needs at least 2 measured iterations (or successful requests) on each; run more --iterations`);
+    }
     throw new InputError(
       'usage',
       `compare: the two sides have no config in common (by hash); pair configs by name with --pair NAME_A=NAME_B (baseline: ${base.map((b) => b.config.name).join(', ') || 'none'})`,

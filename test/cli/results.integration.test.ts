@@ -80,6 +80,11 @@ test('compare and report: bad input is one line and exit code 2, nothing modifie
   for (const bm of noCommon.benchmarks) bm.config.hash = 'f'.repeat(64);
   const disjoint = join(dir, 'disjoint.json');
   writeFileSync(disjoint, JSON.stringify(noCommon));
+  const oneEach = read(a);
+  for (const bm of oneEach.benchmarks) bm.iterations = bm.iterations.slice(0, 1);
+  const thin = join(dir, 'thin.json');
+  writeFileSync(thin, JSON.stringify(oneEach));
+  const names = read(a).benchmarks.map((bm) => bm.config.name);
   const cases: [string[], RegExp][] = [
     [['compare', a, other], /result file .*other\.json: not a tokenbench result/],
     [['compare', a, newer], /schema tokenbench\.run\/v2 is not one this version reads \(tokenbench\.run\/v1\)/],
@@ -87,6 +92,8 @@ test('compare and report: bad input is one line and exit code 2, nothing modifie
     [['compare', a, 'deadbeef', '--store', `sqlite:${corrupt}`], /file is not a database/],
     [['compare', a, disjoint], /no config in common \(by hash\); pair configs by name with --pair NAME_A=NAME_B/],
     [['compare', a, a, '--threshold', 'lots'], /--threshold must be a percentage like 5%/],
+    [['compare', a, thin], new RegExp(`compare: ${names.join(', ')}: on both sides, but a comparison needs at least 2 measured iterations`)],
+    [['compare', a, a, '--pair', 'foo=bar'], new RegExp(`--pair foo=bar: no split NAME_A=NAME_B .* \\(baseline: ${names.join(', ')}; candidate: ${names.join(', ')}\\)`)],
     [['compare', a, 'nosuchrun', '--store', store], /'nosuchrun' is not a result file, a run id or a git commit in store/],
     [['report', other], /not a tokenbench result/],
     [['history', '--store', `sqlite:${join(dir, 'missing.db')}`], /no such database file/],
@@ -126,7 +133,10 @@ test('import (tokenbench and benchmark_v2 files) and history', async () => {
   assert.ok(Math.abs((rows[0]?.p50 as number) - 9.15) < 1e-9); // median of 9, 9.5, 9.2, 9.1 ms
   assert.equal(rows[0]?.git_commit, 'cafe1234');
   const all = await runCli(['history', '--store', store]);
-  assert.match(all.stdout, /4 run\(s\) in sqlite:/);
+  const allJson = JSON.parse((await runCli(['history', '--store', store, '--json'])).stdout) as { run_id: string }[];
+  const runs = new Set(allJson.map((row) => row.run_id)).size;
+  assert.ok(allJson.length > runs, 'some runs have several configs');
+  assert.match(all.stdout, new RegExp(`${allJson.length} config result\\(s\\) from ${runs} run\\(s\\) in sqlite:`), 'runs counted as runs, not rows');
   const bad = await runCli(['import', a, join(dir, 'nope.json'), '--store', importStore]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /nope\.json: not found/);

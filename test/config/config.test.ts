@@ -116,6 +116,12 @@ test('values that look right but are not: text in a file, hex, Infinity, an unkn
   const twiceLine = join(dir, 't.jsonl');
   writeFileSync(twiceLine, '{"batch_size": 1}\n{"seed": 1, "sequence_length": 8, "sequence_length": 9}\n');
   throwsInput(() => readConfigFile(twiceLine), /t\.jsonl: line 2: invalid JSON \(a key is given twice/);
+  const binary = join(dir, 'b.yaml');
+  writeFileSync(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0xff, 0xfe, 10, 65]));
+  throwsInput(() => readConfigFile(binary), /^config file .*b\.yaml: is not a text file \(it holds binary data\)$/);
+  const inf = join(dir, 'inf.yaml');
+  writeFileSync(inf, 'monitor_interval_ms: .inf\n');
+  throwsInput(() => expandConfigs(readConfigFile(inf)), /monitor_interval_ms must be a number > 0, got Infinity$/);
   const twiceYaml = join(dir, 't.yaml');
   writeFileSync(twiceYaml, 'batch_size: 1\nbatch_size: 2\n');
   throwsInput(() => readConfigFile(twiceYaml), /t\.yaml: invalid YAML \(Map keys must be unique/);
