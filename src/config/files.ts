@@ -9,6 +9,7 @@ const EXTENSIONS = ['.json', '.jsonl', '.yaml', '.yml'];
 
 function fail(path: string, what: string): never {
   // a parser's message may quote a binary file's bytes: keep it one readable line
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed here
   const printable = what.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
   throw new InputError('config_file', `config file ${path}: ${printable}`);
 }
@@ -47,6 +48,7 @@ export function readConfigFile(path: string): RawConfig[] {
     const code = (err as NodeJS.ErrnoException).code;
     fail(path, code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : errorMessage(err));
   }
+  // eslint-disable-next-line no-control-regex -- a NUL byte is how a binary file shows
   if (/[\u0000\ufffd]/.test(text)) fail(path, 'is not a text file (it holds binary data)');
   if (ext === '.jsonl') {
     const lines: number[] = [];
