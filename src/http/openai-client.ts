@@ -147,11 +147,6 @@ export class OpenAiClient {
   /** The tokenizer shape this server answered to; undefined until the first tokenize, null when none did. */
   private shape: TokenizerShape | null | undefined = undefined;
 
-  /** Which tokenizer endpoint shape the server has (vllm, llama.cpp, tgi), or null; known after the first tokenize. */
-  get tokenizerShape(): TokenizerShape['name'] | null {
-    return this.shape?.name ?? null;
-  }
-
   /**
    * Token ids of a text by the server's own tokenizer; null when it has none. Each server family's
    * /tokenize shape is tried in turn, and an empty list for a non-empty text is no answer (llama.cpp's

@@ -42,19 +42,18 @@ const wordsOf = (text: string): string[] => text.split(/\s+/).filter((w) => w !=
 export interface ServerPromptInfo {
   /** Prompt lengths are exact by the server's tokenizer (else words calibrated against its count). */
   exact: boolean;
-  /** The server's tokenizer endpoint shape, or null. */
-  tokenizer: string | null;
   /** Tokens the server counts on top of a prompt's own (chat template, BOS), from a probe; null when the server reports no prompt count. */
   overhead: number | null;
   /** Words per token (text prompts without a tokenizer); 1 with a tokenizer. */
   wordsPerToken: number;
 }
 
-/** A server's prompts, numbered from 0 in the order they are asked for. */
+/** A server's prompts, numbered in the order they are asked for from a random start. */
 export class ServerPrompts {
   /** The number of the next prompt: random at first, so that no earlier run's prompts come again. */
   private next = randomInt(2 ** 40);
-  private readonly first = this.next;
+  /** Tokens of the chat template around a prompt (the whole prompt of an empty message); null when the server cannot say. */
+  private chatOverhead: number | null = null;
   info: ServerPromptInfo;
 
   private constructor(
@@ -65,7 +64,7 @@ export class ServerPrompts {
     /** Pool entries are token ids (else words). */
     private readonly ids: boolean,
   ) {
-    this.info = { exact: ids, tokenizer: client.tokenizerShape, overhead: null, wordsPerToken: 1 };
+    this.info = { exact: ids, overhead: null, wordsPerToken: 1 };
   }
 
   /** Builds the pool (by the server's tokenizer when it has one) for prompts up to `longest` tokens. */
@@ -80,11 +79,6 @@ export class ServerPrompts {
     return new ServerPrompts(client, reuse, pool, distinct(pool), ids !== null && ids.length > 0);
   }
 
-  /** How many prompts have been handed out (probes included). */
-  get count(): number {
-    return this.next - this.first;
-  }
-
   /** The next prompt, of `length` tokens (exact by the server's tokenizer, else calibrated words). */
   async take(length: number): Promise<Prompt> {
     const k = this.next++;
@@ -96,9 +90,6 @@ export class ServerPrompts {
     if (this.client.target.api === 'completions') return { ids: tokens };
     return { text: await this.textOf(tokens, length) };
   }
-
-  /** Tokens of the chat template around a prompt (the whole prompt of an empty message); null when the server cannot say. */
-  private chatOverhead: number | null = null;
 
   /**
    * Text that the server counts as `length` tokens inside its chat template, from token ids: their
