@@ -50,6 +50,12 @@ export async function checkServedModel(config: BenchmarkConfig): Promise<string 
       const names = listed.names.length > 0 ? listed.names.map((n) => `'${n}'`).join(', ') : 'none';
       throw new InputError('model', `model '${target.model}' is not served at ${target.url}: it lists ${names} (--no-model-check skips this check)`);
     }
+    // a prompt and output past the served context would fail every request, or never end
+    const context = listed.kind === 'listed' ? listed.context.get(target.model) : undefined;
+    const needed = config.sequence_length + config.num_tokens_to_generate;
+    if (context !== undefined && needed > context) {
+      throw new InputError('config', `model '${target.model}' at ${target.url}: prompt + output = ${needed} tokens exceeds the context the server serves it with (${context})`);
+    }
     return null;
   } finally {
     await client.close().catch(() => undefined);

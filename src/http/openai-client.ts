@@ -178,19 +178,27 @@ export class OpenAiClient {
     return this.shape.chatPromptCount((path, body) => this.postJson(path, body), this.target.model, text);
   }
 
-  /** What GET {url}/models says: the names listed, no such endpoint, or no answer at all. */
-  async listModels(): Promise<{ kind: 'listed'; names: string[] } | { kind: 'absent'; status: number } | { kind: 'unreachable' }> {
+  /**
+   * What GET {url}/models says: the names listed with each one's context length where the server
+   * gives it (vLLM max_model_len, llama.cpp meta.n_ctx), no such endpoint, or no answer at all.
+   */
+  async listModels(): Promise<{ kind: 'listed'; names: string[]; context: Map<string, number> } | { kind: 'absent'; status: number } | { kind: 'unreachable' }> {
     const r = await this.requestJson('GET', `${this.basePath}/models`);
     if (!r) return { kind: 'unreachable' };
     const a = r.answer as { data?: unknown; models?: unknown } | null;
     const list = Array.isArray(a?.data) ? a.data : Array.isArray(a?.models) ? a.models : null;
     if (r.status < 200 || r.status > 299 || !list) return { kind: 'absent', status: r.status };
     const names = new Set<string>();
-    for (const m of list as { id?: unknown; name?: unknown; model?: unknown; aliases?: unknown }[]) {
-      for (const v of [m.id, m.name, m.model]) if (typeof v === 'string') names.add(v);
-      if (Array.isArray(m.aliases)) for (const v of m.aliases) if (typeof v === 'string') names.add(v);
+    const context = new Map<string, number>();
+    for (const m of list as { id?: unknown; name?: unknown; model?: unknown; aliases?: unknown; max_model_len?: unknown; meta?: { n_ctx?: unknown } }[]) {
+      const own = [m.id, m.name, m.model, ...(Array.isArray(m.aliases) ? m.aliases : [])].filter((v): v is string => typeof v === 'string');
+      const ctx = typeof m.max_model_len === 'number' ? m.max_model_len : typeof m.meta?.n_ctx === 'number' ? m.meta.n_ctx : null;
+      for (const n of own) {
+        names.add(n);
+        if (ctx !== null) context.set(n, ctx);
+      }
     }
-    return { kind: 'listed', names: [...names] };
+    return { kind: 'listed', names: [...names], context };
   }
 
   async close(): Promise<void> {
