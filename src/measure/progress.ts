@@ -9,7 +9,8 @@ export type Phase = 'load' | 'validity' | 'warmup' | 'measure';
 export interface ProgressReporter {
   benchmarkStart(index: number, total: number, name: string): void;
   phaseStart(phase: Phase, steps: number): void;
-  step(): void;
+  /** One step (iteration) of the phase done, with the new tokens it made. */
+  step(tokens: number): void;
   phaseEnd(phase: Phase, ms: number): void;
   benchmarkEnd(result: BenchmarkResult): void;
   message(text: string): void;
@@ -58,13 +59,18 @@ export class LogProgress implements ProgressReporter {
   }
 }
 
-/** A redrawn bar per phase, for terminals. */
+/** A redrawn bar per phase, for terminals: steps done, tokens/s so far and time left. */
 export class TtyProgress implements ProgressReporter {
   private phase: Phase = 'load';
   private steps = 0;
   private done = 0;
+  private tokens = 0;
+  private startedAt = 0;
   private prefix = '';
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+  constructor(
+    private readonly out: Pick<NodeJS.WriteStream, 'write'> = process.stderr,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
   benchmarkStart(index: number, total: number, name: string): void {
     this.prefix = `[${index + 1}/${total}]`;
     this.out.write(`${this.prefix} ${name}\n`);
@@ -73,10 +79,13 @@ export class TtyProgress implements ProgressReporter {
     this.phase = phase;
     this.steps = steps;
     this.done = 0;
+    this.tokens = 0;
+    this.startedAt = this.now();
     this.draw();
   }
-  step(): void {
+  step(tokens: number): void {
     this.done++;
+    this.tokens += tokens;
     this.draw();
   }
   phaseEnd(phase: Phase, ms: number): void {
@@ -92,6 +101,8 @@ export class TtyProgress implements ProgressReporter {
     const width = 30;
     const filled = this.steps > 0 ? Math.round((this.done / this.steps) * width) : 0;
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
-    this.out.write(`\r\x1b[2K${this.prefix}   ${this.phase.padEnd(8)} [${bar}] ${this.done}/${this.steps}`);
+    const elapsed = this.now() - this.startedAt;
+    const rate = this.done > 0 && elapsed > 0 ? `, ${((this.tokens * 1000) / elapsed).toFixed(1)} tok/s, ${seconds((elapsed / this.done) * (this.steps - this.done)).replace(/\.\d+ s$/, ' s')} left` : '';
+    this.out.write(`\r\x1b[2K${this.prefix}   ${this.phase.padEnd(8)} [${bar}] ${this.done}/${this.steps}${rate}`);
   }
 }

@@ -60,6 +60,9 @@ function emptyResult(config: NamedConfig, status: BenchmarkResult['status'], err
   };
 }
 
+/** New tokens of an iteration, all rows. */
+const tokensOf = (record: IterationRecord): number => record.new_tokens.reduce((a, b) => a + b, 0);
+
 /** Runs one config to a result; failures are classified and recorded, never thrown. */
 export async function runBenchmark(config: NamedConfig, options: RunOptions, monitor: MonitorSource | null = null): Promise<BenchmarkResult> {
   const progress = options.progress ?? silentProgress;
@@ -104,13 +107,13 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions, mon
     await timePhase('validity', 1, async () => {
       const [record] = await once(0);
       result.validity = { new_tokens: record.new_tokens, output_sample: record.output_sample };
-      progress.step();
+      progress.step(tokensOf(record));
     });
     await timePhase('warmup', config.warmup_iterations, async () => {
       for (let i = 0; i < config.warmup_iterations; i++) {
         interrupted(options.signal);
-        await once(i);
-        progress.step();
+        const [record] = await once(i);
+        progress.step(tokensOf(record));
       }
     });
     await timePhase('measure', config.measurement_iterations, async () => {
@@ -119,7 +122,7 @@ export async function runBenchmark(config: NamedConfig, options: RunOptions, mon
         const [record, window] = await once(i);
         result.iterations.push(record);
         windows.push(window);
-        progress.step();
+        progress.step(tokensOf(record));
       }
     });
     result.summary = summarizeIterations(result.iterations);
