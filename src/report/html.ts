@@ -55,6 +55,7 @@ function deviceSeries(it: BenchmarkResult['iterations'][number]): { series: Seri
 function benchmarkSection(b: BenchmarkResult, i: number): string {
   const head = `<h2 id="b${i}">${escapeHtml(b.config.name)}</h2><p class="note">status ${escapeHtml(b.status)}${b.error ? `: ${escapeHtml(b.error.kind)}: ${escapeHtml(b.error.message)}` : ''}; engine ${escapeHtml(b.engine ? `${b.engine.name} ${b.engine.version} ${b.engine.device} ${b.engine.dtype}` : '-')}; model ${escapeHtml(b.model?.id ?? '-')}; hash ${b.config.hash.slice(0, 12)}</p>`;
   const server = serverCheckSection(b);
+  if (b.requests && b.requests.length > 0) return `${head}${server}${loadCharts(b, i)}`;
   const it = typicalIteration(b);
   if (!it) return `${head}${server}<p>No measured iterations.</p>`;
   const charts: string[] = [];
@@ -85,6 +86,26 @@ function benchmarkSection(b: BenchmarkResult, i: number): string {
         .join('; ')}</p>`
     : '';
   return `${head}${monitorLine}${server}<div class="charts">${charts.join('\n')}</div>`;
+}
+
+/** A load run's charts: every request on the run's time axis, and the distributions over the successful ones. */
+function loadCharts(b: BenchmarkResult, i: number): string {
+  const requests = b.requests ?? [];
+  const ok = requests.filter((r) => r.ok);
+  const failed = requests.filter((r) => !r.ok);
+  const charts: string[] = [];
+  const sendSeries: Series[] = [{ name: 'TTFT, successful requests', points: ok.filter((r) => r.ttft_ms !== null).map((r) => [r.t0_ms / 1000, r.ttft_ms as number] as [number, number]), kind: 'dots' }];
+  if (failed.length > 0) sendSeries.push({ name: 'failed requests (at 0)', points: failed.map((r) => [r.t0_ms / 1000, 0] as [number, number]), kind: 'dots' });
+  charts.push(chart({ id: `requests-${i}`, title: `Requests over the run (n = ${requests.length}, ${failed.length} failed)`, xLabel: 's after the measured phase began', yLabel: 'TTFT ms', series: sendSeries }));
+  const delay = requests.filter((r) => r.dispatch_delay_ms !== null).map((r) => [r.scheduled_ms / 1000, r.dispatch_delay_ms as number] as [number, number]);
+  charts.push(chart({ id: `dispatch-${i}`, title: 'Dispatch delay: sent minus due', xLabel: 's after the measured phase began', yLabel: 'ms', series: [{ name: 'dispatch delay', points: delay, kind: 'dots' }] }));
+  const values = (f: (r: (typeof ok)[number]) => number | null): number[] => ok.map(f).filter((v): v is number => v !== null);
+  charts.push(chart({ id: `ttft-${i}`, title: 'TTFT per request', xLabel: 'ms', yLabel: 'requests', bars: histogram(values((r) => r.ttft_ms), 15) }));
+  charts.push(chart({ id: `tpot-${i}`, title: 'TPOT (ITL per request)', xLabel: 'ms', yLabel: 'requests', bars: histogram(values((r) => r.itl_ms), 15) }));
+  charts.push(chart({ id: `e2e-${i}`, title: 'e2e per request', xLabel: 'ms', yLabel: 'requests', bars: histogram(values((r) => r.e2e_ms), 15) }));
+  const gaps = ok.flatMap((r) => itlGapsMs(r.token_ms));
+  charts.push(chart({ id: `itl-cdf-${i}`, title: `ITL gap CDF, all successful requests (n = ${gaps.length})`, xLabel: 'ms', yLabel: 'fraction', series: [{ name: 'CDF', points: cdf(gaps), kind: 'step' }] }));
+  return `<div class="charts">${charts.join('\n')}</div>`;
 }
 
 /** Requests to a server: the client against the server's own account (results/server-check.ts). */
@@ -148,7 +169,7 @@ function metadata(run: RunResult): string {
 export function runReportHtml(run: RunResult): string {
   const summary = table(
     ['config', 'status', 'TTFT ms p50/p95', 'ITL ms p50/p95', 'e2e ms p50/p95', 'tokens/s p50/p95', 'n'],
-    run.benchmarks.map((b) => [b.config.name, b.status, pair(b.summary?.ttft_ms, 2), pair(b.summary?.itl_ms, 3), pair(b.summary?.e2e_ms, 1), pair(b.summary?.tokens_per_s, 1), String(b.iterations.length)]),
+    run.benchmarks.map((b) => [b.config.name, b.status, pair(b.summary?.ttft_ms, 2), pair(b.summary?.itl_ms, 3), pair(b.summary?.e2e_ms, 1), pair(b.summary?.tokens_per_s, 1), String(b.requests ? (b.summary?.e2e_ms?.n ?? 0) : b.iterations.length)]),
   );
   const body = `<h1>tokenbench run ${escapeHtml(run.run_id.slice(0, 8))}</h1>
 <p class="note">${escapeHtml(run.started_at)}; percentiles: ${escapeHtml(PERCENTILE_METHOD)}</p>

@@ -36,11 +36,13 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-function niceTicks(lo: number, hi: number, count = 5): number[] {
+/** Round ticks over [lo, hi]; `integers`: a count axis, whose ticks are whole numbers. */
+function niceTicks(lo: number, hi: number, count = 5, integers = false): number[] {
   if (!(hi > lo)) return [lo];
   const step0 = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(step0));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? step0;
+  const nice = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? step0;
+  const step = integers ? Math.max(1, Math.round(nice)) : nice;
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
@@ -63,7 +65,9 @@ export function chart(spec: ChartSpec): string {
   const sx = (x: number): number => M.left + ((x - x0) / (x1 - x0 || 1)) * (W - M.left - M.right);
   const sy = (y: number): number => H - M.bottom - ((y - y0) / (y1 - y0 || 1)) * (H - M.top - M.bottom);
   const parts: string[] = [];
-  for (const t of niceTicks(y0, y1)) parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t)}" y2="${sy(t)}" class="grid"/><text x="${M.left - 6}" y="${sy(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  // bars are counts: whole-number ticks, printed as such
+  const counts = bars.length > 0 && series.length === 0;
+  for (const t of niceTicks(y0, y1, 5, counts)) parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t)}" y2="${sy(t)}" class="grid"/><text x="${M.left - 6}" y="${sy(t) + 4}" text-anchor="end">${counts ? String(t) : fmt(t)}</text>`);
   for (const t of niceTicks(x0, x1)) parts.push(`<text x="${sx(t)}" y="${H - M.bottom + 16}" text-anchor="middle">${fmt(t)}</text>`);
   let marks = 0;
   for (const b of bars) {

@@ -15,6 +15,8 @@ import { type LlamaServer, startLlamaServer } from '../support/llama-server.js';
 
 const missing = ['git', 'cmake', 'make', 'g++'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 // outside CI a machine without a compiler skips, saying why; in CI the build fails the test
+// 32 new tokens at least: a busy machine can hold the client long enough for a few fast tokens
+// to arrive in one read, and a request whose tokens all came in one read fails (ITL unmeasurable)
 const skip = missing.length > 0 && !process.env.CI ? `building llama-server needs ${missing.join(', ')}` : false;
 
 const requestsOf = (b: BenchmarkResult): HttpRequestRecord[] => (b.requests as HttpRequestRecord[] | undefined) ?? b.iterations.flatMap((it) => it.http ?? []);
@@ -61,14 +63,14 @@ describe('llama-server, --parallel 4', { skip }, () => {
 
   test('run: b1 and b4, completions and chat: every request ok, exact prompts, unique prompts processed in full by the server', async () => {
     const out = join(tempDir(), 'r.json');
-    const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--api', 'completions', 'chat', '--batch-size', '1', '4', '--sequence-length', '64', '--new-tokens', '16', '--warmup', '1', '--iterations', '3', '--no-store', '--output', out]);
+    const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--api', 'completions', 'chat', '--batch-size', '1', '4', '--sequence-length', '64', '--new-tokens', '32', '--warmup', '1', '--iterations', '3', '--no-store', '--output', out]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const run = readResult(out);
     assert.equal(run.benchmarks.length, 4);
     for (const b of run.benchmarks) {
       assert.equal(b.status, 'ok', `${b.config.name}: ${b.error?.message}`);
       assert.doesNotMatch(b.config.name, /server-server/);
-      checkRequests(b, 64, 16);
+      checkRequests(b, 64, 32);
       const check = b.server_check;
       assert.equal(check?.cache_contradictions, 0, `${b.config.name}: no unique prompt served from the cache`);
       assert.ok((check?.processed_prompt_fraction as number) >= 0.99, `${b.config.name}: processed ${check?.processed_prompt_fraction}`);
@@ -82,7 +84,7 @@ describe('llama-server, --parallel 4', { skip }, () => {
 
   test('run --prompt-reuse repeat: the server serves the repeated prompt from its cache, and the result says so', async () => {
     const out = join(tempDir(), 'r.json');
-    const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--prompt-reuse', 'repeat', '--sequence-length', '64', '--new-tokens', '8', '--warmup', '1', '--iterations', '3', '--no-store', '--output', out]);
+    const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--prompt-reuse', 'repeat', '--sequence-length', '64', '--new-tokens', '32', '--warmup', '1', '--iterations', '3', '--no-store', '--output', out]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const b = readResult(out).benchmarks[0] as BenchmarkResult;
     for (const h of requestsOf(b)) assert.ok((h.cached_tokens as number) >= 32, `cached ${h.cached_tokens} of 64`);
@@ -92,12 +94,12 @@ describe('llama-server, --parallel 4', { skip }, () => {
 
   test('load: a closed loop at 4, every request ok (none lost to closed keep-alive connections), one failure account', async () => {
     const out = join(tempDir(), 'l.json');
-    const r = await runCli(['load', '--url', server.url, '--model', server.model, '--concurrency', '4', '--requests', '40', '--input-len', '64', '--output-len', '16', '--no-store', '--output', out]);
+    const r = await runCli(['load', '--url', server.url, '--model', server.model, '--concurrency', '4', '--requests', '40', '--input-len', '64', '--output-len', '32', '--no-store', '--output', out]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const b = readResult(out).benchmarks[0] as BenchmarkResult;
     const c = b.load?.counts;
     assert.deepEqual(c && [c.scheduled, c.sent, c.ok, c.failed, c.dropped, c.prompt_mismatches], [40, 40, 40, 0, 0, 0]);
-    checkRequests(b, 64, 16);
+    checkRequests(b, 64, 32);
     assert.equal(b.server_check?.cache_contradictions, 0);
     assert.equal(b.server_check?.retries, requestsOf(b).reduce((n, h) => n + (h.retries ?? 0), 0));
   });
@@ -120,16 +122,16 @@ describe('llama-server, --parallel 1', { skip }, () => {
     const long = await runCli(['load', '--url', server.url, '--model', server.model, '--output-len', '1000000000', '--no-store', '--output', out]);
     assert.equal(long.code, 2, long.stderr);
     assert.match(long.stderr, /prompt \+ output = 1000000128 tokens exceeds the context the server serves it with \(\d+\)/);
-    const right = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--sequence-length', '32', '--new-tokens', '8', '--warmup', '1', '--iterations', '3', '--no-store', '--output', out]);
+    const right = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--sequence-length', '32', '--new-tokens', '32', '--warmup', '1', '--iterations', '3', '--no-store', '--output', out]);
     assert.equal(right.code, 0, right.stderr + right.stdout);
-    checkRequests(readResult(out).benchmarks[0] as BenchmarkResult, 32, 8);
+    checkRequests(readResult(out).benchmarks[0] as BenchmarkResult, 32, 32);
   });
 
   test('the server check travels through the store to compare and report', async () => {
     const dir = tempDir();
     const store = `sqlite:${join(dir, 'store.db')}`;
     const out = join(dir, 'r.json');
-    const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--sequence-length', '32', '--new-tokens', '8', '--warmup', '1', '--iterations', '3', '--store', store, '--output', out]);
+    const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--sequence-length', '32', '--new-tokens', '32', '--warmup', '1', '--iterations', '3', '--store', store, '--output', out]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const run = readResult(out);
     const compared = await runCli(['compare', run.run_id, out, '--store', store]);

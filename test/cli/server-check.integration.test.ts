@@ -26,8 +26,8 @@ async function takeLog(s: ScriptedServer): Promise<{ prompt: number[] | string }
 test('run --engine openai: every request of a run has its own prompt, from the first token; prompt reuse on purpose is recorded', async () => {
   await takeLog(server);
   const out = join(tempDir(), 'r.json');
-  const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'ttft=2,itl=1', '--sequence-length', '16', '--new-tokens', '3', '--warmup', '2', '--iterations', '3', '--batch-size', '2', '--no-store', '--quiet', '--output', out]);
-  assert.equal(r.code, 0, r.stderr);
+  const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'ttft=2,itl=15', '--sequence-length', '16', '--new-tokens', '4', '--warmup', '2', '--iterations', '3', '--batch-size', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
   const prompts = (await takeLog(server)).map((e) => e.prompt).filter((p): p is number[] => Array.isArray(p) && p.length === 16);
   // the calibration probe, the validity run, 2 warmups and 3 iterations, 2 rows each
   assert.equal(prompts.length, 1 + 2 * (1 + 2 + 3));
@@ -35,7 +35,7 @@ test('run --engine openai: every request of a run has its own prompt, from the f
   assert.equal(readResult(out).benchmarks[0]?.server_check?.prompt_reuse, 'unique');
 
   for (const [mode, shared] of [['repeat', 16], ['prefix=5', 5]] as const) {
-    const rr = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'ttft=2,itl=1', '--sequence-length', '16', '--new-tokens', '3', '--warmup', '0', '--iterations', '3', '--prompt-reuse', mode, '--no-store', '--quiet', '--output', out]);
+    const rr = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'ttft=2,itl=15', '--sequence-length', '16', '--new-tokens', '4', '--warmup', '0', '--iterations', '3', '--prompt-reuse', mode, '--no-store', '--quiet', '--output', out]);
     assert.equal(rr.code, 0, rr.stderr);
     const again = (await takeLog(server)).map((e) => e.prompt).filter((p): p is number[] => Array.isArray(p) && p.length === 16);
     const first = again[0] as number[];
@@ -55,8 +55,8 @@ test('run --engine openai: every request of a run has its own prompt, from the f
 test('a request on a reused connection that the server closed before answering is sent once more; never after a response byte', async () => {
   const out = join(tempDir(), 'l.json');
   // drop_reused: every request that arrives on a connection that carried one before is dropped
-  const r = await runCli(['load', '--url', server.url, '--model', 'drop_reused=1,ttft=2,itl=1', '--concurrency', '1', '--requests', '6', '--warmup-requests', '1', '--output-len', '3', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
-  assert.equal(r.code, 0, r.stderr);
+  const r = await runCli(['load', '--url', server.url, '--model', 'drop_reused=1,ttft=2,itl=15', '--concurrency', '1', '--requests', '6', '--warmup-requests', '1', '--output-len', '4', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
   const b = readResult(out).benchmarks[0];
   assert.equal(b?.load?.counts.ok, 6);
   assert.deepEqual(b?.requests?.map((q) => q.retries), [1, 1, 1, 1, 1, 1], 'each measured request went out on a reused connection first');
@@ -64,7 +64,7 @@ test('a request on a reused connection that the server closed before answering i
   assert.match(r.stdout, /6 requests were sent again after the server closed their reused connection/);
 
   // a stream cut after its first chunk is a failure, not a retry
-  const cut = await runCli(['load', '--url', server.url, '--model', 'fail=cut,fail_at=1', '--concurrency', '1', '--requests', '3', '--warmup-requests', '1', '--output-len', '3', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
+  const cut = await runCli(['load', '--url', server.url, '--model', 'fail=cut,fail_at=1', '--concurrency', '1', '--requests', '3', '--warmup-requests', '1', '--output-len', '4', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
   assert.equal(cut.code, 1);
   const c = readResult(out).benchmarks[0];
   assert.deepEqual(c?.requests?.map((q) => [q.failure?.kind, q.retries]), [['truncated', 0], ['truncated', 0], ['truncated', 0]]);
@@ -81,9 +81,9 @@ test('the served model is checked against GET /v1/models: not listed is exit 2 w
     const wrongLoad = await runCli(['load', '--url', listing.url, '--model', 'other', '--no-store', '--output', out]);
     assert.equal(wrongLoad.code, 2);
     assert.match(wrongLoad.stderr, /it lists 'served-a', 'served-b'/);
-    const skipped = await runCli(['run', '--engine', 'openai', '--url', listing.url, '--model', 'other', '--no-model-check', '--sequence-length', '8', '--new-tokens', '3', '--warmup', '0', '--iterations', '1', '--no-store', '--quiet', '--output', out]);
+    const skipped = await runCli(['run', '--engine', 'openai', '--url', listing.url, '--model', 'other', '--no-model-check', '--sequence-length', '8', '--new-tokens', '4', '--warmup', '0', '--iterations', '1', '--no-store', '--quiet', '--output', out]);
     assert.equal(skipped.code, 0, skipped.stderr);
-    const listed = await runCli(['run', '--engine', 'openai', '--url', listing.url, '--model', 'served-a', '--sequence-length', '8', '--new-tokens', '3', '--warmup', '0', '--iterations', '1', '--no-store', '--output', out]);
+    const listed = await runCli(['run', '--engine', 'openai', '--url', listing.url, '--model', 'served-a', '--sequence-length', '8', '--new-tokens', '4', '--warmup', '0', '--iterations', '1', '--no-store', '--output', out]);
     assert.equal(listed.code, 0, listed.stderr);
     assert.doesNotMatch(listed.stderr, /not checked/);
     assert.deepEqual(readResult(out).benchmarks[0]?.server_check?.served_models, ['served-a'], 'the model each response named');
@@ -91,7 +91,7 @@ test('the served model is checked against GET /v1/models: not listed is exit 2 w
     await listing.close();
   }
   const out = join(tempDir(), 'r.json');
-  const unlisted = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'ttft=2', '--sequence-length', '8', '--new-tokens', '3', '--warmup', '0', '--iterations', '1', '--no-store', '--output', out]);
+  const unlisted = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'ttft=2', '--sequence-length', '8', '--new-tokens', '4', '--warmup', '0', '--iterations', '1', '--no-store', '--output', out]);
   assert.equal(unlisted.code, 0, unlisted.stderr);
   assert.match(unlisted.stderr, /\/v1\/models answered 404: the model name 'ttft=2' was not checked against the server/);
 });
@@ -99,15 +99,15 @@ test('the served model is checked against GET /v1/models: not listed is exit 2 w
 test('cache reports are checked against the prompt reuse asked for', async () => {
   const out = join(tempDir(), 'r.json');
   // 12 of 16 prompt tokens "from cache" although every prompt is unique
-  const hit = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'cached=12,ttft=2,itl=1', '--sequence-length', '16', '--new-tokens', '3', '--warmup', '0', '--iterations', '2', '--no-store', '--quiet', '--output', out]);
-  assert.equal(hit.code, 0, hit.stderr);
+  const hit = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'cached=12,ttft=2,itl=15', '--sequence-length', '16', '--new-tokens', '4', '--warmup', '0', '--iterations', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(hit.code, 0, hit.stderr + hit.stdout);
   assert.match(hit.stdout, /the server served part of a unique prompt from its cache in 2 of 2 requests \(prompt tokens it processed itself: 25\.0%\)/);
   const check = readResult(out).benchmarks[0]?.server_check;
   assert.equal(check?.cache_contradictions, 2);
   assert.equal(check?.processed_prompt_fraction, 0.25);
   // repeat asked, but the server says it cached nothing
-  const none = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'cached=0,ttft=2,itl=1', '--sequence-length', '16', '--new-tokens', '3', '--warmup', '0', '--iterations', '2', '--prompt-reuse', 'repeat', '--no-store', '--quiet', '--output', out]);
-  assert.equal(none.code, 0, none.stderr);
+  const none = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'cached=0,ttft=2,itl=15', '--sequence-length', '16', '--new-tokens', '4', '--warmup', '0', '--iterations', '2', '--prompt-reuse', 'repeat', '--no-store', '--quiet', '--output', out]);
+  assert.equal(none.code, 0, none.stderr + none.stdout);
   assert.match(none.stdout, /reported no cache use although prompt_reuse is repeat in 2 of 2 requests/);
 });
 
@@ -143,18 +143,18 @@ test('load: one failure account when the server goes away mid-run: scheduled = s
 test('a server without a tokenizer endpoint: words calibrated against its prompt count, mismatches counted in run and load alike', async () => {
   const out = join(tempDir(), 'r.json');
   // 2 tokens per word and 3 more per prompt: the probes find both, so 16 tokens are 8 words
-  const model = 'no_tokenize=1,word_tokens=2,template=3,ttft=2,itl=1';
-  const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', model, '--sequence-length', '16', '--new-tokens', '3', '--warmup', '0', '--iterations', '2', '--no-store', '--quiet', '--output', out]);
-  assert.equal(r.code, 0, r.stderr);
+  const model = 'no_tokenize=1,word_tokens=2,template=3,ttft=2,itl=15';
+  const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', model, '--sequence-length', '16', '--new-tokens', '4', '--warmup', '0', '--iterations', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
   const http = readResult(out).benchmarks[0]?.iterations.flatMap((it) => it.http ?? []) ?? [];
   assert.deepEqual(http.map((h) => [h.input_tokens, h.prompt_overhead_tokens, h.prompt_tokens]), [[16, 3, 19], [16, 3, 19]]);
-  const l = await runCli(['load', '--url', server.url, '--model', model, '--concurrency', '2', '--requests', '4', '--input-len', '16', '--output-len', '3', '--no-store', '--quiet', '--output', out]);
-  assert.equal(l.code, 0, l.stderr);
+  const l = await runCli(['load', '--url', server.url, '--model', model, '--concurrency', '2', '--requests', '4', '--input-len', '16', '--output-len', '4', '--no-store', '--quiet', '--output', out]);
+  assert.equal(l.code, 0, l.stderr + l.stdout);
   const b = readResult(out).benchmarks[0];
   assert.equal(b?.load?.counts.prompt_mismatches, 0);
   assert.deepEqual([...new Set(b?.requests?.map((q) => q.prompt_tokens))], [19]);
   // 15 tokens asked is 7.5 words: whole words cannot make it, and every request says so
-  const odd = await runCli(['load', '--url', server.url, '--model', model, '--concurrency', '2', '--requests', '4', '--input-len', '15', '--output-len', '3', '--no-store', '--output', out]);
+  const odd = await runCli(['load', '--url', server.url, '--model', model, '--concurrency', '2', '--requests', '4', '--input-len', '15', '--output-len', '4', '--no-store', '--output', out]);
   assert.equal(odd.code, 0, odd.stderr);
   assert.equal(readResult(out).benchmarks[0]?.load?.counts.prompt_mismatches, 4);
   assert.match(odd.stdout, /the server counted 19 prompt tokens in 4 of 4 requests, asked 15 \+ 3 it adds to every prompt/);

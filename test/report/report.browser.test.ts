@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { ROOT, runCli, tempDir } from '../helpers.js';
 import { fakeNvml, NO_GPU_ENV } from '../monitor/standins.js';
+import { startScriptedServer } from '../support/scripted-openai-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : 'no /usr/bin/chromium: .ci/run installs Debian\'s chromium';
@@ -79,4 +80,25 @@ test('comparison report renders too', { skip }, async () => {
   const { charts, errors } = await openReport(html, 'compare.png');
   assert.deepEqual(errors, []);
   assert.ok(charts.length >= 1 && charts.every((x) => x.points > 0));
+});
+
+test('load run report: its requests charted (over the run, dispatch delay, TTFT, TPOT, e2e, ITL gaps)', { skip }, async () => {
+  const server = await startScriptedServer();
+  try {
+    const dir = tempDir();
+    const out = join(dir, 'l.json');
+    const r = await runCli(['load', '--url', server.url, '--model', 'ttft=5,itl=2', '--request-rate', '40', '--requests', '20', '--input-len', '8', '--output-len', '8', '--no-store', '--quiet', '--output', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const html = join(dir, 'report.html');
+    const rep = await runCli(['report', out, '-o', html]);
+    assert.equal(rep.code, 0, rep.stderr);
+    assert.doesNotMatch(readFileSync(html, 'utf8'), /No measured iterations/);
+    const { charts, errors } = await openReport(html, 'load-report.png');
+    assert.deepEqual(errors, []);
+    const byId = new Map(charts.map((c) => [c.id, c.points]));
+    for (const id of ['requests-0', 'dispatch-0', 'ttft-0', 'tpot-0', 'e2e-0', 'itl-cdf-0']) assert.ok((byId.get(id) ?? 0) > 0, `chart ${id} missing or empty (have ${[...byId.keys()].join(', ')})`);
+    assert.equal(byId.get('requests-0'), 20, 'one mark per request');
+  } finally {
+    await server.close();
+  }
 });
