@@ -141,16 +141,27 @@ function sweepSection(run: RunResult): string {
       const key = JSON.stringify(rest);
       groups.set(key, [...(groups.get(key) ?? []), b]);
     }
+    const names = groupNames([...groups.values()].map((g) => (g[0] as BenchmarkResult).config));
     const series = (metric: 'tokens_per_s' | 'itl_ms'): Series[] =>
       [...groups.values()].map((g, i) => ({
-        name: groups.size > 1 ? `group ${i + 1} (${g[0]?.config.engine})` : metric,
+        name: groups.size > 1 ? (names[i] as string) : metric,
         points: g.map((b) => [b.config[field], b.summary?.[metric]?.p50 ?? 0] as [number, number]).sort((a, c) => a[0] - c[0]),
         kind: 'line' as const,
       }));
-    out.push(chart({ id: `sweep-${field}-throughput`, title: `Throughput against ${label} (p50)`, xLabel: label, yLabel: 'tokens/s', series: series('tokens_per_s') }));
-    out.push(chart({ id: `sweep-${field}-itl`, title: `ITL against ${label} (p50)`, xLabel: label, yLabel: 'ms', series: series('itl_ms') }));
+    out.push(chart({ id: `sweep-${field}-throughput`, title: `Throughput against ${label} (p50)`, xLabel: label, yLabel: 'tokens/s', series: series('tokens_per_s'), xIntegers: true }));
+    out.push(chart({ id: `sweep-${field}-itl`, title: `ITL against ${label} (p50)`, xLabel: label, yLabel: 'ms', series: series('itl_ms'), xIntegers: true }));
   }
   return out.length > 0 ? `<h2>Sweep</h2><div class="charts">${out.join('\n')}</div>` : '';
+}
+
+/** A name for each group of a sweep: the fields (and engine options) whose values differ between groups, e.g. `threads=1`. */
+export function groupNames(configs: readonly BenchmarkResult['config'][]): string[] {
+  const flat = configs.map((c) => {
+    const { name: _n, hash: _h, engine_options: options, ...fields } = c;
+    return { ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, JSON.stringify(v)])), ...Object.fromEntries(Object.entries(options).map(([k, v]) => [k, String(v)])) } as Record<string, string>;
+  });
+  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) => new Set(flat.map((f) => f[k])).size > 1);
+  return flat.map((f) => keys.map((k) => `${k}=${(f[k] ?? '-').replace(/^"|"$/g, '')}`).join(', '));
 }
 
 function metadata(run: RunResult): string {

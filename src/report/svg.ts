@@ -25,11 +25,14 @@ export interface ChartSpec {
   bars?: readonly Bar[];
   /** Fixed x range (to share a time axis between charts). */
   xDomain?: [number, number];
+  /** The x axis counts something (batch size, tokens): whole-number ticks. */
+  xIntegers?: boolean;
 }
 
 const W = 640;
 const H = 260;
-const M = { left: 56, right: 16, top: 28, bottom: 40 };
+// the title on the first line and the legend on the second, above the plot, so they never overlap
+const M = { left: 56, right: 16, top: 44, bottom: 40 };
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 
 export function escapeHtml(s: string): string {
@@ -68,7 +71,7 @@ export function chart(spec: ChartSpec): string {
   // bars are counts: whole-number ticks, printed as such
   const counts = bars.length > 0 && series.length === 0;
   for (const t of niceTicks(y0, y1, 5, counts)) parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t)}" y2="${sy(t)}" class="grid"/><text x="${M.left - 6}" y="${sy(t) + 4}" text-anchor="end">${counts ? String(t) : fmt(t)}</text>`);
-  for (const t of niceTicks(x0, x1)) parts.push(`<text x="${sx(t)}" y="${H - M.bottom + 16}" text-anchor="middle">${fmt(t)}</text>`);
+  for (const t of niceTicks(x0, x1, 5, spec.xIntegers === true)) parts.push(`<text x="${sx(t)}" y="${H - M.bottom + 16}" text-anchor="middle">${spec.xIntegers ? String(t) : fmt(t)}</text>`);
   let marks = 0;
   for (const b of bars) {
     const x = sx(b.x0);
@@ -96,7 +99,7 @@ export function chart(spec: ChartSpec): string {
   });
   const legend = series.map((s, i) => `<tspan fill="${COLORS[(i + (bars.length > 0 ? 1 : 0)) % COLORS.length]}">■ ${escapeHtml(s.name)}</tspan>`).join(' ');
   return `<figure><svg class="chart" id="${escapeHtml(spec.id)}" data-points="${marks}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(spec.title)}">
-<text x="${M.left}" y="16" class="title">${escapeHtml(spec.title)}</text><text x="${W - M.right}" y="16" text-anchor="end" class="legend">${legend}</text>
+<text x="${M.left}" y="16" class="title">${escapeHtml(spec.title)}</text><text x="${M.left}" y="32" class="legend">${legend}</text>
 ${parts.join('\n')}
 <line x1="${M.left}" x2="${W - M.right}" y1="${sy(y0)}" y2="${sy(y0)}" class="axis"/><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" class="axis"/>
 <text x="${(W + M.left) / 2}" y="${H - 6}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>
