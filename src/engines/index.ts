@@ -2,6 +2,7 @@
 import type { BenchmarkConfig, EngineName } from '../config/fields.js';
 import type { EngineFactory } from './engine.js';
 import { checkGgufFile } from './gguf-file.js';
+import { checkOnnxFile } from './onnx-file.js';
 import { checkLlamaDevice, createLlamaCppEngine } from './llama-cpp.js';
 import { checkTransformersFolder, parseModelRef } from './model-source.js';
 import { createTransformersJsEngine } from './transformers-js.js';
@@ -78,6 +79,7 @@ export async function checkConfig(config: BenchmarkConfig): Promise<string | nul
         const has = Object.entries(ONNX_FILES).filter(([, f]) => existsSync(join(ref.path, 'onnx', f))).map(([d]) => d);
         throw new InputError('config', `model ${ref.id}: dtype ${config.dtype} needs onnx/${file}, which the folder does not have; its dtypes: ${has.join(', ') || 'none'}`);
       }
+      checkOnnxFile(ref.id, join(ref.path, 'onnx', file), `onnx/${file}`);
       modelJson(ref.id, ref.path, 'tokenizer.json');
       checkShapeLimits(config, shapeOfConfigJson(modelJson(ref.id, ref.path, 'config.json')));
     }

@@ -13,7 +13,7 @@ import { RunRecorder } from '../results/recorder.js';
 import { RESULT_SCHEMA } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
 import { summarizeIterations } from '../results/summary.js';
-import { classifyRunError, errorMessage, RunError } from '../util/errors.js';
+import { classifyRunError, errorMessage, InputError, RunError } from '../util/errors.js';
 import { gitInfo } from '../util/git.js';
 import { hostInfo } from '../util/host.js';
 import { toolVersion } from '../util/version.js';
@@ -169,10 +169,15 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
     await source?.monitor?.stop();
     try {
       const monitor = await DeviceMonitor.start({ intervalMs: config.monitor_interval_ms, watchedPid: process.pid, devices: options.devices });
-      if (monitor.unknownChoices.length > 0) progress.message(`monitor: --devices ${monitor.unknownChoices.join(', ')} matched no device`);
+      if (monitor.unknownChoices.length > 0) {
+        // a device asked for that is not there is bad input, found before anything is measured
+        await monitor.stop();
+        throw new InputError('usage', `run: --devices ${monitor.unknownChoices.join(', ')} matched no device; 'tokenbench monitor --duration-ms 100' lists the devices there are`);
+      }
       for (const d of monitor.devices) if (!run.devices.some((x) => x.id === d.id)) run.devices.push(d);
       source = { monitor, error: null };
     } catch (err) {
+      if (err instanceof InputError) throw err;
       source = { monitor: null, error: errorMessage(err) };
       progress.message(`monitor: ${source.error}; benchmarks continue without it`);
     }

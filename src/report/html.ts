@@ -6,7 +6,6 @@
  */
 import type { BenchmarkResult, RunResult, StatsRecord } from '../results/schema.js';
 import { itlGapsMs } from '../results/metrics.js';
-import { PERCENTILE_METHOD } from '../results/statistics.js';
 import type { Comparison } from './compare.js';
 import { CHART_CSS, cdf, chart, escapeHtml, histogram, type Series } from './svg.js';
 
@@ -172,7 +171,6 @@ function metadata(run: RunResult): string {
     ['git', run.git ? `${run.git.commit} ${run.git.branch ?? '(detached)'}${run.git.dirty ? ' (dirty)' : ''}` : '-'],
     ['host', `${run.host.os}; ${run.host.cpu_model} x ${run.host.cpu_count}; ${(run.host.memory_total_bytes / 2 ** 30).toFixed(1)} GiB; Node ${run.host.node_version}`],
     ['devices', run.devices.map((d) => `${d.id} ${d.name ?? ''} ${d.uuid ?? ''} ${d.memory_total_bytes ? `${(d.memory_total_bytes / 2 ** 30).toFixed(0)} GiB` : ''} driver ${d.driver_version ?? '-'} (${d.backend})`).join('; ') || 'none'],
-    ['percentiles', run.percentile_method],
   ];
   return `<h2>Run metadata</h2>${table(['', ''], rows)}`;
 }
@@ -183,7 +181,7 @@ export function runReportHtml(run: RunResult): string {
     run.benchmarks.map((b) => [b.config.name, b.status, pair(b.summary?.ttft_ms, 2), pair(b.summary?.itl_ms, 3), pair(b.summary?.e2e_ms, 1), pair(b.summary?.tokens_per_s, 1), String(b.requests ? (b.summary?.e2e_ms?.n ?? 0) : b.iterations.length)]),
   );
   const body = `<h1>tokenbench run ${escapeHtml(run.run_id.slice(0, 8))}</h1>
-<p class="note">${escapeHtml(run.started_at)}; percentiles: ${escapeHtml(PERCENTILE_METHOD)}</p>
+<p class="note">${escapeHtml(run.started_at)}; percentiles: ${escapeHtml(run.percentile_method)}</p>
 <h2>Summary</h2>${summary}
 ${sweepSection(run)}
 ${run.benchmarks.map(benchmarkSection).join('\n')}

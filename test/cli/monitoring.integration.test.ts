@@ -1,7 +1,7 @@
 /** Monitoring through the CLI: samples on the token timeline, energy, statuses, `tokenbench monitor`. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
@@ -120,4 +120,14 @@ test('tokenbench monitor | head: ends quietly on the closed pipe and takes its c
     }
   }
   assert.equal(alive, false, `the command (pid ${pid}) still runs`);
+});
+
+test('run --devices naming a device that is not there: bad input before anything is measured', async () => {
+  const dir = tempDir();
+  const env = { ...NO_GPU_ENV, PATH: process.env.PATH ?? '', TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' };
+  const r = await runCli(['run', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--devices', 'nvidia:9', '--no-store', '--quiet', '--output-dir', join(dir, 'results')], { env });
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /run: --devices nvidia:9 matched no device; 'tokenbench monitor --duration-ms 100' lists the devices there are/);
+  assert.equal(existsSync(join(dir, 'results')) && readdirSync(join(dir, 'results')).length > 0, false, 'no result file');
 });

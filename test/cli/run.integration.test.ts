@@ -73,17 +73,16 @@ test('--json prints the whole result on stdout; progress lines go to stderr', as
 
 test('a failing config is recorded; the others still run; exit code 1', async () => {
   const dir = tempDir();
-  // a model folder whose ONNX file is cut short: it passes every check before loading, then fails to load
-  const broken = join(dir, 'broken');
-  assert.equal((await runCli(['synth', '--preset', 'tiny', '--layers', '1', '--vocab', '512', '--out', broken])).code, 0);
-  const onnx = join(broken, 'onnx', 'model.onnx');
-  writeFileSync(onnx, readFileSync(onnx).subarray(0, 1000));
+  // the second config's server is not there: that passes every check before running, then fails to load
+  const config = join(dir, 'two.json');
+  writeFileSync(config, JSON.stringify([{ sequence_length: 16, num_tokens_to_generate: 8 }, { engine: 'openai', model: 'm', engine_options: { url: 'http://127.0.0.1:1/v1' } }]));
   const out = join(dir, 'r.json');
-  const r = await runCli(['run', ...SMALL_RUN, '--model', 'synthetic:tiny', broken, '--output', out]);
-  assert.equal(r.code, 1);
+  const r = await runCli(['run', '--config', config, '--warmup', '1', '--iterations', '4', '--quiet', '--output', out]);
+  assert.equal(r.code, 1, r.stderr);
   const run = readResult(out);
   assert.deepEqual(run.benchmarks.map((b) => b.status), ['ok', 'failed']);
   assert.equal(run.benchmarks[1]?.error?.kind, 'engine_load');
+  assert.match(run.benchmarks[1]?.error?.message ?? '', /connect/);
   assert.match(r.stdout, /failed \(engine_load\)/);
 });
 
@@ -196,6 +195,13 @@ test('a model folder is checked before loading: each missing or corrupt file nam
     assert.match(r.stderr, message);
   };
   await expectBad(['--dtype', 'q8'], /dtype q8 needs onnx\/model_quantized\.onnx, which the folder does not have; its dtypes: fp32/);
+  const onnx = join(model, 'onnx', 'model.onnx');
+  const whole = readFileSync(onnx);
+  writeFileSync(onnx, whole.subarray(0, 1000));
+  await expectBad([], /onnx\/model\.onnx is not a whole ONNX file \(truncated: 1000 bytes, its fields need \d+\)/);
+  writeFileSync(onnx, 'not an onnx file at all');
+  await expectBad([], /onnx\/model\.onnx is not a whole ONNX file \(.*not an ONNX file\)/);
+  writeFileSync(onnx, whole);
   const tokenizer = readFileSync(join(model, 'tokenizer.json'), 'utf8');
   writeFileSync(join(model, 'tokenizer.json'), tokenizer.slice(0, 100));
   await expectBad([], /tokenizer\.json is not valid JSON \(.+\); the file may be truncated/);
