@@ -74,6 +74,8 @@ export interface Engine {
 export interface EngineContext {
   /** Where synthetic models are built and kept. */
   cacheDir: string;
+  /** Told of slow work outside the timed windows (a synthetic model built on first use). */
+  notify?: (text: string) => void;
 }
 
 export type EngineFactory = (config: BenchmarkConfig, context: EngineContext) => Engine;

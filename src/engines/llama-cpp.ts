@@ -94,7 +94,7 @@ export class LlamaCppEngine implements Engine {
         throw new RunError('engine_load', `dtype '${c.dtype}' cannot be built for a synthetic GGUF model; allowed: ${GGUF_DTYPES.join(', ')} (or fp32, fp16, q8)`);
       }
       const start = performance.now();
-      const synth = ensureSyntheticGguf(c.model, dtype as GgufDtype, this.engineContext.cacheDir);
+      const synth = ensureSyntheticGguf(c.model, dtype as GgufDtype, this.engineContext.cacheDir, undefined, (dir) => this.engineContext.notify?.(`building ${c.model} (${dtype} GGUF) on first use (kept in ${dir})`));
       path = synth.file;
       this.modelInfo = { id: c.model, source: 'synthetic', parameters: synth.manifest.parameters, path, build_ms: synth.built ? performance.now() - start : 0 };
     } else if (ref.source === 'local') {

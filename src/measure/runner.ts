@@ -67,7 +67,7 @@ const tokensOf = (record: IterationRecord): number => record.new_tokens.reduce((
 export async function runBenchmark(config: NamedConfig, options: RunOptions, monitor: MonitorSource | null = null): Promise<BenchmarkResult> {
   const progress = options.progress ?? silentProgress;
   const result = emptyResult(config, 'ok', null);
-  const engine: Engine = ENGINE_FACTORIES[config.engine](config, options);
+  const engine: Engine = ENGINE_FACTORIES[config.engine](config, { ...options, notify: (text) => progress.message(text) });
   let phase: Phase = 'load';
   /** [t0, t1] of each measured iteration, for the monitor's windows. */
   const windows: [bigint, bigint][] = [];

@@ -28,27 +28,29 @@ export interface SyntheticModel {
 }
 
 /** Resolves `synthetic:<preset or shape>` to a folder, building it on first use. */
-export function ensureSyntheticOnnx(model: string, cacheDir: string, seed = DEFAULT_SEED): SyntheticModel {
-  return ensureSyntheticShape(resolveShape(model.slice(SYNTHETIC_PREFIX.length)), cacheDir, seed);
+export function ensureSyntheticOnnx(model: string, cacheDir: string, seed = DEFAULT_SEED, onBuild?: (dir: string) => void): SyntheticModel {
+  return ensureSyntheticShape(resolveShape(model.slice(SYNTHETIC_PREFIX.length)), cacheDir, seed, onBuild);
 }
 
-/** The cached ONNX folder of a shape and seed, built when missing. */
-export function ensureSyntheticShape(shape: ModelShape, cacheDir: string, seed = DEFAULT_SEED): SyntheticModel {
+/** The cached ONNX folder of a shape and seed, built when missing (`onBuild` is told first: a large shape takes a while). */
+export function ensureSyntheticShape(shape: ModelShape, cacheDir: string, seed = DEFAULT_SEED, onBuild?: (dir: string) => void): SyntheticModel {
   const dir = join(cacheDir, 'synthetic', 'onnx', `${shapeKey(shape)}-seed${seed}`);
   const existing = readManifest(dir);
   if (existing) return { dir, manifest: existing, built: false };
+  onBuild?.(dir);
   // A leftover folder without a current manifest is stale: clear it, then build.
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   return { dir, manifest: writeOnnxModelFolder(dir, shape, seed, false), built: true };
 }
 
 /** The cached GGUF file of `synthetic:<preset>` for llama.cpp, built when missing. */
-export function ensureSyntheticGguf(model: string, dtype: GgufDtype, cacheDir: string, seed = DEFAULT_SEED): SyntheticModel & { file: string } {
+export function ensureSyntheticGguf(model: string, dtype: GgufDtype, cacheDir: string, seed = DEFAULT_SEED, onBuild?: (dir: string) => void): SyntheticModel & { file: string } {
   const shape = resolveShape(model.slice(SYNTHETIC_PREFIX.length));
   const dir = join(cacheDir, 'synthetic', 'gguf', `${shapeKey(shape)}-${dtype}-seed${seed}`);
   const file = join(dir, 'model.gguf');
   const existing = readManifest(dir);
   if (existing) return { dir, file, manifest: existing, built: false };
+  onBuild?.(dir);
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   return { dir, file, manifest: writeGgufModelFolder(dir, shape, seed, dtype), built: true };
 }

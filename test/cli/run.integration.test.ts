@@ -212,3 +212,14 @@ test('a model folder is checked before loading: each missing or corrupt file nam
   await expectBad([], /config\.json is not valid JSON/);
   assert.equal(existsSync(join(dir, 'results')), false, 'nothing written');
 });
+
+test('a synthetic model built on first use says so; the second run uses the cache quietly', async () => {
+  const cache = tempDir();
+  const args = ['run', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--model', 'synthetic:layers=1,vocab=512', '--cache-dir', cache, '--no-store', '--output', join(cache, 'r.json')];
+  const first = await runCli(args);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /building synthetic:layers=1,vocab=512 on first use \(kept in .*l1_h64_a4_kv2_i172_v512_p2048_tied-seed0\)/);
+  const second = await runCli(args);
+  assert.equal(second.code, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /building/);
+});
