@@ -63,6 +63,9 @@ ${formatFlags(LOAD_FLAGS)}
 A value fails when under 90% of its scheduled requests succeed.
 ${EXIT_CODES}`;
 
+/** The longest prompt or output a load run asks for (2^20 tokens): longer than any served context. */
+const MAX_LENGTH = 1_048_576;
+
 interface NumberRule {
   int?: boolean;
   min: number;
@@ -120,6 +123,10 @@ export function loadConfigs(args: ParsedArgs): LoadConfig[] {
   if (requests === null && duration === null) requests = 100;
   const inputLen = optionalNumber(args, 'input-len', { int: true, min: 1 }) ?? 128;
   const outputLen = optionalNumber(args, 'output-len', { int: true, min: 1 }) ?? 128;
+  // past any served context: a server that does not say its context would otherwise never finish
+  for (const [flag, value] of [['input-len', inputLen], ['output-len', outputLen]] as const) {
+    if (value > MAX_LENGTH) throw new InputError('usage', `load: --${flag} must be at most ${MAX_LENGTH} tokens, got ${value}`);
+  }
   const dataset = single(args, 'dataset', 'load') ?? null;
 
   const engineOptions: Record<string, unknown> = { url };
@@ -188,23 +195,39 @@ export function loadConfigs(args: ParsedArgs): LoadConfig[] {
   });
 }
 
+/**
+ * Progress of a load run on stderr: on a terminal one line redrawn at most once a second (requests
+ * done, output tokens/s so far, time left); otherwise one line when each value starts and one when
+ * it ends. Requests end while others are in flight, so nothing more is done per request.
+ */
 class LoadLog implements LoadProgress {
   private planned: number | null = null;
+  private started = 0;
   private last = 0;
-  constructor(private readonly quiet: boolean) {}
+  private tokens = 0;
+  constructor(
+    private readonly quiet: boolean,
+    private readonly tty: boolean,
+  ) {}
   private write(text: string): void {
-    if (!this.quiet) process.stderr.write(`${text}\n`);
+    if (!this.quiet) process.stderr.write(`${this.tty ? '\r\x1b[2K' : ''}${text}\n`);
   }
   start(index: number, total: number, name: string, planned: number | null): void {
     this.planned = planned;
-    this.last = performance.now();
+    this.started = performance.now();
+    this.last = 0;
+    this.tokens = 0;
     this.write(`[${index + 1}/${total}] ${name}`);
   }
-  request(done: number): void {
+  request(done: number, outputTokens: number): void {
+    this.tokens += outputTokens;
+    if (this.quiet || !this.tty) return;
     const now = performance.now();
-    if (now - this.last < 2000) return;
+    if (now - this.last < 1000) return;
     this.last = now;
-    this.write(`  ${done}${this.planned !== null ? `/${this.planned}` : ''} requests done`);
+    const elapsed = (now - this.started) / 1000;
+    const left = this.planned !== null && done > 0 ? ` ${Math.round((elapsed / done) * (this.planned - done))} s left` : '';
+    process.stderr.write(`\r\x1b[2K  ${done}${this.planned !== null ? `/${this.planned}` : ''} requests, ${(this.tokens / elapsed).toFixed(0)} output tok/s${left}`);
   }
   end(result: BenchmarkResult): void {
     const c = result.load?.counts;
@@ -226,7 +249,7 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   // a bad dataset is bad input: found before anything is sent
   const dataset = configs[0]?.load.dataset;
   if (dataset) datasetPrompts(dataset, 1);
-  const progress = new LoadLog(args.flags.has('quiet'));
+  const progress = new LoadLog(args.flags.has('quiet'), process.stderr.isTTY === true);
   for (const warning of await checkConfigs(configs)) progress.message(warning);
   const run = newRunResult();
   return withRunSession(

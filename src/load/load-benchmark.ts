@@ -20,7 +20,8 @@ export type LoadConfig = NamedConfig & { load: LoadSettings };
 
 export interface LoadProgress {
   start(index: number, total: number, name: string, planned: number | null): void;
-  request(done: number): void;
+  /** A measured request finished (`outputTokens` of its own); called while others are in flight: keep it cheap. */
+  request(done: number, outputTokens: number): void;
   end(result: BenchmarkResult): void;
   message(text: string): void;
 }
@@ -67,7 +68,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
       : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) }, promptReuseOf(config));
     result.phases_ms.load = performance.now() - started;
     const measureStart = performance.now();
-    const run = await runLoad(client, prompts, s, { onRequest: (n) => options.progress.request(n), ...(options.signal ? { signal: options.signal } : {}) });
+    const run = await runLoad(client, prompts, s, { onRequest: (n, tokens) => options.progress.request(n, tokens), ...(options.signal ? { signal: options.signal } : {}) });
     result.phases_ms.measure = performance.now() - measureStart;
     result.requests = run.requests;
     result.summary = summarizeRequests(run.requests);

@@ -22,8 +22,8 @@ export interface LoadRun {
 
 export interface LoadRunOptions {
   signal?: AbortSignal;
-  /** Called after every finished measured request. */
-  onRequest?: (done: number) => void;
+  /** Called after every finished measured request: how many are done, and its output tokens. */
+  onRequest?: (done: number, outputTokens: number) => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -92,7 +92,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
       e2e_from_schedule_ms: delay !== null && base.e2e_ms !== null ? delay + base.e2e_ms : null,
       token_ms: r.metrics?.token_ms ?? [],
     });
-    options.onRequest?.(requests.length);
+    options.onRequest?.(requests.length, r.reading.outputTokens);
   };
 
   let schedule: number[] | null = null;
