@@ -119,6 +119,7 @@ test('load: open loop on a chat dataset; bad input is one line and exit 2; an un
     [['--arrival', 'weibull', '--request-rate', '1'], /--arrival must be one of constant, poisson, gamma/],
     [['--concurrency', '2', '--burstiness', '0.5'], /--burstiness applies to an open loop \(--request-rate\)/],
     [['--concurrency', '2', '--max-concurrency', '4'], /--max-concurrency applies to an open loop/],
+    [['--output-len', '1e9'], /--output-len must be at most 1048576 tokens, got 1000000000/],
   ];
   for (const [flags, message] of bad) {
     const res = await runCli(['load', '--url', server.url, '--model', 'm', '--no-store', ...flags]);
