@@ -39,7 +39,9 @@ export function summarizeLoad(requests: readonly LoadRequestRecord[], settings: 
     const into = r.dispatch_delay_ms === null ? notSent : failures;
     if (r.failure) into[r.failure.kind] = (into[r.failure.kind] ?? 0) + 1;
   }
-  const scheduled = schedule ? schedule.length : Math.max(requests.length, settings.mode === 'closed' ? (settings.requests ?? 0) : 0);
+  // a closed loop bounded by a count schedules that many; one bounded by a duration, what it started
+  const counted = settings.mode === 'closed' && settings.duration_s === null ? (settings.requests ?? 0) : 0;
+  const scheduled = schedule ? schedule.length : Math.max(requests.length, counted);
   if (scheduled > requests.length) notSent.not_attempted = scheduled - requests.length;
   const slo = settings.slo;
   const hasSlo = slo.ttft_ms !== null || slo.tpot_ms !== null || slo.e2e_ms !== null;

@@ -116,3 +116,19 @@ test('summary: failures stay in the goodput denominator; short outputs and promp
   assert.equal(summary.counts.short_outputs, 4, 'asked 6 tokens, got 4');
   assert.equal(summary.counts.prompt_mismatches, 4, 'asked 5 prompt tokens, the server counted 4');
 });
+
+test('failure account: a closed loop bounded by a count schedules that count; one ended by its duration schedules what it started', async () => {
+  const c = client('ttft=5,itl=10', 1);
+  // each request takes ~55 ms: 0.3 s holds a handful, far fewer than 1000
+  const byDuration = settings({ concurrency: 1, requests: 1000, duration_s: 0.3, warmup_requests: 0 });
+  const run = await runLoad(c, prompt, byDuration);
+  await c.close();
+  const summary = summarizeLoad(run.requests, byDuration, null, { cpuMs: 0, lag: run.lag, warning: null });
+  assert.ok(run.requests.length > 0 && run.requests.length < 20, `${run.requests.length} requests`);
+  assert.deepEqual([summary.counts.scheduled, summary.counts.sent, summary.counts.dropped], [run.requests.length, run.requests.length, 0]);
+  assert.equal(summary.not_sent?.not_attempted, undefined);
+  // the same records against a count of 1000: the rest were never attempted
+  const byCount = settings({ concurrency: 1, requests: 1000, warmup_requests: 0 });
+  const counted = summarizeLoad(run.requests, byCount, null, { cpuMs: 0, lag: run.lag, warning: null });
+  assert.deepEqual([counted.counts.scheduled, counted.counts.dropped, counted.not_sent?.not_attempted], [1000, 1000 - run.requests.length, 1000 - run.requests.length]);
+});
