@@ -151,3 +151,18 @@ test('config files: json, jsonl and yaml; errors name the file and line', () => 
   writeFileSync(badYaml, 'batch_size: [1, 2\n');
   throwsInput(() => readConfigFile(badYaml), /f\.yaml: invalid YAML/);
 });
+
+test('golden values: the hash and name of fixed configs, as users match them across versions', () => {
+  // literal values: a change here breaks compare and history matching with earlier results
+  const golden: [Record<string, unknown>, string, string][] = [
+    [{}, 'w5_i20-monitored-b1_s128_n128-transformers-js-cpu-fp32-synthetic-tiny', 'e743f8c319b1ccb6e38425e6a52bd3fa1a561325a7dc213e23a0ea48334317e5'],
+    [{ engine: 'llama-cpp', batch_size: 4, sequence_length: 256, engine_options: { threads: '2' } }, 'w5_i20-monitored-b4_s256_n128-llama-cpp-cpu-f16-synthetic-tiny-threads=2', 'b16846c6237b3428588e42574668f7fb9cb7b542d2e04a51661ca78cc2163dd4'],
+    // the name lost "-server-server" in 0.1.0's fourth session; the hash did not change
+    [{ engine: 'openai', model: 'Qwen/Qwen2.5-0.5B', engine_options: { url: 'http://localhost:8000/v1' } }, 'w5_i20-monitored-b1_s128_n128-openai-Qwen2.5-0.5B-url=localhost-8000-v1', 'b699485ab27361f48d46c4e8baa79fbf303a7e1eb55f09224a526e9079c9c2ed'],
+  ];
+  for (const [fields, name, hash] of golden) {
+    const [c] = expandConfigs([{ fields, where: 'test' }]);
+    assert.equal(c?.name, name);
+    assert.equal(c?.hash, hash);
+  }
+});
