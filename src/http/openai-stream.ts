@@ -109,6 +109,8 @@ export class OpenAiStreamReader {
   private cachedTokens: number | null = null;
   private serverTimings: ServerTimings | null = null;
   private text = '';
+  /** The data of the latest event, for the message of a stream without tokens. */
+  private lastEvent = '';
   private failure: RequestFailure | null = null;
 
   private fail(kind: FailureKind, message: string): void {
@@ -123,6 +125,7 @@ export class OpenAiStreamReader {
       return;
     }
     this.eventArrivals.push(ev.arrival);
+    this.lastEvent = ev.data;
     let parsed: unknown;
     try {
       parsed = JSON.parse(ev.data);
@@ -257,7 +260,11 @@ export class OpenAiStreamReader {
     if (x.end.kind === 'truncated') return fail('truncated', `stream cut after ${x.eventCount} events: ${x.end.message}`);
     if (!this.done && !this.finished) return fail('truncated', `stream ended without [DONE] or a finish_reason after ${x.eventCount} events`);
     if (x.leftover.trim() !== '') return fail('malformed', `stream ended inside an event: ${x.leftover.trim().slice(0, 120)}`);
-    if (reading.outputTokens === 0) return fail('no_tokens', 'the stream carried no tokens');
+    if (reading.outputTokens === 0) {
+      // what the stream did carry, so that a server's reason can be found
+      const usage = this.finalUsage === null ? '' : `, usage completion_tokens ${this.finalUsage}`;
+      return fail('no_tokens', `the stream carried no tokens (${x.eventCount} events, ${x.arrivals.length} reads${this.finished ? ', a finish_reason' : ''}${this.done ? ', [DONE]' : ''}${usage}; last event: ${this.lastEvent.slice(0, 200)})`);
+    }
     return reading;
   }
 }

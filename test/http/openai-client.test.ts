@@ -159,3 +159,9 @@ test('a slow first byte shows in TTFB and TTFT; a stream without [DONE] but with
   assert.ok((r.metrics?.ttfb_ms as number) >= 60);
   assert.ok((r.metrics?.ttft_ms as number) >= 70);
 });
+
+test('a clean stream without a token is no_tokens, and says what the stream did carry', async () => {
+  const r = await send('eos_at=0', 4);
+  assert.equal(r.reading.failure?.kind, 'no_tokens');
+  assert.match(r.reading.failure?.message ?? '', /^the stream carried no tokens \(2 events, \d+ reads, \[DONE\], usage completion_tokens 0; last event: \{"id":"cmpl-\d+".*"completion_tokens":0/);
+});
