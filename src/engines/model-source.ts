@@ -2,11 +2,12 @@
  * What a `model` string names: a synthetic preset, a local folder or file, or a hub id; checked
  * before anything runs so that a bad model is one clear line (exit code 2).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isSyntheticModel, SYNTHETIC_PREFIX } from '../synth/cache.js';
 import { resolveShape } from '../synth/shape.js';
-import { InputError } from '../util/errors.js';
+import { errorMessage, InputError } from '../util/errors.js';
+import { checkOnnxFile } from './onnx-file.js';
 
 export type ModelRef =
   | { source: 'synthetic'; id: string; spec: string }
@@ -50,4 +51,45 @@ export function checkTransformersFolder(model: string, path: string): void {
     const missing = [hasConfig ? null : 'config.json', hasOnnx ? null : 'onnx/*.onnx'].filter(Boolean).join(' and ');
     throw new InputError('model', `model ${model}: not a model folder (missing ${missing}); expected config.json, tokenizer.json and onnx/model*.onnx`);
   }
+}
+
+/** transformers.js's file for each dtype, in a model folder's onnx/. */
+const ONNX_FILES: Readonly<Record<string, string>> = {
+  fp32: 'model.onnx',
+  fp16: 'model_fp16.onnx',
+  q8: 'model_quantized.onnx',
+  int8: 'model_int8.onnx',
+  uint8: 'model_uint8.onnx',
+  q4: 'model_q4.onnx',
+  q4f16: 'model_q4f16.onnx',
+  bnb4: 'model_bnb4.onnx',
+};
+
+/** A JSON file of a model folder, parsed; bad input naming the file when it is missing or not JSON. */
+function modelJson(model: string, path: string, file: string): Record<string, unknown> {
+  const full = join(path, file);
+  if (!existsSync(full)) throw new InputError('model', `model ${model}: ${file} is missing; a transformers.js model folder has config.json, tokenizer.json and onnx/model*.onnx`);
+  try {
+    const value = JSON.parse(readFileSync(full, 'utf8')) as unknown;
+    if (value === null || typeof value !== 'object') throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new InputError('model', `model ${model}: ${file} is not valid JSON (${errorMessage(err)}); the file may be truncated`);
+  }
+}
+
+/**
+ * The files a transformers.js folder needs for a dtype, checked before loading: its ONNX file
+ * (present and whole), tokenizer.json and config.json (present and JSON, each named). Returns
+ * config.json.
+ */
+export function checkTransformersFiles(model: string, path: string, dtype: string): Record<string, unknown> {
+  const file = ONNX_FILES[dtype] as string;
+  if (!existsSync(join(path, 'onnx', file))) {
+    const has = Object.entries(ONNX_FILES).filter(([, f]) => existsSync(join(path, 'onnx', f))).map(([d]) => d);
+    throw new InputError('config', `model ${model}: dtype ${dtype} needs onnx/${file}, which the folder does not have; its dtypes: ${has.join(', ') || 'none'}`);
+  }
+  checkOnnxFile(model, join(path, 'onnx', file), `onnx/${file}`);
+  modelJson(model, path, 'tokenizer.json');
+  return modelJson(model, path, 'config.json');
 }
