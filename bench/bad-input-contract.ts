@@ -128,7 +128,7 @@ async function main(): Promise<void> {
         }
       }, 20);
     }), check: (d) => (JSON.parse(readFileSync(join(d, 'r.json'), 'utf8')).benchmarks[0]?.status === 'interrupted' ? null : 'current config not recorded as interrupted') },
-    { name: 'monitor -- CMD | head -2', expect: 141, run: async () => {
+    { name: 'monitor -- CMD piped to head -2', expect: 141, run: async () => {
       const r = spawnSync('bash', ['-c', `node ${CLI} monitor --interval-ms 5 -- sleep 30 | head -2 >/dev/null; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 25_000 });
       return { code: r.status, stdout: '', stderr: r.stderr };
     } },
