@@ -3,8 +3,9 @@
  * before anything runs), the store, Ctrl-C and SIGTERM (first: finish the iteration in flight and
  * save; second: quit), the printed summary and the exit code.
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { RunResult } from '../results/schema.js';
 import { ResultStore, storeUrl } from '../results/store/store.js';
 import { defaultResultPath } from '../results/writer.js';
@@ -37,18 +38,21 @@ function checkResultPath(path: string, flag: string): void {
   } catch (err) {
     throw new InputError('result_file', `${flag} ${dir}: cannot create that folder (${codeOf(err)}); give another --output-dir or --output`);
   }
-  const probe = `${path}.tmp-${process.pid}`;
+  // a new file no one else can have made (exclusive create), so only what this made is removed
+  const probe = join(dir, `.tokenbench-write-probe-${process.pid}-${randomUUID()}`);
+  let fd: number;
   try {
-    writeFileSync(probe, '');
-    rmSync(probe, { force: true });
+    fd = openSync(probe, 'wx');
   } catch (err) {
     throw new InputError('result_file', `${flag} ${dir}: cannot write a file there (${codeOf(err)}); give another --output-dir or --output`);
   }
+  closeSync(fd);
+  unlinkSync(probe);
 }
 
 /**
  * Opens the store, runs `body` with Ctrl-C handled, closes the store, prints the summary (and the
- * whole result with --json) and returns the exit code: 0 all ok, 1 one failed, 130 interrupted.
+ * whole result with --json) and returns the exit code (EXIT_CODES).
  */
 export async function withRunSession(
   args: ParsedArgs,

@@ -118,6 +118,8 @@ function buildFolder(dir: string, replace: boolean, build: (tmp: string) => Synt
 
 /** Everything a synthetic model folder holds at its top level. */
 const MODEL_FOLDER_ENTRIES = new Set(['onnx', 'config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.gguf', MANIFEST_FILE]);
+/** Everything its onnx/ holds. */
+const ONNX_FOLDER_ENTRIES = new Set(['model.onnx', 'model.onnx_data']);
 
 /**
  * Whether `dir` may be written as a model folder: it does not exist, or is an empty folder, or
@@ -134,7 +136,12 @@ export function modelFolderTarget(dir: string, force: boolean): { ok: true; repl
     return { ok: false, reason: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
   }
   if (entries.length === 0) return { ok: true, replace: true };
-  const model = entries.includes(MANIFEST_FILE) && entries.every((e) => MODEL_FOLDER_ENTRIES.has(e));
+  // onnx/ too must hold nothing but the model's own files: --force removes the folder whole
+  const onnxOnly = (): boolean => {
+    const onnx = join(dir, 'onnx');
+    return !existsSync(onnx) || (statSync(onnx).isDirectory() && readdirSync(onnx).every((e) => ONNX_FOLDER_ENTRIES.has(e)));
+  };
+  const model = entries.includes(MANIFEST_FILE) && entries.every((e) => MODEL_FOLDER_ENTRIES.has(e)) && onnxOnly();
   if (!model) return { ok: false, reason: `is a folder with other files in it (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); give a new or empty folder` };
   if (!force) return { ok: false, reason: 'already holds a tokenbench model; --force replaces it' };
   return { ok: true, replace: true };

@@ -182,6 +182,11 @@ test('synth --out never deletes what is not a tokenbench model: a file or a fold
   const forced = await synth(empty, '--seed', '3', '--force');
   assert.equal(forced.code, 0, forced.stderr);
   assert.match(forced.stdout, /seed 3/);
+  // a model folder with a file of the user's in onnx/ is not replaced, --force or not
+  writeFileSync(join(empty, 'onnx', 'notes.txt'), 'keep me');
+  const mixed = await synth(empty, '--force');
+  assert.equal(mixed.code, 2, mixed.stderr);
+  assert.equal(readFileSync(join(empty, 'onnx', 'notes.txt'), 'utf8'), 'keep me');
 });
 
 test('a model folder is checked before loading: each missing or corrupt file named, dtypes it does not have refused', async () => {
