@@ -70,29 +70,6 @@ export function describeServer(config: BenchmarkConfig, target: OpenAiTarget): {
   };
 }
 
-/** Stand-in tokenizer for servers without /tokenize: words, so prompts are near the asked length. */
-class WordTokenizer {
-  private readonly words: string[] = [];
-  private readonly ids = new Map<string, number>();
-  encode(text: string): number[] {
-    return text
-      .split(/\s+/)
-      .filter((w) => w !== '')
-      .map((w) => {
-        let id = this.ids.get(w);
-        if (id === undefined) {
-          id = this.words.length;
-          this.words.push(w);
-          this.ids.set(w, id);
-        }
-        return id;
-      });
-  }
-  decode(ids: readonly number[]): string {
-    return ids.map((i) => this.words[i] ?? '').join(' ');
-  }
-}
-
 /**
  * Every row of every call to generate() (validity run, warmups, measured iterations) sends a new
  * prompt from ServerPrompts, unique by default, so no server cache serves a prompt it has seen;
@@ -101,9 +78,6 @@ class WordTokenizer {
 class OpenAiEngine implements Engine {
   private readonly target: OpenAiTarget;
   private client: OpenAiClient | null = null;
-  /** Known after load(): whether the server tokenizes for us (prompts then have exact lengths). */
-  private serverTokenizer = false;
-  private readonly words = new WordTokenizer();
   private prompts: ServerPrompts | null = null;
 
   constructor(private readonly config: BenchmarkConfig) {
@@ -122,7 +96,6 @@ class OpenAiEngine implements Engine {
     const f = probe.reading.failure;
     if (f && f.kind !== 'no_tokens') throw new RunError('engine_load', `${this.target.url}: ${f.kind}: ${f.message}`);
     this.prompts = await ServerPrompts.create(this.client, promptReuseOf(this.config), this.config.sequence_length);
-    this.serverTokenizer = this.prompts.info.exact;
     await this.prompts.calibrate(this.config.sequence_length);
   }
 
@@ -130,16 +103,17 @@ class OpenAiEngine implements Engine {
     return describeServer(this.config, this.target);
   }
 
+  /**
+   * The runner's rows only fix the prompt length (ServerPrompts makes every prompt), so words
+   * stand in for tokens here: no round trip to the server for rows that are never sent.
+   */
   async tokenize(text: string): Promise<number[]> {
-    if (this.serverTokenizer) {
-      const ids = await this.http.tokenize(text);
-      if (ids) return ids;
-    }
-    return this.words.encode(text);
+    return text.split(/\s+/).filter((w) => w !== '').map((_, i) => i);
   }
 
-  decode(ids: readonly number[]): string {
-    return this.serverTokenizer ? '' : this.words.decode(ids);
+  /** Output text comes from the responses (firstRowText), never from ids. */
+  decode(): string {
+    return '';
   }
 
   async prepare(rows: number[][]): Promise<PreparedInputs> {
