@@ -7,21 +7,17 @@
  *
  *   npm run build && npx tsx bench/bad-input-contract.ts
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import pg from 'pg';
 import { ResultStore } from '../src/results/store/store.js';
-import { CLI, TEST_CACHE_DIR, tempDir } from '../test/helpers.js';
+import { CLI, type CliResult, runCli, TEST_CACHE_DIR, tempDir } from '../test/helpers.js';
 import { startLlamaServer } from '../test/support/llama-server.js';
 import { postgresTestUrl } from '../test/support/postgres.js';
 import { startScriptedServer } from '../test/support/scripted-openai-server.js';
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Outcome = Pick<CliResult, 'code' | 'stdout' | 'stderr'>;
 
 interface Case {
   name: string;
@@ -34,17 +30,9 @@ interface Case {
   check?: (dir: string, o: Outcome) => Promise<string | null> | string | null;
 }
 
-/** Runs the CLI in `dir` (so default outputs land there); `during` sees the child as it runs. */
-function cli(dir: string, args: string[], during?: (child: ChildProcess, stderr: () => string) => void): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR, TOKENBENCH_STORE: `sqlite:${join(dir, 'store.db')}` }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    during?.(child, () => stderr);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs the CLI in `dir` (so default outputs land there, the store too); `onStderr` sees the child as it runs. */
+function cli(dir: string, args: string[], onStderr?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
+  return runCli(args, { cwd: dir, env: { TOKENBENCH_STORE: `sqlite:${join(dir, 'store.db')}` }, ...(onStderr ? { onStderr } : {}) });
 }
 
 function filesUnder(dir: string): string[] {
@@ -110,24 +98,21 @@ async function main(): Promise<void> {
       const url = new URL(pgUrl);
       url.searchParams.set('application_name', `bench-${process.pid}`);
       let killed = false;
-      return cli(d, ['run', ...QUICK, '--batch-size', '1', '2', '3', '--store', url.toString()], (_child, err) => {
-        const timer = setInterval(() => {
-          if (killed || !/\[2\/3\]/.test(err())) return;
-          killed = true;
-          clearInterval(timer);
-          const admin = new pg.Client({ connectionString: pgUrl });
-          void admin.connect().then(() => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [`bench-${process.pid}`])).finally(() => admin.end());
-        }, 20);
+      return cli(d, ['run', ...QUICK, '--batch-size', '1', '2', '3', '--store', url.toString()], (text) => {
+        if (killed || !/\[2\/3\]/.test(text)) return;
+        killed = true;
+        const admin = new pg.Client({ connectionString: pgUrl });
+        void admin.connect().then(() => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [`bench-${process.pid}`])).finally(() => admin.end());
       });
     }, check: (d, o) => (/internal error|\n\s+at /.test(o.stderr) ? 'stack trace' : null) },
-    { name: 'SIGTERM during a run', expect: 143, mayWrite: true, run: (d) => cli(d, ['run', '--warmup', '0', '--iterations', '100000', '--sequence-length', '8', '--new-tokens', '4', '--no-gpu-monitoring', '--output', join(d, 'r.json')], (child, err) => {
-      const timer = setInterval(() => {
-        if (/validity done/.test(err())) {
-          clearInterval(timer);
-          setTimeout(() => child.kill('SIGTERM'), 300);
-        }
-      }, 20);
-    }), check: (d) => (JSON.parse(readFileSync(join(d, 'r.json'), 'utf8')).benchmarks[0]?.status === 'interrupted' ? null : 'current config not recorded as interrupted') },
+    { name: 'SIGTERM during a run', expect: 143, mayWrite: true, run: (d) => {
+      let sent = false;
+      return cli(d, ['run', '--warmup', '0', '--iterations', '100000', '--sequence-length', '8', '--new-tokens', '4', '--no-gpu-monitoring', '--output', join(d, 'r.json')], (text, child) => {
+        if (sent || !/validity done/.test(text)) return;
+        sent = true;
+        setTimeout(() => child.kill('SIGTERM'), 300);
+      });
+    }, check: (d) => (JSON.parse(readFileSync(join(d, 'r.json'), 'utf8')).benchmarks[0]?.status === 'interrupted' ? null : 'current config not recorded as interrupted') },
     { name: 'monitor -- CMD piped to head -2', expect: 141, run: async () => {
       const r = spawnSync('bash', ['-c', `node ${CLI} monitor --interval-ms 5 -- sleep 30 | head -2 >/dev/null; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 25_000 });
       return { code: r.status, stdout: '', stderr: r.stderr };

@@ -25,11 +25,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI with the shared cache; `onStderr` sees stderr as it arrives. */
-export function runCli(args: string[], options: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+/** Runs the built CLI with the shared cache (in `cwd`, default the repository); `onStderr` sees stderr as it arrives. */
+export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
       env: { ...process.env, TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR, TOKENBENCH_STORE: TEST_STORE, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
