@@ -42,25 +42,21 @@ function checkRequests(b: BenchmarkResult, promptLen: number, newTokens: number)
   assert.equal(check.timed_requests, requests.length);
 }
 
-/** A llama-server for the tests of one describe block, started before them and stopped after. */
-function serverForBlock(parallel: number): { get: () => LlamaServer } {
-  let server: LlamaServer | undefined;
-  before(async () => {
-    server = await startLlamaServer({ parallel, threads: 1 });
+/** A describe block whose tests share one llama-server (filled in before them, stopped after). */
+function withLlamaServer(parallel: number, tests: (server: LlamaServer) => void): void {
+  describe(`llama-server, --parallel ${parallel}`, { skip }, () => {
+    const server = {} as LlamaServer;
+    before(async () => {
+      Object.assign(server, await startLlamaServer({ parallel, threads: 1 }));
+    });
+    after(async () => {
+      await server.stop?.();
+    });
+    tests(server);
   });
-  after(async () => {
-    await server?.stop();
-  });
-  return { get: () => server as LlamaServer };
 }
 
-describe('llama-server, --parallel 4', { skip }, () => {
-  const block = serverForBlock(4);
-  let server: LlamaServer;
-  before(() => {
-    server = block.get();
-  });
-
+withLlamaServer(4, (server) => {
   test('run: b1 and b4, completions and chat: every request ok, exact prompts, unique prompts processed in full by the server', async () => {
     const out = join(tempDir(), 'r.json');
     const r = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', server.model, '--api', 'completions', 'chat', '--batch-size', '1', '4', '--sequence-length', '64', '--new-tokens', '32', '--warmup', '1', '--iterations', '3', '--no-store', '--output', out]);
@@ -105,13 +101,7 @@ describe('llama-server, --parallel 4', { skip }, () => {
   });
 });
 
-describe('llama-server, --parallel 1', { skip }, () => {
-  const block = serverForBlock(1);
-  let server: LlamaServer;
-  before(() => {
-    server = block.get();
-  });
-
+withLlamaServer(1, (server) => {
   test('a model name the server does not serve is bad input, with the names it serves; the right one runs', async () => {
     const out = join(tempDir(), 'r.json');
     const wrong = await runCli(['run', '--engine', 'openai', '--url', server.url, '--model', 'gpt-4', '--no-store', '--output', out]);

@@ -48,6 +48,18 @@ async function exercise(url: string): Promise<void> {
     assert.equal(history[0]?.p50, run.benchmarks[1]?.summary?.itl_ms?.p50);
     if (run.git) assert.equal(await store.latestRunForCommit(run.git.commit.slice(0, 8)), run.run_id);
 
+    // the server check (migration 2) and the finish time come back as written
+    const served = structuredClone(run);
+    served.run_id = '00000000-0000-4000-8000-000000000002';
+    const stats = run.benchmarks[0]?.summary?.ttft_ms ?? null;
+    (served.benchmarks[0] as (typeof served.benchmarks)[number]).server_check = { requests: 3, retries: 1, prompt_mismatches: 0, prompt_reuse: 'prefix=4', cache_reported: 3, cache_contradictions: 0, processed_prompt_fraction: 0.5, served_models: ['m'], model_mismatches: 0, timed_requests: 3, ttft_client_minus_server_ms: stats, itl_client_minus_server_ms: null, itl_client_over_server: stats };
+    await store.saveBenchmark(served, 0);
+    served.finished_at = '2026-01-02T03:04:05.000Z';
+    await store.finishRun(served);
+    const servedBack = await store.getRun(served.run_id);
+    assert.deepEqual(servedBack.benchmarks[0]?.server_check, served.benchmarks[0]?.server_check);
+    assert.equal(servedBack.finished_at, served.finished_at);
+
     // a benchmark that fails half way is not written at all
     const broken = structuredClone(run);
     broken.run_id = '00000000-0000-4000-8000-000000000001';
