@@ -7,6 +7,21 @@ import type { Target } from './backends.js';
 import type { HostSampler } from './host.js';
 import type { SampleRow } from './types.js';
 
+/**
+ * The slot of the sample after sample `k` and when it is due (ns), given the time now: slot k + 1
+ * at start + (k + 1) * interval, or, when that has passed (a stalled process), the first slot still
+ * in the future, so missed samples are skipped and never taken in a burst.
+ */
+export function nextSampleSlot(start: bigint, k: number, intervalNs: bigint, now: bigint): { k: number; due: bigint } {
+  let next = k + 1;
+  let due = start + BigInt(next) * intervalNs;
+  if (due <= now) {
+    next = Number((now - start) / intervalNs) + 1;
+    due = start + BigInt(next) * intervalNs;
+  }
+  return { k: next, due };
+}
+
 export class SamplingLoop {
   private timer: NodeJS.Timeout | undefined;
   private start = 0n;
@@ -22,6 +37,11 @@ export class SamplingLoop {
     private readonly onRows: (rows: SampleRow[]) => void,
   ) {
     this.intervalNs = BigInt(Math.round(intervalMs * 1e6));
+  }
+
+  /** When the schedule began (ns): slot k is due at this + k * interval. */
+  get startedNs(): bigint {
+    return this.start;
   }
 
   begin(): void {
@@ -49,16 +69,19 @@ export class SamplingLoop {
 
   private tick(): void {
     this.onRows(this.sampleNow());
-    const now = process.hrtime.bigint();
-    this.k++;
-    let due = this.start + BigInt(this.k) * this.intervalNs;
-    if (due <= now) {
-      // late (a stalled process): skip to the next slot in the future, never burst
-      this.k = Number((now - this.start) / this.intervalNs) + 1;
-      due = this.start + BigInt(this.k) * this.intervalNs;
-    }
-    // Node's timers count whole milliseconds on a cached loop clock: round up, never fire early
-    this.timer = setTimeout(() => this.tick(), Math.ceil(Number(due - now) / 1e6));
+    const next = nextSampleSlot(this.start, this.k, this.intervalNs, process.hrtime.bigint());
+    this.k = next.k;
+    this.armFor(next.due);
+  }
+
+  /**
+   * Ticks at `due` (ns), never before. Node's timers count whole milliseconds from the loop's
+   * cached clock, which lags real time by whatever ran since the loop turned (a sample's own read
+   * time, for one): a timer can fire early, so an early one re-arms for the rest.
+   */
+  private armFor(due: bigint): void {
+    const wait = Number(due - process.hrtime.bigint()) / 1e6;
+    this.timer = setTimeout(() => (process.hrtime.bigint() >= due ? this.tick() : this.armFor(due)), Math.max(1, Math.ceil(wait)));
   }
 
   stop(): void {

@@ -80,8 +80,10 @@ test('one sweep over both engines on the same synthetic shape', async () => {
   const r = await runCli(['run', '--engine', 'transformers-js', 'llama-cpp', '--engine-option', 'threads=1', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '8', '--no-gpu-monitoring', '--quiet', '--output', out]);
   assert.equal(r.code, 0, r.stderr);
   const run = RunResultSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+  // the tiny preset by hand: embeddings 1024 * 64 (tied) + 2 layers * (q 64*64 + k, v 64*32 each
+  // + o 64*64 + gate, up, down 64*172 each + 2 norms of 64) + the final norm 64 = 156,480
   assert.deepEqual(run.benchmarks.map((b) => [b.engine?.name, b.model?.parameters]), [
-    ['transformers-js', run.benchmarks[0]?.model?.parameters],
-    ['llama-cpp', run.benchmarks[0]?.model?.parameters],
+    ['transformers-js', 156_480],
+    ['llama-cpp', 156_480],
   ]);
 });

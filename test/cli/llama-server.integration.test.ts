@@ -12,12 +12,12 @@ import { after, before, describe, test } from 'node:test';
 import type { BenchmarkResult, HttpRequestRecord } from '../../src/results/schema.js';
 import { readResult, runCli, tempDir } from '../helpers.js';
 import { type LlamaServer, startLlamaServer } from '../support/llama-server.js';
+import { needs } from '../support/requirements.js';
 
-const missing = ['git', 'cmake', 'make', 'g++'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-// outside CI a machine without a compiler skips, saying why; in CI the build fails the test
+const tools = ['git', 'cmake', 'make', 'g++'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+const toolchain = needs({ what: 'the tools that build llama-server', missing: tools.length > 0 ? `${tools.join(', ')} not found (.ci/run installs them)` : null });
 // 32 new tokens at least: a busy machine can hold the client long enough for a few fast tokens
 // to arrive in one read, and a request whose tokens all came in one read fails (ITL unmeasurable)
-const skip = missing.length > 0 && !process.env.CI ? `building llama-server needs ${missing.join(', ')}` : false;
 
 const requestsOf = (b: BenchmarkResult): HttpRequestRecord[] => (b.requests as HttpRequestRecord[] | undefined) ?? b.iterations.flatMap((it) => it.http ?? []);
 
@@ -44,9 +44,10 @@ function checkRequests(b: BenchmarkResult, promptLen: number, newTokens: number)
 
 /** A describe block whose tests share one llama-server (filled in before them, stopped after). */
 function withLlamaServer(parallel: number, tests: (server: LlamaServer) => void): void {
-  describe(`llama-server, --parallel ${parallel}`, { skip }, () => {
+  describe(`llama-server, --parallel ${parallel}`, toolchain.options, () => {
     const server = {} as LlamaServer;
     before(async () => {
+      toolchain.check();
       Object.assign(server, await startLlamaServer({ parallel, threads: 1 }));
     });
     after(async () => {

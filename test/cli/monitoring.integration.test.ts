@@ -37,7 +37,9 @@ test('samples line up with the token stamps; energy comes from the counter', asy
     if (gpu.length > 1) assert.ok(gpu.some((s) => s.t_ms > first && s.t_ms < last), 'a sample between the first and last token');
     assert.ok(it.monitor.samples.some((s) => s.device === 'host'));
   }
-  assert.ok(withSamples >= 2, `${withSamples} of 4 windows had samples`);
+  // how many windows a niced sampler reaches depends on the machine's load; the device summary
+  // below needs one
+  assert.ok(withSamples >= 1, `${withSamples} of 4 windows had samples`);
   const d = b.monitor.devices[0];
   assert.ok(d);
   assert.equal(b.monitor.status, 'success');
@@ -86,12 +88,15 @@ test('tokenbench monitor: devices first, then JSON lines; COMMAND\'s exit code',
   const head = lines[0] as { devices: { id: string; backend: string }[] };
   assert.deepEqual(head.devices.map((d) => [d.id, d.backend]), [['nvidia:1', 'nvml']]);
   const gpu = lines.slice(1).filter((l) => l.device === 'nvidia:1');
-  // never more samples than the schedule has; how many fewer depends on the machine's load
-  assert.ok(gpu.length >= 2 && gpu.length <= 12, `${gpu.length} samples in 200 ms`);
+  // one sample per 20 ms slot at most (never a burst, whatever the load); the first is taken at once
+  const t = gpu.map((l) => BigInt(l.t_ns as string));
+  assert.ok(gpu.length >= 1);
+  // (the first stamp is taken just after the schedule's start: 1 ms covers that)
+  const spanSlots = Number(((t.at(-1) as bigint) - (t[0] as bigint) + 1_000_000n) / 20_000_000n);
+  assert.ok(gpu.length <= spanSlots + 1, `${gpu.length} samples in ${spanSlots + 1} slots`);
   assert.deepEqual(Object.keys(gpu[0] ?? {}).slice(0, 3), ['t_ns', 'device', 'vendor']);
   assert.equal(gpu[0]?.power_w, 101);
-  const t = gpu.map((l) => Number(l.t_ns));
-  for (let i = 1; i < t.length; i++) assert.ok((t[i] as number) > (t[i - 1] as number));
+  for (let i = 1; i < t.length; i++) assert.ok((t[i] as bigint) > (t[i - 1] as bigint));
   assert.ok(!lines.slice(1).some((l) => l.device === 'nvidia:0'));
 
   const cmd = await runCli(['monitor', '--interval-ms', '20', '--', 'sh', '-c', 'sleep 0.1; exit 3'], { env });

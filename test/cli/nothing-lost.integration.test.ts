@@ -11,20 +11,24 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { ResultStore } from '../../src/results/store/store.js';
 import { readResult, runCli, tempDir } from '../helpers.js';
-import { fileSystemSkip, fullFileSystem, readOnlyFileSystem } from '../support/filesystems.js';
-import { postgresSkip, postgresTestUrl } from '../support/postgres.js';
+import { fullFileSystem, mountedFileSystem, readOnlyFileSystem } from '../support/filesystems.js';
+import { postgresServer, postgresTestUrl } from '../support/postgres.js';
+import { needs } from '../support/requirements.js';
 
 const QUICK = ['--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--no-gpu-monitoring'];
 const fullFs = fullFileSystem();
 const readOnlyFs = readOnlyFileSystem();
+const readOnly = needs({ ...mountedFileSystem(readOnlyFs), what: 'a read-only tmpfs' });
+const full = needs({ ...mountedFileSystem(fullFs), what: 'a full tmpfs' });
+const postgres = needs(postgresServer());
 
-test('a result path that cannot be written is bad input, before anything runs', { skip: fileSystemSkip(readOnlyFs) }, async () => {
-  assert.ok(readOnlyFs, 'CI needs a read-only tmpfs for this test: mount -t tmpfs -o ro failed');
+test('a result path that cannot be written is bad input, before anything runs', readOnly.options, async () => {
+  readOnly.check();
   const dir = tempDir();
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
   const cases: [string[], RegExp][] = [
-    [['--output-dir', readOnlyFs], /^tokenbench: --output-dir \S+: cannot write a file there \(EROFS\); give another --output-dir or --output$/],
+    [['--output-dir', readOnlyFs as string], /^tokenbench: --output-dir \S+: cannot write a file there \(EROFS\); give another --output-dir or --output$/],
     [['--output-dir', join(file, 'results')], /^tokenbench: --output-dir \S+: cannot create that folder \(ENOTDIR\); give another --output-dir or --output$/],
     [['--output', dir], /^tokenbench: --output \S+: is a folder; give the path of a file$/],
   ];
@@ -36,10 +40,10 @@ test('a result path that cannot be written is bad input, before anything runs', 
   }
 });
 
-test('a disk that fills: the run goes on, the store keeps every config, NOT SAVED says what, exit 3', { skip: fileSystemSkip(fullFs) }, async () => {
-  assert.ok(fullFs, 'CI needs a full tmpfs for this test: mount -t tmpfs failed');
+test('a disk that fills: the run goes on, the store keeps every config, NOT SAVED says what, exit 3', full.options, async () => {
+  full.check();
   const store = `sqlite:${join(tempDir(), 'store.db')}`;
-  const r = await runCli(['run', ...QUICK, '--batch-size', '1', '2', '--output-dir', fullFs, '--store', store]);
+  const r = await runCli(['run', ...QUICK, '--batch-size', '1', '2', '--output-dir', fullFs as string, '--store', store]);
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /NOT SAVED: result file \S+: cannot write it \(ENOSPC\); the store keeps what follows/);
   assert.equal(r.stderr.match(/cannot write it/g)?.length, 2, 'reported once as it happened, once at the end');
@@ -52,7 +56,8 @@ test('a disk that fills: the run goes on, the store keeps every config, NOT SAVE
   assert.ok(run.finished_at, 'the store has the finish time');
 });
 
-test('a PostgreSQL store that goes away mid-run is reported once; the later configs still run and the file keeps all, exit 3', { skip: postgresSkip() }, async () => {
+test('a PostgreSQL store that goes away mid-run is reported once; the later configs still run and the file keeps all, exit 3', postgres.options, async () => {
+  postgres.check();
   const url = new URL(postgresTestUrl() as string);
   const app = `tokenbench-lost-${process.pid}`;
   url.searchParams.set('application_name', app);

@@ -39,7 +39,11 @@ test('run --engine openai: the same iterations, records and statistics as in-pro
       }
       if (b.config.batch_size === 2) assert.equal(it.token_ms_by_row?.length, 2);
     }
-    assert.ok(Math.abs((b.summary?.itl_ms?.p50 as number) - 4) < 1, `itl ${b.summary?.itl_ms?.p50}`);
+    // the server writes every 4 ms, but a busy machine can read late and then quickly: no bound on
+    // the client's ITL holds, so the summary is checked against its iterations instead
+    const itls = b.iterations.map((it) => it.itl_ms as number).sort((x, y) => x - y);
+    assert.ok(itls.every((x) => x > 0));
+    assert.equal(b.summary?.itl_ms?.p50, itls[1]);
   }
 });
 
@@ -94,9 +98,11 @@ test('load --json: closed-loop sweep, per-request records, goodput and a valid r
   const again = join(tempDir(), 'l2.json');
   assert.equal((await runCli(['load', '--url', server.url, '--model', 'ttft=10,itl=2', '--concurrency', '1', '4', '--requests', '12', '--input-len', '16', '--output-len', '5', '--slo', 'ttft=5s', 'tpot=1s', '--no-store', '--quiet', '--output', again])).code, 0);
   const cmp = await runCli(['compare', out, again, '--format', 'json']);
-  assert.ok(cmp.code === 0 || cmp.code === 1, cmp.stderr);
-  const report = JSON.parse(cmp.stdout) as { pairs: { n_baseline: number; metrics: unknown[] }[] };
+  const report = JSON.parse(cmp.stdout) as { regressions: number; pairs: { n_baseline: number; metrics: { verdict: string }[] }[] };
   assert.deepEqual(report.pairs.map((p) => p.n_baseline), [12, 12]);
+  // two runs of the same load may differ by chance: the exit code must follow what was found
+  assert.equal(report.regressions, report.pairs.flatMap((p) => p.metrics).filter((m) => m.verdict === 'slower').length);
+  assert.equal(cmp.code, report.regressions > 0 ? 1 : 0, cmp.stderr);
 });
 
 test('load: open loop on a chat dataset; bad input is one line and exit 2; an unreachable server is a failed value', async () => {

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { OpenAiClient } from '../../src/http/openai-client.js';
 import { runLoad } from '../../src/load/load-runner.js';
 import { summarizeLoad } from '../../src/results/load-summary.js';
-import type { LoadSettings } from '../../src/results/schema.js';
+import type { LoadRequestRecord, LoadSettings } from '../../src/results/schema.js';
 import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 
 let server: ScriptedServer;
@@ -38,25 +38,42 @@ const client = (model: string, connections: number | null, busyPoll = false): Op
 
 const prompt = [{ prompt: { ids: [1, 2, 3, 4] }, inputTokens: 4, overhead: 0, outputTokens: 6 }];
 
-test('open loop: every request is sent on its schedule, in order, at the target rate', async () => {
-  const c = client('ttft=5,itl=2', null);
-  const s = settings({ mode: 'open', request_rate: 40, requests: 60, arrival: 'constant' });
+/** The most requests in flight at once, from their send and end times. */
+function peakInFlight(requests: { t0_ms: number; e2e_ms: number | null }[]): number {
+  return Math.max(...requests.map((r) => requests.filter((o) => o.t0_ms <= r.t0_ms && r.t0_ms < o.t0_ms + (o.e2e_ms as number)).length));
+}
+
+test('open loop: every request is sent on its schedule, in order, never early, overlapping the ones before', async () => {
+  // each request takes 20 + 5 * 10 = 70 ms or more, and one is due every 25 ms: an open loop keeps
+  // about three in flight; a loop that waited for each reply (coordinated omission) never overlaps
+  const c = client('ttft=20,itl=10', null);
+  const s = settings({ mode: 'open', request_rate: 40, requests: 30, arrival: 'constant' });
   const run = await runLoad(c, prompt, s);
   await c.close();
-  assert.equal(run.requests.length, 60);
+  assert.equal(run.requests.length, 30);
   assert.deepEqual(run.schedule?.slice(0, 3), [0, 25, 50]);
   for (const r of run.requests) {
     assert.equal(r.ok, true);
+    assert.ok((r.e2e_ms as number) >= 70, `request ${r.index} took ${r.e2e_ms} ms: the server's schedule is slower than that`);
     assert.equal(r.scheduled_ms, (run.schedule as number[])[r.index]);
     assert.ok((r.dispatch_delay_ms as number) >= 0, 'never sent before it was due');
     assert.ok(Math.abs((r.ttft_from_schedule_ms as number) - (r.dispatch_delay_ms as number) - (r.ttft_ms as number)) < 1e-9);
+    assert.ok(Math.abs((r.e2e_from_schedule_ms as number) - (r.dispatch_delay_ms as number) - (r.e2e_ms as number)) < 1e-9);
   }
-  const delays = run.requests.map((r) => r.dispatch_delay_ms as number).sort((a, b) => a - b);
-  assert.ok((delays[30] as number) < 5, `median dispatch delay ${delays[30]} ms`);
+  for (let i = 1; i < run.requests.length; i++) {
+    const [a, b] = [run.requests[i - 1], run.requests[i]] as [LoadRequestRecord, LoadRequestRecord];
+    assert.ok(b.t0_ms >= a.t0_ms, `request ${i} sent before request ${i - 1}`);
+  }
+  // sent while earlier ones were still streaming: whatever the machine's load, a request due while
+  // the one before runs (70 ms against 25 ms gaps) is not held back until it ends
+  const overlapping = run.requests.filter((r, i) => i > 0 && r.t0_ms < (run.requests[i - 1] as LoadRequestRecord).t0_ms + ((run.requests[i - 1] as LoadRequestRecord).e2e_ms as number));
+  assert.ok(overlapping.length >= run.requests.length / 2, `${overlapping.length} of ${run.requests.length} requests overlapped the one before`);
+  assert.ok(peakInFlight(run.requests) >= 2);
   const summary = summarizeLoad(run.requests, s, run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning: null });
-  assert.equal(summary.counts.sent, 60);
+  assert.equal(summary.counts.sent, 30);
   assert.equal(summary.counts.dropped, 0);
-  assert.ok(Math.abs((summary.achieved_rate as number) / 40 - 1) < 0.02, `achieved ${summary.achieved_rate}/s`);
+  // never early, so never faster than the schedule
+  assert.ok((summary.achieved_rate as number) <= 40 * (1 + 1e-9), `achieved ${summary.achieved_rate}/s`);
   assert.equal(summary.schedule_rate, 40);
   assert.ok((summary.client.cpu_us_per_token as number) > 0);
 });
@@ -86,16 +103,19 @@ test('open loop with a connection limit: the wait to be sent is kept, not hidden
   assert.ok(summary.counts.late >= 3);
 });
 
-test('closed loop: never more than N requests in flight, and the next is sent as soon as one ends', async () => {
-  const c = client('ttft=10,itl=2', 3);
+test('closed loop: never more than N requests in flight, N at once while work remains, each sent when it was due', async () => {
+  const c = client('ttft=10,itl=10', 3);
   const run = await runLoad(c, prompt, settings({ concurrency: 3, requests: 12 }));
   await c.close();
   assert.equal(run.requests.length, 12);
-  for (const r of run.requests) {
-    const inFlight = run.requests.filter((o) => o.t0_ms <= r.t0_ms && r.t0_ms < o.t0_ms + (o.e2e_ms as number)).length;
-    assert.ok(inFlight <= 3, `${inFlight} in flight at request ${r.index}`);
-    assert.ok((r.dispatch_delay_ms as number) >= 0 && (r.dispatch_delay_ms as number) < 50);
-  }
+  assert.deepEqual(run.requests.map((r) => r.index), [...Array(12).keys()]);
+  assert.equal(run.schedule, null);
+  for (const r of run.requests) assert.ok((r.dispatch_delay_ms as number) >= 0, `request ${r.index} sent before it was due`);
+  // 3 workers each send their next request only when their last one ended: requests 0-2 start
+  // together, and at no moment are more than 3 streaming
+  assert.equal(peakInFlight(run.requests), 3);
+  const firstEnd = Math.min(...run.requests.slice(0, 3).map((r) => r.t0_ms + (r.e2e_ms as number)));
+  for (const r of run.requests.slice(3)) assert.ok(r.t0_ms >= firstEnd, `request ${r.index} sent before any of the first 3 ended`);
 });
 
 test('summary: failures stay in the goodput denominator; short outputs and prompt mismatches are counted', async () => {

@@ -10,10 +10,11 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { ROOT, runCli, tempDir } from '../helpers.js';
 import { fakeNvml, NO_GPU_ENV } from '../monitor/standins.js';
+import { needs } from '../support/requirements.js';
 import { startScriptedServer } from '../support/scripted-openai-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : 'no /usr/bin/chromium: .ci/run installs Debian\'s chromium';
+const chromiumHere = needs({ what: 'Chromium', missing: existsSync(CHROMIUM) ? null : `no ${CHROMIUM}: .ci/run installs Debian's chromium` });
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 async function openReport(html: string, screenshot: string): Promise<{ charts: { id: string; points: number; width: number }[]; errors: string[]; requests: string[] }> {
@@ -44,7 +45,8 @@ async function openReport(html: string, screenshot: string): Promise<{ charts: {
   }
 }
 
-test('run report: every chart rendered with data, no console errors, offline', { skip }, async () => {
+test('run report: every chart rendered with data, no console errors, offline', chromiumHere.options, async () => {
+  chromiumHere.check();
   const dir = tempDir();
   const out = join(dir, 'r.json');
   const env = { ...NO_GPU_ENV, PATH: process.env.PATH ?? '', TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' };
@@ -69,7 +71,8 @@ test('run report: every chart rendered with data, no console errors, offline', {
   }
 });
 
-test('comparison report renders too', { skip }, async () => {
+test('comparison report renders too', chromiumHere.options, async () => {
+  chromiumHere.check();
   const dir = tempDir();
   const out = join(dir, 'r.json');
   const r = await runCli(['run', '--warmup', '0', '--iterations', '4', '--sequence-length', '8', '--new-tokens', '16', '--no-gpu-monitoring', '--no-store', '--quiet', '--output', out]);
@@ -82,7 +85,8 @@ test('comparison report renders too', { skip }, async () => {
   assert.ok(charts.length >= 1 && charts.every((x) => x.points > 0));
 });
 
-test('load run report: its requests charted (over the run, dispatch delay, TTFT, TPOT, e2e, ITL gaps)', { skip }, async () => {
+test('load run report: its requests charted (over the run, dispatch delay, TTFT, TPOT, e2e, ITL gaps)', chromiumHere.options, async () => {
+  chromiumHere.check();
   const server = await startScriptedServer();
   try {
     const dir = tempDir();

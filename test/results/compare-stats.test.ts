@@ -43,4 +43,15 @@ test('verdicts: a real regression, an improvement, noise, and a change within th
   assert.ok(r.p_value < 0.05);
   assert.equal(r.verdict, 'no significant change');
   close(r.change, 0.03, 1e-9);
+  // the median is 10% slower and significant, but the interval reaches down to +3%: not past a
+  // 5% threshold as a whole, so no verdict (a rule on the median change alone would say slower)
+  const noisyBase = Array.from({ length: 20 }, (_, i) => 10 + ((i * 7) % 13) / 5);
+  const noisy = compareSamples(noisyBase, noisyBase.map((x, i) => x * 1.08 + ((i * 5) % 7) / 10), true, 0.05);
+  assert.ok(noisy.p_value < 0.001 && noisy.change > 0.1 && noisy.change_ci95[0] < 0.05, JSON.stringify(noisy));
+  assert.equal(noisy.verdict, 'no significant change');
+  // and for a throughput metric, the same in the other direction
+  const rate = (x: number): number => 100 / x;
+  const fewer = compareSamples(noisyBase.map(rate), noisyBase.map((x, i) => rate(x * 1.08 + ((i * 5) % 7) / 10)), false, 0.05);
+  assert.ok(fewer.p_value < 0.001 && fewer.change < -0.09 && fewer.change_ci95[1] > -0.05, JSON.stringify(fewer));
+  assert.equal(fewer.verdict, 'no significant change');
 });

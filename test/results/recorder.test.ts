@@ -10,7 +10,8 @@ import { RunRecorder } from '../../src/results/recorder.js';
 import type { BenchmarkResult, RunResult } from '../../src/results/schema.js';
 import { ResultStore } from '../../src/results/store/store.js';
 import { tempDir } from '../helpers.js';
-import { fileSystemSkip, fullFileSystem } from '../support/filesystems.js';
+import { fullFileSystem, mountedFileSystem } from '../support/filesystems.js';
+import { needs } from '../support/requirements.js';
 
 test('recorder: the file holds every benchmark as it comes; a failing store is reported once and not tried again', async () => {
   const dir = tempDir();
@@ -36,15 +37,16 @@ test('recorder: the file holds every benchmark as it comes; a failing store is r
 });
 
 const fullFs = fullFileSystem();
+const full = needs({ ...mountedFileSystem(fullFs), what: 'a full tmpfs' });
 
-test('recorder: a result file that cannot be written (a full disk) is reported once; the store keeps every benchmark and the finish time', { skip: fileSystemSkip(fullFs) }, async () => {
-  assert.ok(fullFs, 'CI needs a full tmpfs for this test: mount -t tmpfs failed');
+test('recorder: a result file that cannot be written (a full disk) is reported once; the store keeps every benchmark and the finish time', full.options, async () => {
+  full.check();
   const dir = tempDir();
   const store = await ResultStore.open(`sqlite:${join(dir, 'store.db')}`);
   const messages: string[] = [];
   const unsaved: string[] = [];
   const run = newRunResult();
-  const path = join(fullFs, 'run.json');
+  const path = join(fullFs as string, 'run.json');
   const recorder = new RunRecorder(run, { outputPath: path, store, message: (m) => messages.push(m), unsaved });
   const [config] = expandConfigs([{ fields: { engine: 'openai', model: 'm', engine_options: { url: 'http://127.0.0.1:1/v1' } }, where: 'test' }]);
   const bench = (name: string): BenchmarkResult => ({ config: { ...(config as NamedConfig), name }, status: 'ok', error: null, engine: null, model: null, phases_ms: { load: null, validity: null, warmup: null, measure: null }, validity: null, iterations: [], summary: null, monitor: null });

@@ -8,7 +8,10 @@ import type { RunResult } from '../../src/results/schema.js';
 import { ResultStore } from '../../src/results/store/store.js';
 import { InputError } from '../../src/util/errors.js';
 import { runCli, tempDir } from '../helpers.js';
-import { postgresSkip, postgresTestUrl } from '../support/postgres.js';
+import { postgresServer, postgresTestUrl } from '../support/postgres.js';
+import { needs } from '../support/requirements.js';
+
+const postgres = needs(postgresServer());
 
 /** One real run of the tiny model with monitor samples, made once for these tests. */
 let runPromise: Promise<RunResult> | undefined;
@@ -78,11 +81,13 @@ test('SQLite: write, read back identical, history, transactions', async () => {
   await exercise(`sqlite:${join(tempDir(), 'store.db')}`);
 });
 
-test('PostgreSQL: the same on a real server', { skip: postgresSkip() }, async () => {
+test('PostgreSQL: the same on a real server', postgres.options, async () => {
+  postgres.check();
   await exercise(await freshPostgresUrl());
 });
 
-test('PostgreSQL: two writers at once never collide', { skip: postgresSkip() }, async () => {
+test('PostgreSQL: two writers at once never collide', postgres.options, async () => {
+  postgres.check();
   const url = await freshPostgresUrl();
   const run = await realRun();
   const copies = Array.from({ length: 4 }, (_, i) => ({ ...structuredClone(run), run_id: `00000000-0000-4000-8000-00000000010${i}` }));

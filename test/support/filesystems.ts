@@ -1,12 +1,13 @@
 /**
  * Real file systems that refuse writes, for the tests of what is kept when saving fails: a full
  * tmpfs (ENOSPC) and a read-only one (EROFS, which stops root too). Mounting needs root; without
- * it they are null, and the tests skip outside CI (in CI they fail, naming what is missing).
+ * it they are null (see requirements.ts for what the tests do then).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { tempDir } from '../helpers.js';
+import type { Requirement } from './requirements.js';
 
 function mount(options: string): string | null {
   const dir = tempDir('tokenbench-fs-');
@@ -29,7 +30,7 @@ export function readOnlyFileSystem(): string | null {
   return mount('ro,size=16k');
 }
 
-/** The skip reason of a test that needs these file systems. */
-export function fileSystemSkip(dir: string | null): string | false {
-  return dir === null && !process.env.CI ? 'cannot mount a tmpfs here (needs root)' : false;
+/** One of these file systems, for `needs`. */
+export function mountedFileSystem(dir: string | null): Requirement {
+  return { what: 'a tmpfs of its own', missing: dir === null ? 'mount -t tmpfs failed (it needs root)' : null };
 }

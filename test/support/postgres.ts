@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Requirement } from './requirements.js';
 
 let cached: string | undefined | null = null;
 
@@ -21,7 +22,7 @@ export function postgresTestUrl(): string | undefined {
   return cached;
 }
 
-/** Why the PostgreSQL tests are skipped, or false when they run. */
-export function postgresSkip(): string | false {
-  return postgresTestUrl() ? false : 'no PostgreSQL here: .ci/run installs and starts it (or set TOKENBENCH_TEST_PG_URL)';
+/** A real PostgreSQL server, for `needs`. */
+export function postgresServer(): Requirement {
+  return { what: 'PostgreSQL', missing: postgresTestUrl() ? null : 'none here: .ci/run installs and starts it (or set TOKENBENCH_TEST_PG_URL)' };
 }
