@@ -13,7 +13,7 @@ import { defaultCacheDir } from './synth/cache.js';
 
 export type { BenchmarkConfig, NamedConfig, EngineName } from './config/fields.js';
 export type { RunResult, BenchmarkResult, IterationRecord, Summary, StatsRecord } from './results/schema.js';
-export type { Engine, TokenSink } from './engines/engine.js';
+export type { Engine, EngineContext, EngineFactory, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engines/engine.js';
 export type { ProgressReporter } from './measure/progress.js';
 export { RunResultSchema, RESULT_SCHEMA } from './results/schema.js';
 export { summarize, PERCENTILE_METHOD } from './results/statistics.js';
@@ -26,13 +26,14 @@ export { runBenchmarks } from './measure/runner.js';
 
 /**
  * Validates and expands configs (fields as in a config file; lists are sweeps), then runs them.
- * Throws an InputError for bad input before anything runs.
+ * Throws an InputError for bad input before anything runs. With `engineFactory` (an engine of your
+ * own) the built-in engines' checks of model, device and limits are left to that engine's load().
  */
 export async function runConfigs(
   configs: readonly Record<string, unknown>[],
   options: Partial<RunOptions> = {},
 ): Promise<RunResult> {
   const named: NamedConfig[] = expandConfigs(configs.map((fields, i) => ({ fields, where: `config ${i + 1}` })));
-  await checkConfigs(named);
+  if (!options.engineFactory) await checkConfigs(named);
   return runBenchmarks(named, { cacheDir: defaultCacheDir(), ...options }, newRunResult());
 }

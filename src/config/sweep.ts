@@ -161,7 +161,9 @@ export function expandConfigs(raws: readonly RawConfig[]): NamedConfig[] {
     if (givenName !== undefined && (typeof givenName !== 'string' || givenName.trim() === '')) {
       throw new InputError('config', `${where}: name must be a non-empty string, got ${describe(givenName)}`);
     }
-    const lists = FIELD_NAMES.map((f) => [f, valuesOf(fields, f, where, isText(f))] as [keyof BenchmarkConfig, unknown[]]);
+    // a value the command line set over a file's says so: the file is not where to fix it
+    const whereOf = (f: string): string => (textFields?.has(f) ? `command line (over ${where})` : where);
+    const lists = FIELD_NAMES.map((f) => [f, valuesOf(fields, f, whereOf(f), isText(f))] as [keyof BenchmarkConfig, unknown[]]);
     const partials = crossProduct(lists);
     const expanded: BenchmarkConfig[] = [];
     for (const p of partials) {
@@ -179,7 +181,7 @@ export function expandConfigs(raws: readonly RawConfig[]): NamedConfig[] {
       if (!dtypes.includes(base.dtype)) {
         throw new InputError('config', `${where}: dtype '${base.dtype}' is not one engine ${engine} knows; allowed: ${dtypes.join(', ')}`);
       }
-      for (const options of expandEngineOptions(engine, base.engine_options as Record<string, unknown>, where, isText('engine_options'))) {
+      for (const options of expandEngineOptions(engine, base.engine_options as Record<string, unknown>, whereOf('engine_options'), isText('engine_options'))) {
         expanded.push({ ...base, engine_options: options });
       }
     }

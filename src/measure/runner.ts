@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { NamedConfig } from '../config/fields.js';
 import { promptReuseOf } from '../config/prompt-reuse.js';
 import { summarizeServerCheck } from '../results/server-check.js';
-import type { Engine, EngineContext } from '../engines/engine.js';
+import type { Engine, EngineContext, EngineFactory } from '../engines/engine.js';
 import { ENGINE_FACTORIES } from '../engines/index.js';
 import type { BenchmarkResult, IterationRecord, RunResult } from '../results/schema.js';
 import { RunRecorder } from '../results/recorder.js';
@@ -37,6 +37,8 @@ export interface RunOptions extends EngineContext {
   unsaved?: string[];
   /** Aborting stops after the current iteration; that config is recorded as interrupted. */
   signal?: AbortSignal;
+  /** Library use: an engine of your own, measured like the built-in ones (default: `config.engine`'s). */
+  engineFactory?: EngineFactory;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -67,7 +69,8 @@ const tokensOf = (record: IterationRecord): number => record.new_tokens.reduce((
 export async function runBenchmark(config: NamedConfig, options: RunOptions, monitor: MonitorSource | null = null): Promise<BenchmarkResult> {
   const progress = options.progress ?? silentProgress;
   const result = emptyResult(config, 'ok', null);
-  const engine: Engine = ENGINE_FACTORIES[config.engine](config, { ...options, notify: (text) => progress.message(text) });
+  const create = options.engineFactory ?? ENGINE_FACTORIES[config.engine];
+  const engine: Engine = create(config, { ...options, notify: (text) => progress.message(text) });
   let phase: Phase = 'load';
   /** [t0, t1] of each measured iteration, for the monitor's windows. */
   const windows: [bigint, bigint][] = [];

@@ -1,7 +1,8 @@
 /**
  * The monitor child process: opens the vendor backends, says ready, samples on its schedule into
  * a buffer, and answers `collect` with the rows of a time range (plus the last row before and the
- * first after it, per device, for interpolating energy counters). Exits with its parent.
+ * first after it, per device, for interpolating energy counters; taken at once, off the schedule,
+ * when the range has ended and no sample after it exists yet). Exits with its parent.
  */
 import { openBackends } from './backends.js';
 import { HostSampler } from './host.js';
@@ -46,15 +47,16 @@ function main(): void {
     buffer.splice(0, Math.max(0, drop - opened.targets.length - 1));
   };
 
-  const host = new HostSampler(options.watchedPid);
-  const loop = new SamplingLoop(opened.targets, host, options.intervalMs, (rows) => {
+  const record = (rows: SampleRow[]): void => {
     if (process.ppid !== parent) process.exit(0);
     for (const r of rows) buffer.push(r);
     if (buffer.length > MAX_ROWS) buffer.splice(0, buffer.length - MAX_ROWS);
     lastT = BigInt(rows[0]?.t_ns ?? '0');
     // a range is answered once a sample after its end exists
     while (waiting.length > 0 && lastT > (waiting[0] as { to: bigint }).to) answer(waiting.shift() as { id: number; from: bigint; to: bigint });
-  });
+  };
+  const host = new HostSampler(options.watchedPid);
+  const loop = new SamplingLoop(opened.targets, host, options.intervalMs, record);
 
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'stop') {
@@ -63,7 +65,12 @@ function main(): void {
       host.close();
       process.exit(0);
     }
-    if (m.type === 'collect') waiting.push({ id: m.id, from: BigInt(m.from_ns), to: BigInt(m.to_ns) });
+    if (m.type === 'collect') {
+      waiting.push({ id: m.id, from: BigInt(m.from_ns), to: BigInt(m.to_ns) });
+      // a range that has ended gets its closing sample now, off the schedule: with a long interval
+      // the next scheduled one could be minutes away, and the run would wait for it
+      if (BigInt(m.to_ns) < process.hrtime.bigint()) record(loop.sampleNow());
+    }
   });
 
   send({ type: 'ready', devices: opened.targets.map((t) => t.info), attempts: opened.attempts, unknownChoices: opened.unknownChoices });

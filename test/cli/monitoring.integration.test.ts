@@ -8,11 +8,13 @@ import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
 import { CLI, runCli, TEST_CACHE_DIR, tempDir } from '../helpers.js';
 import { fakeNvml, NO_GPU_ENV } from '../monitor/standins.js';
 
-const RUN = ['run', '--warmup', '1', '--iterations', '4', '--sequence-length', '16', '--new-tokens', '256', '--monitor-interval-ms', '10', '--quiet'];
+const RUN = ['run', '--warmup', '1', '--iterations', '4', '--sequence-length', '16', '--new-tokens', '256', '--quiet'];
 
+/** A run with the stand-ins in `env`, sampling every 10 ms unless `extra` says otherwise. */
 async function run(env: Record<string, string>, extra: string[] = []): Promise<{ code: number | null; result: RunResult; stderr: string }> {
   const out = join(tempDir(), 'r.json');
-  const r = await runCli([...RUN, ...extra, '--output', out], { env: { ...NO_GPU_ENV, PATH: process.env.PATH ?? '', ...env } });
+  const interval = extra.includes('--monitor-interval-ms') ? [] : ['--monitor-interval-ms', '10'];
+  const r = await runCli([...RUN, ...interval, ...extra, '--output', out], { env: { ...NO_GPU_ENV, PATH: process.env.PATH ?? '', ...env } });
   return { code: r.code, stderr: r.stderr, result: RunResultSchema.parse(JSON.parse(readFileSync(out, 'utf8'))) };
 }
 
@@ -72,6 +74,41 @@ test('a GPU lost mid-run: the monitor reports failed, the benchmark does not', a
   assert.equal(b?.status, 'ok');
   assert.equal(b?.monitor?.status, 'failed');
   assert.match(b?.monitor?.devices[0]?.failure ?? '', /GPU is lost/);
+});
+
+test('a monitor process that dies: every benchmark after it reports failed with why, none fails', async () => {
+  // the stand-in aborts the monitor's process on its 5th utilisation read, mid-run
+  const { code, result, stderr } = await run({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1', FAKE_NVML_CRASH_AFTER: '5' }, ['--batch-size', '1', '2']);
+  assert.equal(code, 0, stderr);
+  assert.equal(result.benchmarks.length, 2);
+  for (const b of result.benchmarks) {
+    assert.equal(b.status, 'ok');
+    assert.equal(b.monitor?.status, 'failed');
+    assert.match(b.monitor?.reason ?? '', /^monitor process exited \(SIGABRT\)$/);
+    for (const it of b.iterations) assert.equal(it.monitor.status, 'failed');
+  }
+});
+
+test('an interval longer than the run: no_samples, with why; no readings made up, energy still from the counter', async () => {
+  // the run must not wait 10 minutes for a scheduled sample to close its windows: a closing
+  // sample is taken when they are collected
+  const { code, result, stderr } = await run({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' }, ['--monitor-interval-ms', '600000']);
+  assert.equal(result.benchmarks.length, 1);
+  assert.equal(code, 0, stderr);
+  const b = result.benchmarks[0];
+  assert.equal(b?.status, 'ok');
+  for (const it of b?.iterations ?? []) {
+    assert.equal(it.monitor.status, 'no_samples');
+    assert.match(it.monitor.reason ?? '', /^no sample fell in this [\d.]+ ms window \(interval 600000 ms\)$/);
+  }
+  const d = b?.monitor?.devices[0];
+  assert.ok(d);
+  assert.equal(d.util_pct, null);
+  assert.equal(d.power_w_mean, null);
+  // the counter, read when the monitor started and when the windows were collected, brackets
+  // them: the stand-in's rises at exactly 100 W, so its interpolation is exact
+  const windowsMs = (b?.iterations ?? []).reduce((sum, it) => sum + it.e2e_ms, 0);
+  assert.ok(Math.abs((d.energy_j as number) / ((100 * windowsMs) / 1000) - 1) < 0.05, `${d.energy_j} J over ${windowsMs} ms at 100 W`);
 });
 
 test('--no-gpu-monitoring: no monitor at all', async () => {

@@ -86,13 +86,44 @@ test('a failing config is recorded; the others still run; exit code 1', async ()
   assert.match(r.stdout, /failed \(engine_load\)/);
 });
 
+test('--config FILE with flags: a flag overrides the file\'s field, the file keeps the rest; same hash as those fields from flags alone', async () => {
+  const dir = tempDir();
+  const config = join(dir, 'base.yaml');
+  writeFileSync(config, 'sequence_length: 12\nnum_tokens_to_generate: 6\nbatch_size: 4\nwarmup_iterations: 3\nmeasurement_iterations: 5\ngpu_monitoring: false\n');
+  const out = join(dir, 'r.json');
+  const r = await runCli(['run', '--config', config, '--batch-size', '1', '2', '--warmup', '0', '--iterations', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = readResult(out);
+  // --batch-size 1 2 replaces the file's 4 (a sweep of two), --warmup and --iterations its 3 and 5
+  assert.deepEqual(run.benchmarks.map((b) => [b.config.batch_size, b.config.sequence_length, b.config.num_tokens_to_generate, b.config.warmup_iterations, b.config.measurement_iterations]), [
+    [1, 12, 6, 0, 2],
+    [2, 12, 6, 0, 2],
+  ]);
+  for (const b of run.benchmarks) assert.equal(b.iterations.length, 2);
+  const flagsOnly = join(dir, 'f.json');
+  const f = await runCli(['run', '--sequence-length', '12', '--new-tokens', '6', '--batch-size', '1', '2', '--warmup', '0', '--iterations', '2', '--no-gpu-monitoring', '--no-store', '--quiet', '--output', flagsOnly]);
+  assert.equal(f.code, 0, f.stderr);
+  assert.deepEqual(readResult(flagsOnly).benchmarks.map((b) => [b.config.name, b.config.hash]), run.benchmarks.map((b) => [b.config.name, b.config.hash]));
+  // a bad override names the command line, not the file
+  const bad = await runCli(['run', '--config', config, '--batch-size', '0', '--no-store', '--output', join(dir, 'bad.json')]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim(), `tokenbench: command line (over config file ${config}): batch_size must be an integer >= 1, got '0'`);
+});
+
 test('bad input: one line, exit code 2, no stack trace, no result file', async () => {
   const dir = tempDir();
   const notAModel = join(dir, 'not-a-model');
   mkdirSync(notAModel);
   const badConfig = join(dir, 'bad.yaml');
   writeFileSync(badConfig, 'batch_size: 2\nwarmup: 3\n');
+  // stores that cannot be opened are found before anything is measured; the file is left as it was
+  const notADatabase = join(dir, 'notes.db');
+  writeFileSync(notADatabase, 'my notes, not a database '.repeat(400));
+  const notes = readFileSync(notADatabase);
   const cases: [string[], RegExp][] = [
+    [['--store', `sqlite:${notADatabase}`], /^tokenbench: store sqlite:\S+notes\.db: .*file is not a database/],
+    [['--store', 'postgres://nobody:secret@127.0.0.1:9/none'], /^tokenbench: store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none: .*ECONNREFUSED/],
+    [['--store', 'mysql://x'], /^tokenbench: store mysql:\/\/x: unknown store type; allowed: sqlite:PATH/],
     [['--new-tokens', '1'], /^tokenbench: command line: num_tokens_to_generate must be an integer >= 2, got '1'$/],
     [['--engine', 'vllm'], /engine must be one of transformers-js, llama-cpp, openai, got 'vllm'/],
     [['--model', 'synthetic:huge'], /unknown synthetic preset 'huge': allowed are tiny, small, 1b/],
@@ -121,6 +152,7 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
   assert.equal(existsSync(outDir), false);
+  assert.deepEqual(readFileSync(notADatabase), notes, 'the file that is not a database is untouched');
   const unknown = await runCli(['frobnicate']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command 'frobnicate'; commands: run, load, synth/);

@@ -5,6 +5,7 @@
  *   FAKE_NVML_NOT_SUPPORTED=a,b  queries answering NOT_SUPPORTED: util,memory,power,energy,temperature,clock,processes
  *   FAKE_NVML_LOST_AFTER=N       after N utilisation reads, every device query answers GPU_IS_LOST
  *   FAKE_NVML_INIT_FAIL=1        nvmlInit_v2 answers DRIVER_NOT_LOADED
+ *   FAKE_NVML_CRASH_AFTER=N      the N-th utilisation read aborts the process (a driver that takes its caller down)
  *   FAKE_NVML_PROC_PID=PID       the pid listed as running with 512 MiB (default: the caller's parent)
  * Values: util 40 + 10*i %, used (1 + i) GiB of 80 GiB, power 100 + i W, energy counter rising at
  * that power on CLOCK_MONOTONIC (so joules = watts * seconds), 50 + i C, 1980 MHz.
@@ -117,6 +118,8 @@ nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char *buf, unsigned int len) {
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u) {
   nvmlReturn_t r = guard(d, "util");
   util_reads++;
+  const char *crash = getenv("FAKE_NVML_CRASH_AFTER");
+  if (crash && util_reads >= atol(crash)) abort();
   if (r) return r;
   u->gpu = 40 + 10 * d->index;
   u->memory = 20;

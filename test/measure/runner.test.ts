@@ -1,0 +1,240 @@
+/**
+ * The benchmark loop in process, with an engine of the test's own (the library's `engineFactory`):
+ * the real runner, stamper, validation, metrics and summary around an engine whose every step and
+ * token count the test decides, so a run that comes up short, an interrupt or a failing load can
+ * be made exactly. Real engines are measured by the CLI tests.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { NamedConfig } from '../../src/config/fields.js';
+import { expandConfigs } from '../../src/config/sweep.js';
+import type { Engine, EngineFactory, GenerateResult, PreparedInputs, TokenSink } from '../../src/engines/engine.js';
+import { runBenchmark, runBenchmarks } from '../../src/measure/runner.js';
+import type { Phase, ProgressReporter } from '../../src/measure/progress.js';
+import { runConfigs } from '../../src/index.js';
+import { DeviceMonitor } from '../../src/monitor/monitor.js';
+import type { BenchmarkResult } from '../../src/results/schema.js';
+import { fakeNvml, NO_GPU_ENV } from '../monitor/standins.js';
+
+/** What the test's engine does; every field is the honest behaviour unless set. */
+interface Script {
+  /** New tokens each row reports (default: as asked). */
+  rowTokens?: (asked: number, batch: number, call: number) => number[];
+  /** Sink calls per generate (default: as asked). */
+  steps?: (asked: number, call: number) => number;
+  /** ms to wait between steps. */
+  stepMs?: number;
+  loadError?: Error;
+  /** generate() call (0-based, the validity run included) that throws this. */
+  generateError?: { call: number; error: Error };
+}
+
+interface Log {
+  calls: string[];
+  generateCalls: number;
+  prompts: (readonly (readonly number[])[])[];
+}
+
+const busyWait = (ms: number): void => {
+  const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
+  while (process.hrtime.bigint() < end);
+};
+
+/** Tokens are the words' lengths; decode spells ids as words. */
+function scriptedEngine(script: Script, log: Log): EngineFactory {
+  return (config) => {
+    const engine: Engine = {
+      async load() {
+        log.calls.push('load');
+        if (script.loadError) throw script.loadError;
+      },
+      describe: () => ({
+        engine: { name: 'scripted', version: '1', device: 'cpu', dtype: 'fp32' },
+        model: { id: config.model, source: 'local', parameters: 42, path: null, build_ms: 0 },
+      }),
+      async tokenize(text) {
+        return text.split(/\s+/).filter(Boolean).map((w) => w.length);
+      },
+      decode: (ids) => ids.map((id) => `w${id}`).join(' '),
+      async prepare(rows) {
+        log.calls.push('prepare');
+        log.prompts.push(rows);
+        return { rows };
+      },
+      async generate(inputs: PreparedInputs, newTokens: number, sink: TokenSink): Promise<GenerateResult> {
+        const call = log.generateCalls++;
+        log.calls.push('generate');
+        if (script.generateError?.call === call) throw script.generateError.error;
+        const steps = script.steps?.(newTokens, call) ?? newTokens;
+        for (let i = 0; i < steps; i++) {
+          if (script.stepMs) busyWait(script.stepMs);
+          sink.put();
+        }
+        sink.end();
+        const rows = script.rowTokens?.(newTokens, inputs.rows.length, call) ?? inputs.rows.map(() => newTokens);
+        return { newTokens: rows, firstRowIds: Array.from({ length: rows[0] ?? 0 }, (_, i) => i + 1) };
+      },
+      async flush() {
+        log.calls.push('flush');
+      },
+      async dispose() {
+        log.calls.push('dispose');
+      },
+    };
+    return engine;
+  };
+}
+
+const config = (fields: Record<string, unknown> = {}): NamedConfig =>
+  expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 2, measurement_iterations: 3, sequence_length: 5, num_tokens_to_generate: 4, gpu_monitoring: false, ...fields }, where: 'test' }])[0] as NamedConfig;
+
+async function run(script: Script, fields: Record<string, unknown> = {}, signal?: AbortSignal): Promise<{ result: BenchmarkResult; log: Log }> {
+  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+  const result = await runBenchmark(config(fields), { cacheDir: '/nonexistent', engineFactory: scriptedEngine(script, log), signal });
+  return { result, log };
+}
+
+test('a run: load, prompts of exactly the length asked, one validity run, the warmups, the measured iterations, each flushed; disposed once', async () => {
+  const { result, log } = await run({ stepMs: 1 }, { batch_size: 2 });
+  assert.equal(result.status, 'ok', JSON.stringify(result.error));
+  assert.deepEqual(log.calls, ['load', 'prepare', ...Array(1 + 2 + 3).fill(['generate', 'flush']).flat(), 'dispose']);
+  assert.equal(log.prompts.length, 1);
+  assert.deepEqual(log.prompts[0]?.map((row) => row.length), [5, 5], 'sequence_length 5 in every row');
+  assert.deepEqual(result.validity, { new_tokens: [4, 4], output_sample: 'w1 w2 w3 w4' });
+  assert.deepEqual(result.engine?.name, 'scripted');
+  assert.equal(result.model?.parameters, 42);
+  assert.equal(result.iterations.length, 3);
+  assert.deepEqual(result.iterations.map((it) => it.index), [0, 1, 2]);
+  for (const it of result.iterations) {
+    assert.equal(it.token_ms.length, 4);
+    // 1 ms of work before every step: each stamp at least 1 ms after the one before
+    for (let k = 1; k < 4; k++) assert.ok((it.token_ms[k] as number) - (it.token_ms[k - 1] as number) >= 1, `gap ${k}: ${it.token_ms}`);
+    assert.ok((it.token_ms[0] as number) >= 1 && it.e2e_ms >= (it.token_ms[3] as number));
+    assert.equal(it.ttft_ms, it.token_ms[0]);
+    assert.equal(it.tokens_per_s, (2 * 4) / (it.e2e_ms / 1000));
+    assert.deepEqual(it.new_tokens, [4, 4]);
+    assert.equal(it.monitor.status, 'disabled');
+  }
+  for (const phase of ['load', 'validity', 'warmup', 'measure'] as const) assert.ok((result.phases_ms[phase] as number) >= 0, phase);
+  assert.ok((result.phases_ms.measure as number) >= 3 * 4, 'three iterations of four 1 ms steps');
+  assert.equal(result.summary?.e2e_ms?.n, 3);
+  assert.equal(result.summary?.e2e_ms?.p50, [...result.iterations.map((it) => it.e2e_ms)].sort((a, b) => a - b)[1]);
+  assert.equal(result.monitor, null);
+});
+
+test('an engine that comes up short of tokens fails the config in the validity run, saying which row, and is disposed', async () => {
+  const { result, log } = await run({ rowTokens: (asked, batch) => Array.from({ length: batch }, (_, r) => (r === 1 ? asked - 1 : asked)) }, { batch_size: 2 });
+  assert.equal(result.status, 'failed');
+  assert.deepEqual(result.error, { kind: 'token_count', message: 'validity: expected 4 new tokens in every sequence, sequence 1 got 3 (all: 4, 3)' });
+  assert.equal(log.generateCalls, 1, 'nothing measured after a short validity run');
+  assert.equal(log.calls.at(-1), 'dispose');
+  assert.deepEqual(result.iterations, []);
+  assert.equal(result.summary, null);
+});
+
+test('short in a measured iteration: the iterations before it are kept and summarised, the config failed', async () => {
+  // calls: 0 validity, 1-2 warmup, 3-5 measured; the 5th call (measured iteration 1) streams 3 steps
+  const { result } = await run({ steps: (asked, call) => (call === 4 ? asked - 1 : asked) });
+  assert.equal(result.status, 'failed');
+  assert.deepEqual(result.error, { kind: 'token_count', message: 'measure: expected 4 streamed generation steps, the streamer saw 3' });
+  assert.equal(result.iterations.length, 1);
+  assert.equal(result.summary?.e2e_ms?.n, 1);
+});
+
+test('more steps than tokens asked is as wrong as fewer', async () => {
+  const { result } = await run({ steps: (asked) => asked + 1 });
+  assert.equal(result.error?.kind, 'token_count');
+  assert.equal(result.error?.message, 'validity: expected 4 streamed generation steps, the streamer saw 5');
+});
+
+test('a load that throws is engine_load; an engine error mid-run is engine_generate, out of memory is its own kind', async () => {
+  const load = await run({ loadError: new Error('no such file') });
+  assert.deepEqual(load.result.error, { kind: 'engine_load', message: 'load: no such file' });
+  assert.deepEqual(load.log.calls, ['load', 'dispose']);
+  const mid = await run({ generateError: { call: 2, error: new Error('kernel died') } });
+  assert.deepEqual(mid.result.error, { kind: 'engine_generate', message: 'warmup: kernel died' });
+  const oom = await run({ generateError: { call: 3, error: new Error('CUDA out of memory') } });
+  assert.deepEqual(oom.result.error, { kind: 'out_of_memory', message: 'measure: CUDA out of memory' });
+  assert.equal(oom.result.status, 'failed');
+});
+
+test('an abort stops before the next iteration: interrupted, with what was measured kept', async () => {
+  const controller = new AbortController();
+  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+  const factory = scriptedEngine({ steps: (asked, call) => (call === 4 && controller.abort(), asked) }, log);
+  const result = await runBenchmark(config(), { cacheDir: '/nonexistent', engineFactory: factory, signal: controller.signal });
+  assert.equal(result.status, 'interrupted');
+  assert.deepEqual(result.error, { kind: 'interrupted', message: 'measure: interrupted by the user' });
+  assert.equal(result.iterations.length, 2, 'the iteration running when the abort came is finished and kept');
+  assert.equal(log.generateCalls, 5);
+});
+
+test('runBenchmarks: every config in order, progress told of each; configs after an interrupt are skipped, not run', async () => {
+  const configs = expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 0, measurement_iterations: 2, sequence_length: 3, num_tokens_to_generate: 2, gpu_monitoring: false, batch_size: [1, 2, 3] }, where: 'test' }]);
+  const controller = new AbortController();
+  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+  const events: string[] = [];
+  const progress: ProgressReporter = {
+    benchmarkStart: (i, total, name) => events.push(`start ${i}/${total} ${name}`),
+    phaseStart: (phase: Phase) => events.push(`phase ${phase}`),
+    step: () => undefined,
+    phaseEnd: () => undefined,
+    benchmarkEnd: (b) => {
+      events.push(`end ${b.status}`);
+      if (b.config.batch_size === 2) controller.abort();
+    },
+    message: (text) => events.push(`message ${text}`),
+  };
+  const result = await runBenchmarks(configs, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, log), signal: controller.signal, progress });
+  assert.deepEqual(result.benchmarks.map((b) => [b.config.batch_size, b.status]), [[1, 'ok'], [2, 'ok'], [3, 'skipped']]);
+  assert.deepEqual(result.benchmarks[2]?.error, { kind: 'interrupted', message: 'not run: the run was interrupted' });
+  assert.ok(result.finished_at);
+  assert.deepEqual(events.filter((e) => e.startsWith('start')), [`start 0/3 ${configs[0]?.name}`, `start 1/3 ${configs[1]?.name}`]);
+  assert.deepEqual(events.filter((e) => e.startsWith('phase')).slice(0, 4), ['phase load', 'phase validity', 'phase warmup', 'phase measure']);
+});
+
+test('with the monitor (the stand-in NVML): each iteration gets the samples of its own window; a monitor that cannot start is failed with why', async () => {
+  // the monitor's child process inherits the environment at its start
+  const saved = { ...process.env };
+  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' });
+  const monitor = await DeviceMonitor.start({ intervalMs: 5, watchedPid: process.pid }).finally(() => (process.env = saved));
+  try {
+    const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+    const fields = { gpu_monitoring: true, monitor_interval_ms: 5, num_tokens_to_generate: 10 };
+    // 10 steps of 3 ms: 30 ms windows, six 5 ms slots each
+    const result = await runBenchmark(config(fields), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ stepMs: 3 }, log) }, { monitor, error: null });
+    assert.equal(result.status, 'ok');
+    let windowsMs = 0;
+    for (const it of result.iterations) {
+      windowsMs += it.e2e_ms;
+      for (const s of it.monitor.samples) assert.ok(s.t_ms >= 0 && s.t_ms <= it.e2e_ms, `sample at ${s.t_ms} ms outside [0, ${it.e2e_ms}]`);
+      const gpu = it.monitor.samples.filter((s) => s.device === 'nvidia:0');
+      assert.equal(it.monitor.status, gpu.length > 0 ? 'success' : 'no_samples');
+    }
+    const d = result.monitor?.devices[0];
+    assert.equal(result.monitor?.status, 'success');
+    assert.equal(d?.device, 'nvidia:0');
+    assert.equal(d?.power_w_mean, 100);
+    // the counter rises at exactly 100 W and is interpolated at each window's ends: 100 W * the windows
+    assert.ok(Math.abs((d?.energy_j as number) / ((100 * windowsMs) / 1000) - 1) < 0.01, `${d?.energy_j} J over ${windowsMs} ms`);
+    assert.ok(Math.abs((d?.energy_per_token_j as number) - (d?.energy_j as number) / (3 * 10)) < 1e-12);
+  } finally {
+    await monitor.stop();
+  }
+  const broken = await runBenchmark(config({ gpu_monitoring: true }), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }) }, { monitor: null, error: 'monitor process exited before ready (code 1)' });
+  assert.equal(broken.status, 'ok');
+  assert.deepEqual([broken.monitor?.status, broken.monitor?.reason], ['failed', 'monitor process exited before ready (code 1)']);
+  for (const it of broken.iterations) assert.deepEqual(it.monitor, { status: 'failed', reason: 'monitor process exited before ready (code 1)', samples: [] });
+  const none = await runBenchmark(config({ gpu_monitoring: true }), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ loadError: new Error('x') }, { calls: [], generateCalls: 0, prompts: [] }) }, { monitor: null, error: 'unused' });
+  assert.equal(none.monitor?.status, 'failed');
+});
+
+test('the library: runConfigs measures an engine of your own through the same runner', async () => {
+  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+  const result = await runConfigs([{ model: 'my-model', batch_size: [1, 2], warmup_iterations: 0, measurement_iterations: 2, num_tokens_to_generate: 3, sequence_length: 4, gpu_monitoring: false }], { engineFactory: scriptedEngine({}, log) });
+  assert.deepEqual(result.benchmarks.map((b) => [b.config.model, b.config.batch_size, b.status, b.iterations.length]), [
+    ['my-model', 1, 'ok', 2],
+    ['my-model', 2, 'ok', 2],
+  ]);
+  assert.equal(log.generateCalls, 2 * 3);
+});
