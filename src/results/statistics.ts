@@ -2,8 +2,11 @@
  * Summary statistics over samples. Small pure functions; those named `...Sorted` take samples
  * sorted ascending. Percentiles interpolate linearly between order statistics (numpy's default,
  * `method='linear'`); confidence intervals are 95%: Student's t for the mean, the distribution-free
- * binomial order-statistic interval for the median.
+ * binomial order-statistic interval for the median. Sums are compensated (Neumaier) and the
+ * variance is the corrected two-pass one, so many equal samples give their value and a zero spread,
+ * and large offsets do not swamp small spreads. NaN and infinities are refused, never summarised.
  */
+import { RunError } from '../util/errors.js';
 
 /** The statistics object of the result schema. */
 export interface Stats {
@@ -31,19 +34,41 @@ export function sortAscending(samples: readonly number[]): number[] {
   return Array.from(samples).sort((a, b) => a - b);
 }
 
-/** Arithmetic mean. */
-export function mean(samples: readonly number[]): number {
-  let sum = 0;
-  for (const x of samples) sum += x;
-  return sum / samples.length;
+/** Throws a RunError naming the first sample that is NaN or infinite. */
+export function assertFinite(samples: ArrayLike<number>, what = 'samples'): void {
+  for (let i = 0; i < samples.length; i++) {
+    const x = samples[i] as number;
+    if (!Number.isFinite(x)) throw new RunError('internal', `statistics of ${what}: sample ${i + 1} of ${samples.length} is ${x}; only finite numbers can be summarised`);
+  }
 }
 
-/** Sample variance (divisor n - 1), by two passes for accuracy. */
+/** Σ of the terms with Neumaier's compensation: the rounding error of every addition is kept and added back. */
+export function compensatedSum(terms: Iterable<number>): number {
+  let sum = 0;
+  let lost = 0;
+  for (const x of terms) {
+    const t = sum + x;
+    lost += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
+    sum = t;
+  }
+  return sum + lost;
+}
+
+/** Arithmetic mean (compensated sum). */
+export function mean(samples: readonly number[]): number {
+  return compensatedSum(samples) / samples.length;
+}
+
+/**
+ * Sample variance (divisor n - 1), corrected two-pass: Σ(x - m)² - (Σ(x - m))² / n, whose second
+ * term removes what the rounding of m leaves (Chan, Golub and LeVeque).
+ */
 export function variance(samples: readonly number[]): number {
   const m = mean(samples);
-  let ss = 0;
-  for (const x of samples) ss += (x - m) * (x - m);
-  return ss / (samples.length - 1);
+  const deviations = samples.map((x) => x - m);
+  const squares = compensatedSum(deviations.map((d) => d * d));
+  const drift = compensatedSum(deviations);
+  return Math.max(0, squares - (drift * drift) / samples.length) / (samples.length - 1);
 }
 
 /** The q-quantile (0..1) of sorted samples, linear interpolation: numpy's default. */
@@ -152,9 +177,10 @@ export function ci95MedianSorted(sorted: ArrayLike<number>): [number, number] | 
   return [sorted[j - 1] as number, sorted[n - j] as number];
 }
 
-/** All statistics of the result schema; null for no samples. */
-export function summarize(samples: readonly number[]): Stats | null {
+/** All statistics of the result schema; null for no samples; a RunError for NaN or an infinity. */
+export function summarize(samples: readonly number[], what?: string): Stats | null {
   if (samples.length === 0) return null;
+  assertFinite(samples, what);
   const sorted = sortAscending(samples);
   const n = sorted.length;
   return {

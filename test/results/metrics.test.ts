@@ -36,6 +36,9 @@ test('summary pools ITL gaps over iterations', () => {
   const s = summarizeIterations([record(0, [5, 6, 8], 9), record(1, [4, 7, 8], 10)]);
   assert.equal(s.itl_gap_ms?.n, 4);
   assert.deepEqual([s.itl_gap_ms?.min, s.itl_gap_ms?.max], [1, 3]);
+  // gaps 1, 2 | 3, 1: mean 7/4, median 1.5; no intervals (gaps of one iteration are not independent)
+  assert.deepEqual([s.itl_gap_ms?.mean, s.itl_gap_ms?.p50, s.itl_gap_ms?.ci95_mean, s.itl_gap_ms?.ci95_median], [1.75, 1.5, null, null]);
+  assert.ok(s.itl_ms?.ci95_mean, 'per-iteration metrics keep theirs');
   assert.equal(s.itl_ms?.mean, 1.75); // (1.5 + 2) / 2
   assert.equal(s.ttft_ms?.p50, 4.5);
   close(s.tokens_per_s?.mean ?? NaN, (3 / 0.009 + 3 / 0.01) / 2, 1e-9);

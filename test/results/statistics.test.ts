@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  assertFinite,
   binomialHalfPmf,
+  compensatedSum,
   ci95Mean,
   ci95MedianSorted,
   mean,
@@ -10,6 +12,7 @@ import {
   summarize,
   variance,
 } from '../../src/results/statistics.js';
+import { RunError } from '../../src/util/errors.js';
 
 const close = (a: number, b: number, tol = 1e-4): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 const ONE_TO_TEN = [7, 3, 10, 1, 5, 2, 9, 4, 8, 6];
@@ -66,4 +69,41 @@ test('summarize gives every field of the schema', () => {
   assert.equal(one?.std, null);
   assert.equal(one?.ci95_mean, null);
   assert.equal(one?.p99, 3);
+});
+
+test('numerics: sums are compensated, the variance is corrected two-pass; by hand', () => {
+  // ten 0.1s: a plain sum gives 0.9999999999999999 and a non-zero spread
+  const tenths = summarize(Array(10).fill(0.1));
+  assert.equal(tenths?.mean, 0.1);
+  assert.equal(tenths?.std, 0);
+  assert.deepEqual(tenths?.ci95_mean, [0.1, 0.1]);
+  assert.equal(compensatedSum([1, 1e100, 1, -1e100]), 2);
+  // the exact sum of these four doubles (Python's math.fsum); a plain sum gives 1.1102230246251565e-16
+  assert.equal(compensatedSum([0.1, 0.2, 0.3, -0.6]), 2.7755575615628914e-17);
+  // a large offset: 1e9 + 0.1 * k, k = 0..7 -> mean 1e9 + 0.35, deviations ±0.05, ±0.15, ±0.25, ±0.35,
+  // sum of squares 2 * (0.0025 + 0.0225 + 0.0625 + 0.1225) = 0.42, variance 0.42 / 7 = 0.06
+  const offset = Array.from({ length: 8 }, (_, k) => 1e9 + 0.1 * k);
+  close(mean(offset) - 1e9, 0.35, 1e-6);
+  close(variance(offset), 0.06, 1e-6);
+  // 1e15 + 0..7: mean 1e15 + 3.5, variance 42 / 7 = 6, exactly
+  const big = Array.from({ length: 8 }, (_, k) => 1e15 + k);
+  assert.equal(mean(big), 1e15 + 3.5);
+  assert.equal(variance(big), 6);
+  assert.equal(variance([5, 5]), 0);
+});
+
+test('numerics: NaN and infinities are refused with the sample named, never sorted into a summary', () => {
+  const refused = (samples: number[], what?: string): string => {
+    try {
+      summarize(samples, what);
+    } catch (err) {
+      return err instanceof RunError ? `${err.kind}: ${err.message}` : 'other';
+    }
+    return 'none';
+  };
+  assert.equal(refused([1, NaN, 3]), 'internal: statistics of samples: sample 2 of 3 is NaN; only finite numbers can be summarised');
+  assert.equal(refused([1, 2, Infinity], 'tokens_per_s'), 'internal: statistics of tokens_per_s: sample 3 of 3 is Infinity; only finite numbers can be summarised');
+  assert.equal(refused([-Infinity]), 'internal: statistics of samples: sample 1 of 1 is -Infinity; only finite numbers can be summarised');
+  assert.equal(refused([1, 2, 3]), 'none');
+  assert.doesNotThrow(() => assertFinite([0, -0, Number.MAX_VALUE, Number.MIN_VALUE]));
 });
