@@ -4,7 +4,7 @@
  * save; second: quit), the printed summary and the exit code.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { RunResult } from '../results/schema.js';
 import { ResultStore, storeUrl } from '../results/store/store.js';
@@ -25,16 +25,20 @@ export const EXIT_CODES = 'Exit codes: 0 all ok, 1 a config failed, 2 bad input 
 
 const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
 
-/** Refuses a result file that cannot be written, before anything is measured. */
-function checkResultPath(path: string, flag: string): void {
+/**
+ * Refuses a result file that cannot be written, before anything is measured. Returns what takes
+ * back the folders it had to create, for a run refused before it measured anything.
+ */
+function checkResultPath(path: string, flag: string): () => void {
   try {
     if (statSync(path).isDirectory()) throw new InputError('result_file', `${flag} ${path}: is a folder; give the path of a file`);
   } catch (err) {
     if (err instanceof InputError) throw err;
   }
   const dir = dirname(path);
+  let firstCreated: string | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
+    firstCreated = mkdirSync(dir, { recursive: true });
   } catch (err) {
     throw new InputError('result_file', `${flag} ${dir}: cannot create that folder (${codeOf(err)}); give another --output-dir or --output`);
   }
@@ -48,6 +52,18 @@ function checkResultPath(path: string, flag: string): void {
   }
   closeSync(fd);
   unlinkSync(probe);
+  return () => {
+    if (firstCreated === undefined) return;
+    // deepest first; rmdir refuses a folder that is no longer empty, so nothing else is removed
+    for (let d = dir; ; d = dirname(d)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        return;
+      }
+      if (d === firstCreated) return;
+    }
+  };
 }
 
 /**
@@ -64,8 +80,14 @@ export async function withRunSession(
 ): Promise<number> {
   const output = single(args, 'output', command);
   const outputPath = resolve(output ?? defaultResultPath(single(args, 'output-dir', command) ?? 'tokenbench-results', run.run_id, new Date(run.started_at)));
-  checkResultPath(outputPath, output !== undefined ? '--output' : '--output-dir');
-  const store = args.flags.has('no-store') ? undefined : await ResultStore.open(storeUrl(single(args, 'store', command)));
+  const undoFolders = checkResultPath(outputPath, output !== undefined ? '--output' : '--output-dir');
+  let store: ResultStore | undefined;
+  try {
+    store = args.flags.has('no-store') ? undefined : await ResultStore.open(storeUrl(single(args, 'store', command)));
+  } catch (err) {
+    undoFolders();
+    throw err;
+  }
   const abort = new AbortController();
   let stoppedBy: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -150,6 +150,7 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0] ?? '', message);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(existsSync(outDir), false, `${args.join(' ')} left ${outDir}`);
   }
   assert.equal(existsSync(outDir), false);
   assert.deepEqual(readFileSync(notADatabase), notes, 'the file that is not a database is untouched');
