@@ -1,13 +1,17 @@
 /**
  * Comparing two runs: configs matched by hash (or paired by name), and per metric the medians,
- * the relative change with a 95% bootstrap confidence interval, the Mann-Whitney U p-value, and
- * a verdict against a threshold. A regression is a significant change (p < 0.05) whose whole
- * confidence interval lies past the threshold in the bad direction, so noise does not gate CI.
+ * the relative change (Hodges-Lehmann estimate of the ratio, with its distribution-free 95%
+ * interval), a rank test's p-value and a verdict against a threshold. A regression is a
+ * significant change (p < 0.05) whose estimate lies past the threshold in the bad direction: the
+ * rule chosen by simulation (bench/verdict-power.ts, docs/results.md) for at least 80% power at
+ * +10%, n = 20, sigma 0.1, and at most 5% false positives. Samples paired by round (an interleaved
+ * run) are compared round by round (a t-test of the per-round log ratios), so drift shared by both
+ * sides cancels.
  */
 import { requestMeasures } from '../results/load-summary.js';
 import type { IterationMetrics } from '../results/metrics.js';
 import type { BenchmarkResult, RunResult } from '../results/schema.js';
-import { bootstrapMedianChangeCi, mannWhitneyU, medianSorted, sortAscending } from '../results/statistics.js';
+import { hodgesLehmannShift, mannWhitneyU, medianSorted, pairedTTest, sortAscending } from '../results/statistics.js';
 import { InputError } from '../util/errors.js';
 
 const requestSamples = new WeakMap<BenchmarkResult, readonly IterationMetrics[]>();
@@ -30,13 +34,21 @@ export const COMPARED_METRICS: readonly { key: keyof IterationMetrics; label: st
 
 export type Verdict = 'faster' | 'slower' | 'no significant change';
 
+/** How two sides were compared: unpaired (Mann-Whitney U, Hodges-Lehmann) or paired by round (t-test of log ratios). */
+export type ComparisonMethod = 'unpaired' | 'paired';
+
 export interface MetricComparison {
   metric: string;
   label: string;
+  method: ComparisonMethod;
   baseline_median: number;
   candidate_median: number;
-  /** median(candidate) / median(baseline) - 1 */
+  /**
+   * The candidate's ratio to the baseline minus 1: unpaired, the Hodges-Lehmann shift of the logs;
+   * paired, the geometric mean of the per-round ratios.
+   */
   change: number;
+  /** Its 95% interval (the one that inverts the method's test). */
   change_ci95: [number, number];
   p_value: number;
   verdict: Verdict;
@@ -85,19 +97,46 @@ export interface Comparison {
   regressions: number;
 }
 
-/** One metric's comparison. */
+/** The verdict rule: significant, and the estimated change past the threshold in the metric's bad (or good) direction. */
+export function verdictOf(change: number, p: number, lowerIsBetter: boolean, threshold: number, alpha = 0.05): Verdict {
+  if (!(p < alpha)) return 'no significant change';
+  const slower = lowerIsBetter ? change > threshold : change < -threshold;
+  const faster = lowerIsBetter ? change < -threshold : change > threshold;
+  return slower ? 'slower' : faster ? 'faster' : 'no significant change';
+}
+
+const ratio = (logShift: number): number => Math.exp(logShift) - 1;
+
+/** One metric's comparison of two independent samples (positive values). */
 export function compareSamples(a: readonly number[], b: readonly number[], lowerIsBetter: boolean, threshold: number, alpha = 0.05): Omit<MetricComparison, 'metric' | 'label'> {
-  const ma = medianSorted(sortAscending(a));
-  const mb = medianSorted(sortAscending(b));
-  const change = mb / ma - 1;
-  const ci = bootstrapMedianChangeCi(a, b);
+  const hl = hodgesLehmannShift(a.map(Math.log), b.map(Math.log));
+  const change = ratio(hl.estimate);
   const { p } = mannWhitneyU(a, b);
-  const significant = p < alpha;
-  // "worse" in the metric's own direction, beyond the threshold over the whole interval
-  const worse = lowerIsBetter ? ci[0] > threshold : ci[1] < -threshold;
-  const better = lowerIsBetter ? ci[1] < -threshold : ci[0] > threshold;
-  const verdict: Verdict = significant && worse ? 'slower' : significant && better ? 'faster' : 'no significant change';
-  return { baseline_median: ma, candidate_median: mb, change, change_ci95: ci, p_value: p, verdict };
+  return {
+    method: 'unpaired',
+    baseline_median: medianSorted(sortAscending(a)),
+    candidate_median: medianSorted(sortAscending(b)),
+    change,
+    change_ci95: [ratio(hl.ci95[0]), ratio(hl.ci95[1])],
+    p_value: p,
+    verdict: verdictOf(change, p, lowerIsBetter, threshold, alpha),
+  };
+}
+
+/** One metric's comparison of samples paired by round (a[i] and b[i] measured in the same round). */
+export function comparePairedSamples(a: readonly number[], b: readonly number[], lowerIsBetter: boolean, threshold: number, alpha = 0.05): Omit<MetricComparison, 'metric' | 'label'> {
+  const logRatios = a.map((x, i) => Math.log((b[i] as number) / x));
+  const t = pairedTTest(logRatios);
+  const change = ratio(t.estimate);
+  return {
+    method: 'paired',
+    baseline_median: medianSorted(sortAscending(a)),
+    candidate_median: medianSorted(sortAscending(b)),
+    change,
+    change_ci95: [ratio(t.ci95[0]), ratio(t.ci95[1])],
+    p_value: t.p,
+    verdict: verdictOf(change, t.p, lowerIsBetter, threshold, alpha),
+  };
 }
 
 /** Matches configs by hash, then explicit `NAME_A=NAME_B` pairs; throws when nothing matches. */
@@ -144,10 +183,12 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
     hash_match: hashMatch,
     n_baseline: samplesOf(x).length,
     n_candidate: samplesOf(y).length,
-    // a metric with fewer than 2 finite values on a side (a rate over no time) is not compared
+    // a metric with fewer than 2 positive finite values on a side (a rate over no time) is not
+    // compared: changes are ratios
     metrics: COMPARED_METRICS.flatMap((m) => {
-      const a = samplesOf(x).map((it) => it[m.key] as number).filter(Number.isFinite);
-      const b = samplesOf(y).map((it) => it[m.key] as number).filter(Number.isFinite);
+      const usable = (v: number): boolean => Number.isFinite(v) && v > 0;
+      const a = samplesOf(x).map((it) => it[m.key] as number).filter(usable);
+      const b = samplesOf(y).map((it) => it[m.key] as number).filter(usable);
       return a.length >= 2 && b.length >= 2 ? [{ metric: m.key, label: m.label, ...compareSamples(a, b, m.lowerIsBetter, options.threshold) }] : [];
     }),
     ...(x.server_check || y.server_check ? { server_check: { baseline: serverCheckBrief(x), candidate: serverCheckBrief(y) } } : {}),
@@ -177,12 +218,16 @@ function rows(c: Comparison): string[][] {
       num(m.candidate_median),
       `${pct(m.change)} [${pct(m.change_ci95[0])}, ${pct(m.change_ci95[1])}]`,
       m.p_value < 0.0001 ? '<0.0001' : m.p_value.toFixed(4),
+      m.method,
       m.verdict,
     ]),
   );
 }
 
-const HEADER = ['config', 'metric', 'baseline p50', 'candidate p50', 'change [95% CI]', 'p (Mann-Whitney)', 'verdict'];
+const HEADER = ['config', 'metric', 'baseline p50', 'candidate p50', 'change [95% CI]', 'p', 'method', 'verdict'];
+
+/** What the method column means, under every table. */
+const METHODS = 'unpaired: change is the Hodges-Lehmann ratio with its 95% interval, p from Mann-Whitney U; paired (by round): change is the geometric mean of per-round ratios, p from a t-test of their logs';
 
 /** One line per pair with a server check: client minus server on each side, and what to look at. */
 function serverCheckLines(c: Comparison): string[] {
@@ -207,7 +252,7 @@ function serverCheckLines(c: Comparison): string[] {
 function footer(c: Comparison): string {
   const verdict = c.regressions > 0 ? `${c.regressions} significant regression(s) past ${(c.threshold * 100).toFixed(1)}%` : `no significant regression past ${(c.threshold * 100).toFixed(1)}%`;
   const unmatched = [...c.unmatched.baseline.map((n) => `baseline only: ${n}`), ...c.unmatched.candidate.map((n) => `candidate only: ${n}`)];
-  return [verdict, ...unmatched, ...serverCheckLines(c)].join('\n');
+  return [verdict, METHODS, ...unmatched, ...serverCheckLines(c)].join('\n');
 }
 
 export function formatComparisonText(c: Comparison, table: (h: string[], r: string[][]) => string): string {

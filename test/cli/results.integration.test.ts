@@ -58,7 +58,7 @@ test('compare: files, run ids and formats; a real slowdown fails the gate', asyn
   const gate = await runCli(['compare', a, slowPath, '--format', 'markdown']);
   assert.equal(gate.code, 1, gate.stderr);
   assert.match(gate.stdout, /^### tokenbench: /);
-  assert.match(gate.stdout, /\| ITL ms \| [\d.]+ \| [\d.]+ \| \+[\d.]+% \[\+[\d.]+%, \+[\d.]+%\] \| [\d.<]+ \| slower \|/);
+  assert.match(gate.stdout, /\| ITL ms \| [\d.]+ \| [\d.]+ \| \+[\d.]+% \[\+[\d.]+%, \+[\d.]+%\] \| [\d.<]+ \| unpaired \| slower \|/);
   assert.match(gate.stdout, /10 significant regression\(s\) past 5\.0%/);
   // a threshold past every change found lets the same slowdown through (set from the changes
   // themselves: an outlier iteration can make the constructed slowdown far larger than 30%)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareSamples } from '../../src/report/compare.js';
-import { bootstrapMedianChangeCi, mannWhitneyU, normalCdf } from '../../src/results/statistics.js';
+import { comparePairedSamples, compareSamples, verdictOf } from '../../src/report/compare.js';
+import { hodgesLehmannShift, mannWhitneyU, normalCdf, pairedTTest } from '../../src/results/statistics.js';
 
 const close = (a: number, b: number, tol = 1e-4): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -9,6 +9,10 @@ test('normal CDF', () => {
   close(normalCdf(0), 0.5, 1e-7);
   close(normalCdf(1.959964), 0.975, 1e-6);
   close(normalCdf(-1), 0.158655, 1e-6);
+  // far tails keep their digits (relative error), so small p-values are not rounded to 0 (scipy norm.cdf)
+  for (const [z, cdf] of [[-3.92, 4.427448431207074e-5], [-6, 9.865876450377012e-10], [-10, 7.61985302416047e-24]] as const) {
+    assert.ok(Math.abs(normalCdf(z) / cdf - 1) < 2e-7, `normalCdf(${z}) = ${normalCdf(z)}`);
+  }
 });
 
 test('Mann-Whitney U with tie and continuity corrections, by hand', () => {
@@ -24,34 +28,69 @@ test('Mann-Whitney U with tie and continuity corrections, by hand', () => {
   assert.equal(mannWhitneyU([5, 5], [5, 5]).p, 1);
 });
 
-test('bootstrap CI of the median change is deterministic and covers the shift', () => {
-  const base = Array.from({ length: 30 }, (_, i) => 10 + ((i * 7) % 11) / 10);
-  const shifted = base.map((x) => x * 1.2);
-  const ci = bootstrapMedianChangeCi(base, shifted);
-  assert.deepEqual(ci, bootstrapMedianChangeCi(base, shifted));
-  assert.ok(ci[0] <= 0.2 && ci[1] >= 0.2 && ci[0] > 0.1, `[${ci}]`);
+test('Hodges-Lehmann estimates and their rank intervals, by hand', () => {
+  // b - a over all pairs: -1, 0, 1, 1, 2, 3, 3, 4, 5 -> median 2; k = 4.5 - 1.96 * sqrt(9 * 7 / 12) < 1:
+  // the interval is the whole range
+  assert.deepEqual(hodgesLehmannShift([1, 2, 3], [2, 4, 6]), { estimate: 2, ci95: [-1, 5] });
+  // 10 and 11 samples (numpy: the median of the 110 differences of logs, ranks 27 and 84 for the interval)
+  const shift = hodgesLehmannShift([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(Math.log), [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map(Math.log));
+  close(shift.estimate, 0.23722898979755824, 1e-12);
+  close(shift.ci95[0], -0.2876820724517808, 1e-12);
+  close(shift.ci95[1], 0.8754687373539001, 1e-12);
 });
 
-test('verdicts: a real regression, an improvement, noise, and a change within the threshold', () => {
+test('paired t-test of per-round differences, against scipy', () => {
+  // scipy.stats.ttest_1samp(d, 0): mean 0.183, p 0.037772829606894466, CI [0.0128763559638429, 0.3531236440361571]
+  const t = pairedTTest([0.1, -0.2, 0.3, 0.4, 0.05, 0.6, 0.2, -0.1, 0.15, 0.33]);
+  close(t.estimate, 0.183, 1e-12);
+  close(t.p, 0.037772829606894466, 1e-9);
+  close(t.ci95[0], 0.0128763559638429, 1e-9);
+  close(t.ci95[1], 0.3531236440361571, 1e-9);
+  close(pairedTTest([0.01, 0.02, 0.015, 0.03, 0]).p, 0.03994196807171883, 1e-9);
+  // no spread: certain when the differences are not 0, nothing to see when they are
+  assert.deepEqual(pairedTTest([0.25, 0.25, 0.25]), { estimate: 0.25, ci95: [0.25, 0.25], p: 0 });
+  assert.equal(pairedTTest([0, 0]).p, 1);
+  assert.throws(() => pairedTTest([1]), /2 or more/);
+  assert.throws(() => pairedTTest([1, Number.NaN]), /sample 2 of 2 is NaN/);
+});
+
+test('verdicts: significant and the estimate past the threshold; in the metric\'s own direction', () => {
   const base = Array.from({ length: 20 }, (_, i) => 10 + ((i * 7) % 13) / 20);
   assert.equal(compareSamples(base, base.map((x) => x * 1.2), true, 0.05).verdict, 'slower');
   assert.equal(compareSamples(base, base.map((x) => x * 0.8), true, 0.05).verdict, 'faster');
   assert.equal(compareSamples(base, base.map((x) => x * 1.2), false, 0.05).verdict, 'faster'); // throughput up
+  assert.equal(compareSamples(base, base.map((x) => x * 0.8), false, 0.05).verdict, 'slower'); // throughput down
   assert.equal(compareSamples(base, [...base].reverse(), true, 0.05).verdict, 'no significant change');
   // 3% slower is real (p small) but inside a 5% threshold
   const r = compareSamples(base, base.map((x) => x * 1.03), true, 0.05);
   assert.ok(r.p_value < 0.05);
+  assert.equal(r.method, 'unpaired');
   assert.equal(r.verdict, 'no significant change');
   close(r.change, 0.03, 1e-9);
-  // the median is 10% slower and significant, but the interval reaches down to +3%: not past a
-  // 5% threshold as a whole, so no verdict (a rule on the median change alone would say slower)
+  // the rule, case by case (verdictOf is what compareSamples applies)
+  assert.equal(verdictOf(0.07, 0.01, true, 0.05), 'slower', 'estimate past the threshold, significant: whatever the interval');
+  assert.equal(verdictOf(0.07, 0.05, true, 0.05), 'no significant change', 'p must be below alpha');
+  assert.equal(verdictOf(0.05, 0.001, true, 0.05), 'no significant change', 'strictly past the threshold');
+  assert.equal(verdictOf(-0.07, 0.01, true, 0.05), 'faster');
+  assert.equal(verdictOf(-0.07, 0.01, false, 0.05), 'slower');
+  assert.equal(verdictOf(0.07, 0.01, false, 0.05), 'faster');
+  assert.equal(verdictOf(0.07, NaN, true, 0.05), 'no significant change');
+  // about 7% slower with noise: the interval reaches below 5% but the estimate is past it: slower
   const noisyBase = Array.from({ length: 20 }, (_, i) => 10 + ((i * 7) % 13) / 5);
-  const noisy = compareSamples(noisyBase, noisyBase.map((x, i) => x * 1.08 + ((i * 5) % 7) / 10), true, 0.05);
-  assert.ok(noisy.p_value < 0.001 && noisy.change > 0.1 && noisy.change_ci95[0] < 0.05, JSON.stringify(noisy));
-  assert.equal(noisy.verdict, 'no significant change');
-  // and for a throughput metric, the same in the other direction
-  const rate = (x: number): number => 100 / x;
-  const fewer = compareSamples(noisyBase.map(rate), noisyBase.map((x, i) => rate(x * 1.08 + ((i * 5) % 7) / 10)), false, 0.05);
-  assert.ok(fewer.p_value < 0.001 && fewer.change < -0.09 && fewer.change_ci95[1] > -0.05, JSON.stringify(fewer));
-  assert.equal(fewer.verdict, 'no significant change');
+  const noisy = compareSamples(noisyBase, noisyBase.map((x, i) => x * 1.05 + ((i * 5) % 7) / 10), true, 0.05);
+  assert.ok(noisy.p_value < 0.05 && noisy.change > 0.05 && noisy.change_ci95[0] < 0.05, JSON.stringify(noisy));
+  assert.equal(noisy.verdict, 'slower');
+});
+
+test('paired by round: drift shared by both sides cancels, where the unpaired comparison sees only noise', () => {
+  // every round drifts by up to +-30%, both sides alike; the candidate is 10% slower in every round, +-1%
+  const drift = Array.from({ length: 20 }, (_, i) => 1 + 0.3 * Math.sin(i * 1.7));
+  const a = drift.map((d) => 10 * d);
+  const b = drift.map((d, i) => 10 * d * 1.1 * (1 + 0.01 * Math.cos(i * 2.3)));
+  const paired = comparePairedSamples(a, b, true, 0.05);
+  assert.equal(paired.method, 'paired');
+  assert.equal(paired.verdict, 'slower');
+  close(paired.change, 0.1, 0.01);
+  assert.ok(paired.change_ci95[0] > 0.09 && paired.change_ci95[1] < 0.11, JSON.stringify(paired.change_ci95));
+  assert.equal(compareSamples(a, b, true, 0.05).verdict, 'no significant change');
 });
