@@ -8,12 +8,14 @@
  * Targets (issue 14): power >= 80% at +10%, n = 20, sigma 0.1, unpaired, and interleaved with a
  * shared drift of sigma 0.3 on top; false positives (true change 0) <= 5% at every sigma 0.02-0.6
  * and n 5-100. Also printed: how often a true change equal to the threshold is flagged (about half
- * the time at low noise: the threshold is the smallest change worth flagging).
+ * the time at low noise: the threshold is the smallest change worth flagging), and a check of the
+ * detectable-change formula (statistics.ts): at the change it gives, the test should be
+ * significant about 80% of the time.
  *
  *   npx tsx bench/verdict-power.ts [--sims 2000] [--power-sims 10000]
  */
 import { comparePairedSamples, compareSamples } from '../src/report/compare.js';
-import { mannWhitneyU, medianSorted, quantileSorted, sortAscending } from '../src/results/statistics.js';
+import { detectableChange, mannWhitneyU, medianSorted, pairedDetectableChange, quantileSorted, sortAscending } from '../src/results/statistics.js';
 import { flag } from './common.js';
 
 const SIMS = Number(flag('sims', '2000'));
@@ -76,3 +78,24 @@ for (const sigma of [0.02, 0.05, 0.1, 0.2, 0.3, 0.6]) {
   }
 }
 console.log(`\nworst false-positive rate over the grid: ${pct(worst)} (target <= 5%)`);
+
+console.log('\nThe detectable change (80% power) from the formula, and how often the test is significant (p < 0.05, right direction) at it:\n');
+console.log('| sigma | n | detectable, unpaired | significant | detectable, paired | significant |');
+console.log('|---|---|---|---|---|---|');
+const significant = (paired: boolean, n: number, sigma: number, change: number): number => {
+  let hits = 0;
+  for (let i = 0; i < SIMS; i++) {
+    const [a, b] = runs(n, sigma, change, 0);
+    const r = (paired ? comparePairedSamples : compareSamples)(a, b, true, THRESHOLD);
+    if (r.p_value < 0.05 && r.change > 0) hits++;
+  }
+  return hits / SIMS;
+};
+for (const sigma of [0.05, 0.1, 0.3]) {
+  for (const n of [5, 10, 20, 50]) {
+    const unpaired = detectableChange(sigma, n, n);
+    // paired rounds: the log ratio of two sides with sigma each has sigma * sqrt(2)
+    const paired = pairedDetectableChange(sigma * Math.SQRT2, n);
+    console.log(`| ${sigma} | ${n} | ${pct(unpaired)} | ${pct(significant(false, n, sigma, unpaired))} | ${pct(paired)} | ${pct(significant(true, n, sigma, paired))} |`);
+  }
+}

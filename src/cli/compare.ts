@@ -20,9 +20,11 @@ export const COMPARE_HELP = `Usage: tokenbench compare BASELINE CANDIDATE [flags
 
 Each side is a result file, a run id (or its first characters) in the store, or a git commit
 whose latest run is in the store. Configs are matched by hash (or paired with --pair). For each
-metric (TTFT, ITL, e2e, tokens/s, decode tokens/s): the medians, the relative change with a 95%
-bootstrap confidence interval, the Mann-Whitney U p-value, and a verdict. A regression is a change
-with p < 0.05 whose whole interval lies past the threshold in the bad direction.
+metric (TTFT, ITL, e2e, tokens/s, decode tokens/s): the medians, the change (Hodges-Lehmann
+ratio) with its 95% interval, the Mann-Whitney U p-value, the smallest change the runs could
+detect, and a verdict. A regression is a change with p < 0.05 whose estimate lies past the
+threshold in the bad direction. When the runs are too noisy to detect a change of the threshold's
+size, it says so and how many iterations would.
 
 ${formatFlags(COMPARE_FLAGS)}
 

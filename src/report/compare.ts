@@ -11,7 +11,7 @@
 import { requestMeasures } from '../results/load-summary.js';
 import type { IterationMetrics } from '../results/metrics.js';
 import type { BenchmarkResult, RunResult } from '../results/schema.js';
-import { hodgesLehmannShift, mannWhitneyU, medianSorted, pairedTTest, sortAscending } from '../results/statistics.js';
+import { detectableChange, finiteOrNull, hodgesLehmannShift, logSigma, mannWhitneyU, medianSorted, pairedDetectableChange, pairedTTest, roundsToDetect, samplesToDetect, sortAscending, variance } from '../results/statistics.js';
 import { InputError } from '../util/errors.js';
 
 const requestSamples = new WeakMap<BenchmarkResult, readonly IterationMetrics[]>();
@@ -52,6 +52,10 @@ export interface MetricComparison {
   change_ci95: [number, number];
   p_value: number;
   verdict: Verdict;
+  /** The spread the comparison saw: the log-scale sigma of one sample (unpaired, pooled over both sides) or of one round's log ratio (paired). */
+  log_sigma: number;
+  /** The smallest true change these sample counts find significant 80% of the time, at that spread; null where they can find none significant. */
+  detectable_change: number | null;
 }
 
 /** The client against the server's own timings on one side (medians), where the server sent them. */
@@ -92,8 +96,8 @@ export interface Comparison {
   threshold: number;
   alpha: number;
   pairs: PairComparison[];
-  /** Configs present on one side only. */
-  unmatched: { baseline: string[]; candidate: string[] };
+  /** Configs present on one side only; configs on both sides left out for fewer than 2 samples on a side. */
+  unmatched: { baseline: string[]; candidate: string[]; too_few_samples: string[] };
   regressions: number;
 }
 
@@ -112,6 +116,8 @@ export function compareSamples(a: readonly number[], b: readonly number[], lower
   const hl = hodgesLehmannShift(a.map(Math.log), b.map(Math.log));
   const change = ratio(hl.estimate);
   const { p } = mannWhitneyU(a, b);
+  // pooled: each side's own spread, weighted by its degrees of freedom
+  const sigma = Math.sqrt(((a.length - 1) * logSigma(a) ** 2 + (b.length - 1) * logSigma(b) ** 2) / (a.length + b.length - 2));
   return {
     method: 'unpaired',
     baseline_median: medianSorted(sortAscending(a)),
@@ -120,6 +126,8 @@ export function compareSamples(a: readonly number[], b: readonly number[], lower
     change_ci95: [ratio(hl.ci95[0]), ratio(hl.ci95[1])],
     p_value: p,
     verdict: verdictOf(change, p, lowerIsBetter, threshold, alpha),
+    log_sigma: sigma,
+    detectable_change: finiteOrNull(detectableChange(sigma, a.length, b.length)),
   };
 }
 
@@ -136,6 +144,8 @@ export function comparePairedSamples(a: readonly number[], b: readonly number[],
     change_ci95: [ratio(t.ci95[0]), ratio(t.ci95[1])],
     p_value: t.p,
     verdict: verdictOf(change, t.p, lowerIsBetter, threshold, alpha),
+    log_sigma: Math.sqrt(variance(logRatios)),
+    detectable_change: finiteOrNull(pairedDetectableChange(Math.sqrt(variance(logRatios)), logRatios.length)),
   };
 }
 
@@ -195,13 +205,21 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
   }));
   const usedA = new Set(matched.map(([x]) => x));
   const usedB = new Set(matched.map(([, y]) => y));
+  // by hash, a config the other side has but could not compare (too few samples) is not "one side only"
+  const pairedByName = options.pairs !== undefined && options.pairs.length > 0;
+  const onOtherSide = (b: BenchmarkResult, other: RunResult): boolean => !pairedByName && other.benchmarks.some((o) => o.config.hash === b.config.hash);
+  const tooFew = [...baseline.benchmarks, ...candidate.benchmarks].filter((b) => !usedA.has(b) && !usedB.has(b) && onOtherSide(b, baseline.benchmarks.includes(b) ? candidate : baseline));
   return {
     baseline_run: baseline.run_id,
     candidate_run: candidate.run_id,
     threshold: options.threshold,
     alpha: 0.05,
     pairs,
-    unmatched: { baseline: base.filter((b) => !usedA.has(b)).map((b) => b.config.name), candidate: cand.filter((b) => !usedB.has(b)).map((b) => b.config.name) },
+    unmatched: {
+      baseline: base.filter((b) => !usedA.has(b) && !onOtherSide(b, candidate)).map((b) => b.config.name),
+      candidate: cand.filter((b) => !usedB.has(b) && !onOtherSide(b, baseline)).map((b) => b.config.name),
+      too_few_samples: [...new Set(tooFew.map((b) => b.config.name))],
+    },
     regressions: pairs.reduce((n, p) => n + p.metrics.filter((m) => m.verdict === 'slower').length, 0),
   };
 }
@@ -249,10 +267,34 @@ function serverCheckLines(c: Comparison): string[] {
   });
 }
 
+/**
+ * Per pair, the metrics whose runs could not detect a change of the threshold's size 80% of the
+ * time, and how many iterations a side (or rounds) would.
+ */
+function noiseLines(c: Comparison): string[] {
+  if (!(c.threshold > 0)) return [];
+  return c.pairs.flatMap((p) => {
+    const noisy = p.metrics.filter((m) => m.detectable_change === null || m.detectable_change > c.threshold);
+    if (noisy.length === 0) return [];
+    const name = p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`;
+    const counts = p.n_baseline === p.n_candidate ? `${p.n_baseline} iterations a side` : `${p.n_baseline} and ${p.n_candidate} iterations`;
+    const each = noisy.map((m) => {
+      const needed = m.method === 'paired' ? `${roundsToDetect(m.log_sigma, c.threshold)} rounds` : `${samplesToDetect(m.log_sigma, c.threshold)} a side`;
+      const detects = m.detectable_change === null ? 'can find no change significant' : `detects ${pct(m.detectable_change).slice(1)} or more 80% of the time`;
+      return `${m.label} (log sigma ${m.log_sigma.toFixed(3)}) ${detects}; ${needed} would detect ${(100 * c.threshold).toFixed(1)}%`;
+    });
+    return [`too noisy for the ${(100 * c.threshold).toFixed(1)}% threshold: ${name}, ${counts}: ${each.join('; ')}`];
+  });
+}
+
 function footer(c: Comparison): string {
   const verdict = c.regressions > 0 ? `${c.regressions} significant regression(s) past ${(c.threshold * 100).toFixed(1)}%` : `no significant regression past ${(c.threshold * 100).toFixed(1)}%`;
-  const unmatched = [...c.unmatched.baseline.map((n) => `baseline only: ${n}`), ...c.unmatched.candidate.map((n) => `candidate only: ${n}`)];
-  return [verdict, METHODS, ...unmatched, ...serverCheckLines(c)].join('\n');
+  const unmatched = [
+    ...c.unmatched.baseline.map((n) => `baseline only: ${n}`),
+    ...c.unmatched.candidate.map((n) => `candidate only: ${n}`),
+    ...c.unmatched.too_few_samples.map((n) => `not compared, fewer than 2 samples on a side: ${n}`),
+  ];
+  return [verdict, METHODS, ...noiseLines(c), ...unmatched, ...serverCheckLines(c)].join('\n');
 }
 
 export function formatComparisonText(c: Comparison, table: (h: string[], r: string[][]) => string): string {

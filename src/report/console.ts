@@ -1,11 +1,17 @@
 /** The console summary: one row per config with p50 and p95 of TTFT, ITL, e2e and tokens/s. */
 import { promptMismatch } from '../results/metrics.js';
-import type { HttpRequestRecord, RunResult, ServerCheck, StatsRecord } from '../results/schema.js';
+import type { HttpRequestRecord, Noise, RunResult, ServerCheck, StatsRecord } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
 
 function pair(s: StatsRecord | null | undefined, digits: number): string {
   if (!s) return '-';
   return `${s.p50.toFixed(digits)} / ${s.p95.toFixed(digits)}`;
+}
+
+/** Spread and detectable change, in percent. */
+function noise(n: Noise | null | undefined): string {
+  if (!n) return '-';
+  return `${(100 * n.cv).toFixed(1)}% / ${n.detectable_change === null ? 'none' : `${(100 * n.detectable_change).toFixed(1)}%`}`;
 }
 
 /** Left-aligned text table. */
@@ -17,7 +23,7 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 /** The summary table of a run, with how percentiles were computed. */
 export function formatRunSummary(run: RunResult): string {
-  const header = ['config', 'status', 'TTFT ms p50/p95', 'ITL ms p50/p95', 'e2e ms p50/p95', 'tok/s p50/p95'];
+  const header = ['config', 'status', 'TTFT ms p50/p95', 'ITL ms p50/p95', 'e2e ms p50/p95', 'tok/s p50/p95', 'e2e spread/detects'];
   const rows = run.benchmarks.map((b) => [
     b.config.name,
     b.status === 'ok' ? 'ok' : `${b.status}${b.error ? ` (${b.error.kind})` : ''}`,
@@ -25,6 +31,7 @@ export function formatRunSummary(run: RunResult): string {
     pair(b.summary?.itl_ms, 3),
     pair(b.summary?.e2e_ms, 1),
     pair(b.summary?.tokens_per_s, 1),
+    noise(b.summary?.noise?.e2e_ms),
   ]);
   const failures = run.benchmarks
     .filter((b) => b.error)
@@ -35,6 +42,7 @@ export function formatRunSummary(run: RunResult): string {
     formatTable(header, rows),
     '',
     `n = ${counts} measured iterations per config; percentiles: ${PERCENTILE_METHOD}`,
+    'spread: the coefficient of variation of e2e over the iterations; detects: the smallest e2e change a comparison with another run of as many iterations finds 80% of the time (none: too few iterations for any)',
     ...failures,
     ...serverNotes,
   ].join('\n');

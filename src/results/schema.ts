@@ -268,6 +268,16 @@ export const IterationSchema = z.object({
   http: z.array(HttpRequestSchema).optional(),
 });
 
+/** How much one iteration of a metric varies, and what that lets a comparison detect. */
+export const NoiseSchema = z.object({
+  /** std / mean */
+  cv: z.number(),
+  /** Sample standard deviation of the logs. */
+  log_sigma: z.number(),
+  /** The smallest change an unpaired comparison with another run of as many iterations finds 80% of the time; null where too few iterations let no change be found significant. */
+  detectable_change: z.number().nullable(),
+});
+
 export const SummarySchema = z.object({
   e2e_ms: StatsSchema.nullable(),
   ttft_ms: StatsSchema.nullable(),
@@ -275,6 +285,16 @@ export const SummarySchema = z.object({
   itl_gap_ms: StatsSchema.nullable(),
   tokens_per_s: StatsSchema.nullable(),
   decode_tokens_per_s: StatsSchema.nullable(),
+  /** Per compared metric (null below 2 positive values); absent in results written before it existed. */
+  noise: z
+    .object({
+      e2e_ms: NoiseSchema.nullable(),
+      ttft_ms: NoiseSchema.nullable(),
+      itl_ms: NoiseSchema.nullable(),
+      tokens_per_s: NoiseSchema.nullable(),
+      decode_tokens_per_s: NoiseSchema.nullable(),
+    })
+    .optional(),
 });
 
 export const BenchmarkSchema = z.object({
@@ -335,6 +355,7 @@ export type LoadRequestRecord = z.infer<typeof LoadRequestSchema>;
 export type LoadSettings = z.infer<typeof LoadSettingsSchema>;
 export type LoadSummary = z.infer<typeof LoadSummarySchema>;
 export type Summary = z.infer<typeof SummarySchema>;
+export type Noise = z.infer<typeof NoiseSchema>;
 export type ServerCheck = z.infer<typeof ServerCheckSchema>;
 export type BenchmarkResult = z.infer<typeof BenchmarkSchema>;
 export type RunResult = z.infer<typeof RunResultSchema>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { comparePairedSamples, compareSamples, verdictOf } from '../../src/report/compare.js';
-import { hodgesLehmannShift, mannWhitneyU, normalCdf, pairedTTest } from '../../src/results/statistics.js';
+import { detectableChange, hodgesLehmannShift, logSigma, mannWhitneyU, normalCdf, pairedDetectableChange, pairedTTest, roundsToDetect, samplesToDetect } from '../../src/results/statistics.js';
 
 const close = (a: number, b: number, tol = 1e-4): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -93,4 +93,44 @@ test('paired by round: drift shared by both sides cancels, where the unpaired co
   close(paired.change, 0.1, 0.01);
   assert.ok(paired.change_ci95[0] > 0.09 && paired.change_ci95[1] < 0.11, JSON.stringify(paired.change_ci95));
   assert.equal(compareSamples(a, b, true, 0.05).verdict, 'no significant change');
+});
+
+test('the smallest detectable change and the samples a threshold needs, by hand (scipy quantiles)', () => {
+  // log 1, 2, 4: 0, ln 2, 2 ln 2 -> sd ln 2
+  close(logSigma([1, 2, 4]), Math.LN2, 1e-15);
+  // sigma 0.1, 20 a side: exp((t_0.975 + t_0.8, 38 df) * 0.1 * sqrt(1/20 + 1/20) / sqrt(3 / pi) * (1 + 0.75 / 20)) - 1
+  close(detectableChange(0.1, 20, 20), 0.10135855768989306, 1e-6);
+  // 10 against 30: 38 df, h = 15
+  close(detectableChange(0.1, 10, 30), 0.11943386929204343, 1e-6);
+  close(detectableChange(0.05, 4, 4), 0.15493165411624898, 1e-6);
+  // 3 against 3 cannot reach p < 0.05 even when every sample of one side is above the other's
+  assert.equal(detectableChange(0.05, 3, 3), Infinity);
+  assert.equal(detectableChange(0.05, 2, 2), Infinity);
+  // the same by scipy, searching n upwards: 72 and 624 a side; 4 is the fewest that can be significant
+  assert.equal(samplesToDetect(0.1, 0.05), 72);
+  assert.equal(samplesToDetect(0.3, 0.05), 624);
+  assert.equal(samplesToDetect(0.001, 0.05), 4);
+  assert.ok(detectableChange(0.1, 72, 72) <= 0.05 && detectableChange(0.1, 71, 71) > 0.05);
+  // paired: (t_0.975 + t_0.8, 19 df) * 0.15 / sqrt(20)
+  close(pairedDetectableChange(0.15, 20), 0.10415387790009391, 1e-6);
+  assert.equal(roundsToDetect(0.15, 0.05), 77);
+  assert.equal(roundsToDetect(0, 0.05), 2);
+  assert.throws(() => samplesToDetect(0.1, 0), /must be > 0/);
+  assert.throws(() => roundsToDetect(0.1, 0), /must be > 0/);
+});
+
+test('compare says how noisy each side was and what it could detect', () => {
+  // unpaired: pooled log sigma of the two sides
+  const a = [1, 2, 4, 1, 2, 4];
+  const b = [2, 4, 8, 2, 4, 8];
+  const r = compareSamples(a, b, true, 0.05);
+  close(r.log_sigma, logSigma(a), 1e-12);
+  close(r.detectable_change ?? NaN, detectableChange(logSigma(a), 6, 6), 1e-12);
+  // paired: the spread of the per-round log ratios, not of either side
+  const drift = [1, 3, 0.5, 2, 1.5, 0.8, 1.2, 2.5];
+  const p = comparePairedSamples(drift, drift.map((x, i) => x * (i % 2 === 0 ? 1.1 : 1.2)), true, 0.05);
+  const logRatios = drift.map((_, i) => Math.log(i % 2 === 0 ? 1.1 : 1.2));
+  const sd = Math.sqrt(logRatios.reduce((s, x) => s + (x - logRatios.reduce((t, y) => t + y, 0) / 8) ** 2, 0) / 7);
+  close(p.log_sigma, sd, 1e-12);
+  close(p.detectable_change ?? NaN, pairedDetectableChange(sd, 8), 1e-12);
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { httpRequestMetrics, iterationMetrics, itlGapsMs, meetsSlo, metricsFromMs, perSecond, ratePerS, spreadTokenStamps } from '../../src/results/metrics.js';
-import { summarizeIterations } from '../../src/results/summary.js';
+import { noiseOf, summarizeIterations } from '../../src/results/summary.js';
+import { detectableChange } from '../../src/results/statistics.js';
 import type { IterationRecord } from '../../src/results/schema.js';
 
 const ms = (x: number): bigint => BigInt(Math.round(x * 1e6));
@@ -85,4 +86,27 @@ test('a rate over no time is left out of the summary, not turned into null', () 
   const summary = summarizeIterations(all);
   assert.equal(summary.decode_tokens_per_s?.n, 1);
   assert.equal(summary.e2e_ms?.n, 2);
+});
+
+test('noise: the spread of one iteration and the change a like run could detect, by hand', () => {
+  // 1, 2, 4: mean 7/3, sample std sqrt(7/3) -> cv 0.6546537; logs 0, ln 2, 2 ln 2 -> sigma ln 2
+  const n = noiseOf([1, 2, 4]);
+  close(n?.cv ?? NaN, Math.sqrt(7 / 3) / (7 / 3), 1e-12);
+  close(n?.log_sigma ?? NaN, Math.LN2, 1e-12);
+  // 3 iterations: no change between two such runs could be significant
+  assert.equal(n?.detectable_change, null);
+  // 1, 2, 4, 8: cv 0.8255189 (numpy), logs 0..3 ln 2 -> sigma ln 2 sqrt(5/3); exp(...) - 1 = 12.169 (scipy)
+  const four = noiseOf([1, 2, 4, 8]);
+  close(four?.cv ?? NaN, 0.8255189164891872, 1e-12);
+  close(four?.detectable_change ?? NaN, 12.1694845347739, 1e-9);
+  close(four?.detectable_change ?? NaN, detectableChange(Math.LN2 * Math.sqrt(5 / 3), 4, 4), 1e-15);
+  // zeros, NaN and infinities are not spread; below 2 values there is none
+  assert.deepEqual(noiseOf([0, 1, Number.NaN, 2, 4, Number.POSITIVE_INFINITY]), n);
+  assert.equal(noiseOf([5, 0]), null);
+  assert.deepEqual(noiseOf([3, 3, 3, 3]), { cv: 0, log_sigma: 0, detectable_change: 0 });
+  assert.deepEqual(noiseOf([3, 3]), { cv: 0, log_sigma: 0, detectable_change: null });
+  const s = summarizeIterations([1, 2, 4].map((k) => metricsFromMs(10 * k, [k, 2 * k], 1)));
+  close(s.noise?.e2e_ms?.log_sigma ?? NaN, Math.LN2, 1e-12);
+  close(s.noise?.tokens_per_s?.log_sigma ?? NaN, Math.LN2, 1e-12);
+  assert.deepEqual(Object.keys(s.noise ?? {}), ['e2e_ms', 'ttft_ms', 'itl_ms', 'tokens_per_s', 'decode_tokens_per_s']);
 });
