@@ -1,7 +1,8 @@
 /** The terminal progress line: steps, tokens/s so far and time left, from a clock the test sets. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TtyProgress } from '../../src/measure/progress.js';
+import { LogProgress, type ProgressReporter, TtyProgress } from '../../src/measure/progress.js';
+import type { BenchmarkResult } from '../../src/results/schema.js';
 
 test('progress bar: steps done, tokens per second over the phase so far, time left at the pace so far', () => {
   let now = 0;
@@ -16,4 +17,46 @@ test('progress bar: steps done, tokens per second over the phase so far, time le
   now = 3000;
   p.step(256); // 512 tokens in 3 s; 2 steps left at 1.5 s each
   assert.match(written.split('\r\x1b[2K').at(-1) ?? '', /2\/4, 170\.7 tok\/s, 3 s left$/);
+});
+
+const okResult = { status: 'ok', summary: { ttft_ms: { p50: 12.345 }, itl_ms: { p50: 3.21049 } } } as unknown as BenchmarkResult;
+const failedResult = { status: 'failed', error: { kind: 'oom', message: 'out of memory' } } as unknown as BenchmarkResult;
+const skippedResult = { status: 'skipped' } as unknown as BenchmarkResult;
+
+test('log progress: one plain line per benchmark, phase and outcome, for logs and CI', () => {
+  let written = '';
+  const p: ProgressReporter = new LogProgress({ write: (s: string) => ((written += s), true) } as never);
+  p.benchmarkStart(2, 5, 'cfg');
+  p.phaseStart('measure', 4);
+  p.step(100);
+  p.phaseEnd('measure', 1234);
+  p.benchmarkEnd(okResult);
+  p.benchmarkEnd(failedResult);
+  p.benchmarkEnd(skippedResult);
+  p.message('note');
+  assert.equal(
+    written,
+    '[3/5] cfg\n[3/5]   measure done in 1.23 s\n[3/5]   ok (TTFT p50 12.35 ms, ITL p50 3.210 ms)\n[3/5]   failed: oom: out of memory\n[3/5]   skipped\nnote\n',
+  );
+});
+
+test('terminal progress: phase ends, outcomes and messages clear the bar first', () => {
+  let now = 0;
+  let written = '';
+  const p = new TtyProgress({ write: (s: string) => ((written += s), true) } as never, () => now);
+  p.benchmarkStart(0, 1, 'cfg');
+  p.phaseStart('warmup', 0);
+  assert.equal(written, '[1/1] cfg\n\r\x1b[2K[1/1]   warmup   [..............................] 0/0');
+  written = '';
+  p.phaseEnd('warmup', 500);
+  p.message('hello');
+  p.benchmarkEnd(failedResult);
+  assert.equal(written, '\r\x1b[2K[1/1]   warmup   0.50 s\n\r\x1b[2Khello\n[1/1]   failed: oom: out of memory\n');
+  // no rate before the first step or over no time
+  p.phaseStart('measure', 2);
+  p.step(10);
+  assert.match(written, /1\/2$/);
+  now = 1000;
+  p.step(10);
+  assert.match(written, /\[#{30}\] 2\/2, 20\.0 tok\/s, 0 s left$/);
 });

@@ -10,10 +10,11 @@ import type { NamedConfig } from '../../src/config/fields.js';
 import { expandConfigs } from '../../src/config/sweep.js';
 import type { Engine, EngineFactory, GenerateResult, PreparedInputs, TokenSink } from '../../src/engines/engine.js';
 import { runBenchmark, runBenchmarks } from '../../src/measure/runner.js';
-import type { Phase, ProgressReporter } from '../../src/measure/progress.js';
+import { type Phase, type ProgressReporter, silentProgress } from '../../src/measure/progress.js';
 import { runConfigs } from '../../src/index.js';
 import { DeviceMonitor } from '../../src/monitor/monitor.js';
 import type { BenchmarkResult } from '../../src/results/schema.js';
+import { InputError } from '../../src/util/errors.js';
 import { fakeNvml, NO_GPU_ENV } from '../monitor/standins.js';
 
 /** What the test's engine does; every field is the honest behaviour unless set. */
@@ -237,4 +238,31 @@ test('the library: runConfigs measures an engine of your own through the same ru
     ['my-model', 2, 'ok', 2],
   ]);
   assert.equal(log.generateCalls, 2 * 3);
+});
+
+test('runBenchmarks with monitoring: one monitor while the interval stays, another for a new one; devices listed once; an unknown device is bad input', async () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' });
+  try {
+    const configs = expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 0, measurement_iterations: 2, sequence_length: 3, num_tokens_to_generate: 2, gpu_monitoring: true, batch_size: [1, 2], monitor_interval_ms: [5, 7] }, where: 'test' }]);
+    const messages: string[] = [];
+    const progress: ProgressReporter = { ...silentProgress, message: (text) => messages.push(text) };
+    const run = await runBenchmarks(configs, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ stepMs: 2 }, { calls: [], generateCalls: 0, prompts: [] }), progress });
+    assert.equal(run.benchmarks.length, 4);
+    for (const b of run.benchmarks) assert.deepEqual([b.status, b.monitor?.status, b.monitor?.interval_ms], ['ok', 'success', b.config.monitor_interval_ms]);
+    assert.deepEqual(run.devices.map((d) => d.id), ['nvidia:0']);
+    assert.deepEqual(messages, []);
+    await assert.rejects(
+      runBenchmarks(configs.slice(0, 1), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), devices: ['nvidia:7'] }),
+      (e: unknown) => e instanceof InputError && /^run: --devices nvidia:7 matched no device; 'tokenbench monitor --duration-ms 100' lists the devices there are$/.test(e.message),
+    );
+    // no GPU library at all: the benchmarks run and say why there are no devices
+    process.env.TOKENBENCH_NVML_LIB = '/nonexistent/lib.so';
+    const bare = await runBenchmarks(configs.slice(0, 1), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), progress });
+    assert.equal(bare.benchmarks[0]?.status, 'ok');
+    assert.equal(bare.benchmarks[0]?.monitor?.status, 'no_devices');
+    assert.deepEqual(bare.devices, []);
+  } finally {
+    process.env = saved;
+  }
 });

@@ -1,0 +1,218 @@
+/**
+ * compareRuns and its tables on hand-made runs: which configs meet, which metrics are compared and
+ * in which direction, what is refused, and the text and markdown a user reads.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compareRuns, compareSamples, formatComparisonMarkdown, formatComparisonText } from '../../src/report/compare.js';
+import { samplesToDetect } from '../../src/results/statistics.js';
+import type { BenchmarkResult, LoadRequestRecord, RunResult } from '../../src/results/schema.js';
+import { InputError } from '../../src/util/errors.js';
+
+/** An iteration whose latencies scale with `scale` and whose rates scale with 1 / scale. */
+const iteration = (scale: number, decodeRate = 50 / scale): Record<string, unknown> => ({
+  e2e_ms: 100 * scale,
+  ttft_ms: 10 * scale,
+  itl_ms: 2 * scale,
+  token_ms: [],
+  tokens_per_s: 80 / scale,
+  decode_tokens_per_s: decodeRate,
+});
+
+/** 20 scales around 1 with a spread of a few percent, no two alike. */
+const SPREAD = Array.from({ length: 20 }, (_, i) => 1 + ((i * 7) % 20) / 400);
+
+function benchmark(name: string, hash: string, scales: readonly number[], extra: Record<string, unknown> = {}): BenchmarkResult {
+  return { config: { name, hash }, status: 'ok', iterations: scales.map((s) => iteration(s)), ...extra } as unknown as BenchmarkResult;
+}
+
+function runOf(runId: string, ...benchmarks: BenchmarkResult[]): RunResult {
+  return { run_id: runId, benchmarks } as unknown as RunResult;
+}
+
+const slower = SPREAD.map((s) => s * 1.2);
+
+test('configs meet by hash; every metric is judged in its own direction; one-sided and thin configs are listed or left out', () => {
+  const baseline = runOf('aaaaaaaa-1', benchmark('same', 'h1', SPREAD), benchmark('only-baseline', 'h2', SPREAD), benchmark('thin', 'h3', [1]));
+  const candidate = runOf('bbbbbbbb-2', benchmark('same', 'h1', slower), benchmark('only-candidate', 'h4', SPREAD), benchmark('thin', 'h3', [1, 1.1]));
+  const c = compareRuns(baseline, candidate, { threshold: 0.05 });
+  assert.equal(c.baseline_run, 'aaaaaaaa-1');
+  assert.equal(c.candidate_run, 'bbbbbbbb-2');
+  assert.equal(c.threshold, 0.05);
+  assert.equal(c.alpha, 0.05);
+  assert.equal(c.pairs.length, 1);
+  const [pair] = c.pairs;
+  assert.deepEqual([pair?.baseline, pair?.candidate, pair?.hash_match, pair?.n_baseline, pair?.n_candidate], ['same', 'same', true, 20, 20]);
+  // latencies up 20% and rates down by 1/1.2: all five are regressions
+  assert.deepEqual(pair?.metrics.map((m) => [m.metric, m.verdict, m.method]), [
+    ['ttft_ms', 'slower', 'unpaired'],
+    ['itl_ms', 'slower', 'unpaired'],
+    ['e2e_ms', 'slower', 'unpaired'],
+    ['tokens_per_s', 'slower', 'unpaired'],
+    ['decode_tokens_per_s', 'slower', 'unpaired'],
+  ]);
+  for (const m of pair?.metrics ?? []) {
+    const expected = m.metric.endsWith('per_s') ? 1 / 1.2 - 1 : 0.2;
+    assert.ok(Math.abs(m.change - expected) < 1e-9, `${m.metric}: ${m.change}`);
+  }
+  const e2e = pair?.metrics.find((m) => m.metric === 'e2e_ms');
+  const sorted = [...SPREAD].sort((x, y) => x - y);
+  const median = (100 * ((sorted[9] as number) + (sorted[10] as number))) / 2;
+  assert.ok(Math.abs((e2e?.baseline_median as number) - median) < 1e-9 && Math.abs((e2e?.candidate_median as number) - 1.2 * median) < 1e-9);
+  assert.equal(c.regressions, 5);
+  // 'thin' has one iteration on the baseline side: not compared, and said so, not called one-sided
+  assert.deepEqual(c.unmatched, { baseline: ['only-baseline'], candidate: ['only-candidate'], too_few_samples: ['thin'] });
+
+  // the same runs the other way round are five improvements and no regression
+  const back = compareRuns(candidate, baseline, { threshold: 0.05 });
+  assert.deepEqual(back.pairs[0]?.metrics.map((m) => m.verdict), Array(5).fill('faster'));
+  assert.equal(back.regressions, 0);
+});
+
+test('the baseline median is the median of the samples, not the estimate', () => {
+  const c = compareRuns(runOf('a', benchmark('x', 'h', [1, 3, 2])), runOf('b', benchmark('x', 'h', [2, 2, 5, 4])), { threshold: 0.05 });
+  const e2e = c.pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
+  assert.equal(e2e?.baseline_median, 200);
+  assert.equal(e2e?.candidate_median, 300);
+  // Hodges-Lehmann: the median of the 12 log ratios b / a, the mean of the 6th and 7th
+  const ratios = [2, 2, 5, 4].flatMap((b) => [1, 3, 2].map((a) => Math.log(b / a))).sort((x, y) => x - y);
+  const expected = Math.exp(((ratios[5] as number) + (ratios[6] as number)) / 2) - 1;
+  assert.ok(Math.abs((e2e?.change as number) - expected) < 1e-12);
+});
+
+test('a metric with fewer than 2 positive values on a side is not compared', () => {
+  const zeroDecode = (name: string): BenchmarkResult =>
+    ({ config: { name, hash: 'h' }, status: 'ok', iterations: SPREAD.map((s, i) => iteration(s, i === 0 ? 5 : 0)) }) as unknown as BenchmarkResult;
+  const c = compareRuns(runOf('a', zeroDecode('x')), runOf('b', benchmark('x', 'h', SPREAD)), { threshold: 0.05 });
+  assert.deepEqual(c.pairs[0]?.metrics.map((m) => m.metric), ['ttft_ms', 'itl_ms', 'e2e_ms', 'tokens_per_s']);
+  // with exactly 2 positive values it is compared
+  const two = ({ config: { name: 'x', hash: 'h' }, status: 'ok', iterations: SPREAD.map((s, i) => iteration(s, i < 2 ? 5 : Number.NaN)) }) as unknown as BenchmarkResult;
+  assert.equal(compareRuns(runOf('a', two), runOf('b', benchmark('x', 'h', SPREAD)), { threshold: 0.05 }).pairs[0]?.metrics.length, 5);
+});
+
+test('--pair NAME_A=NAME_B, names holding "=" too; refusals name what exists', () => {
+  const baseline = runOf('a', benchmark('threads=1', 'h1', SPREAD), benchmark('other', 'h9', SPREAD));
+  const candidate = runOf('b', benchmark('threads=2', 'h2', SPREAD));
+  const c = compareRuns(baseline, candidate, { threshold: 0.05, pairs: ['threads=1=threads=2'] });
+  assert.deepEqual(c.pairs.map((p) => [p.baseline, p.candidate, p.hash_match]), [['threads=1', 'threads=2', false]]);
+  assert.deepEqual(c.unmatched, { baseline: ['other'], candidate: [], too_few_samples: [] });
+  // the same hash under two names still says the hashes match
+  const same = compareRuns(runOf('a', benchmark('p', 'h', SPREAD)), runOf('b', benchmark('q', 'h', SPREAD)), { threshold: 0.05, pairs: ['p=q'] });
+  assert.equal(same.pairs[0]?.hash_match, true);
+  assert.throws(
+    () => compareRuns(baseline, candidate, { threshold: 0.05, pairs: ['threads=1=threads=3'] }),
+    (e: unknown) => e instanceof InputError && e.message === 'compare: --pair threads=1=threads=3: no split NAME_A=NAME_B names a baseline config and a candidate config with at least 2 measured iterations (baseline: threads=1, other; candidate: threads=2)',
+  );
+  assert.throws(() => compareRuns(runOf('a'), runOf('b'), { threshold: 0.05, pairs: ['x=y'] }), /\(baseline: none; candidate: none\)/);
+  assert.throws(
+    () => compareRuns(baseline, candidate, { threshold: 0.05 }),
+    (e: unknown) => e instanceof InputError && e.message === 'compare: the two sides have no config in common (by hash); pair configs by name with --pair NAME_A=NAME_B (baseline: threads=1, other)',
+  );
+  assert.throws(() => compareRuns(runOf('a'), candidate, { threshold: 0.05 }), /\(baseline: none\)$/);
+  // the same config on both sides with too few iterations: say so, not "nothing in common"
+  assert.throws(
+    () => compareRuns(runOf('a', benchmark('t', 'h', [1])), runOf('b', benchmark('t', 'h', SPREAD)), { threshold: 0.05 }),
+    (e: unknown) => e instanceof InputError && e.message === 'compare: t: on both sides, but a comparison needs at least 2 measured iterations (or successful requests) on each; run more --iterations',
+  );
+  assert.throws(() => compareRuns(runOf('a', benchmark('t', 'h', SPREAD)), runOf('b', benchmark('t', 'h', [1])), { threshold: 0.05 }), /t: on both sides/);
+});
+
+test('a load run is compared on its successful requests with 2 or more tokens', () => {
+  const request = (ok: boolean, tokenMs: number[], e2e: number | null): LoadRequestRecord => ({ ok, token_ms: tokenMs, e2e_ms: e2e }) as unknown as LoadRequestRecord;
+  const requests = (scale: number): LoadRequestRecord[] => [
+    ...SPREAD.map((s) => request(true, [10 * s * scale, 12 * s * scale, 14 * s * scale], 20 * s * scale)),
+    request(false, [5, 6], 7),
+    request(true, [5], 7),
+    request(true, [5, 6], null),
+  ];
+  const load = (scale: number): BenchmarkResult => ({ config: { name: 'load', hash: 'L' }, status: 'ok', iterations: [], requests: requests(scale) }) as unknown as BenchmarkResult;
+  const c = compareRuns(runOf('a', load(1)), runOf('b', load(1.3)), { threshold: 0.05 });
+  assert.deepEqual([c.pairs[0]?.n_baseline, c.pairs[0]?.n_candidate], [20, 20]);
+  const ttft = c.pairs[0]?.metrics.find((m) => m.metric === 'ttft_ms');
+  assert.ok(Math.abs((ttft?.change as number) - 0.3) < 1e-9);
+  assert.equal(ttft?.verdict, 'slower');
+});
+
+/** A table that keeps its cells visible to the test. */
+const cells = (header: string[], rows: string[][]): string => [header, ...rows].map((r) => r.join(' ; ')).join('\n');
+
+test('text and markdown: one row per metric, the change with its interval, p, method, verdict and the footer', () => {
+  const serverCheck = { ttft_client_minus_server_ms: { p50: 1.5 }, itl_client_over_server: { p50: 1.02 }, retries: 1, prompt_mismatches: 2, cache_contradictions: 3 };
+  const baseline = runOf('aaaaaaaa-1111', benchmark('a|b', 'h1', SPREAD, { server_check: serverCheck }), benchmark('gone', 'h2', SPREAD));
+  const candidate = runOf('bbbbbbbb-2222', benchmark('a|b', 'h1', slower));
+  const c = compareRuns(baseline, candidate, { threshold: 0.05 });
+  const text = formatComparisonText(c, cells);
+  const lines = text.split('\n');
+  assert.equal(lines[0], 'config ; metric ; baseline p50 ; candidate p50 ; change [95% CI] ; p ; method ; verdict');
+  const e2e = c.pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
+  const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  assert.equal(lines[3], `a|b ; e2e ms ; ${e2e?.baseline_median.toFixed(1)} ; ${e2e?.candidate_median.toFixed(1)} ; +20.0% [${pct(e2e?.change_ci95[0] as number)}, ${pct(e2e?.change_ci95[1] as number)}] ; <0.0001 ; unpaired ; slower`);
+  assert.match(lines[2] ?? '', /^a\|b ; ITL ms ; 2\.\d{3} ; 2\.\d{3} ; /);
+  assert.match(lines[5] ?? '', /^a\|b ; decode tokens\/s ; \d{2}\.\d{3} ; \d{2}\.\d{3} ; -16\.7% \[-\d+\.\d%, -\d+\.\d%\] ; <0\.0001 ; unpaired ; slower$/);
+  assert.equal(lines[6], '');
+  assert.equal(lines[7], '5 significant regression(s) past 5.0%');
+  assert.match(lines[8] ?? '', /^unpaired: change is the Hodges-Lehmann ratio/);
+  assert.equal(lines[9], 'baseline only: gone');
+  assert.equal(lines[10], 'a|b: client minus server p50: TTFT 1.50 ms, ITL +2.0% -> no server timings; baseline: 2 prompt mismatches; baseline: 3 cache reports against the prompt reuse asked; baseline: 1 retries');
+
+  const md = formatComparisonMarkdown(c).split('\n');
+  assert.equal(md[0], '### tokenbench: bbbbbbbb vs aaaaaaaa');
+  assert.equal(md[2], '| config | metric | baseline p50 | candidate p50 | change [95% CI] | p | method | verdict |');
+  assert.equal(md[3], '|---|---|---|---|---|---|---|---|');
+  assert.match(md[4] ?? '', /^\| a\\\|b \| TTFT ms \| /);
+  assert.equal(md[10], '5 significant regression(s) past 5.0%  ');
+
+  // no regression; a p-value shown to 4 places; names that differ are shown as a -> b; small and large medians
+  const quiet = compareRuns(runOf('a', benchmark('x', 'h1', SPREAD)), runOf('b', benchmark('y', 'h2', [...SPREAD].reverse())), { threshold: 0.1, pairs: ['x=y'] });
+  const quietLines = formatComparisonText(quiet, cells).split('\n');
+  assert.match(quietLines[1] ?? '', /^x -> y ; TTFT ms ; 10\.\d{3} ; 10\.\d{3} ; \+0\.0% \[-\d\.\d%, \+\d\.\d%\] ; 1\.0000 ; unpaired ; no significant change$/);
+  assert.equal(quietLines[7], 'no significant regression past 10.0%');
+  assert.equal(quietLines.length, 9);
+});
+
+test('a p-value between 0.0001 and 1 is printed to 4 places, a small median to 4 decimals', () => {
+  const a = [0.5, 0.52, 0.51, 0.53, 0.5, 0.54, 0.49, 0.5];
+  const b = a.map((x, i) => x * (i % 2 === 0 ? 1.06 : 1.01));
+  const r = compareSamples(a, b, true, 0.05);
+  assert.ok(r.p_value > 0.0001 && r.p_value < 1);
+  const c = compareRuns(
+    runOf('a', { config: { name: 'x', hash: 'h' }, status: 'ok', iterations: a.map((x) => ({ ...iteration(1), ttft_ms: x })) } as unknown as BenchmarkResult),
+    runOf('b', { config: { name: 'x', hash: 'h' }, status: 'ok', iterations: b.map((x) => ({ ...iteration(1), ttft_ms: x })) } as unknown as BenchmarkResult),
+    { threshold: 0.05 },
+  );
+  const row = formatComparisonText(c, cells).split('\n')[1] ?? '';
+  assert.equal(row.split(' ; ')[2], '0.5050');
+  assert.equal(row.split(' ; ')[5], r.p_value.toFixed(4));
+});
+
+test('runs too noisy for the threshold: said per pair, naming the metrics, what they detect and the iterations that would do', () => {
+  // TTFT varies by about 30% (log scale) per iteration, the rest by about 1%
+  const noisy = (name: string, shift: number): BenchmarkResult =>
+    ({
+      config: { name, hash: 'h' },
+      status: 'ok',
+      iterations: SPREAD.map((s, i) => ({ ...iteration(s), ttft_ms: 10 * shift * Math.exp(0.3 * Math.sin(i * 2.1)) })),
+    }) as unknown as BenchmarkResult;
+  const c = compareRuns(runOf('a', noisy('cfg', 1)), runOf('b', noisy('cfg', 1)), { threshold: 0.05 });
+  const ttft = c.pairs[0]?.metrics.find((m) => m.metric === 'ttft_ms');
+  assert.ok((ttft?.detectable_change as number) > 0.05);
+  for (const m of c.pairs[0]?.metrics ?? []) if (m.metric !== 'ttft_ms') assert.ok(m.detectable_change !== null && m.detectable_change < 0.05, `${m.metric} ${m.detectable_change}`);
+  const lines = formatComparisonText(c, cells).split('\n');
+  const needed = samplesToDetect(ttft?.log_sigma as number, 0.05);
+  assert.ok(needed > 20);
+  assert.equal(
+    lines.find((l) => l.startsWith('too noisy')),
+    `too noisy for the 5.0% threshold: cfg, 20 iterations a side: TTFT ms (log sigma ${ttft?.log_sigma.toFixed(3)}) detects ${(100 * (ttft?.detectable_change as number)).toFixed(1)}% or more 80% of the time; ${needed} a side would detect 5.0%`,
+  );
+  // a wider threshold the runs can support: no such line
+  assert.equal(formatComparisonText(compareRuns(runOf('a', noisy('cfg', 1)), runOf('b', noisy('cfg', 1)), { threshold: 0.5 }), cells).includes('too noisy'), false);
+});
+
+test('three iterations a side can find no change significant, and the footer says so', () => {
+  const few = (name: string): BenchmarkResult => ({ config: { name, hash: 'h' }, status: 'ok', iterations: SPREAD.slice(0, 3).map(iteration) }) as unknown as BenchmarkResult;
+  const c = compareRuns(runOf('a', few('cfg')), runOf('b', few('cfg')), { threshold: 0.05 });
+  const e2e = c.pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
+  assert.equal(e2e?.detectable_change, null);
+  const line = formatComparisonText(c, cells).split('\n').find((l) => l.startsWith('too noisy'));
+  assert.match(line ?? '', new RegExp(`^too noisy for the 5\\.0% threshold: cfg, 3 iterations a side: .*e2e ms \\(log sigma ${e2e?.log_sigma.toFixed(3)}\\) can find no change significant; ${samplesToDetect(e2e?.log_sigma as number, 0.05)} a side would detect 5\\.0%`));
+});
