@@ -6,7 +6,7 @@ import { ENGINE_OPTIONS } from '../config/engine-options.js';
 import { expandConfigs, type RawConfig } from '../config/sweep.js';
 import { checkConfigs } from '../engines/index.js';
 import { LogProgress, type ProgressReporter, silentProgress, TtyProgress } from '../measure/progress.js';
-import { newRunResult, runBenchmarks } from '../measure/runner.js';
+import { checkInterleavable, newRunResult, runBenchmarks } from '../measure/runner.js';
 import { formatRunSummary } from '../report/console.js';
 import { defaultCacheDir } from '../synth/cache.js';
 import { InputError } from '../util/errors.js';
@@ -56,6 +56,7 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'monitor-interval-ms': field('monitor_interval_ms', 'MS'),
   devices: { arity: 'many', value: 'DEV', help: 'devices to monitor: nvidia:0, amd:1, intel:0, an index, or all (default: all the engine sees)' },
   name: { arity: 'one', value: 'NAME', help: 'config name (default: inferred from the fields)' },
+  interleave: { arity: 'none', help: 'configs take turns: all loaded and warmed up first, then one measured iteration of each per round, so drift of the machine hits all alike (compare --pair then pairs them by round)' },
   output: { arity: 'one', value: 'FILE', help: 'result file (default: DIR/run-<time>-<id>.json)' },
   'output-dir': { arity: 'one', value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
   'cache-dir': { arity: 'one', value: 'DIR', help: 'where synthetic models are built (default $XDG_CACHE_HOME/tokenbench)' },
@@ -139,6 +140,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   if (args.positionals.length > 0) throw new InputError('usage', `run: unexpected argument '${args.positionals[0]}'; see 'tokenbench run --help'`);
   const configs = expandConfigs(rawConfigsFromArgs(args));
+  const interleave = args.flags.has('interleave');
+  if (interleave) checkInterleavable(configs);
   const warnings = await checkConfigs(configs);
 
   const quiet = args.flags.has('quiet');
@@ -153,7 +156,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     run,
     (text) => progress.message(text),
     async ({ outputPath, store, signal, unsaved }) => {
-      await runBenchmarks(configs, { cacheDir, outputPath, progress, signal, unsaved, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
+      await runBenchmarks(configs, { cacheDir, outputPath, progress, signal, unsaved, interleave, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
     },
     formatRunSummary,
   );

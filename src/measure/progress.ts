@@ -13,6 +13,8 @@ export interface ProgressReporter {
   step(tokens: number): void;
   phaseEnd(phase: Phase, ms: number): void;
   benchmarkEnd(result: BenchmarkResult): void;
+  /** run --interleave: the measure phase of all configs at once, `steps` iterations in all (optional: reporters written before it keep working). */
+  roundsStart?(rounds: number, configs: number, steps: number): void;
   message(text: string): void;
 }
 
@@ -22,6 +24,7 @@ export const silentProgress: ProgressReporter = {
   step() {},
   phaseEnd() {},
   benchmarkEnd() {},
+  roundsStart() {},
   message() {},
 };
 
@@ -53,6 +56,10 @@ export class LogProgress implements ProgressReporter {
   }
   benchmarkEnd(result: BenchmarkResult): void {
     this.out.write(`${this.prefix}   ${outcome(result)}\n`);
+  }
+  roundsStart(rounds: number, configs: number): void {
+    this.prefix = '[interleaved]';
+    this.out.write(`${this.prefix} ${rounds} rounds, one iteration of each of ${configs} configs in turn\n`);
   }
   message(text: string): void {
     this.out.write(`${text}\n`);
@@ -93,6 +100,11 @@ export class TtyProgress implements ProgressReporter {
   }
   benchmarkEnd(result: BenchmarkResult): void {
     this.out.write(`${this.prefix}   ${outcome(result)}\n`);
+  }
+  roundsStart(rounds: number, configs: number, steps: number): void {
+    this.prefix = '[interleaved]';
+    this.out.write(`${this.prefix} ${rounds} rounds, one iteration of each of ${configs} configs in turn\n`);
+    this.phaseStart('measure', steps);
   }
   message(text: string): void {
     this.out.write(`\r\x1b[2K${text}\n`);

@@ -1,27 +1,23 @@
 /**
- * The benchmark loop, per config: load -> exact-length inputs -> one validity run -> warmups ->
- * measured iterations, each phase timed; and over configs: the run result, saved after each one.
+ * The benchmark loop over configs: one after another (each config loaded, measured and saved before
+ * the next), or interleaved (every config loaded and warmed up, then one measured iteration of each
+ * in turn per round, so that drift of the machine hits all alike); the run result is saved after
+ * each finished config.
  */
 import { randomUUID } from 'node:crypto';
 import type { NamedConfig } from '../config/fields.js';
-import { promptReuseOf } from '../config/prompt-reuse.js';
-import { summarizeServerCheck } from '../results/server-check.js';
-import type { Engine, EngineContext, EngineFactory } from '../engines/engine.js';
-import { ENGINE_FACTORIES } from '../engines/index.js';
-import type { BenchmarkResult, IterationRecord, RunResult } from '../results/schema.js';
+import type { EngineContext, EngineFactory } from '../engines/engine.js';
+import type { BenchmarkResult, RunResult } from '../results/schema.js';
 import { RunRecorder } from '../results/recorder.js';
 import { RESULT_SCHEMA } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
-import { summarizeIterations } from '../results/summary.js';
-import { classifyRunError, errorMessage, InputError, RunError } from '../util/errors.js';
+import { errorMessage, InputError } from '../util/errors.js';
 import { gitInfo } from '../util/git.js';
 import { hostInfo } from '../util/host.js';
 import { toolVersion } from '../util/version.js';
-import { exactLengthRows } from './inputs.js';
-import { recordIteration, timedGenerate } from './iteration.js';
-import { type Phase, type ProgressReporter, silentProgress } from './progress.js';
-import { TokenStamper } from './streamer.js';
-import { attachMonitorSamples, type MonitorSource } from './monitor-windows.js';
+import { type ProgressReporter, silentProgress } from './progress.js';
+import type { MonitorSource } from './monitor-windows.js';
+import { BenchmarkSession, emptyResult } from './session.js';
 import { DeviceMonitor } from '../monitor/monitor.js';
 import type { ResultStore } from '../results/store/store.js';
 
@@ -39,109 +35,16 @@ export interface RunOptions extends EngineContext {
   signal?: AbortSignal;
   /** Library use: an engine of your own, measured like the built-in ones (default: `config.engine`'s). */
   engineFactory?: EngineFactory;
+  /** `--interleave`: all configs loaded at once, one measured iteration of each per round. */
+  interleave?: boolean;
 }
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
-function interrupted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new RunError('interrupted', 'interrupted by the user');
-}
-
-function emptyResult(config: NamedConfig, status: BenchmarkResult['status'], error: BenchmarkResult['error']): BenchmarkResult {
-  return {
-    config,
-    status,
-    error,
-    engine: null,
-    model: null,
-    phases_ms: { load: null, validity: null, warmup: null, measure: null },
-    validity: null,
-    iterations: [],
-    summary: null,
-    monitor: null,
-  };
-}
-
-/** New tokens of an iteration, all rows. */
-const tokensOf = (record: IterationRecord): number => record.new_tokens.reduce((a, b) => a + b, 0);
 
 /** Runs one config to a result; failures are classified and recorded, never thrown. */
 export async function runBenchmark(config: NamedConfig, options: RunOptions, monitor: MonitorSource | null = null): Promise<BenchmarkResult> {
-  const progress = options.progress ?? silentProgress;
-  const result = emptyResult(config, 'ok', null);
-  const create = options.engineFactory ?? ENGINE_FACTORIES[config.engine];
-  const engine: Engine = create(config, { ...options, notify: (text) => progress.message(text) });
-  let phase: Phase = 'load';
-  /** [t0, t1] of each measured iteration, for the monitor's windows. */
-  const windows: [bigint, bigint][] = [];
-
-  const timePhase = async <T>(name: Phase, steps: number, body: () => Promise<T>): Promise<T> => {
-    phase = name;
-    progress.phaseStart(name, steps);
-    const start = performance.now();
-    const value = await body();
-    const ms = performance.now() - start;
-    result.phases_ms[name] = ms;
-    progress.phaseEnd(name, ms);
-    return value;
-  };
-
-  try {
-    const inputs = await timePhase('load', 1, async () => {
-      await engine.load();
-      const described = engine.describe();
-      result.engine = described.engine;
-      result.model = described.model;
-      return engine.prepare(await exactLengthRows(engine, config.sequence_length, config.batch_size));
-    });
-    const n = config.num_tokens_to_generate;
-    const stamper = new TokenStamper(n);
-    const decode = (ids: readonly number[]): string => engine.decode(ids);
-    /** One iteration: its record and its [t0, t1] window. */
-    const once = async (index: number): Promise<[IterationRecord, [bigint, bigint]]> => {
-      const run = await timedGenerate(engine, inputs, n, stamper);
-      const steps = run.output.timing ? run.stamps.length : stamper.count;
-      const record = recordIteration(index, run, steps, n, config.batch_size, decode);
-      await engine.flush();
-      gc?.();
-      return [record, [run.t0, run.t1]];
-    };
-
-    await timePhase('validity', 1, async () => {
-      const [record] = await once(0);
-      result.validity = { new_tokens: record.new_tokens, output_sample: record.output_sample };
-      progress.step(tokensOf(record));
-    });
-    await timePhase('warmup', config.warmup_iterations, async () => {
-      for (let i = 0; i < config.warmup_iterations; i++) {
-        interrupted(options.signal);
-        const [record] = await once(i);
-        progress.step(tokensOf(record));
-      }
-    });
-    await timePhase('measure', config.measurement_iterations, async () => {
-      for (let i = 0; i < config.measurement_iterations; i++) {
-        interrupted(options.signal);
-        const [record, window] = await once(i);
-        result.iterations.push(record);
-        windows.push(window);
-        progress.step(tokensOf(record));
-      }
-    });
-    result.summary = summarizeIterations(result.iterations);
-  } catch (err) {
-    const error = classifyRunError(err, phase === 'load' ? 'load' : 'generate');
-    result.status = error.kind === 'interrupted' ? 'interrupted' : 'failed';
-    result.error = { kind: error.kind, message: `${phase}: ${errorMessage(error)}` };
-    if (result.iterations.length > 0) result.summary = summarizeIterations(result.iterations);
-  } finally {
-    // requests to a server: the client against the server's own account
-    const http = result.iterations.flatMap((it) => it.http ?? []);
-    if (http.length > 0) result.server_check = summarizeServerCheck(http, promptReuseOf(config), config.model);
-    await engine.dispose().catch(() => undefined);
-  }
-  await attachMonitorSamples(result, config, windows, monitor);
-  return result;
+  const session = new BenchmarkSession(config, options);
+  await session.prepare();
+  await session.measureAll();
+  return session.finish(monitor);
 }
 
 /** The run header: ids, times, tool, git and host. */
@@ -160,7 +63,10 @@ export function newRunResult(startedAt = new Date()): RunResult {
   };
 }
 
-/** Runs every config in order, saving the result after each; configs after an interrupt are skipped. */
+/**
+ * Runs every config, in order or interleaved, saving the result after each one that finishes;
+ * configs after an interrupt are skipped.
+ */
 export async function runBenchmarks(configs: readonly NamedConfig[], options: RunOptions, run = newRunResult()): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
   const recorder = new RunRecorder(run, { outputPath: options.outputPath, store: options.store, message: (text) => progress.message(text), unsaved: options.unsaved });
@@ -186,21 +92,86 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
     }
     return source;
   };
+  const skip = (config: NamedConfig): void => {
+    run.benchmarks.push(emptyResult(config, 'skipped', { kind: 'interrupted', message: 'not run: the run was interrupted' }));
+  };
   try {
-    for (const [i, config] of configs.entries()) {
-      if (options.signal?.aborted) {
-        run.benchmarks.push(emptyResult(config, 'skipped', { kind: 'interrupted', message: 'not run: the run was interrupted' }));
-        continue;
+    if (options.interleave) {
+      run.interleaved = true;
+      await runInterleaved(configs, options, monitorFor, recorder, skip);
+    } else {
+      for (const [i, config] of configs.entries()) {
+        if (options.signal?.aborted) {
+          skip(config);
+          continue;
+        }
+        const monitor = await monitorFor(config);
+        progress.benchmarkStart(i, configs.length, config.name);
+        const result = await runBenchmark(config, options, monitor);
+        progress.benchmarkEnd(result);
+        await recorder.add(result);
       }
-      const monitor = await monitorFor(config);
-      progress.benchmarkStart(i, configs.length, config.name);
-      const result = await runBenchmark(config, options, monitor);
-      progress.benchmarkEnd(result);
-      await recorder.add(result);
     }
   } finally {
     await (source as MonitorSource | null)?.monitor?.stop();
   }
   await recorder.finish();
   return run;
+}
+
+/** Interleaved configs share one monitor (their iterations alternate within its one sampling stream): one interval for all. */
+export function checkInterleavable(configs: readonly NamedConfig[]): void {
+  const intervals = [...new Set(configs.filter((c) => c.gpu_monitoring).map((c) => c.monitor_interval_ms))];
+  if (intervals.length > 1) {
+    throw new InputError('usage', `run --interleave: the configs ask for monitor intervals of ${intervals.join(', ')} ms; interleaved configs share one monitor, so give one --monitor-interval-ms`);
+  }
+}
+
+/**
+ * Every config loaded, checked and warmed up first (kept loaded), then rounds: one measured
+ * iteration of each config per round, the order rotated each round so that no config always runs
+ * right after the same other one. A config that fails to load (out of memory, say) is recorded
+ * at once and the others go on without it.
+ */
+async function runInterleaved(
+  configs: readonly NamedConfig[],
+  options: RunOptions,
+  monitorFor: (config: NamedConfig) => Promise<MonitorSource | null>,
+  recorder: RunRecorder,
+  skip: (config: NamedConfig) => void,
+): Promise<void> {
+  const progress = options.progress ?? silentProgress;
+  checkInterleavable(configs);
+  const monitored = configs.find((c) => c.gpu_monitoring);
+  const monitor = monitored ? await monitorFor(monitored) : null;
+  const active: [number, BenchmarkSession][] = [];
+  for (const [i, config] of configs.entries()) {
+    if (options.signal?.aborted) {
+      skip(config);
+      continue;
+    }
+    progress.benchmarkStart(i, configs.length, config.name);
+    const session = new BenchmarkSession(config, options);
+    await session.prepare();
+    if (!session.stopped) active.push([i, session]);
+    else {
+      const result = await session.finish(monitor);
+      progress.benchmarkEnd(result);
+      await recorder.add(result);
+    }
+  }
+  const rounds = Math.max(0, ...active.map(([, s]) => s.config.measurement_iterations));
+  if (active.length > 0) progress.roundsStart?.(rounds, active.length, active.reduce((n, [, s]) => n + s.config.measurement_iterations, 0));
+  const start = performance.now();
+  for (let round = 0; round < rounds && !options.signal?.aborted; round++) {
+    for (let k = 0; k < active.length && !options.signal?.aborted; k++) await (active[(round + k) % active.length] as [number, BenchmarkSession])[1].measureOne();
+  }
+  if (active.length > 0) progress.phaseEnd('measure', performance.now() - start);
+  for (const [i, session] of active) {
+    if (options.signal?.aborted && !session.done) session.interrupt();
+    const result = await session.finish(monitor);
+    progress.benchmarkStart(i, configs.length, session.config.name);
+    progress.benchmarkEnd(result);
+    await recorder.add(result);
+  }
 }

@@ -149,7 +149,28 @@ export function comparePairedSamples(a: readonly number[], b: readonly number[],
   };
 }
 
-/** Matches configs by hash, then explicit `NAME_A=NAME_B` pairs; throws when nothing matches. */
+/** A value a change can be a ratio of. */
+const usable = (v: number): boolean => Number.isFinite(v) && v > 0;
+
+/** One metric of two configs of an interleaved run, round by round: the rounds where both have a usable value. */
+function roundPairs(x: BenchmarkResult, y: BenchmarkResult, key: keyof IterationMetrics): [number[], number[]] {
+  const candidate = new Map(y.iterations.map((it) => [it.index, it[key] as number]));
+  const a: number[] = [];
+  const b: number[] = [];
+  for (const it of x.iterations) {
+    const other = candidate.get(it.index);
+    if (other !== undefined && usable(it[key] as number) && usable(other)) {
+      a.push(it[key] as number);
+      b.push(other);
+    }
+  }
+  return [a, b];
+}
+
+/**
+ * Matches configs by hash, then explicit `NAME_A=NAME_B` pairs; throws when nothing matches. Two
+ * configs of one interleaved run (`run --interleave`) are compared paired by round, others unpaired.
+ */
 export function compareRuns(baseline: RunResult, candidate: RunResult, options: { threshold: number; pairs?: string[] }): Comparison {
   const ok = (r: RunResult): BenchmarkResult[] => r.benchmarks.filter((b) => samplesOf(b).length >= 2);
   const base = ok(baseline);
@@ -187,6 +208,8 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
       `compare: the two sides have no config in common (by hash); pair configs by name with --pair NAME_A=NAME_B (baseline: ${base.map((b) => b.config.name).join(', ') || 'none'})`,
     );
   }
+  // two configs of one interleaved run: iteration i of each was measured in round i, side by side
+  const byRound = baseline.run_id === candidate.run_id && baseline.interleaved === true && candidate.interleaved === true;
   const pairs = matched.map(([x, y, hashMatch]) => ({
     baseline: x.config.name,
     candidate: y.config.name,
@@ -196,15 +219,21 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
     // a metric with fewer than 2 positive finite values on a side (a rate over no time) is not
     // compared: changes are ratios
     metrics: COMPARED_METRICS.flatMap((m) => {
-      const usable = (v: number): boolean => Number.isFinite(v) && v > 0;
+      if (byRound && !x.requests && !y.requests) {
+        const [a, b] = roundPairs(x, y, m.key);
+        return a.length >= 2 ? [{ metric: m.key, label: m.label, ...comparePairedSamples(a, b, m.lowerIsBetter, options.threshold) }] : [];
+      }
       const a = samplesOf(x).map((it) => it[m.key] as number).filter(usable);
       const b = samplesOf(y).map((it) => it[m.key] as number).filter(usable);
       return a.length >= 2 && b.length >= 2 ? [{ metric: m.key, label: m.label, ...compareSamples(a, b, m.lowerIsBetter, options.threshold) }] : [];
     }),
     ...(x.server_check || y.server_check ? { server_check: { baseline: serverCheckBrief(x), candidate: serverCheckBrief(y) } } : {}),
   }));
-  const usedA = new Set(matched.map(([x]) => x));
-  const usedB = new Set(matched.map(([, y]) => y));
+  // one run against itself (configs paired inside it): a config is unmatched only if no pair uses it
+  const sameRun = baseline.run_id === candidate.run_id;
+  const usedNames = new Set(matched.flatMap(([x, y]) => [x.config.name, y.config.name]));
+  const usedA = new Set(sameRun ? base.filter((b) => usedNames.has(b.config.name)) : matched.map(([x]) => x));
+  const usedB = new Set(sameRun ? cand.filter((b) => usedNames.has(b.config.name)) : matched.map(([, y]) => y));
   // by hash, a config the other side has but could not compare (too few samples) is not "one side only"
   const pairedByName = options.pairs !== undefined && options.pairs.length > 0;
   const onOtherSide = (b: BenchmarkResult, other: RunResult): boolean => !pairedByName && other.benchmarks.some((o) => o.config.hash === b.config.hash);
@@ -277,7 +306,8 @@ function noiseLines(c: Comparison): string[] {
     const noisy = p.metrics.filter((m) => m.detectable_change === null || m.detectable_change > c.threshold);
     if (noisy.length === 0) return [];
     const name = p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`;
-    const counts = p.n_baseline === p.n_candidate ? `${p.n_baseline} iterations a side` : `${p.n_baseline} and ${p.n_candidate} iterations`;
+    const rounds = noisy.some((m) => m.method === 'paired');
+    const counts = rounds ? `${Math.min(p.n_baseline, p.n_candidate)} rounds` : p.n_baseline === p.n_candidate ? `${p.n_baseline} iterations a side` : `${p.n_baseline} and ${p.n_candidate} iterations`;
     const each = noisy.map((m) => {
       const needed = m.method === 'paired' ? `${roundsToDetect(m.log_sigma, c.threshold)} rounds` : `${samplesToDetect(m.log_sigma, c.threshold)} a side`;
       const detects = m.detectable_change === null ? 'can find no change significant' : `detects ${pct(m.detectable_change).slice(1)} or more 80% of the time`;

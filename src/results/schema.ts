@@ -345,6 +345,8 @@ export const RunResultSchema = z.object({
   }),
   devices: z.array(DeviceInfoSchema),
   percentile_method: z.string(),
+  /** run --interleave: one measured iteration of each config per round, so iteration i of every config is round i. */
+  interleaved: z.boolean().optional(),
   benchmarks: z.array(BenchmarkSchema),
 });
 

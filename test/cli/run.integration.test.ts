@@ -71,6 +71,24 @@ test('--json prints the whole result on stdout; progress lines go to stderr', as
   assert.equal(r.stderr.trim().split('\n').at(-1), `Results: ${join(dir, files[0] ?? '')}`);
 });
 
+test('--interleave: configs take turns round by round; compare --pair inside the run is paired by round', async () => {
+  const out = join(tempDir(), 'interleaved.json');
+  const r = await runCli(['run', '--warmup', '1', '--iterations', '5', '--sequence-length', '16', '--new-tokens', '8', '--batch-size', '1', '2', '--no-gpu-monitoring', '--no-store', '--interleave', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^\[interleaved\] 5 rounds, one iteration of each of 2 configs in turn$/m);
+  const run = readResult(out);
+  assert.equal(run.interleaved, true);
+  const [a, b] = run.benchmarks;
+  assert.deepEqual([a?.status, b?.status, a?.iterations.length, b?.iterations.length], ['ok', 'ok', 5, 5]);
+  // round i of one config starts after round i - 1 of the other ended: they alternate
+  const t0 = (x: typeof a, i: number): bigint => BigInt(x?.iterations[i]?.t0_ns ?? '0');
+  for (let i = 1; i < 5; i++) assert.ok(t0(a, i) > t0(b, i - 1) && t0(b, i) > t0(a, i - 1), `round ${i}`);
+  const compared = await runCli(['compare', out, out, '--pair', `${a?.config.name}=${b?.config.name}`, '--format', 'json']);
+  assert.ok(compared.code === 0 || compared.code === 1, compared.stderr);
+  const json = JSON.parse(compared.stdout) as { pairs: { metrics: { method: string }[] }[] };
+  assert.deepEqual([...new Set(json.pairs[0]?.metrics.map((m) => m.method))], ['paired']);
+});
+
 test('a failing config is recorded; the others still run; exit code 1', async () => {
   const dir = tempDir();
   // the second config's server is not there: that passes every check before running, then fails to load
@@ -141,6 +159,7 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
     [['--new-tokens', '1e9'], /num_tokens_to_generate = 1000000128 exceeds the model's 2048 positions/],
     [['--batch-size', '1000000'], /batch_size 1000000 needs at least [\d.]+ GiB for its KV cache and logits; this machine has [\d.]+ GiB/],
     [['--device', 'tpu'], /device 'tpu' is not one engine transformers-js knows; allowed: cpu, cuda, dml, coreml, webgpu/],
+    [['--interleave', '--monitor-interval-ms', '20', '50'], /^tokenbench: run --interleave: the configs ask for monitor intervals of 20, 50 ms; interleaved configs share one monitor, so give one --monitor-interval-ms$/],
   ];
   const outDir = join(dir, 'results');
   for (const [args, message] of cases) {

@@ -60,3 +60,19 @@ test('terminal progress: phase ends, outcomes and messages clear the bar first',
   p.step(10);
   assert.match(written, /\[#{30}\] 2\/2, 20\.0 tok\/s, 0 s left$/);
 });
+
+test('interleaved rounds: one line for the rounds, then the measure phase of all configs under their own prefix', () => {
+  let logged = '';
+  const log: ProgressReporter = new LogProgress({ write: (s: string) => ((logged += s), true) } as never);
+  log.benchmarkStart(1, 2, 'b');
+  log.roundsStart?.(20, 2, 40);
+  log.phaseEnd('measure', 1500);
+  assert.equal(logged, '[2/2] b\n[interleaved] 20 rounds, one iteration of each of 2 configs in turn\n[interleaved]   measure done in 1.50 s\n');
+  let drawn = '';
+  let now = 0;
+  const tty = new TtyProgress({ write: (s: string) => ((drawn += s), true) } as never, () => now);
+  tty.roundsStart(20, 2, 40);
+  now = 1000;
+  tty.step(8);
+  assert.equal(drawn, `[interleaved] 20 rounds, one iteration of each of 2 configs in turn\n\r\x1b[2K[interleaved]   measure  [${'.'.repeat(30)}] 0/40\r\x1b[2K[interleaved]   measure  [${'#'.repeat(1)}${'.'.repeat(29)}] 1/40, 8.0 tok/s, 39 s left`);
+});

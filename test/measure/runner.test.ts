@@ -266,3 +266,89 @@ test('runBenchmarks with monitoring: one monitor while the interval stays, anoth
     process.env = saved;
   }
 });
+
+/** The scripted engine, each generate call also noted as its config's batch size (the configs' tag here). */
+function taggedEngine(script: Script, log: Log, order: number[], onGenerate?: (count: number) => void): EngineFactory {
+  const inner = scriptedEngine(script, log);
+  return (config, context) => {
+    const engine = inner(config, context);
+    return {
+      ...engine,
+      async load() {
+        order.push(-config.batch_size);
+        return engine.load();
+      },
+      async generate(inputs, newTokens, sink) {
+        order.push(config.batch_size);
+        onGenerate?.(order.filter((x) => x > 0).length);
+        return engine.generate(inputs, newTokens, sink);
+      },
+    };
+  };
+}
+
+const interleavedConfigs = (fields: Record<string, unknown> = {}): NamedConfig[] => [
+  ...expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 1, measurement_iterations: 3, sequence_length: 3, num_tokens_to_generate: 2, gpu_monitoring: false, batch_size: [1, 2], ...fields }, where: 'test' }]),
+  ...expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 1, measurement_iterations: 2, sequence_length: 3, num_tokens_to_generate: 2, gpu_monitoring: false, batch_size: 3, ...fields }, where: 'test' }]),
+];
+
+test('--interleave: all configs loaded and warmed up first, then one iteration of each per round, the order rotated', async () => {
+  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+  const order: number[] = [];
+  const events: string[] = [];
+  const progress: ProgressReporter = { ...silentProgress, roundsStart: (rounds, configs, steps) => events.push(`rounds ${rounds} ${configs} ${steps}`), benchmarkEnd: (b) => events.push(`end ${b.config.batch_size}`) };
+  const result = await runBenchmarks(interleavedConfigs(), { cacheDir: '/nonexistent', engineFactory: taggedEngine({}, log, order), interleave: true, progress });
+  // loads (negative) with their validity run and warmup, then rounds: 1 2 3 | 2 3 1 | (3 is done) 1 2
+  assert.deepEqual(order, [-1, 1, 1, -2, 2, 2, -3, 3, 3, 1, 2, 3, 2, 3, 1, 1, 2]);
+  assert.equal(result.interleaved, true);
+  assert.deepEqual(events, ['rounds 3 3 8', 'end 1', 'end 2', 'end 3']);
+  assert.deepEqual(result.benchmarks.map((b) => [b.config.batch_size, b.status, b.iterations.map((it) => it.index)]), [[1, 'ok', [0, 1, 2]], [2, 'ok', [0, 1, 2]], [3, 'ok', [0, 1]]]);
+  // every model stays loaded until the last round: no dispose before the last generate
+  assert.ok(log.calls.indexOf('dispose') > log.calls.lastIndexOf('generate'));
+  // round i of each config lies between round i - 1 and round i + 1 of the others
+  const t0 = (batch: number, i: number): bigint => BigInt(result.benchmarks.find((b) => b.config.batch_size === batch)?.iterations[i]?.t0_ns ?? '0');
+  for (let i = 1; i < 3; i++) for (const a of [1, 2]) for (const b of [1, 2]) assert.ok(t0(a, i) > t0(b, i - 1), `round ${i} of ${a} after round ${i - 1} of ${b}`);
+  for (const b of result.benchmarks) {
+    assert.ok((b.phases_ms.measure ?? 0) > 0 && b.summary?.e2e_ms?.n === b.config.measurement_iterations);
+    const iterationsMs = b.iterations.reduce((s, it) => s + it.e2e_ms, 0);
+    assert.ok((b.phases_ms.measure as number) >= iterationsMs, 'the measure phase is the sum of its own iterations, not the rounds');
+  }
+});
+
+test('--interleave: a config that fails to load is recorded at once, the others go on; an interrupt stops every config where it is', async () => {
+  const order: number[] = [];
+  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+  const failing: EngineFactory = (config, context) => {
+    const engine = taggedEngine({}, log, order)(config, context);
+    return config.batch_size === 2 ? { ...engine, load: async () => Promise.reject(new Error('CUDA out of memory')) } : engine;
+  };
+  const first = await runBenchmarks(interleavedConfigs(), { cacheDir: '/nonexistent', engineFactory: failing, interleave: true });
+  assert.deepEqual(first.benchmarks.map((b) => [b.config.batch_size, b.status, b.iterations.length]), [[2, 'failed', 0], [1, 'ok', 3], [3, 'ok', 2]]);
+  assert.equal(first.benchmarks[0]?.error?.kind, 'out_of_memory');
+
+  // stopped during the second round (after 5 measured iterations): 3 and 2 have 2 each, 1 has 1 more to go
+  const controller = new AbortController();
+  const stopOrder: number[] = [];
+  const stopped = await runBenchmarks(interleavedConfigs(), {
+    cacheDir: '/nonexistent',
+    engineFactory: taggedEngine({}, { calls: [], generateCalls: 0, prompts: [] }, stopOrder, (n) => n === 3 * 2 + 5 && controller.abort()),
+    interleave: true,
+    signal: controller.signal,
+  });
+  assert.deepEqual(
+    stopped.benchmarks.map((b) => [b.config.batch_size, b.status, b.iterations.length]),
+    [[1, 'interrupted', 1], [2, 'interrupted', 2], [3, 'ok', 2]],
+  );
+  assert.equal(stopped.benchmarks[0]?.summary?.e2e_ms?.n, 1);
+  assert.match(stopped.benchmarks[0]?.error?.message ?? '', /^measure: interrupted by the user$/);
+});
+
+test('--interleave: configs asking for different monitor intervals are bad input, before anything runs', async () => {
+  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+  const configs = [...interleavedConfigs({ gpu_monitoring: true, monitor_interval_ms: 50 }).slice(0, 1), ...interleavedConfigs({ gpu_monitoring: true, monitor_interval_ms: 20 }).slice(2)];
+  await assert.rejects(
+    runBenchmarks(configs, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, log), interleave: true }),
+    (e: unknown) => e instanceof InputError && e.message === 'run --interleave: the configs ask for monitor intervals of 50, 20 ms; interleaved configs share one monitor, so give one --monitor-interval-ms',
+  );
+  assert.deepEqual(log.calls, []);
+});

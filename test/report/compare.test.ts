@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareRuns, compareSamples, formatComparisonMarkdown, formatComparisonText } from '../../src/report/compare.js';
-import { samplesToDetect } from '../../src/results/statistics.js';
+import { roundsToDetect, samplesToDetect } from '../../src/results/statistics.js';
 import type { BenchmarkResult, LoadRequestRecord, RunResult } from '../../src/results/schema.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -215,4 +215,45 @@ test('three iterations a side can find no change significant, and the footer say
   assert.equal(e2e?.detectable_change, null);
   const line = formatComparisonText(c, cells).split('\n').find((l) => l.startsWith('too noisy'));
   assert.match(line ?? '', new RegExp(`^too noisy for the 5\\.0% threshold: cfg, 3 iterations a side: .*e2e ms \\(log sigma ${e2e?.log_sigma.toFixed(3)}\\) can find no change significant; ${samplesToDetect(e2e?.log_sigma as number, 0.05)} a side would detect 5\\.0%`));
+});
+
+test('two configs of one interleaved run are compared paired by round: a drift both share does not hide a 10% change', () => {
+  // round r: the machine runs at speed drift[r] (up to 2x apart), b is 10% slower than a in every round, plus 1% noise
+  const drift = Array.from({ length: 12 }, (_, r) => 1 + ((r * 5) % 12) / 12);
+  const noise = (r: number, side: number): number => 1 + 0.01 * Math.sin(r * 1.7 + side);
+  const withIndex = (scales: number[]): BenchmarkResult['iterations'] => scales.map((s, index) => ({ ...iteration(s), index })) as unknown as BenchmarkResult['iterations'];
+  const a = { config: { name: 'a', hash: 'ha' }, status: 'ok', iterations: withIndex(drift.map((d, r) => d * noise(r, 0))) } as unknown as BenchmarkResult;
+  const b = { config: { name: 'b', hash: 'hb' }, status: 'ok', iterations: withIndex(drift.map((d, r) => 1.1 * d * noise(r, 1))) } as unknown as BenchmarkResult;
+  const interleaved = { ...runOf('cccccccc-3', a, b), interleaved: true } as RunResult;
+  const paired = compareRuns(interleaved, interleaved, { threshold: 0.05, pairs: ['a=b'] });
+  const e2e = paired.pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
+  assert.equal(e2e?.method, 'paired');
+  assert.equal(e2e?.verdict, 'slower');
+  // the geometric mean of the per-round ratios, by hand
+  const ratios = drift.map((_, r) => (1.1 * noise(r, 1)) / noise(r, 0));
+  assert.ok(Math.abs((e2e?.change as number) - (Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length) - 1)) < 1e-12);
+  assert.ok(paired.pairs[0]?.metrics.every((m) => m.method === 'paired' && m.verdict === 'slower'));
+  assert.match(formatComparisonText(paired, cells), /\bpaired\b/);
+  // one run against itself: both configs are in the pair, neither is 'baseline only' or 'candidate only'
+  assert.deepEqual(paired.unmatched, { baseline: [], candidate: [], too_few_samples: [] });
+  // noisier rounds: the noise line counts rounds and says how many would do
+  const noisyB = { ...b, iterations: withIndex(drift.map((d, r) => 1.1 * d * (1 + 0.3 * Math.sin(r * 2.3)))) } as BenchmarkResult;
+  const noisyRun = { ...interleaved, benchmarks: [a, noisyB] } as RunResult;
+  const noisy = compareRuns(noisyRun, noisyRun, { threshold: 0.05, pairs: ['a=b'] });
+  const noisyE2e = noisy.pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
+  assert.match(formatComparisonText(noisy, cells), new RegExp(`^too noisy for the 5\\.0% threshold: a -> b, 12 rounds: .*e2e ms \\(log sigma ${noisyE2e?.log_sigma.toFixed(3)}\\) detects [\\d.]+% or more 80% of the time; ${roundsToDetect(noisyE2e?.log_sigma as number, 0.05)} rounds would detect 5\\.0%`, 'm'));
+
+  // the same samples from a run that was not interleaved: unpaired, and the drift hides the change
+  const sequential = runOf('dddddddd-4', a, b);
+  const unpaired = compareRuns(sequential, sequential, { threshold: 0.05, pairs: ['a=b'] }).pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
+  assert.equal(unpaired?.method, 'unpaired');
+  assert.equal(unpaired?.verdict, 'no significant change');
+
+  // a round one side lacks (it was interrupted, say) is left out of the pairs
+  const short = { ...b, iterations: b.iterations.filter((it) => it.index !== 3) } as BenchmarkResult;
+  const partial = compareRuns({ ...interleaved, benchmarks: [a, short] } as RunResult, { ...interleaved, benchmarks: [a, short] } as RunResult, { threshold: 0.05, pairs: ['a=b'] });
+  const kept = drift.map((_, r) => r).filter((r) => r !== 3);
+  const partialRatios = kept.map((r) => (1.1 * noise(r, 1)) / noise(r, 0));
+  const e2ePartial = partial.pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
+  assert.ok(Math.abs((e2ePartial?.change as number) - (Math.exp(partialRatios.reduce((s, x) => s + Math.log(x), 0) / partialRatios.length) - 1)) < 1e-12);
 });

@@ -62,6 +62,12 @@ async function exercise(url: string): Promise<void> {
     const servedBack = await store.getRun(served.run_id);
     assert.deepEqual(servedBack.benchmarks[0]?.server_check, served.benchmarks[0]?.server_check);
     assert.equal(servedBack.finished_at, served.finished_at);
+    assert.equal(servedBack.interleaved, undefined);
+
+    // an interleaved run (migration 3) says so when read back
+    const interleaved = { ...structuredClone(run), run_id: '00000000-0000-4000-8000-000000000003', interleaved: true };
+    await store.saveRun(interleaved);
+    assert.equal((await store.getRun(interleaved.run_id)).interleaved, true);
 
     // a benchmark that fails half way is not written at all
     const broken = structuredClone(run);

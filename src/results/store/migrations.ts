@@ -77,6 +77,11 @@ export const MIGRATIONS: readonly { version: number; statements: string[] }[] = 
     version: 2,
     statements: ['ALTER TABLE benchmarks ADD COLUMN server_check TEXT'],
   },
+  {
+    // run --interleave: its configs' iterations pair up by round (compare --pair)
+    version: 3,
+    statements: ['ALTER TABLE runs ADD COLUMN interleaved {BOOL}'],
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that serializes migrations of several writers. */

@@ -37,6 +37,7 @@ interface RunRow {
   host: string;
   devices: string;
   source: string;
+  interleaved: number | boolean | null;
 }
 
 interface BenchmarkRow {
@@ -150,10 +151,22 @@ export class ResultStore {
 
   private async upsertRun(run: RunResult, source: string): Promise<void> {
     await this.db.run(
-      `INSERT INTO runs (run_id, started_at, finished_at, tool_version, git_commit, git_branch, git_dirty, host, devices, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO runs (run_id, started_at, finished_at, tool_version, git_commit, git_branch, git_dirty, host, devices, source, interleaved)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, devices = excluded.devices`,
-      [run.run_id, run.started_at, run.finished_at, run.tool.version, run.git?.commit ?? null, run.git?.branch ?? null, run.git ? run.git.dirty : null, JSON.stringify(run.host), JSON.stringify(run.devices), source],
+      [
+        run.run_id,
+        run.started_at,
+        run.finished_at,
+        run.tool.version,
+        run.git?.commit ?? null,
+        run.git?.branch ?? null,
+        run.git ? run.git.dirty : null,
+        JSON.stringify(run.host),
+        JSON.stringify(run.devices),
+        source,
+        run.interleaved ?? null,
+      ],
     );
   }
 
@@ -226,6 +239,7 @@ export class ResultStore {
       host: JSON.parse(run.host),
       devices: JSON.parse(run.devices),
       percentile_method: 'linear interpolation between order statistics (numpy default)',
+      ...(run.interleaved ? { interleaved: true } : {}),
       benchmarks: benchmarks.map((b) => ({
         config: JSON.parse(b.config),
         status: b.status as BenchmarkResult['status'],
