@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareRuns, compareSamples, formatComparisonMarkdown, formatComparisonText } from '../../src/report/compare.js';
+import { COMPARED_METRICS, compareRuns, compareSamples, formatComparisonMarkdown, formatComparisonText, verdictOf } from '../../src/report/compare.js';
 import { roundsToDetect, samplesToDetect } from '../../src/results/statistics.js';
 import type { BenchmarkResult, LoadRequestRecord, RunResult } from '../../src/results/schema.js';
 import { InputError } from '../../src/util/errors.js';
@@ -157,6 +157,8 @@ test('text and markdown: one row per metric, the change with its interval, p, me
 
   const md = formatComparisonMarkdown(c).split('\n');
   assert.equal(md[0], '### tokenbench: bbbbbbbb vs aaaaaaaa');
+  assert.equal(md[1], '');
+  assert.equal(md[9], '');
   assert.equal(md[2], '| config | metric | baseline p50 | candidate p50 | change [95% CI] | p | method | verdict |');
   assert.equal(md[3], '|---|---|---|---|---|---|---|---|');
   assert.match(md[4] ?? '', /^\| a\\\|b \| TTFT ms \| /);
@@ -256,4 +258,149 @@ test('two configs of one interleaved run are compared paired by round: a drift b
   const partialRatios = kept.map((r) => (1.1 * noise(r, 1)) / noise(r, 0));
   const e2ePartial = partial.pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
   assert.ok(Math.abs((e2ePartial?.change as number) - (Math.exp(partialRatios.reduce((s, x) => s + Math.log(x), 0) / partialRatios.length) - 1)) < 1e-12);
+});
+
+test('the verdict at the threshold, in both directions: strictly past it, on the bad or the good side', () => {
+  const cases: [number, boolean, string][] = [
+    // lower is better (latencies)
+    [0.0501, true, 'slower'],
+    [0.05, true, 'no significant change'],
+    [-0.05, true, 'no significant change'],
+    [-0.0501, true, 'faster'],
+    [0.01, true, 'no significant change'],
+    // higher is better (rates)
+    [-0.0501, false, 'slower'],
+    [-0.05, false, 'no significant change'],
+    [0.05, false, 'no significant change'],
+    [0.0501, false, 'faster'],
+    [0.01, false, 'no significant change'],
+    [-0.01, false, 'no significant change'],
+  ];
+  for (const [change, lowerIsBetter, verdict] of cases) assert.equal(verdictOf(change, 0.001, lowerIsBetter, 0.05), verdict, `${change} ${lowerIsBetter}`);
+  assert.deepEqual(
+    COMPARED_METRICS.map((m) => [m.key, m.label, m.lowerIsBetter]),
+    [
+      ['ttft_ms', 'TTFT ms', true],
+      ['itl_ms', 'ITL ms', true],
+      ['e2e_ms', 'e2e ms', true],
+      ['tokens_per_s', 'tokens/s', false],
+      ['decode_tokens_per_s', 'decode tokens/s', false],
+    ],
+  );
+});
+
+test('what is compared: exactly 2 samples a side, values a ratio cannot use left out, --pair picks by name, an empty --pair list matches by hash', () => {
+  // 2 iterations a side are enough
+  const two = compareRuns(runOf('a', benchmark('x', 'h', [1, 1.1])), runOf('b', benchmark('x', 'h', [1.05, 1.2])), { threshold: 0.05 });
+  assert.deepEqual([two.pairs.length, two.pairs[0]?.metrics.length], [1, 5]);
+  // a rate over no time (Infinity) or none (0) on the candidate side is left out of that metric only
+  const gaps = { config: { name: 'x', hash: 'h' }, status: 'ok', iterations: SPREAD.map((s, i) => iteration(s, i < 3 ? [Infinity, 0, Number.NaN][i] : 50 / s)) } as unknown as BenchmarkResult;
+  const c = compareRuns(runOf('a', benchmark('x', 'h', SPREAD)), runOf('b', gaps), { threshold: 0.05 });
+  const decode = c.pairs[0]?.metrics.find((m) => m.metric === 'decode_tokens_per_s');
+  const expected = compareSamples(
+    SPREAD.map((s) => 50 / s),
+    SPREAD.slice(3).map((s) => 50 / s),
+    false,
+    0.05,
+  );
+  assert.deepEqual(decode && { ...decode, metric: undefined, label: undefined }, { ...expected, metric: undefined, label: undefined });
+  // one usable value on a side: that metric is not compared
+  const one = { config: { name: 'x', hash: 'h' }, status: 'ok', iterations: SPREAD.map((s, i) => iteration(s, i === 0 ? 50 : 0)) } as unknown as BenchmarkResult;
+  assert.equal(compareRuns(runOf('a', benchmark('x', 'h', SPREAD)), runOf('b', one), { threshold: 0.05 }).pairs[0]?.metrics.some((m) => m.metric === 'decode_tokens_per_s'), false);
+  // --pair picks the config by its name, not the first one
+  const baseline = runOf('a', benchmark('first', 'h1', SPREAD), benchmark('second', 'h2', slower));
+  const paired = compareRuns(baseline, runOf('b', benchmark('other', 'h3', slower)), { threshold: 0.05, pairs: ['second=other'] });
+  assert.deepEqual(paired.pairs.map((p) => [p.baseline, p.candidate]), [['second', 'other']]);
+  assert.equal(paired.regressions, 0, 'second and other are the same samples');
+  // an empty --pair list is no pairing: configs meet by hash
+  assert.deepEqual(compareRuns(baseline, runOf('b', benchmark('renamed', 'h1', SPREAD)), { threshold: 0.05, pairs: [] }).pairs.map((p) => [p.baseline, p.candidate]), [['first', 'renamed']]);
+  // paired by name, a config whose hash the other side has but no pair names is one-sided
+  const byName = compareRuns(baseline, runOf('b', benchmark('other', 'h3', slower), benchmark('copy', 'h1', SPREAD)), { threshold: 0.05, pairs: ['second=other'] });
+  assert.deepEqual(byName.unmatched, { baseline: ['first'], candidate: ['copy'], too_few_samples: [] });
+});
+
+test('refusals: configs with too few samples on both sides, by hash, and with --pair', () => {
+  const thin = runOf('a', benchmark('t', 'h', [1]), benchmark('u', 'h2', [1]));
+  const other = runOf('b', benchmark('t', 'h', [1]), benchmark('v', 'h3', SPREAD));
+  assert.throws(
+    () => compareRuns(thin, other, { threshold: 0.05 }),
+    (e: unknown) => e instanceof InputError && e.message === 'compare: t: on both sides, but a comparison needs at least 2 measured iterations (or successful requests) on each; run more --iterations',
+  );
+  // named pairs that find nothing are refused for the names, not for the thin configs
+  assert.throws(
+    () => compareRuns(thin, other, { threshold: 0.05, pairs: ['t=t'] }),
+    (e: unknown) => e instanceof InputError && e.message === 'compare: --pair t=t: no split NAME_A=NAME_B names a baseline config and a candidate config with at least 2 measured iterations (baseline: none; candidate: v)',
+  );
+});
+
+test('interleaved: paired only for two configs of the same run that says it was interleaved; exactly 2 common rounds are enough', () => {
+  const withIndex = (name: string, hash: string, scales: number[], indexes = scales.map((_, i) => i)): BenchmarkResult =>
+    ({ config: { name, hash }, status: 'ok', iterations: scales.map((s, i) => ({ ...iteration(s), index: indexes[i] })) }) as unknown as BenchmarkResult;
+  const a = withIndex('a', 'ha', SPREAD);
+  const b = withIndex('b', 'hb', slower);
+  const methods = (x: RunResult, y: RunResult): string[] => [...new Set(compareRuns(x, y, { threshold: 0.05, pairs: ['a=b'] }).pairs[0]?.metrics.map((m) => m.method))];
+  const run = (id: string, interleaved: boolean | undefined): RunResult => ({ ...runOf(id, a, b), ...(interleaved === undefined ? {} : { interleaved }) }) as RunResult;
+  assert.deepEqual(methods(run('r1', true), run('r1', true)), ['paired']);
+  // two different interleaved runs: their rounds have nothing to do with each other
+  assert.deepEqual(methods(run('r1', true), run('r2', true)), ['unpaired']);
+  // one side read without the flag (an older file): not paired
+  assert.deepEqual(methods(run('r1', true), run('r1', undefined)), ['unpaired']);
+  assert.deepEqual(methods(run('r1', undefined), run('r1', true)), ['unpaired']);
+  assert.deepEqual(methods(run('r1', false), run('r1', false)), ['unpaired']);
+  // rounds 0 and 5 in common: 2 pairs, compared; only round 0: nothing compared
+  const sparse = (indexes: number[]): RunResult => ({ ...runOf('r3', withIndex('a', 'ha', [1, 1.02, 1.01], [0, 5, 7]), withIndex('b', 'hb', [1.1, 1.2], indexes)), interleaved: true }) as RunResult;
+  const twoRounds = compareRuns(sparse([0, 5]), sparse([0, 5]), { threshold: 0.05, pairs: ['a=b'] }).pairs[0]?.metrics ?? [];
+  assert.deepEqual([twoRounds.length, twoRounds[0]?.method], [5, 'paired']);
+  assert.ok(Math.abs((twoRounds.find((m) => m.metric === 'e2e_ms')?.change as number) - (Math.sqrt((1.1 / 1) * (1.2 / 1.02)) - 1)) < 1e-12);
+  assert.equal(compareRuns(sparse([0, 6]), sparse([0, 6]), { threshold: 0.05, pairs: ['a=b'] }).pairs[0]?.metrics.length, 0);
+  // a round whose value a ratio cannot use, on either side, is left out of that metric's pairs
+  const gap = ({ ...runOf('r4', withIndex('a', 'ha', [1, 1.02, 1.01, 1.03]), { ...withIndex('b', 'hb', [1.1, 1.2, 1.15, 1.12]) }), interleaved: true }) as RunResult;
+  (gap.benchmarks[0]?.iterations[1] as { decode_tokens_per_s: number }).decode_tokens_per_s = Infinity;
+  (gap.benchmarks[1]?.iterations[2] as { decode_tokens_per_s: number }).decode_tokens_per_s = 0;
+  const decode = compareRuns(gap, gap, { threshold: 0.05, pairs: ['a=b'] }).pairs[0]?.metrics.find((m) => m.metric === 'decode_tokens_per_s');
+  // rounds 0 and 3: rates 50 / s, so the ratio is a's scale over b's
+  assert.ok(Math.abs((decode?.change as number) - (Math.sqrt((1 / 1.1) * (1.03 / 1.12)) - 1)) < 1e-12, `${decode?.change}`);
+  // one run against itself with a third config no pair names: listed, once a side
+  const three = { ...runOf('r5', a, b, withIndex('c', 'hc', SPREAD)), interleaved: true } as RunResult;
+  assert.deepEqual(compareRuns(three, three, { threshold: 0.05, pairs: ['a=b'] }).unmatched, { baseline: ['c'], candidate: ['c'], too_few_samples: [] });
+});
+
+test('the footer: configs one side only and too thin to compare, server checks of either side, no noise line at threshold 0', () => {
+  const serverCheck = (retries: number, mismatches: number, contradictions: number): Record<string, unknown> => ({ ttft_client_minus_server_ms: { p50: 0.5 }, itl_client_over_server: { p50: 0.99 }, retries, prompt_mismatches: mismatches, cache_contradictions: contradictions });
+  const baseline = runOf('a', benchmark('s', 'h1', SPREAD, { server_check: serverCheck(0, 0, 0) }), benchmark('thin', 'h3', [1]));
+  const candidate = runOf('b', benchmark('s', 'h1', SPREAD, { server_check: serverCheck(2, 1, 4) }), benchmark('new', 'h2', SPREAD), benchmark('thin', 'h3', [1, 1.1]));
+  const lines = formatComparisonText(compareRuns(baseline, candidate, { threshold: 0.05 }), cells).split('\n');
+  assert.ok(lines.includes('candidate only: new'), lines.join('\n'));
+  assert.ok(lines.includes('not compared, fewer than 2 samples on a side: thin'), lines.join('\n'));
+  assert.ok(lines.includes('s: client minus server p50: TTFT 0.50 ms, ITL -1.0% -> TTFT 0.50 ms, ITL -1.0%; candidate: 1 prompt mismatches; candidate: 4 cache reports against the prompt reuse asked; candidate: 2 retries'), lines.join('\n'));
+  // nothing to report: the line has no issues part
+  const clean = formatComparisonText(compareRuns(runOf('a', benchmark('s', 'h1', SPREAD, { server_check: serverCheck(0, 0, 0) })), runOf('b', benchmark('s', 'h1', SPREAD)), { threshold: 0.05 }), cells);
+  assert.ok(clean.split('\n').includes('s: client minus server p50: TTFT 0.50 ms, ITL -1.0% -> no server timings'), clean);
+  // a threshold of 0 asks for no noise line (every change is past it)
+  const noisy = runOf('a', { config: { name: 'n', hash: 'h' }, status: 'ok', iterations: SPREAD.map((s, i) => ({ ...iteration(s), ttft_ms: 10 * Math.exp(0.3 * Math.sin(i * 2.1)) })) } as unknown as BenchmarkResult);
+  assert.equal(formatComparisonText(compareRuns(noisy, noisy, { threshold: 0 }), cells).includes('too noisy'), false);
+  assert.ok(formatComparisonText(compareRuns(noisy, noisy, { threshold: 0.05 }), cells).includes('too noisy'));
+});
+
+test('the noise line: several metrics joined, unequal counts, rounds counted as the fewer side has', () => {
+  const shaky = (name: string, n: number): BenchmarkResult =>
+    ({ config: { name, hash: 'h' }, status: 'ok', iterations: SPREAD.slice(0, n).map((s, i) => ({ ...iteration(s), ttft_ms: 10 * Math.exp(0.3 * Math.sin(i * 2.1)), itl_ms: 2 * Math.exp(0.3 * Math.cos(i * 1.3)) })) }) as unknown as BenchmarkResult;
+  const line = formatComparisonText(compareRuns(runOf('a', shaky('x', 20)), runOf('b', shaky('x', 19)), { threshold: 0.05 }), cells)
+    .split('\n')
+    .find((l) => l.startsWith('too noisy'));
+  assert.match(line ?? '', /^too noisy for the 5\.0% threshold: x, 20 and 19 iterations: TTFT ms \(log sigma [\d.]+\) detects [\d.]+% or more 80% of the time; \d+ a side would detect 5\.0%; ITL ms \(log sigma [\d.]+\) detects /);
+  const withIndex = (name: string, hash: string, n: number, phase: number): BenchmarkResult =>
+    ({ config: { name, hash }, status: 'ok', iterations: SPREAD.slice(0, n).map((s, i) => ({ ...iteration(s), ttft_ms: 10 * Math.exp(0.3 * Math.sin(i * 2.1 + phase)), index: i })) }) as unknown as BenchmarkResult;
+  const run = { ...runOf('r', withIndex('a', 'ha', 12, 0), withIndex('b', 'hb', 11, 1)), interleaved: true } as RunResult;
+  const pairedLine = formatComparisonText(compareRuns(run, run, { threshold: 0.05, pairs: ['a=b'] }), cells).split('\n').find((l) => l.startsWith('too noisy'));
+  assert.match(pairedLine ?? '', /^too noisy for the 5\.0% threshold: a -> b, 11 rounds: /);
+});
+
+test('medians print with 1 decimal from 100, 3 from 1, 4 below', () => {
+  const flat = (name: string, e2e: number, itl: number): BenchmarkResult =>
+    ({ config: { name, hash: 'h' }, status: 'ok', iterations: [0, 1, 2].map((i) => ({ ...iteration(1), e2e_ms: e2e * (1 + (i - 1) * 1e-9), itl_ms: itl * (1 + (i - 1) * 1e-9) })) }) as unknown as BenchmarkResult;
+  const rowsOf = (c: ReturnType<typeof compareRuns>): string[][] => formatComparisonText(c, cells).split('\n').slice(1, 6).map((r) => r.split(' ; '));
+  const r = rowsOf(compareRuns(runOf('a', flat('x', 100, 1)), runOf('b', flat('x', 99.99, 0.99999)), { threshold: 0.05 }));
+  assert.deepEqual(r.find((x) => x[1] === 'e2e ms')?.slice(2, 4), ['100.0', '99.990']);
+  assert.deepEqual(r.find((x) => x[1] === 'ITL ms')?.slice(2, 4), ['1.000', '1.0000']);
 });

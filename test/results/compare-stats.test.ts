@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { comparePairedSamples, compareSamples, verdictOf } from '../../src/report/compare.js';
-import { detectableChange, hodgesLehmannShift, logSigma, mannWhitneyU, normalCdf, pairedDetectableChange, pairedTTest, roundsToDetect, samplesToDetect } from '../../src/results/statistics.js';
+import { detectableChange, HODGES_LEHMANN_MAX_TERMS, hodgesLehmannShift, logSigma, mannWhitneyU, normalCdf, pairedDetectableChange, pairedTTest, roundsToDetect, samplesToDetect } from '../../src/results/statistics.js';
 
 const close = (a: number, b: number, tol = 1e-4): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -133,4 +133,21 @@ test('compare says how noisy each side was and what it could detect', () => {
   const sd = Math.sqrt(logRatios.reduce((s, x) => s + (x - logRatios.reduce((t, y) => t + y, 0) / 8) ** 2, 0) / 7);
   close(p.log_sigma, sd, 1e-12);
   close(p.detectable_change ?? NaN, pairedDetectableChange(sd, 8), 1e-12);
+});
+
+test('Hodges-Lehmann above its term limit: a seeded sample of the pairwise terms, the same every time, close to the exact estimate', () => {
+  // 600 x 600 = 360,000 pairs, more than the limit: b is a shifted by exactly 1
+  const a = Array.from({ length: 600 }, (_, i) => Math.sin(i * 12.9898) * 3);
+  const b = a.map((x) => x + 1);
+  assert.ok(a.length * b.length > HODGES_LEHMANN_MAX_TERMS);
+  const first = hodgesLehmannShift(a, b);
+  assert.deepEqual(hodgesLehmannShift(a, b), first, 'seeded: the same sample every time');
+  // the pairwise differences b_j - a_i = 1 + (a_j - a_i) are symmetric about 1
+  assert.ok(Math.abs(first.estimate - 1) < 0.02, `${first.estimate}`);
+  assert.ok(first.ci95[0] < 1 && first.ci95[1] > 1 && first.ci95[1] - first.ci95[0] < 1, `${first.ci95}`);
+});
+
+test('the paired t-test refuses fewer than 2 differences and non-finite ones, saying which', () => {
+  assert.throws(() => pairedTTest([0.1]), { message: 'a paired t-test needs 2 or more differences, got 1' });
+  assert.throws(() => pairedTTest([0.1, Number.NaN]), { message: 'statistics of paired differences: sample 2 of 2 is NaN; only finite numbers can be summarised' });
 });

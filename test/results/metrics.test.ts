@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { httpRequestMetrics, iterationMetrics, itlGapsMs, meetsSlo, metricsFromMs, perSecond, ratePerS, spreadTokenStamps } from '../../src/results/metrics.js';
+import { cacheContradicts, cachedBeyondTemplate, httpRequestMetrics, iterationMetrics, itlGapsMs, meetsSlo, metricsFromMs, perSecond, promptMismatch, ratePerS, spreadTokenStamps } from '../../src/results/metrics.js';
 import { noiseOf, summarizeIterations } from '../../src/results/summary.js';
 import { detectableChange } from '../../src/results/statistics.js';
 import type { IterationRecord } from '../../src/results/schema.js';
@@ -22,7 +22,7 @@ test('one iteration: e2e, TTFT, ITL, throughput by hand', () => {
 });
 
 test('ITL needs two stamps; end() is never a stamp', () => {
-  assert.throws(() => metricsFromMs(5, [1], 1), RangeError);
+  assert.throws(() => metricsFromMs(5, [1], 1), { name: 'RangeError', message: 'ITL needs at least 2 token stamps, got 1' });
 });
 
 test('summary pools ITL gaps over iterations', () => {
@@ -66,19 +66,61 @@ test('HTTP: TTFB, TTFT, TTFO, ITL and e2e of one request by hand', () => {
   close(m.itl_ms as number, 4); // (24 - 12) / 3
   close(m.e2e_ms, 25);
   const none = httpRequestMetrics(t0, null, [], [], null, at(3));
-  assert.equal(none.ttft_ms, null);
-  assert.equal(none.itl_ms, null);
+  assert.deepEqual(none, { ttfb_ms: null, ttft_ms: null, ttfo_ms: null, last_token_ms: null, e2e_ms: none.e2e_ms, itl_ms: null, token_ms: [] });
+  close(none.e2e_ms, 3);
+  // two tokens are enough for an ITL; one is not
+  close(httpRequestMetrics(t0, at(1), [at(4), at(10)], [1, 1], 0, at(11)).itl_ms as number, 6);
+  assert.equal(httpRequestMetrics(t0, at(1), [at(4)], [1], 0, at(11)).itl_ms, null);
 });
 
 test('load: rate over send times, goodput test per request', () => {
   close(ratePerS([0, 10, 20, 30]) as number, 100); // 3 gaps over 30 ms
+  close(ratePerS([0, 10]) as number, 100);
+  // send times in any order, not from 0: 2 gaps over the 20 ms from 10 to 30
+  close(ratePerS([30, 10, 20]) as number, 100);
   assert.equal(ratePerS([5]), null);
+  assert.equal(ratePerS([5, 5]), null, 'no time passed: no rate');
   close(perSecond(50, 2000), 25);
+  assert.equal(perSecond(50, 0), 0);
   const slo = { ttft_ms: 100, tpot_ms: 10, e2e_ms: null };
   assert.equal(meetsSlo({ ok: true, ttft_ms: 100, itl_ms: 10, e2e_ms: 9e9 }, slo), true);
   assert.equal(meetsSlo({ ok: true, ttft_ms: 100.1, itl_ms: 5, e2e_ms: 1 }, slo), false);
   assert.equal(meetsSlo({ ok: true, ttft_ms: 1, itl_ms: 10.5, e2e_ms: 1 }, slo), false);
   assert.equal(meetsSlo({ ok: false, ttft_ms: 1, itl_ms: 1, e2e_ms: 1 }, slo), false);
+  // no TTFT cannot meet a TTFT limit; one token (no ITL) meets any TPOT limit; a missing limit always passes
+  assert.equal(meetsSlo({ ok: true, ttft_ms: null, itl_ms: 1, e2e_ms: 1 }, slo), false);
+  assert.equal(meetsSlo({ ok: true, ttft_ms: 1, itl_ms: null, e2e_ms: 1 }, slo), true);
+  assert.equal(meetsSlo({ ok: true, ttft_ms: 1, itl_ms: 500, e2e_ms: 1 }, { ttft_ms: 100, tpot_ms: null, e2e_ms: null }), true);
+  assert.equal(meetsSlo({ ok: true, ttft_ms: 1, itl_ms: 1, e2e_ms: 50 }, { ttft_ms: null, tpot_ms: null, e2e_ms: 40 }), false);
+});
+
+test('server checks: a prompt counted otherwise than asked, cache hits beyond the template, a cache report that contradicts the reuse asked for', () => {
+  assert.equal(promptMismatch({ input_tokens: 100, prompt_tokens: 100 }), false);
+  assert.equal(promptMismatch({ input_tokens: 100, prompt_tokens: 101 }), true);
+  // a chat template that adds 7 tokens to every prompt is not a mismatch
+  assert.equal(promptMismatch({ input_tokens: 100, prompt_tokens: 107, prompt_overhead_tokens: 7 }), false);
+  assert.equal(promptMismatch({ input_tokens: 100, prompt_tokens: 100, prompt_overhead_tokens: 7 }), true);
+  assert.equal(promptMismatch({ input_tokens: null, prompt_tokens: 3 }), false);
+  assert.equal(promptMismatch({ input_tokens: 3, prompt_tokens: null }), false);
+
+  assert.equal(cachedBeyondTemplate({ input_tokens: 100, cached_tokens: 40, prompt_overhead_tokens: 7 }), 33);
+  assert.equal(cachedBeyondTemplate({ input_tokens: 100, cached_tokens: 5, prompt_overhead_tokens: 7 }), 0);
+  assert.equal(cachedBeyondTemplate({ input_tokens: 100, cached_tokens: 5 }), 5);
+  assert.equal(cachedBeyondTemplate({ input_tokens: 100 }), 0);
+
+  const unique = { mode: 'unique' };
+  const repeat = { mode: 'repeat' };
+  // unique prompts: more than 1% of the prompt from the cache contradicts; exactly 1% does not
+  assert.equal(cacheContradicts({ input_tokens: 200, cached_tokens: 9, prompt_overhead_tokens: 7 }, unique), false);
+  assert.equal(cacheContradicts({ input_tokens: 200, cached_tokens: 10, prompt_overhead_tokens: 7 }, unique), true);
+  // repeated prompts: nothing from the cache (beyond the template) contradicts
+  assert.equal(cacheContradicts({ input_tokens: 200, cached_tokens: 7, prompt_overhead_tokens: 7 }, repeat), true);
+  assert.equal(cacheContradicts({ input_tokens: 200, cached_tokens: 8, prompt_overhead_tokens: 7 }, repeat), false);
+  // a server that does not report its cache, or no prompt length: nothing to contradict
+  for (const r of [{ input_tokens: 200, cached_tokens: null }, { input_tokens: 200 }, { input_tokens: null, cached_tokens: 0 }]) {
+    assert.equal(cacheContradicts(r, repeat), false, JSON.stringify(r));
+    assert.equal(cacheContradicts(r, unique), false, JSON.stringify(r));
+  }
 });
 
 test('a rate over no time is left out of the summary, not turned into null', () => {
@@ -107,6 +149,10 @@ test('noise: the spread of one iteration and the change a like run could detect,
   assert.deepEqual(noiseOf([3, 3]), { cv: 0, log_sigma: 0, detectable_change: null });
   const s = summarizeIterations([1, 2, 4].map((k) => metricsFromMs(10 * k, [k, 2 * k], 1)));
   close(s.noise?.e2e_ms?.log_sigma ?? NaN, Math.LN2, 1e-12);
+  // every metric's own noise: TTFT and ITL k ms (sigma ln 2), the rates 1 / k (the same sigma of the logs)
+  for (const key of ['ttft_ms', 'itl_ms', 'tokens_per_s', 'decode_tokens_per_s'] as const) close(s.noise?.[key]?.log_sigma ?? NaN, Math.LN2, 1e-12);
+  const steady = summarizeIterations([1, 1, 1].map(() => metricsFromMs(10, [1, 2], 1)));
+  close(steady.noise?.ttft_ms?.cv ?? NaN, 0, 1e-12);
   close(s.noise?.tokens_per_s?.log_sigma ?? NaN, Math.LN2, 1e-12);
   assert.deepEqual(Object.keys(s.noise ?? {}), ['e2e_ms', 'ttft_ms', 'itl_ms', 'tokens_per_s', 'decode_tokens_per_s']);
 });

@@ -6,8 +6,12 @@ import {
   compensatedSum,
   ci95Mean,
   ci95MedianSorted,
+  logGamma,
   mean,
+  medianSorted,
+  PERCENTILE_METHOD,
   quantileSorted,
+  studentTCdf,
   studentTQuantile,
   summarize,
   variance,
@@ -106,4 +110,17 @@ test('numerics: NaN and infinities are refused with the sample named, never sort
   assert.equal(refused([-Infinity]), 'internal: statistics of samples: sample 1 of 1 is -Infinity; only finite numbers can be summarised');
   assert.equal(refused([1, 2, 3]), 'none');
   assert.doesNotThrow(() => assertFinite([0, -0, Number.MAX_VALUE, Number.MIN_VALUE]));
+});
+
+test('golden and edge values: the percentile method every result names, medians, log gamma below 1/2, the t distribution at 0 and infinity', () => {
+  // written into every result file and matched on by readers: a change must be deliberate
+  assert.equal(PERCENTILE_METHOD, 'linear interpolation between order statistics (numpy default)');
+  assert.equal(medianSorted([1, 2, 3, 4]), 2.5);
+  assert.equal(medianSorted([1, 2, 7]), 2);
+  // scipy.special.gammaln: the reflection formula below 1/2
+  assert.ok(Math.abs(logGamma(0.25) - 1.2880225246980774) < 1e-12);
+  assert.ok(Math.abs(logGamma(0.1) - 2.252712651734206) < 1e-12);
+  assert.equal(studentTCdf(0, 5), 0.5);
+  assert.equal(studentTCdf(Infinity, 5), 1);
+  assert.equal(studentTCdf(-Infinity, 5), 0);
 });
