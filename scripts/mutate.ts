@@ -20,7 +20,7 @@ const GROUPS: Readonly<Record<string, { mutate: string[]; tests: string[] }>> = 
   },
   compare: { mutate: ['src/report/compare.ts'], tests: ['test/report/compare.test.ts', 'test/results/compare-stats.test.ts'] },
   measure: { mutate: ['src/measure/*.ts'], tests: ['test/measure/*.test.ts'] },
-  load: { mutate: ['src/load/load-runner.ts', 'src/load/arrivals.ts', 'src/results/load-summary.ts'], tests: ['test/load/arrivals.test.ts', 'test/load/load-runner.test.ts'] },
+  load: { mutate: ['src/load/load-runner.ts', 'src/load/arrivals.ts', 'src/results/load-summary.ts'], tests: ['test/results/load-summary.test.ts', 'test/load/arrivals.test.ts', 'test/load/load-runner.test.ts'] },
   http: { mutate: ['src/http/sse.ts', 'src/http/openai-stream.ts', 'src/http/read-stamps.ts'], tests: ['test/http/sse.test.ts', 'test/http/openai-stream.test.ts', 'test/http/openai-client.test.ts'] },
 };
 

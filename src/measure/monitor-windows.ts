@@ -6,7 +6,7 @@
 import type { NamedConfig } from '../config/fields.js';
 import { type DeviceMonitor, MonitorError } from '../monitor/monitor.js';
 import { summarizeDevice, summarizeHost, windowSamples } from '../results/device-summary.js';
-import type { BenchmarkResult, MonitorWindow } from '../results/schema.js';
+import type { BenchmarkResult } from '../results/schema.js';
 import { errorMessage } from '../util/errors.js';
 
 /** The monitor as a benchmark sees it: a running one, or why there is none. */
@@ -22,13 +22,14 @@ export async function attachMonitorSamples(
     result.monitor = null;
     return;
   }
-  const setAll = (w: MonitorWindow): void => {
-    for (const it of result.iterations) it.monitor = { ...w, samples: [] };
+  /** Every iteration failed alike, with no samples. */
+  const failAll = (reason: string): void => {
+    for (const it of result.iterations) it.monitor = { status: 'failed', reason, samples: [] };
   };
   const base = { interval_ms: config.monitor_interval_ms, devices: [], host: null };
   if (!source?.monitor) {
     const reason = source?.error ?? 'monitor not started';
-    setAll({ status: 'failed', reason, samples: [] });
+    failAll(reason);
     result.monitor = { status: 'failed', reason, ...base };
     return;
   }
@@ -44,7 +45,7 @@ export async function attachMonitorSamples(
     collected = await monitor.collect(first[0], last[1]);
   } catch (err) {
     const reason = err instanceof MonitorError ? err.message : errorMessage(err);
-    setAll({ status: 'failed', reason, samples: [] });
+    failAll(reason);
     result.monitor = { status: 'failed', reason, ...base };
     return;
   }

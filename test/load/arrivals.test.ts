@@ -29,3 +29,14 @@ test('Poisson and gamma: mean gap 1/rate, spread by the shape, the same for the 
   assert.deepEqual(arrivalSchedule({ ...spec, requests: 100, arrival: 'poisson', burstiness: 1 }), a);
   assert.notDeepEqual(arrivalSchedule({ ...spec, requests: 100, seed: 8, arrival: 'poisson', burstiness: 1 }), a);
 });
+
+test('golden schedules: the same seed gives the same send times in every version, so runs with one seed can be compared', () => {
+  const first4 = (arrival: 'poisson' | 'gamma', burstiness: number): number[] => arrivalSchedule({ rate: 100, arrival, burstiness, seed: 7, requests: 4, durationS: null });
+  assert.deepEqual(first4('poisson', 1), [0, 2.663482227839948, 9.842644775420602, 15.801299360515056]);
+  assert.deepEqual(first4('gamma', 1), [0, 2.31535587194726, 5.355334026427979, 7.596471104574398]);
+  assert.deepEqual(first4('gamma', 0.25), [0, 7.1488242135364235, 8.23059719569852, 18.531309055781428]);
+  assert.deepEqual(first4('gamma', 4), [0, 6.105702374741654, 12.828356604071436, 18.866409080165273]);
+  // Poisson ignores the burstiness (it is gamma's shape)
+  assert.deepEqual(arrivalSchedule({ rate: 100, arrival: 'poisson', burstiness: 3, seed: 7, requests: 4, durationS: null }), first4('poisson', 1));
+  assert.throws(() => arrivalSchedule({ rate: 1, arrival: 'poisson', burstiness: 1, seed: 0, requests: null, durationS: null }), { message: 'a schedule needs a request count or a duration' });
+});

@@ -1,5 +1,6 @@
 /** Load runs against the scripted server: sends on schedule, closed loops keep N in flight, summaries count honestly. */
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { after, before, test } from 'node:test';
 import { OpenAiClient } from '../../src/http/openai-client.js';
 import { runLoad } from '../../src/load/load-runner.js';
@@ -154,4 +155,33 @@ test('failure account: a closed loop bounded by a count schedules that count; on
   const byCount = settings({ concurrency: 1, requests: 1000, warmup_requests: 0 });
   const counted = summarizeLoad(run.requests, byCount, null, { cpuMs: 0, lag: run.lag, warning: null });
   assert.deepEqual([counted.counts.scheduled, counted.counts.dropped, counted.not_sent?.not_attempted], [1000, 1000 - run.requests.length, 1000 - run.requests.length]);
+});
+
+test('warmup: its prompts come from the end of the list, so no measured prompt is in the server\'s cache before it is measured; none of it is recorded', async () => {
+  const prompts = [0, 1, 2, 3, 4].map((k) => ({ prompt: { ids: [10 + k, 20 + k, 30 + k] }, inputTokens: 3, overhead: 0, outputTokens: 2 }));
+  const c = client('ttft=1,itl=1', 2);
+  const before = server.log.length;
+  const run = await runLoad(c, prompts, settings({ concurrency: 2, requests: 2, warmup_requests: 3 }));
+  await c.close();
+  const sent = server.log.slice(before).map((r) => (r.prompt as number[])[0]);
+  // warmups 4, 3, 2 (any order: two workers), then the measured 0 and 1
+  assert.deepEqual([...sent.slice(0, 3)].sort(), [12, 13, 14]);
+  assert.deepEqual([...sent.slice(3)].sort(), [10, 11]);
+  assert.deepEqual(run.requests.map((r) => r.index), [0, 1]);
+});
+
+test('open loop stopped by an abort: nothing is sent after it, what was sent is kept; the client\'s CPU time is no more than the wall time on every core', async () => {
+  const controller = new AbortController();
+  const c = client('ttft=1,itl=1', null);
+  const started = performance.now();
+  const run = await runLoad(c, prompt, settings({ mode: 'open', request_rate: 50, requests: 50, warmup_requests: 0 }), {
+    signal: controller.signal,
+    onRequest: (done) => done === 3 && controller.abort(),
+  });
+  const wall = performance.now() - started;
+  await c.close();
+  // 50 were due over a second; the abort after the third reply stopped the schedule there
+  assert.ok(run.requests.length >= 3 && run.requests.length < 10, `${run.requests.length} requests`);
+  // CPU time of every thread of this process: at most the wall time on each core
+  assert.ok(run.cpuMs > 0 && run.cpuMs <= availableParallelism() * wall, `${run.cpuMs} ms of CPU in ${wall} ms`);
 });

@@ -56,14 +56,14 @@ test('no GPU library: every iteration and the benchmark say no_devices with why;
 });
 
 test('a device lost mid-run: failed, naming the device, on the iterations and the benchmark; samples before it kept', async () => {
-  const monitor = await monitorWith({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1', FAKE_NVML_LOST_AFTER: '3' });
+  const monitor = await monitorWith({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '2', FAKE_NVML_LOST_AFTER: '3' });
   try {
     const { result, windows } = await twoWindows();
     await attachMonitorSamples(result, config(), windows, { monitor, error: null });
     assert.equal(result.monitor?.status, 'failed');
-    assert.match(result.monitor?.reason ?? '', /^nvidia:0: /);
-    assert.equal(result.monitor?.devices.length, 1);
-    assert.equal(result.monitor?.devices[0]?.device, 'nvidia:0');
+    // both devices named, one after the other
+    assert.match(result.monitor?.reason ?? '', /^nvidia:0: [^;]+; nvidia:1: [^;]+$/);
+    assert.deepEqual(result.monitor?.devices.map((d) => d.device), ['nvidia:0', 'nvidia:1']);
     for (const it of result.iterations) assert.deepEqual([it.monitor.status, it.monitor.reason], ['failed', result.monitor?.reason]);
   } finally {
     await monitor.stop();
@@ -116,4 +116,31 @@ test('a monitor that has exited: failed with why; no source: "monitor not starte
   await attachMonitorSamples(off.result, config(false), off.windows, { monitor, error: null });
   assert.equal(off.result.monitor, null);
   assert.equal(off.result.iterations[0]?.monitor, undefined);
+});
+
+test('host readings are not GPU samples: a window with only host rows is no_samples, and so is a phase with no GPU row at all', async () => {
+  // the splitting alone, over rows the test lays out: a monitor object with just what attachMonitorSamples reads
+  const rowsOf = (rows: { t: bigint; device: string }[]) => ({
+    intervalMs: 5,
+    noDevicesReason: null,
+    devices: [{ id: 'nvidia:0' }],
+    collect: async () => ({ rows: rows.map((r) => ({ t_ns: r.t.toString(), device: r.device, ...(r.device === 'host' ? { host_cpu_pct: 10 } : { util_pct: 50 }) })), failures: new Map() }),
+  });
+  const windows: [bigint, bigint][] = [
+    [1_000_000_000n, 1_010_000_000n],
+    [1_020_000_000n, 1_030_000_000n],
+  ];
+  const result = (): BenchmarkResult => ({ iterations: [{ e2e_ms: 10 }, { e2e_ms: 10 }] }) as unknown as BenchmarkResult;
+  const mixed = result();
+  const monitor = rowsOf([
+    { t: 1_005_000_000n, device: 'host' },
+    { t: 1_025_000_000n, device: 'host' },
+    { t: 1_026_000_000n, device: 'nvidia:0' },
+  ]) as unknown as DeviceMonitor;
+  await attachMonitorSamples(mixed, config(), windows, { monitor, error: null });
+  assert.deepEqual(mixed.iterations.map((it) => [it.monitor.status, it.monitor.samples.length]), [['no_samples', 1], ['success', 2]]);
+  assert.equal(mixed.monitor?.status, 'success');
+  const hostOnly = result();
+  await attachMonitorSamples(hostOnly, config(), windows, { monitor: rowsOf([{ t: 1_005_000_000n, device: 'host' }]) as unknown as DeviceMonitor, error: null });
+  assert.equal(hostOnly.monitor?.status, 'no_samples');
 });

@@ -17,6 +17,14 @@ test('progress bar: steps done, tokens per second over the phase so far, time le
   now = 3000;
   p.step(256); // 512 tokens in 3 s; 2 steps left at 1.5 s each
   assert.match(written.split('\r\x1b[2K').at(-1) ?? '', /2\/4, 170\.7 tok\/s, 3 s left$/);
+
+  // a phase that starts late on the clock: the pace is measured from its own start
+  now = 10_000;
+  p.phaseStart('warmup', 2);
+  assert.equal(written.split('\r\x1b[2K').at(-1), '[1/2]   warmup   [..............................] 0/2');
+  now = 10_500;
+  p.step(64);
+  assert.equal(written.split('\r\x1b[2K').at(-1), '[1/2]   warmup   [###############...............] 1/2, 128.0 tok/s, 0 s left');
 });
 
 const okResult = { status: 'ok', summary: { ttft_ms: { p50: 12.345 }, itl_ms: { p50: 3.21049 } } } as unknown as BenchmarkResult;

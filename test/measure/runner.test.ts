@@ -9,7 +9,12 @@ import { test } from 'node:test';
 import type { NamedConfig } from '../../src/config/fields.js';
 import { expandConfigs } from '../../src/config/sweep.js';
 import type { Engine, EngineFactory, GenerateResult, PreparedInputs, TokenSink } from '../../src/engines/engine.js';
-import { runBenchmark, runBenchmarks } from '../../src/measure/runner.js';
+import { newRunResult, runBenchmark, runBenchmarks } from '../../src/measure/runner.js';
+import { exactLengthRows } from '../../src/measure/inputs.js';
+import { DEFAULT_TEXT } from '../../src/synth/default-text.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Phase, type ProgressReporter, silentProgress } from '../../src/measure/progress.js';
 import { runConfigs } from '../../src/index.js';
 import { DeviceMonitor } from '../../src/monitor/monitor.js';
@@ -96,7 +101,12 @@ async function run(script: Script, fields: Record<string, unknown> = {}, signal?
 }
 
 test('a run: load, prompts of exactly the length asked, one validity run, the warmups, the measured iterations, each flushed; disposed once', async () => {
+  const started = performance.now();
   const { result, log } = await run({ stepMs: 1 }, { batch_size: 2 });
+  const wall = performance.now() - started;
+  // every phase took no longer than the whole run
+  for (const phase of ['load', 'validity', 'warmup', 'measure'] as const) assert.ok((result.phases_ms[phase] as number) <= wall, `${phase} ${result.phases_ms[phase]} > ${wall}`);
+  assert.equal('server_check' in result, false, 'no requests to a server: no server check');
   assert.equal(result.status, 'ok', JSON.stringify(result.error));
   assert.deepEqual(log.calls, ['load', 'prepare', ...Array(1 + 2 + 3).fill(['generate', 'flush']).flat(), 'dispose']);
   assert.equal(log.prompts.length, 1);
@@ -202,8 +212,9 @@ test('with the monitor (the stand-in NVML): each iteration gets the samples of i
   try {
     const log: Log = { calls: [], generateCalls: 0, prompts: [] };
     const fields = { gpu_monitoring: true, monitor_interval_ms: 5, num_tokens_to_generate: 10 };
-    // 10 steps of 3 ms: 30 ms windows, six 5 ms slots each
-    const result = await runBenchmark(config(fields), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ stepMs: 3 }, log) }, { monitor, error: null });
+    // 10 steps of 8 ms: 80 ms windows, sixteen 5 ms slots each (long enough that a monitor starved
+    // for a few ms on a busy machine still samples every window)
+    const result = await runBenchmark(config(fields), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ stepMs: 8 }, log) }, { monitor, error: null });
     assert.equal(result.status, 'ok');
     let windowsMs = 0;
     for (const it of result.iterations) {
@@ -217,7 +228,8 @@ test('with the monitor (the stand-in NVML): each iteration gets the samples of i
     assert.equal(d?.device, 'nvidia:0');
     assert.equal(d?.power_w_mean, 100);
     // the counter rises at exactly 100 W and is interpolated at each window's ends: 100 W * the windows
-    assert.ok(Math.abs((d?.energy_j as number) / ((100 * windowsMs) / 1000) - 1) < 0.01, `${d?.energy_j} J over ${windowsMs} ms`);
+    // (within 5%: a reading is stamped a moment before the library is asked, longer when the machine is busy)
+    assert.ok(Math.abs((d?.energy_j as number) / ((100 * windowsMs) / 1000) - 1) < 0.05, `${d?.energy_j} J over ${windowsMs} ms`);
     assert.ok(Math.abs((d?.energy_per_token_j as number) - (d?.energy_j as number) / (3 * 10)) < 1e-12);
   } finally {
     await monitor.stop();
@@ -242,7 +254,7 @@ test('the library: runConfigs measures an engine of your own through the same ru
 
 test('runBenchmarks with monitoring: one monitor while the interval stays, another for a new one; devices listed once; an unknown device is bad input', async () => {
   const saved = { ...process.env };
-  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' });
+  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '2' });
   try {
     const configs = expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 0, measurement_iterations: 2, sequence_length: 3, num_tokens_to_generate: 2, gpu_monitoring: true, batch_size: [1, 2], monitor_interval_ms: [5, 7] }, where: 'test' }]);
     const messages: string[] = [];
@@ -250,11 +262,12 @@ test('runBenchmarks with monitoring: one monitor while the interval stays, anoth
     const run = await runBenchmarks(configs, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ stepMs: 2 }, { calls: [], generateCalls: 0, prompts: [] }), progress });
     assert.equal(run.benchmarks.length, 4);
     for (const b of run.benchmarks) assert.deepEqual([b.status, b.monitor?.status, b.monitor?.interval_ms], ['ok', 'success', b.config.monitor_interval_ms]);
-    assert.deepEqual(run.devices.map((d) => d.id), ['nvidia:0']);
+    // two devices, each listed once though the monitor started twice
+    assert.deepEqual(run.devices.map((d) => d.id), ['nvidia:0', 'nvidia:1']);
     assert.deepEqual(messages, []);
     await assert.rejects(
       runBenchmarks(configs.slice(0, 1), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), devices: ['nvidia:7'] }),
-      (e: unknown) => e instanceof InputError && /^run: --devices nvidia:7 matched no device; 'tokenbench monitor --duration-ms 100' lists the devices there are$/.test(e.message),
+      (e: unknown) => e instanceof InputError && e.kind === 'usage' && /^run: --devices nvidia:7 matched no device; 'tokenbench monitor --duration-ms 100' lists the devices there are$/.test(e.message),
     );
     // no GPU library at all: the benchmarks run and say why there are no devices
     process.env.TOKENBENCH_NVML_LIB = '/nonexistent/lib.so';
@@ -348,7 +361,179 @@ test('--interleave: configs asking for different monitor intervals are bad input
   const configs = [...interleavedConfigs({ gpu_monitoring: true, monitor_interval_ms: 50 }).slice(0, 1), ...interleavedConfigs({ gpu_monitoring: true, monitor_interval_ms: 20 }).slice(2)];
   await assert.rejects(
     runBenchmarks(configs, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, log), interleave: true }),
-    (e: unknown) => e instanceof InputError && e.message === 'run --interleave: the configs ask for monitor intervals of 50, 20 ms; interleaved configs share one monitor, so give one --monitor-interval-ms',
+    (e: unknown) => e instanceof InputError && e.kind === 'usage' && e.message === 'run --interleave: the configs ask for monitor intervals of 50, 20 ms; interleaved configs share one monitor, so give one --monitor-interval-ms',
   );
   assert.deepEqual(log.calls, []);
+});
+
+test('the run header names the tool; an engine that keeps its own clock (HTTP) is measured on its readings, with its requests checked', async () => {
+  const header = newRunResult(new Date('2026-01-02T03:04:05Z'));
+  assert.deepEqual([header.tool.name, header.started_at, header.finished_at, header.benchmarks], ['tokenbench', '2026-01-02T03:04:05.000Z', null, []]);
+  const t0 = 1_000_000_000n;
+  const request = { t0_ms: 0, status: 200, ok: true, failure: null, ttfb_ms: 1, ttft_ms: 2, ttfo_ms: 2, last_token_ms: 8, e2e_ms: 9, itl_ms: 2, output_tokens: 4, input_tokens: 5, prompt_tokens: 6, token_source: 'logprobs', reads: 4, response_id: 'r' };
+  const engine: EngineFactory = (config, context) => ({
+    ...scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] })(config, context),
+    async generate(): Promise<GenerateResult> {
+      // the runner's sink sees nothing: the engine stamped the reads itself
+      return {
+        newTokens: [4],
+        firstRowIds: [],
+        firstRowText: 'from the server',
+        timing: { t0, t1: t0 + 9_000_000n, stepStamps: [t0 + 2_000_000n, t0 + 4_000_000n, t0 + 6_000_000n, t0 + 8_000_000n] },
+        rowStamps: [[t0 + 2_000_000n, t0 + 4_000_000n, t0 + 6_000_000n, t0 + 8_000_000n]],
+        http: [request as never],
+      };
+    },
+  });
+  const result = await runBenchmark(config({ warmup_iterations: 0, measurement_iterations: 2 }), { cacheDir: '/nonexistent', engineFactory: engine });
+  assert.equal(result.status, 'ok', JSON.stringify(result.error));
+  const it = result.iterations[0];
+  assert.deepEqual([it?.t0_ns, it?.e2e_ms, it?.ttft_ms, it?.itl_ms, it?.token_ms, it?.token_ms_by_row, it?.output_sample], ['1000000000', 9, 2, 2, [2, 4, 6, 8], [[2, 4, 6, 8]], 'from the server']);
+  assert.equal(it?.http?.length, 1);
+  // the server counted 6 prompt tokens for the 5 asked: the check says so
+  assert.equal(result.server_check?.requests, 2);
+  assert.equal(result.server_check?.prompt_mismatches, 2);
+});
+
+test('prompts: the default text repeated until the tokenizer gives enough, even when tokens merge across copies; a tokenizer that gives nothing fails the load', async () => {
+  const base = scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] })(config(), { cacheDir: '/nonexistent', notify: () => undefined });
+  // 100 tokens for the text alone, but only 10 per copy once copies are joined
+  let calls = 0;
+  const merging: Engine = {
+    ...base,
+    async tokenize(text) {
+      calls++;
+      const n = text === DEFAULT_TEXT ? 100 : Math.round((10 * text.length) / DEFAULT_TEXT.length);
+      return Array.from({ length: n }, (_, i) => i + 1);
+    },
+  };
+  const rows = await exactLengthRows(merging, 150, 2);
+  assert.deepEqual(rows.map((r) => r.length), [150, 150]);
+  assert.deepEqual(rows[0]?.slice(0, 3), [1, 2, 3]);
+  assert.ok(calls > 3, 'more copies were added one by one');
+  const silent: Engine = { ...base, tokenize: async () => [] };
+  await assert.rejects(exactLengthRows(silent, 8, 1), { name: 'RunError', kind: 'engine_load', message: 'the tokenizer gives no tokens for the default text' } as never);
+});
+
+test('--interleave: a config that fails mid-rounds stays failed when the run is then stopped; an abort while loading skips the rest', async () => {
+  const controller = new AbortController();
+  const order: number[] = [];
+  const failing: EngineFactory = (config, context) => {
+    const engine = taggedEngine({}, { calls: [], generateCalls: 0, prompts: [] }, order, (n) => n === 6 + 4 && controller.abort())(config, context);
+    let calls = 0;
+    return config.batch_size !== 2
+      ? engine
+      : {
+          ...engine,
+          async generate(inputs, n, sink) {
+            // validity, warmup, then its first measured iteration fails
+            if (++calls === 3) throw new Error('kernel died');
+            return engine.generate(inputs, n, sink);
+          },
+        };
+  };
+  const stopped = await runBenchmarks(interleavedConfigs(), { cacheDir: '/nonexistent', engineFactory: failing, interleave: true, signal: controller.signal });
+  assert.deepEqual(
+    stopped.benchmarks.map((b) => [b.config.batch_size, b.status, b.error?.kind ?? null]),
+    [
+      [1, 'interrupted', 'interrupted'],
+      [2, 'failed', 'engine_generate'],
+      [3, 'ok', null],
+    ],
+  );
+
+  const early = new AbortController();
+  const events: string[] = [];
+  const progress: ProgressReporter = { ...silentProgress, benchmarkStart: (_i, _n, name) => events.push(name), phaseEnd: (phase) => events.push(`end ${phase}`) };
+  const loading = await runBenchmarks(interleavedConfigs(), {
+    cacheDir: '/nonexistent',
+    engineFactory: taggedEngine({}, { calls: [], generateCalls: 0, prompts: [] }, [], (n) => n === 1 && early.abort()),
+    interleave: true,
+    signal: early.signal,
+    progress,
+  });
+  // the first config stops after its validity run and is recorded at once; the others never start
+  assert.deepEqual(loading.benchmarks.map((b) => [b.config.batch_size, b.status]), [[1, 'interrupted'], [2, 'skipped'], [3, 'skipped']]);
+  assert.deepEqual(events, [loading.benchmarks[0]?.config.name, 'end load', 'end validity']);
+});
+
+test('--interleave: no config loaded means no rounds; a progress reporter without roundsStart still works; unmonitored configs do not count against the one interval', async () => {
+  const events: string[] = [];
+  const progress: ProgressReporter = {
+    benchmarkStart: () => undefined,
+    phaseStart: () => undefined,
+    step: () => undefined,
+    phaseEnd: (phase, ms) => events.push(`end ${phase} ${ms >= 0}`),
+    benchmarkEnd: () => undefined,
+    message: () => undefined,
+  };
+  const started = performance.now();
+  const ok = await runBenchmarks(interleavedConfigs(), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), interleave: true, progress });
+  const wall = performance.now() - started;
+  assert.deepEqual(ok.benchmarks.map((b) => b.status), ['ok', 'ok', 'ok']);
+  assert.equal(events.filter((e) => e === 'end measure true').length, 1);
+  for (const b of ok.benchmarks) assert.ok((b.phases_ms.measure as number) <= wall, `${b.phases_ms.measure} > ${wall}`);
+  events.length = 0;
+  const rounds: string[] = [];
+  const none = await runBenchmarks(interleavedConfigs(), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ loadError: new Error('gone') }, { calls: [], generateCalls: 0, prompts: [] }), interleave: true, progress: { ...progress, roundsStart: () => rounds.push('rounds') } });
+  assert.deepEqual(none.benchmarks.map((b) => b.status), ['failed', 'failed', 'failed']);
+  assert.deepEqual([rounds, events.filter((e) => e.startsWith('end measure'))], [[], []]);
+  // one monitored config and one that is not, with other intervals: fine
+  const mixed = [...interleavedConfigs({ gpu_monitoring: false, monitor_interval_ms: 20 }).slice(0, 1), ...interleavedConfigs({ gpu_monitoring: true, monitor_interval_ms: 50 }).slice(2)];
+  const saved = { ...process.env };
+  Object.assign(process.env, NO_GPU_ENV);
+  try {
+    const run = await runBenchmarks(mixed, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), interleave: true });
+    assert.deepEqual(run.benchmarks.map((b) => [b.status, b.monitor?.status ?? null]), [['ok', null], ['ok', 'no_devices']]);
+  } finally {
+    process.env = saved;
+  }
+});
+
+test('--interleave with the monitor (stand-in NVML): one monitor for all configs, each iteration gets the samples of its own window', async () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' });
+  try {
+    const configs = interleavedConfigs({ gpu_monitoring: true, monitor_interval_ms: 5 }).slice(0, 2);
+    const run = await runBenchmarks(configs, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ stepMs: 4 }, { calls: [], generateCalls: 0, prompts: [] }), interleave: true });
+    assert.deepEqual(run.devices.map((d) => d.id), ['nvidia:0']);
+    for (const b of run.benchmarks) {
+      assert.deepEqual([b.status, b.monitor?.status, b.monitor?.interval_ms], ['ok', 'success', 5]);
+      for (const it of b.iterations) for (const s of it.monitor.samples) assert.ok(s.t_ms >= 0 && s.t_ms <= it.e2e_ms, `sample at ${s.t_ms} ms outside [0, ${it.e2e_ms}]`);
+    }
+  } finally {
+    process.env = saved;
+  }
+});
+
+test('a monitor that cannot start: the run goes on without it, says so once, and every monitored config is failed with why', async () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1', FAKE_NVML_INIT_CRASH: '1' });
+  const messages: string[] = [];
+  try {
+    const run = await runBenchmarks(interleavedConfigs({ gpu_monitoring: true }).slice(0, 1), {
+      cacheDir: '/nonexistent',
+      engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }),
+      progress: { ...silentProgress, message: (text) => messages.push(text) },
+    });
+    assert.equal(run.benchmarks[0]?.status, 'ok');
+    assert.equal(run.benchmarks[0]?.monitor?.status, 'failed');
+    assert.equal(messages.length, 1, messages.join('\n'));
+    assert.match(messages[0] ?? '', /^monitor: monitor process exited before ready .*; benchmarks continue without it$/);
+    assert.equal(run.benchmarks[0]?.monitor?.reason, messages[0]?.slice('monitor: '.length, -'; benchmarks continue without it'.length));
+  } finally {
+    process.env = saved;
+  }
+});
+
+test('a result file that cannot be written: the run goes on, the failure is told to progress and listed as unsaved', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokenbench-runner-'));
+  const messages: string[] = [];
+  const unsaved: string[] = [];
+  // a folder where the file should be
+  const run = await runBenchmarks(interleavedConfigs().slice(0, 1), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), outputPath: dir, unsaved, progress: { ...silentProgress, message: (text) => messages.push(text) } });
+  assert.equal(run.benchmarks[0]?.status, 'ok');
+  assert.equal(unsaved.length, 1);
+  assert.deepEqual(messages, unsaved);
+  assert.match(unsaved[0] ?? '', /^result file .*: cannot write it \(EISDIR\); the summary below is all that is kept$/);
 });

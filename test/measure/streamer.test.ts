@@ -49,3 +49,9 @@ test('engine errors are classified', () => {
   const own = new RunError('token_count', 'x');
   assert.equal(classifyRunError(own, 'generate'), own);
 });
+
+test('token counts: the first sequence short is caught as well as any other', () => {
+  assert.throws(() => validateTokenCounts(4, 4, [3, 4], 2), { message: 'expected 4 new tokens in every sequence, sequence 0 got 3 (all: 3, 4)' });
+  assert.throws(() => validateTokenCounts(4, 4, [4], 2), { message: 'expected 2 sequences, the engine returned 1' });
+  assert.doesNotThrow(() => validateTokenCounts(4, 4, [4, 4], 2));
+});

@@ -5,6 +5,7 @@
  *   FAKE_NVML_NOT_SUPPORTED=a,b  queries answering NOT_SUPPORTED: util,memory,power,energy,temperature,clock,processes
  *   FAKE_NVML_LOST_AFTER=N       after N utilisation reads, every device query answers GPU_IS_LOST
  *   FAKE_NVML_INIT_FAIL=1        nvmlInit_v2 answers DRIVER_NOT_LOADED
+ *   FAKE_NVML_INIT_CRASH=1       nvmlInit_v2 aborts the process (the monitor dies before it is ready)
  *   FAKE_NVML_CRASH_AFTER=N      the N-th utilisation read aborts the process (a driver that takes its caller down)
  *   FAKE_NVML_PROC_PID=PID       the pid listed as running with 512 MiB (default: the caller's parent)
  * Values: util 40 + 10*i %, used (1 + i) GiB of 80 GiB, power 100 + i W, energy counter rising at
@@ -67,6 +68,7 @@ static nvmlReturn_t guard(nvmlDevice_t d, const char *what) {
 }
 
 nvmlReturn_t nvmlInit_v2(void) {
+  if (getenv("FAKE_NVML_INIT_CRASH")) abort();
   if (getenv("FAKE_NVML_INIT_FAIL")) return DRIVER_NOT_LOADED;
   initialized = 1;
   start_s = now_s();
