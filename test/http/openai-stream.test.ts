@@ -112,3 +112,41 @@ test('an HTTP error body: the JSON message, else the text, squeezed and cut', ()
   assert.equal(httpErrorMessage(500, ''), 'HTTP 500');
   assert.equal(httpErrorMessage(500, 'x'.repeat(400)), `HTTP 500: ${'x'.repeat(300)}`);
 });
+
+test('what the reader keeps: the first string id and model, cache and server timings from whichever chunk had them, 200 characters of text, long bad chunks cut', () => {
+  const timings = { prompt_n: 8, prompt_ms: 4, cache_n: 3, predicted_n: 2, predicted_ms: 10 };
+  const r = read([
+    JSON.stringify({ id: 5, model: 7, choices: [{ delta: { content: 'a'.repeat(150) }, finish_reason: null }], usage: { prompt_tokens: 8, prompt_tokens_details: { cached_tokens: 4 } } }),
+    JSON.stringify({ id: 'r2', model: 'm2', choices: [{ delta: { content: 'b'.repeat(100) }, finish_reason: null }], timings }),
+    JSON.stringify({ id: 'r3', model: 'm3', choices: [{ delta: { content: 'c' }, finish_reason: 'stop' }] }),
+    '[DONE]',
+  ]);
+  assert.equal(r.failure, null);
+  // a number is not an id or a model name; the first string is kept
+  assert.deepEqual([r.responseId, r.model], ['r2', 'm2']);
+  assert.equal(r.promptTokens, 8);
+  // later chunks without a cache report or timings do not erase earlier ones
+  assert.equal(r.cachedTokens, 3, 'timings.cache_n of the second chunk replaces the first chunk\'s 4; the third has none');
+  assert.equal(r.serverTimings?.prompt_n, 8);
+  assert.equal(r.text, `${'a'.repeat(150)}${'b'.repeat(50)}`);
+  // a null finish_reason is not an end: without [DONE] the stream is cut
+  const cut = read([chunk('x'), chunk('y')]);
+  assert.equal(cut.failure?.kind, 'truncated');
+  // long bad chunks are cut in the message
+  const long = 'z'.repeat(500);
+  assert.equal(read([long]).failure?.message, `chunk is not JSON: ${'z'.repeat(120)}`);
+  assert.equal(read([{ data: long, event: 'error' }]).failure?.message, `error event: ${'z'.repeat(300)}`);
+  assert.equal(read([`[${'1,'.repeat(100)}1]`]).failure?.message, `chunk is not a JSON object: [${'1,'.repeat(59)}1`);
+});
+
+test('a transport that failed is named as it failed, before anything about the stream; a non-2xx status as http_status, a missing one never', () => {
+  for (const kind of ['connect', 'timeout', 'aborted'] as const) {
+    const r = read([chunk('a')], { end: { kind, message: `${kind} happened` }, status: kind === 'connect' ? null : 200 });
+    assert.deepEqual(r.failure, { kind, message: `${kind} happened` });
+    assert.equal(r.outputTokens, 1, 'the tokens that did arrive are counted');
+  }
+  assert.equal(read([], { status: 503, errorBody: '{"error":{"message":"overloaded"}}' }).failure?.kind, 'http_status');
+  assert.equal(read([], { status: 199 }).failure?.kind, 'http_status');
+  assert.equal(read([], { status: 300 }).failure?.kind, 'http_status');
+  assert.notEqual(read([chunk('a', {}, 'stop')], { status: 299 }).failure?.kind, 'http_status');
+});

@@ -47,3 +47,28 @@ test('SSE: bytes after the last event are the leftover of a cut stream', () => {
   assert.equal(events.length, 1);
   assert.equal(f.leftover, 'data: {"b"');
 });
+
+test('SSE by the spec: lone CR line ends, "data:x" without the space, only one space taken, a field with no colon, other fields ignored, an event with no data', () => {
+  const stream = '\n\ndata:x\r\rdata:  two spaces\n: a comment inside\nid: 7\nretry: 10\n\nevent: ping\n\ndata\n\n';
+  const expected = [
+    [null, 'x'],
+    [null, ' two spaces'],
+    ['ping', ''],
+    [null, ''],
+  ];
+  const whole = framer();
+  whole.f.push(Buffer.from(stream), 0);
+  assert.deepEqual(whole.events.map((e) => [e.event, e.data]), expected);
+  // the same at every cut, a lone CR at the end of a read included
+  const bytes = Buffer.from(stream);
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const { f, events } = framer();
+    f.push(bytes.subarray(0, cut), 0);
+    f.push(bytes.subarray(cut), 1);
+    assert.deepEqual(events.map((e) => [e.event, e.data]), expected, `cut at ${cut}`);
+  }
+  // a stream cut right after a CR keeps it in the leftover
+  const { f } = framer();
+  f.push(Buffer.from('data: a\n\ndata: b\r'), 0);
+  assert.equal(f.leftover, 'data: b\r');
+});
