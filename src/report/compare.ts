@@ -198,9 +198,10 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
     }
   }
   if (matched.length === 0) {
-    // the same configs on both sides, but too few samples to compare: say that, not "nothing in common"
-    const thin = baseline.benchmarks.filter((x) => candidate.benchmarks.some((y) => y.config.hash === x.config.hash) && !(base.includes(x) && cand.some((y) => y.config.hash === x.config.hash)));
-    if (thin.length > 0 && !(options.pairs && options.pairs.length > 0)) {
+    // (named pairs either all matched or threw above.) The same configs on both sides, but too few
+    // samples to compare, since none matched: say that, not "nothing in common"
+    const thin = baseline.benchmarks.filter((x) => candidate.benchmarks.some((y) => y.config.hash === x.config.hash));
+    if (thin.length > 0) {
       throw new InputError('usage', `compare: ${thin.map((b) => b.config.name).join(', ')}: on both sides, but a comparison needs at least 2 measured iterations (or successful requests) on each; run more --iterations`);
     }
     throw new InputError(

@@ -317,19 +317,26 @@ test('what is compared: exactly 2 samples a side, values a ratio cannot use left
   // paired by name, a config whose hash the other side has but no pair names is one-sided
   const byName = compareRuns(baseline, runOf('b', benchmark('other', 'h3', slower), benchmark('copy', 'h1', SPREAD)), { threshold: 0.05, pairs: ['second=other'] });
   assert.deepEqual(byName.unmatched, { baseline: ['first'], candidate: ['copy'], too_few_samples: [] });
+  // two runs: a baseline config is unmatched even when the candidate's paired config has its name
+  const sameName = compareRuns(runOf('a', benchmark('a', 'h1', SPREAD), benchmark('b', 'h2', SPREAD)), runOf('b', benchmark('b', 'h3', SPREAD)), { threshold: 0.05, pairs: ['a=b'] });
+  assert.deepEqual(sameName.unmatched, { baseline: ['b'], candidate: [], too_few_samples: [] });
+  // an empty --pair list matches by hash, so a thin config on both sides is called thin, not one-sided
+  const thinBoth = compareRuns(runOf('a', benchmark('x', 'h1', SPREAD), benchmark('t', 'h9', [1])), runOf('b', benchmark('x', 'h1', SPREAD), benchmark('t', 'h9', [1])), { threshold: 0.05, pairs: [] });
+  assert.deepEqual(thinBoth.unmatched, { baseline: [], candidate: [], too_few_samples: ['t'] });
 });
 
 test('refusals: configs with too few samples on both sides, by hash, and with --pair', () => {
-  const thin = runOf('a', benchmark('t', 'h', [1]), benchmark('u', 'h2', [1]));
-  const other = runOf('b', benchmark('t', 'h', [1]), benchmark('v', 'h3', SPREAD));
+  const thin = runOf('a', benchmark('t', 'h', [1]), benchmark('u', 'h2', [1]), benchmark('w', 'h4', [1]));
+  const other = runOf('b', benchmark('t', 'h', [1]), benchmark('v', 'h3', SPREAD), benchmark('w', 'h4', SPREAD));
   assert.throws(
     () => compareRuns(thin, other, { threshold: 0.05 }),
-    (e: unknown) => e instanceof InputError && e.message === 'compare: t: on both sides, but a comparison needs at least 2 measured iterations (or successful requests) on each; run more --iterations',
+    (e: unknown) => e instanceof InputError && e.kind === 'usage' && e.message === 'compare: t, w: on both sides, but a comparison needs at least 2 measured iterations (or successful requests) on each; run more --iterations',
   );
+  assert.throws(() => compareRuns(runOf('a', benchmark('x', 'h1', SPREAD)), runOf('b', benchmark('y', 'h2', SPREAD)), { threshold: 0.05, pairs: [] }), (e: unknown) => e instanceof InputError && e.kind === 'usage' && /no config in common/.test(e.message));
   // named pairs that find nothing are refused for the names, not for the thin configs
   assert.throws(
     () => compareRuns(thin, other, { threshold: 0.05, pairs: ['t=t'] }),
-    (e: unknown) => e instanceof InputError && e.message === 'compare: --pair t=t: no split NAME_A=NAME_B names a baseline config and a candidate config with at least 2 measured iterations (baseline: none; candidate: v)',
+    (e: unknown) => e instanceof InputError && e.kind === 'usage' && e.message === 'compare: --pair t=t: no split NAME_A=NAME_B names a baseline config and a candidate config with at least 2 measured iterations (baseline: none; candidate: v, w)',
   );
 });
 
@@ -376,9 +383,12 @@ test('the footer: configs one side only and too thin to compare, server checks o
   // nothing to report: the line has no issues part
   const clean = formatComparisonText(compareRuns(runOf('a', benchmark('s', 'h1', SPREAD, { server_check: serverCheck(0, 0, 0) })), runOf('b', benchmark('s', 'h1', SPREAD)), { threshold: 0.05 }), cells);
   assert.ok(clean.split('\n').includes('s: client minus server p50: TTFT 0.50 ms, ITL -1.0% -> no server timings'), clean);
-  // a threshold of 0 asks for no noise line (every change is past it)
+  // a threshold of 0 asks for no noise line (every change is past it): the footer ends with the methods
   const noisy = runOf('a', { config: { name: 'n', hash: 'h' }, status: 'ok', iterations: SPREAD.map((s, i) => ({ ...iteration(s), ttft_ms: 10 * Math.exp(0.3 * Math.sin(i * 2.1)) })) } as unknown as BenchmarkResult);
-  assert.equal(formatComparisonText(compareRuns(noisy, noisy, { threshold: 0 }), cells).includes('too noisy'), false);
+  assert.match(formatComparisonText(compareRuns(noisy, noisy, { threshold: 0 }), cells).split('\n').at(-1) ?? '', /^unpaired: change is the Hodges-Lehmann ratio/);
+  // a server check of a pair of two names is named by both
+  const named = compareRuns(runOf('a', benchmark('x', 'h1', SPREAD, { server_check: serverCheck(0, 0, 0) })), runOf('b', benchmark('y', 'h2', SPREAD)), { threshold: 0.05, pairs: ['x=y'] });
+  assert.ok(formatComparisonText(named, cells).split('\n').includes('x -> y: client minus server p50: TTFT 0.50 ms, ITL -1.0% -> no server timings'));
   assert.ok(formatComparisonText(compareRuns(noisy, noisy, { threshold: 0.05 }), cells).includes('too noisy'));
 });
 
