@@ -135,6 +135,7 @@ export function compareSamples(a: readonly number[], b: readonly number[], lower
 export function comparePairedSamples(a: readonly number[], b: readonly number[], lowerIsBetter: boolean, threshold: number, alpha = 0.05): Omit<MetricComparison, 'metric' | 'label'> {
   const logRatios = a.map((x, i) => Math.log((b[i] as number) / x));
   const t = pairedTTest(logRatios);
+  const sigma = Math.sqrt(variance(logRatios));
   const change = ratio(t.estimate);
   return {
     method: 'paired',
@@ -144,8 +145,8 @@ export function comparePairedSamples(a: readonly number[], b: readonly number[],
     change_ci95: [ratio(t.ci95[0]), ratio(t.ci95[1])],
     p_value: t.p,
     verdict: verdictOf(change, t.p, lowerIsBetter, threshold, alpha),
-    log_sigma: Math.sqrt(variance(logRatios)),
-    detectable_change: finiteOrNull(pairedDetectableChange(Math.sqrt(variance(logRatios)), logRatios.length)),
+    log_sigma: sigma,
+    detectable_change: finiteOrNull(pairedDetectableChange(sigma, logRatios.length)),
   };
 }
 
