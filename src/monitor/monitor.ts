@@ -107,7 +107,9 @@ export class DeviceMonitor {
         reject(new MonitorError(`monitor did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.child.send({ type: 'collect', id, from_ns: fromNs.toString(), to_ns: toNs.toString() });
+      // A child that died a moment ago may not have been reaped yet: the send fails (EPIPE) and,
+      // without this callback, would be thrown at the process. Its 'exit' rejects this with why.
+      this.child.send({ type: 'collect', id, from_ns: fromNs.toString(), to_ns: toNs.toString() }, () => undefined);
     });
   }
 
@@ -115,7 +117,7 @@ export class DeviceMonitor {
   async stop(): Promise<void> {
     if (!this.alive) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.send({ type: 'stop' });
+    this.child.send({ type: 'stop' }, () => undefined); // a channel already closed: the exit is on its way
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 1000);
     await exited;
     clearTimeout(timer);
