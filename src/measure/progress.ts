@@ -32,12 +32,11 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
+/** A median in ms, or '-' where there is none (ITL of one-token generations). */
+const p50Ms = (stats: { p50: number } | null | undefined, digits: number): string => (stats ? `${stats.p50.toFixed(digits)} ms` : '-');
+
 function outcome(result: BenchmarkResult): string {
-  if (result.status === 'ok') {
-    const itl = result.summary?.itl_ms?.p50;
-    const ttft = result.summary?.ttft_ms?.p50;
-    return `ok (TTFT p50 ${ttft?.toFixed(2)} ms, ITL p50 ${itl?.toFixed(3)} ms)`;
-  }
+  if (result.status === 'ok') return `ok (TTFT p50 ${p50Ms(result.summary?.ttft_ms, 2)}, ITL p50 ${p50Ms(result.summary?.itl_ms, 3)})`;
   return `${result.status}${result.error ? `: ${result.error.kind}: ${result.error.message}` : ''}`;
 }
 

@@ -71,11 +71,17 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
   const progress = options.progress ?? silentProgress;
   const recorder = new RunRecorder(run, { outputPath: options.outputPath, store: options.store, message: (text) => progress.message(text), unsaved: options.unsaved });
   let source: MonitorSource | null = null;
-  /** One monitor for the run; restarted only when a config asks for another interval. */
+  /** The interval `source` was started for. */
+  let sourceInterval: number | null = null;
+  /**
+   * One monitor for the run; restarted when a config asks for another interval or the monitor has
+   * died. One that could not start is not tried again for the same interval (nor said again).
+   */
   const monitorFor = async (config: NamedConfig): Promise<MonitorSource | null> => {
     if (!config.gpu_monitoring) return source;
-    if (source?.monitor && source.monitor.alive && source.monitor.intervalMs === config.monitor_interval_ms) return source;
+    if (source && sourceInterval === config.monitor_interval_ms && (source.monitor === null || source.monitor.alive)) return source;
     await source?.monitor?.stop();
+    sourceInterval = config.monitor_interval_ms;
     try {
       const monitor = await DeviceMonitor.start({ intervalMs: config.monitor_interval_ms, watchedPid: process.pid, devices: options.devices });
       if (monitor.unknownChoices.length > 0) {

@@ -65,6 +65,8 @@ test('a device lost mid-run: failed, naming the device, on the iterations and th
     assert.match(result.monitor?.reason ?? '', /^nvidia:0: [^;]+; nvidia:1: [^;]+$/);
     assert.deepEqual(result.monitor?.devices.map((d) => d.device), ['nvidia:0', 'nvidia:1']);
     for (const it of result.iterations) assert.deepEqual([it.monitor.status, it.monitor.reason], ['failed', result.monitor?.reason]);
+    // each device's own failure, as the reason names it
+    assert.equal(result.monitor?.devices.map((d) => `${d.device}: ${d.failure}`).join('; '), result.monitor?.reason);
   } finally {
     await monitor.stop();
   }
@@ -88,6 +90,11 @@ test('a healthy stand-in GPU: success; a window too short for any sample is no_s
     }
     assert.equal(result.iterations[2]?.monitor.status, 'no_samples');
     assert.equal(result.iterations[2]?.monitor.reason, 'no sample fell in this 0.0 ms window (interval 5 ms)');
+    // energy per token: over the 3 windows' 2 rows of 4 tokens each
+    const d = result.monitor?.devices[0];
+    assert.equal(d?.failure, null);
+    assert.ok(d?.energy_j !== null && d?.energy_j !== undefined && d.energy_j > 0, `${d?.energy_j}`);
+    assert.equal(d.energy_per_token_j, d.energy_j / (3 * 2 * 4));
   } finally {
     await monitor.stop();
   }

@@ -30,6 +30,8 @@ test('progress bar: steps done, tokens per second over the phase so far, time le
 const okResult = { status: 'ok', summary: { ttft_ms: { p50: 12.345 }, itl_ms: { p50: 3.21049 } } } as unknown as BenchmarkResult;
 const failedResult = { status: 'failed', error: { kind: 'oom', message: 'out of memory' } } as unknown as BenchmarkResult;
 const skippedResult = { status: 'skipped' } as unknown as BenchmarkResult;
+/** One token per generation: no ITL. */
+const oneTokenResult = { status: 'ok', summary: { ttft_ms: { p50: 2 }, itl_ms: null } } as unknown as BenchmarkResult;
 
 test('log progress: one plain line per benchmark, phase and outcome, for logs and CI', () => {
   let written = '';
@@ -41,10 +43,11 @@ test('log progress: one plain line per benchmark, phase and outcome, for logs an
   p.benchmarkEnd(okResult);
   p.benchmarkEnd(failedResult);
   p.benchmarkEnd(skippedResult);
+  p.benchmarkEnd(oneTokenResult);
   p.message('note');
   assert.equal(
     written,
-    '[3/5] cfg\n[3/5]   measure done in 1.23 s\n[3/5]   ok (TTFT p50 12.35 ms, ITL p50 3.210 ms)\n[3/5]   failed: oom: out of memory\n[3/5]   skipped\nnote\n',
+    '[3/5] cfg\n[3/5]   measure done in 1.23 s\n[3/5]   ok (TTFT p50 12.35 ms, ITL p50 3.210 ms)\n[3/5]   failed: oom: out of memory\n[3/5]   skipped\n[3/5]   ok (TTFT p50 2.00 ms, ITL p50 -)\nnote\n',
   );
 });
 

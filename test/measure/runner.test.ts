@@ -1,14 +1,13 @@
 /**
- * The benchmark loop in process, with an engine of the test's own (the library's `engineFactory`):
- * the real runner, stamper, validation, metrics and summary around an engine whose every step and
- * token count the test decides, so a run that comes up short, an interrupt or a failing load can
- * be made exactly. Real engines are measured by the CLI tests.
+ * The benchmark loop in process, with an engine of the test's own (scripted-engine.ts): the real
+ * runner, stamper, validation, metrics and summary around an engine whose every step and token
+ * count the test decides. The runs with the device monitor are in runner-monitor.test.ts (they
+ * start its process). Real engines are measured by the CLI tests.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NamedConfig } from '../../src/config/fields.js';
 import { expandConfigs } from '../../src/config/sweep.js';
-import type { Engine, EngineFactory, GenerateResult, PreparedInputs, TokenSink } from '../../src/engines/engine.js';
+import type { Engine, EngineFactory, GenerateResult } from '../../src/engines/engine.js';
 import { newRunResult, runBenchmark, runBenchmarks } from '../../src/measure/runner.js';
 import { exactLengthRows } from '../../src/measure/inputs.js';
 import { DEFAULT_TEXT } from '../../src/synth/default-text.js';
@@ -17,88 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Phase, type ProgressReporter, silentProgress } from '../../src/measure/progress.js';
 import { runConfigs } from '../../src/index.js';
-import { DeviceMonitor } from '../../src/monitor/monitor.js';
-import type { BenchmarkResult } from '../../src/results/schema.js';
 import { InputError } from '../../src/util/errors.js';
-import { fakeNvml, NO_GPU_ENV } from '../monitor/standins.js';
-
-/** What the test's engine does; every field is the honest behaviour unless set. */
-interface Script {
-  /** New tokens each row reports (default: as asked). */
-  rowTokens?: (asked: number, batch: number, call: number) => number[];
-  /** Sink calls per generate (default: as asked). */
-  steps?: (asked: number, call: number) => number;
-  /** ms to wait between steps. */
-  stepMs?: number;
-  loadError?: Error;
-  /** generate() call (0-based, the validity run included) that throws this. */
-  generateError?: { call: number; error: Error };
-}
-
-interface Log {
-  calls: string[];
-  generateCalls: number;
-  prompts: (readonly (readonly number[])[])[];
-}
-
-const busyWait = (ms: number): void => {
-  const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
-  while (process.hrtime.bigint() < end);
-};
-
-/** Tokens are the words' lengths; decode spells ids as words. */
-function scriptedEngine(script: Script, log: Log): EngineFactory {
-  return (config) => {
-    const engine: Engine = {
-      async load() {
-        log.calls.push('load');
-        if (script.loadError) throw script.loadError;
-      },
-      describe: () => ({
-        engine: { name: 'scripted', version: '1', device: 'cpu', dtype: 'fp32' },
-        model: { id: config.model, source: 'local', parameters: 42, path: null, build_ms: 0 },
-      }),
-      async tokenize(text) {
-        return text.split(/\s+/).filter(Boolean).map((w) => w.length);
-      },
-      decode: (ids) => ids.map((id) => `w${id}`).join(' '),
-      async prepare(rows) {
-        log.calls.push('prepare');
-        log.prompts.push(rows);
-        return { rows };
-      },
-      async generate(inputs: PreparedInputs, newTokens: number, sink: TokenSink): Promise<GenerateResult> {
-        const call = log.generateCalls++;
-        log.calls.push('generate');
-        if (script.generateError?.call === call) throw script.generateError.error;
-        const steps = script.steps?.(newTokens, call) ?? newTokens;
-        for (let i = 0; i < steps; i++) {
-          if (script.stepMs) busyWait(script.stepMs);
-          sink.put();
-        }
-        sink.end();
-        const rows = script.rowTokens?.(newTokens, inputs.rows.length, call) ?? inputs.rows.map(() => newTokens);
-        return { newTokens: rows, firstRowIds: Array.from({ length: rows[0] ?? 0 }, (_, i) => i + 1) };
-      },
-      async flush() {
-        log.calls.push('flush');
-      },
-      async dispose() {
-        log.calls.push('dispose');
-      },
-    };
-    return engine;
-  };
-}
-
-const config = (fields: Record<string, unknown> = {}): NamedConfig =>
-  expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 2, measurement_iterations: 3, sequence_length: 5, num_tokens_to_generate: 4, gpu_monitoring: false, ...fields }, where: 'test' }])[0] as NamedConfig;
-
-async function run(script: Script, fields: Record<string, unknown> = {}, signal?: AbortSignal): Promise<{ result: BenchmarkResult; log: Log }> {
-  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
-  const result = await runBenchmark(config(fields), { cacheDir: '/nonexistent', engineFactory: scriptedEngine(script, log), signal });
-  return { result, log };
-}
+import { config, interleavedConfigs, type Log, run, scriptedEngine, taggedEngine } from './scripted-engine.js';
 
 test('a run: load, prompts of exactly the length asked, one validity run, the warmups, the measured iterations, each flushed; disposed once', async () => {
   const started = performance.now();
@@ -204,42 +123,29 @@ test('runBenchmarks: every config in order, progress told of each; configs after
   assert.deepEqual(events.filter((e) => e.startsWith('phase')).slice(0, 4), ['phase load', 'phase validity', 'phase warmup', 'phase measure']);
 });
 
-test('with the monitor (the stand-in NVML): each iteration gets the samples of its own window; a monitor that cannot start is failed with why', async () => {
-  // the monitor's child process inherits the environment at its start
-  const saved = { ...process.env };
-  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' });
-  const monitor = await DeviceMonitor.start({ intervalMs: 5, watchedPid: process.pid }).finally(() => (process.env = saved));
-  try {
-    const log: Log = { calls: [], generateCalls: 0, prompts: [] };
-    const fields = { gpu_monitoring: true, monitor_interval_ms: 5, num_tokens_to_generate: 10 };
-    // 10 steps of 8 ms: 80 ms windows, sixteen 5 ms slots each (long enough that a monitor starved
-    // for a few ms on a busy machine still samples every window)
-    const result = await runBenchmark(config(fields), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ stepMs: 8 }, log) }, { monitor, error: null });
-    assert.equal(result.status, 'ok');
-    let windowsMs = 0;
-    for (const it of result.iterations) {
-      windowsMs += it.e2e_ms;
-      for (const s of it.monitor.samples) assert.ok(s.t_ms >= 0 && s.t_ms <= it.e2e_ms, `sample at ${s.t_ms} ms outside [0, ${it.e2e_ms}]`);
-      const gpu = it.monitor.samples.filter((s) => s.device === 'nvidia:0');
-      assert.equal(it.monitor.status, gpu.length > 0 ? 'success' : 'no_samples');
-    }
-    const d = result.monitor?.devices[0];
-    assert.equal(result.monitor?.status, 'success');
-    assert.equal(d?.device, 'nvidia:0');
-    assert.equal(d?.power_w_mean, 100);
-    // the counter rises at exactly 100 W and is interpolated at each window's ends: 100 W * the windows
-    // (within 5%: a reading is stamped a moment before the library is asked, longer when the machine is busy)
-    assert.ok(Math.abs((d?.energy_j as number) / ((100 * windowsMs) / 1000) - 1) < 0.05, `${d?.energy_j} J over ${windowsMs} ms`);
-    assert.ok(Math.abs((d?.energy_per_token_j as number) - (d?.energy_j as number) / (3 * 10)) < 1e-12);
-  } finally {
-    await monitor.stop();
+test('what a run records beside the metrics: an output sample of 32 tokens, the placeholder monitor of an unmonitored config, tokens told per iteration, the engine\'s notes; a failed load leaves every phase unmeasured', async () => {
+  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+  const steps: number[] = [];
+  const messages: string[] = [];
+  const progress: ProgressReporter = { ...silentProgress, step: (tokens) => steps.push(tokens), message: (text) => messages.push(text) };
+  const noting: EngineFactory = (cfg, context) => {
+    const engine = scriptedEngine({}, log)(cfg, context);
+    return { ...engine, load: async () => (context.notify?.('model built in the cache'), engine.load()) };
+  };
+  const result = await runBenchmark(config({ num_tokens_to_generate: 40, batch_size: 2, measurement_iterations: 2, warmup_iterations: 1 }), { cacheDir: '/nonexistent', engineFactory: noting, progress });
+  assert.equal(result.status, 'ok');
+  const first32 = Array.from({ length: 32 }, (_, i) => `w${i + 1}`).join(' ');
+  for (const it of result.iterations) {
+    assert.equal(it.output_sample, first32);
+    assert.deepEqual(it.monitor, { status: 'disabled', reason: 'gpu_monitoring is off', samples: [] });
   }
-  const broken = await runBenchmark(config({ gpu_monitoring: true }), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }) }, { monitor: null, error: 'monitor process exited before ready (code 1)' });
-  assert.equal(broken.status, 'ok');
-  assert.deepEqual([broken.monitor?.status, broken.monitor?.reason], ['failed', 'monitor process exited before ready (code 1)']);
-  for (const it of broken.iterations) assert.deepEqual(it.monitor, { status: 'failed', reason: 'monitor process exited before ready (code 1)', samples: [] });
-  const none = await runBenchmark(config({ gpu_monitoring: true }), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ loadError: new Error('x') }, { calls: [], generateCalls: 0, prompts: [] }) }, { monitor: null, error: 'unused' });
-  assert.equal(none.monitor?.status, 'failed');
+  // the validity run, the warmup and 2 measured iterations: 2 rows of 40 tokens each
+  assert.deepEqual(steps, [80, 80, 80, 80]);
+  assert.deepEqual(messages, ['model built in the cache']);
+
+  const failed = await run({ loadError: new Error('no such model') });
+  assert.equal(failed.result.status, 'failed');
+  assert.deepEqual(failed.result.phases_ms, { load: null, validity: null, warmup: null, measure: null });
 });
 
 test('the library: runConfigs measures an engine of your own through the same runner', async () => {
@@ -251,59 +157,6 @@ test('the library: runConfigs measures an engine of your own through the same ru
   ]);
   assert.equal(log.generateCalls, 2 * 3);
 });
-
-test('runBenchmarks with monitoring: one monitor while the interval stays, another for a new one; devices listed once; an unknown device is bad input', async () => {
-  const saved = { ...process.env };
-  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '2' });
-  try {
-    const configs = expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 0, measurement_iterations: 2, sequence_length: 3, num_tokens_to_generate: 2, gpu_monitoring: true, batch_size: [1, 2], monitor_interval_ms: [5, 7] }, where: 'test' }]);
-    const messages: string[] = [];
-    const progress: ProgressReporter = { ...silentProgress, message: (text) => messages.push(text) };
-    const run = await runBenchmarks(configs, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ stepMs: 2 }, { calls: [], generateCalls: 0, prompts: [] }), progress });
-    assert.equal(run.benchmarks.length, 4);
-    for (const b of run.benchmarks) assert.deepEqual([b.status, b.monitor?.status, b.monitor?.interval_ms], ['ok', 'success', b.config.monitor_interval_ms]);
-    // two devices, each listed once though the monitor started twice
-    assert.deepEqual(run.devices.map((d) => d.id), ['nvidia:0', 'nvidia:1']);
-    assert.deepEqual(messages, []);
-    await assert.rejects(
-      runBenchmarks(configs.slice(0, 1), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), devices: ['nvidia:7'] }),
-      (e: unknown) => e instanceof InputError && e.kind === 'usage' && /^run: --devices nvidia:7 matched no device; 'tokenbench monitor --duration-ms 100' lists the devices there are$/.test(e.message),
-    );
-    // no GPU library at all: the benchmarks run and say why there are no devices
-    process.env.TOKENBENCH_NVML_LIB = '/nonexistent/lib.so';
-    const bare = await runBenchmarks(configs.slice(0, 1), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), progress });
-    assert.equal(bare.benchmarks[0]?.status, 'ok');
-    assert.equal(bare.benchmarks[0]?.monitor?.status, 'no_devices');
-    assert.deepEqual(bare.devices, []);
-  } finally {
-    process.env = saved;
-  }
-});
-
-/** The scripted engine, each generate call also noted as its config's batch size (the configs' tag here). */
-function taggedEngine(script: Script, log: Log, order: number[], onGenerate?: (count: number) => void): EngineFactory {
-  const inner = scriptedEngine(script, log);
-  return (config, context) => {
-    const engine = inner(config, context);
-    return {
-      ...engine,
-      async load() {
-        order.push(-config.batch_size);
-        return engine.load();
-      },
-      async generate(inputs, newTokens, sink) {
-        order.push(config.batch_size);
-        onGenerate?.(order.filter((x) => x > 0).length);
-        return engine.generate(inputs, newTokens, sink);
-      },
-    };
-  };
-}
-
-const interleavedConfigs = (fields: Record<string, unknown> = {}): NamedConfig[] => [
-  ...expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 1, measurement_iterations: 3, sequence_length: 3, num_tokens_to_generate: 2, gpu_monitoring: false, batch_size: [1, 2], ...fields }, where: 'test' }]),
-  ...expandConfigs([{ fields: { model: 'scripted', warmup_iterations: 1, measurement_iterations: 2, sequence_length: 3, num_tokens_to_generate: 2, gpu_monitoring: false, batch_size: 3, ...fields }, where: 'test' }]),
-];
 
 test('--interleave: all configs loaded and warmed up first, then one iteration of each per round, the order rotated', async () => {
   const log: Log = { calls: [], generateCalls: 0, prompts: [] };
@@ -457,17 +310,18 @@ test('--interleave: a config that fails mid-rounds stays failed when the run is 
   assert.deepEqual(events, [loading.benchmarks[0]?.config.name, 'end load', 'end validity']);
 });
 
-test('--interleave: no config loaded means no rounds; a progress reporter without roundsStart still works; unmonitored configs do not count against the one interval', async () => {
+test('--interleave: no config loaded means no rounds; a progress reporter without roundsStart still works', async () => {
   const events: string[] = [];
+  // every phase's time lies between 0 and the time since the run began
+  const started = performance.now();
   const progress: ProgressReporter = {
     benchmarkStart: () => undefined,
     phaseStart: () => undefined,
     step: () => undefined,
-    phaseEnd: (phase, ms) => events.push(`end ${phase} ${ms >= 0}`),
+    phaseEnd: (phase, ms) => events.push(`end ${phase} ${ms >= 0 && ms <= performance.now() - started}`),
     benchmarkEnd: () => undefined,
     message: () => undefined,
   };
-  const started = performance.now();
   const ok = await runBenchmarks(interleavedConfigs(), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), interleave: true, progress });
   const wall = performance.now() - started;
   assert.deepEqual(ok.benchmarks.map((b) => b.status), ['ok', 'ok', 'ok']);
@@ -478,52 +332,6 @@ test('--interleave: no config loaded means no rounds; a progress reporter withou
   const none = await runBenchmarks(interleavedConfigs(), { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ loadError: new Error('gone') }, { calls: [], generateCalls: 0, prompts: [] }), interleave: true, progress: { ...progress, roundsStart: () => rounds.push('rounds') } });
   assert.deepEqual(none.benchmarks.map((b) => b.status), ['failed', 'failed', 'failed']);
   assert.deepEqual([rounds, events.filter((e) => e.startsWith('end measure'))], [[], []]);
-  // one monitored config and one that is not, with other intervals: fine
-  const mixed = [...interleavedConfigs({ gpu_monitoring: false, monitor_interval_ms: 20 }).slice(0, 1), ...interleavedConfigs({ gpu_monitoring: true, monitor_interval_ms: 50 }).slice(2)];
-  const saved = { ...process.env };
-  Object.assign(process.env, NO_GPU_ENV);
-  try {
-    const run = await runBenchmarks(mixed, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }), interleave: true });
-    assert.deepEqual(run.benchmarks.map((b) => [b.status, b.monitor?.status ?? null]), [['ok', null], ['ok', 'no_devices']]);
-  } finally {
-    process.env = saved;
-  }
-});
-
-test('--interleave with the monitor (stand-in NVML): one monitor for all configs, each iteration gets the samples of its own window', async () => {
-  const saved = { ...process.env };
-  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1' });
-  try {
-    const configs = interleavedConfigs({ gpu_monitoring: true, monitor_interval_ms: 5 }).slice(0, 2);
-    const run = await runBenchmarks(configs, { cacheDir: '/nonexistent', engineFactory: scriptedEngine({ stepMs: 4 }, { calls: [], generateCalls: 0, prompts: [] }), interleave: true });
-    assert.deepEqual(run.devices.map((d) => d.id), ['nvidia:0']);
-    for (const b of run.benchmarks) {
-      assert.deepEqual([b.status, b.monitor?.status, b.monitor?.interval_ms], ['ok', 'success', 5]);
-      for (const it of b.iterations) for (const s of it.monitor.samples) assert.ok(s.t_ms >= 0 && s.t_ms <= it.e2e_ms, `sample at ${s.t_ms} ms outside [0, ${it.e2e_ms}]`);
-    }
-  } finally {
-    process.env = saved;
-  }
-});
-
-test('a monitor that cannot start: the run goes on without it, says so once, and every monitored config is failed with why', async () => {
-  const saved = { ...process.env };
-  Object.assign(process.env, { ...NO_GPU_ENV, PATH: process.env.PATH, TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1', FAKE_NVML_INIT_CRASH: '1' });
-  const messages: string[] = [];
-  try {
-    const run = await runBenchmarks(interleavedConfigs({ gpu_monitoring: true }).slice(0, 1), {
-      cacheDir: '/nonexistent',
-      engineFactory: scriptedEngine({}, { calls: [], generateCalls: 0, prompts: [] }),
-      progress: { ...silentProgress, message: (text) => messages.push(text) },
-    });
-    assert.equal(run.benchmarks[0]?.status, 'ok');
-    assert.equal(run.benchmarks[0]?.monitor?.status, 'failed');
-    assert.equal(messages.length, 1, messages.join('\n'));
-    assert.match(messages[0] ?? '', /^monitor: monitor process exited before ready .*; benchmarks continue without it$/);
-    assert.equal(run.benchmarks[0]?.monitor?.reason, messages[0]?.slice('monitor: '.length, -'; benchmarks continue without it'.length));
-  } finally {
-    process.env = saved;
-  }
 });
 
 test('a result file that cannot be written: the run goes on, the failure is told to progress and listed as unsaved', async () => {

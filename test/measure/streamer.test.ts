@@ -6,6 +6,7 @@ import { classifyRunError, RunError } from '../../src/util/errors.js';
 
 test('put() stamps increasing monotonic times; end() is not a token', () => {
   const s = new TokenStamper(3);
+  assert.equal(s.hasEnded, false);
   const before = process.hrtime.bigint();
   s.put();
   s.put();
