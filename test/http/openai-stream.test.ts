@@ -38,6 +38,7 @@ test('a clean stream: tokens per read, the first output, id and model from the f
   assert.equal(r.failure, null);
   assert.deepEqual(Array.from(r.tokensPerArrival), [1, 1, 0, 0]);
   assert.deepEqual([r.outputTokens, r.firstTokenArrival, r.firstOutputArrival, r.text, r.responseId, r.model, r.source], [2, 0, 0, 'ab', 'r1', 'm', 'chunks']);
+  assert.equal(r.promptTokens, null, 'no usage, no prompt count');
 });
 
 test('error events and error objects are server_error with the server\'s message; other bad chunks are malformed', () => {
@@ -50,6 +51,8 @@ test('error events and error objects are server_error with the server\'s message
   assert.deepEqual(read(['not json at all']).failure, { kind: 'malformed', message: 'chunk is not JSON: not json at all' });
   assert.deepEqual(read(['[1, 2]']).failure, { kind: 'malformed', message: 'chunk is not a JSON object: [1, 2]' });
   assert.deepEqual(read(['"text"']).failure, { kind: 'malformed', message: 'chunk is not a JSON object: "text"' });
+  assert.deepEqual(read(['null']).failure, { kind: 'malformed', message: 'chunk is not a JSON object: null' });
+  assert.deepEqual(read([{ event: 'error', data: 'null' }]).failure, { kind: 'server_error', message: 'error event: null' });
   // the first failure stands; tokens that came before it still count
   const r = read([chunk('a'), 'bad', { event: 'error', data: 'later' }, chunk('b')]);
   assert.deepEqual([r.failure?.kind, r.outputTokens], ['malformed', 1]);
@@ -65,7 +68,19 @@ test('how a stream ends: [DONE] or a finish_reason; cut, inside an event, or wit
     kind: 'no_tokens',
     message: 'the stream carried no tokens (2 events, 2 reads, a finish_reason, [DONE]; last event: ' + chunk('', {}, 'stop') + ')',
   });
-  assert.deepEqual(read([chunk('', { usage: { completion_tokens: 0 } }), '[DONE]']).failure?.message, `the stream carried no tokens (2 events, 2 reads, [DONE], usage completion_tokens 0; last event: ${chunk('', { usage: { completion_tokens: 0 } })})`);
+  const zeroUsage = read([chunk('', { usage: { completion_tokens: 0 } }), '[DONE]']);
+  assert.deepEqual(zeroUsage.failure?.message, `the stream carried no tokens (2 events, 2 reads, [DONE], usage completion_tokens 0; last event: ${chunk('', { usage: { completion_tokens: 0 } })})`);
+  // no chunk bore a token: no source of counts applies, whatever usage said
+  assert.equal(zeroUsage.source, 'chunks');
+  assert.equal(read([chunk('', {}, 'stop'), '[DONE]']).source, 'chunks');
+  // without a finish_reason, without any event but [DONE], with a long last event: the message cuts it at 200
+  assert.deepEqual(read(['[DONE]']).failure?.message, 'the stream carried no tokens (1 events, 1 reads, [DONE]; last event: )');
+  assert.deepEqual(read(['{"id":"r"}', chunk('', {}, 'stop')]).failure?.message, `the stream carried no tokens (2 events, 2 reads, a finish_reason; last event: ${chunk('', {}, 'stop')})`);
+  const longEvent = JSON.stringify({ id: 'x'.repeat(300), choices: [] });
+  assert.deepEqual(read([longEvent, '[DONE]']).failure?.message, `the stream carried no tokens (2 events, 2 reads, [DONE]; last event: ${longEvent.slice(0, 200)})`);
+  assert.deepEqual(read([chunk('a'), '[DONE]'], { leftover: `data: ${'y'.repeat(300)}` }).failure?.message, `stream ended inside an event: data: ${'y'.repeat(114)}`);
+  // a choice without a finish_reason field has not finished either
+  assert.equal(read([JSON.stringify({ choices: [{ text: 'hi' }] })]).failure?.kind, 'truncated');
   // the transport's own end comes first, and so does an HTTP status
   assert.deepEqual(read([chunk('a')], { end: { kind: 'timeout', message: 'no byte for 5 s' } }).failure, { kind: 'timeout', message: 'no byte for 5 s' });
   assert.deepEqual(read([], { status: 503, errorBody: '{"error":{"message":"busy"}}' }).failure, { kind: 'http_status', message: 'HTTP 503: busy' });
@@ -93,11 +108,31 @@ test('token counts from logprobs (chat content and reasoning), usage deltas, a f
   const completionsLp = read([JSON.stringify({ choices: [{ text: 'ab', logprobs: { tokens: ['a', 'b'] }, finish_reason: 'stop' }] })]);
   assert.deepEqual([completionsLp.source, completionsLp.outputTokens], ['logprobs', 2]);
   const usage = (content: string, n: number): string => JSON.stringify({ choices: [{ delta: { content }, finish_reason: null }], usage: { completion_tokens: n, prompt_tokens: 9 } });
-  // a usage-only chunk without a choice does not move the count
-  const byUsage = read([usage('a', 2), JSON.stringify({ usage: { completion_tokens: 2 }, choices: [] }), usage('b', 5), '[DONE]']);
-  assert.deepEqual([byUsage.source, Array.from(byUsage.tokensPerArrival), byUsage.promptTokens], ['usage_delta', [2, 0, 3, 0], 9]);
-  const byFinal = read([chunk('a'), chunk('b'), chunk('c'), JSON.stringify({ choices: [], usage: { completion_tokens: 7 } }), '[DONE]']);
-  assert.deepEqual([byFinal.source, Array.from(byFinal.tokensPerArrival)], ['final_usage', [3, 2, 2, 0, 0]]);
+  // a usage-only chunk without a choice (here counting ahead) does not move the count, nor does a
+  // chunk without usage (a role) between two that have it; a later usage without prompt_tokens
+  // keeps the prompt count
+  const role = JSON.stringify({ choices: [{ delta: { role: 'assistant' }, finish_reason: null }] });
+  const byUsage = read([usage('a', 2), JSON.stringify({ usage: { completion_tokens: 4 }, choices: [] }), role, usage('b', 5), JSON.stringify({ choices: [], usage: { completion_tokens: 5 } }), '[DONE]']);
+  assert.deepEqual([byUsage.source, Array.from(byUsage.tokensPerArrival), byUsage.promptTokens], ['usage_delta', [2, 0, 0, 3, 0, 0], 9]);
+  // a first chunk that counts 0 is still a count
+  const fromZero = read([usage('a', 0), usage('b', 2), '[DONE]']);
+  assert.deepEqual([fromZero.source, Array.from(fromZero.tokensPerArrival)], ['usage_delta', [0, 2, 0]]);
+  // usage on some bearing chunks only: the last count spread over all of them
+  const someUsage = read([usage('a', 2), chunk('b'), '[DONE]']);
+  assert.deepEqual([someUsage.source, Array.from(someUsage.tokensPerArrival)], ['final_usage', [1, 1, 0]]);
+  // the final usage stays when later chunks have none
+  const byFinal = read([chunk('a'), chunk('b'), chunk('c'), JSON.stringify({ choices: [], usage: { completion_tokens: 7 } }), chunk('', {}, 'stop'), '[DONE]']);
+  assert.deepEqual([byFinal.source, Array.from(byFinal.tokensPerArrival), byFinal.promptTokens], ['final_usage', [3, 2, 2, 0, 0, 0], null]);
+  // logprobs on some chunks only are no source; a chunk whose logprobs list is empty has 0 tokens
+  // (not the first token), one with logprobs and empty text has its tokens (a special token)
+  const someLp = read([lp(2), chunk('b'), '[DONE]']);
+  assert.deepEqual([someLp.source, Array.from(someLp.tokensPerArrival)], ['chunks', [1, 1, 0]]);
+  const lpOf = (content: string, n: number): string => JSON.stringify({ choices: [{ delta: { content }, logprobs: { content: Array(n).fill({}) }, finish_reason: null }] });
+  const emptyLp = read([lpOf('a', 0), lpOf('b', 2), lpOf('', 1), '[DONE]']);
+  assert.deepEqual([emptyLp.source, Array.from(emptyLp.tokensPerArrival), emptyLp.firstTokenArrival, emptyLp.firstOutputArrival], ['logprobs', [0, 2, 1, 0], 1, 0]);
+  // a logprobs object with neither list counts nothing
+  const noList = read([JSON.stringify({ choices: [{ delta: { content: 'a' }, logprobs: {}, finish_reason: 'stop' }] })]);
+  assert.deepEqual([noList.source, noList.outputTokens], ['chunks', 1]);
   // two chunks in one read add up
   const oneRead = read([{ data: chunk('a'), arrival: 0 }, { data: chunk('b', {}, 'stop'), arrival: 0 }], { arrivals: new BigInt64Array(1) });
   assert.deepEqual(Array.from(oneRead.tokensPerArrival), [2]);
@@ -110,6 +145,7 @@ test('an HTTP error body: the JSON message, else the text, squeezed and cut', ()
   assert.equal(httpErrorMessage(500, '"quoted"'), 'HTTP 500: quoted');
   assert.equal(httpErrorMessage(502, '  <html>\n bad   gateway </html> '), 'HTTP 502: <html> bad gateway </html>');
   assert.equal(httpErrorMessage(500, ''), 'HTTP 500');
+  assert.equal(httpErrorMessage(500, 'null'), 'HTTP 500: null');
   assert.equal(httpErrorMessage(500, 'x'.repeat(400)), `HTTP 500: ${'x'.repeat(300)}`);
 });
 
@@ -125,6 +161,8 @@ test('what the reader keeps: the first string id and model, cache and server tim
   // a number is not an id or a model name; the first string is kept
   assert.deepEqual([r.responseId, r.model], ['r2', 'm2']);
   assert.equal(r.promptTokens, 8);
+  // usage without completion_tokens is no count: one token a chunk
+  assert.deepEqual([r.source, r.outputTokens], ['chunks', 3]);
   // later chunks without a cache report or timings do not erase earlier ones
   assert.equal(r.cachedTokens, 3, 'timings.cache_n of the second chunk replaces the first chunk\'s 4; the third has none');
   assert.equal(r.serverTimings?.prompt_n, 8);
@@ -145,7 +183,8 @@ test('a transport that failed is named as it failed, before anything about the s
     assert.deepEqual(r.failure, { kind, message: `${kind} happened` });
     assert.equal(r.outputTokens, 1, 'the tokens that did arrive are counted');
   }
-  assert.equal(read([], { status: 503, errorBody: '{"error":{"message":"overloaded"}}' }).failure?.kind, 'http_status');
+  const status = read([], { status: 503, errorBody: '{"error":{"message":"overloaded"}}' });
+  assert.deepEqual([status.failure?.kind, status.source, status.outputTokens], ['http_status', 'chunks', 0]);
   assert.equal(read([], { status: 199 }).failure?.kind, 'http_status');
   assert.equal(read([], { status: 300 }).failure?.kind, 'http_status');
   assert.notEqual(read([chunk('a', {}, 'stop')], { status: 299 }).failure?.kind, 'http_status');

@@ -46,6 +46,8 @@ test('SSE: bytes after the last event are the leftover of a cut stream', () => {
   f.push(Buffer.from('data: {"a":1}\n\ndata: {"b"'), 0);
   assert.equal(events.length, 1);
   assert.equal(f.leftover, 'data: {"b"');
+  // a stream that sent nothing has nothing left over
+  assert.equal(framer().f.leftover, '');
 });
 
 test('SSE by the spec: lone CR line ends, "data:x" without the space, only one space taken, a field with no colon, other fields ignored, an event with no data', () => {

@@ -155,6 +155,12 @@ test('failure account: a closed loop bounded by a count schedules that count; on
   const byCount = settings({ concurrency: 1, requests: 1000, warmup_requests: 0 });
   const counted = summarizeLoad(run.requests, byCount, null, { cpuMs: 0, lag: run.lag, warning: null });
   assert.deepEqual([counted.counts.scheduled, counted.counts.dropped, counted.not_sent?.not_attempted], [1000, 1000 - run.requests.length, 1000 - run.requests.length]);
+  // bounded by its duration alone: requests go until it is over, none sent after
+  const unbounded = client('ttft=5,itl=10', 1);
+  const timed = await runLoad(unbounded, prompt, settings({ concurrency: 1, requests: null, duration_s: 0.3, warmup_requests: 0 }));
+  await unbounded.close();
+  assert.ok(timed.requests.length > 0 && timed.requests.length < 20, `${timed.requests.length} requests`);
+  for (const r of timed.requests) assert.ok(r.scheduled_ms < 300, `request ${r.index} started at ${r.scheduled_ms} ms`);
 });
 
 test('warmup: its prompts come from the end of the list, so no measured prompt is in the server\'s cache before it is measured; none of it is recorded', async () => {
@@ -168,6 +174,40 @@ test('warmup: its prompts come from the end of the list, so no measured prompt i
   assert.deepEqual([...sent.slice(0, 3)].sort(), [12, 13, 14]);
   assert.deepEqual([...sent.slice(3)].sort(), [10, 11]);
   assert.deepEqual(run.requests.map((r) => r.index), [0, 1]);
+
+  // the warmup runs as many at once as the measured phase will (concurrency 2 of 3 warmups), so
+  // that every connection the run needs is open: seen by the server, each request from its arrival
+  // to its last write (40 ms or more apart: two sent at once overlap)
+  const slow = client('ttft=40,itl=1', 3);
+  const from = server.log.length;
+  await runLoad(slow, prompts, settings({ concurrency: 2, requests: 0, warmup_requests: 3 }));
+  await slow.close();
+  const spans = server.log.slice(from).map((e) => [BigInt(e.arrived_ns), BigInt(e.written_ns.at(-1) as string)] as const);
+  const peak = Math.max(...spans.map(([at]) => spans.filter(([a, end]) => a <= at && at < end).length));
+  assert.equal(spans.length, 3);
+  assert.equal(peak, 2, 'two warmups at a time');
+});
+
+test('requests that failed: one never sent keeps its due time and has no delays; one refused by the server keeps its dispatch delay but has no TTFT', async () => {
+  // nothing listens on port 1: the connection is refused, the request never written
+  const refused = new OpenAiClient({ url: 'http://127.0.0.1:1/v1', model: 'x', api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 10_000, totalTimeoutMs: 20_000, busyPoll: false }, null);
+  const never = await runLoad(refused, prompt, settings({ mode: 'open', request_rate: 100, requests: 2, warmup_requests: 0 }));
+  await refused.close();
+  for (const r of never.requests) {
+    assert.equal(r.failure?.kind, 'connect');
+    assert.deepEqual([r.t0_ms, r.dispatch_delay_ms, r.ttft_from_schedule_ms, r.e2e_from_schedule_ms, r.token_ms], [r.scheduled_ms, null, null, null, []]);
+  }
+  const failing = client('fail=status,status=503', null);
+  const status = await runLoad(failing, prompt, settings({ mode: 'open', request_rate: 100, requests: 2, warmup_requests: 0 }));
+  await failing.close();
+  for (const r of status.requests) {
+    assert.equal(r.failure?.kind, 'http_status');
+    assert.ok(r.dispatch_delay_ms !== null && r.dispatch_delay_ms >= 0 && r.t0_ms === r.scheduled_ms + r.dispatch_delay_ms, JSON.stringify(r));
+    assert.equal(r.ttft_ms, null);
+    assert.equal(r.ttft_from_schedule_ms, null, 'no token: no TTFT from the schedule either');
+    assert.ok(r.e2e_ms !== null && r.e2e_from_schedule_ms === r.dispatch_delay_ms + r.e2e_ms, JSON.stringify(r));
+    assert.deepEqual(r.token_ms, []);
+  }
 });
 
 test('open loop stopped by an abort: nothing is sent after it, what was sent is kept; the client\'s CPU time is no more than the wall time on every core', async () => {

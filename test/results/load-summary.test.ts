@@ -92,6 +92,9 @@ test('a load run by hand: window, rates, throughput, the one account of schedule
   assert.deepEqual([s.stats.ttft_from_schedule_ms?.n, s.stats.ttft_from_schedule_ms?.max], [4, 9]);
   assert.deepEqual([s.stats.e2e_from_schedule_ms?.n, s.stats.e2e_from_schedule_ms?.p50], [4, 13.5]);
   assert.equal(s.stats.ttfo_ms?.n, 4);
+  // a request that succeeded with reasoning only has no TTFO: left out of that statistic alone
+  const reasoningOnly = summarizeLoad([request({}), request({ index: 1, ttfo_ms: null })], settings(), null, client);
+  assert.deepEqual([reasoningOnly.stats.ttfo_ms?.n, reasoningOnly.stats.ttft_from_schedule_ms?.n], [1, 2]);
   // client cost: 3 ms of CPU over the 15 tokens of every request
   assert.deepEqual(s.client, { cpu_ms: 3, cpu_us_per_token: 200, event_loop_lag_ms: client.lag, warning: null });
 });
