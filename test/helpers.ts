@@ -25,12 +25,18 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The environment without what a scheduler sets for shards (tests run inside a Slurm job must not shard themselves). */
+function withoutScheduler(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { SLURM_ARRAY_TASK_ID: _a, SLURM_ARRAY_JOB_ID: _b, JOB_COMPLETION_INDEX: _c, TOKENBENCH_GROUP: _d, TOKENBENCH_SHARD_COUNT: _e, ...rest } = env;
+  return rest;
+}
+
 /** Runs the built CLI with the shared cache (in `cwd`, default the repository); `onStderr` sees stderr as it arrives. */
 export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR, TOKENBENCH_STORE: TEST_STORE, ...options.env },
+      env: { ...withoutScheduler(process.env), TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR, TOKENBENCH_STORE: TEST_STORE, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

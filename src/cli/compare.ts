@@ -18,8 +18,8 @@ export const COMPARE_FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 export const COMPARE_HELP = `Usage: tokenbench compare BASELINE CANDIDATE [flags]
 
-Each side is a result file, a run id (or its first characters) in the store, or a git commit
-whose latest run is in the store. Configs are matched by hash (or paired with --pair). For each
+Each side is a result file, a run id (or its first characters) in the store, a git commit
+whose latest run is in the store, or group:ID (the runs of a sharded job as one). Configs are matched by hash (or paired with --pair). For each
 metric (TTFT, ITL, e2e, tokens/s, decode tokens/s): the medians, the change (Hodges-Lehmann
 ratio) with its 95% interval, the Mann-Whitney U p-value, the smallest change the runs could
 detect, and a verdict. A regression is a change with p < 0.05 whose estimate lies past the

@@ -14,7 +14,8 @@ export const REPORT_FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 export const REPORT_HELP = `Usage: tokenbench report RUN [-o report.html]
 
-RUN is a result file, a run id in the store, or a git commit. The report is one HTML file that
+RUN is a result file, a run id in the store, a git commit, or group:ID (the runs of a sharded
+job as one; what is missing is said on stderr). The report is one HTML file that
 opens offline: summary, token timelines, ITL gap histogram and CDF, TTFT and e2e distributions,
 device readings on the token time axis, sweep plots, run metadata.
 
@@ -26,9 +27,9 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${REPORT_HELP}\n`);
     return 0;
   }
-  if (args.positionals.length !== 1) throw new InputError('usage', `report: give one RUN (a result file, run id or commit); see 'tokenbench report --help'`);
+  if (args.positionals.length !== 1) throw new InputError('usage', `report: give one RUN (a result file, run id, commit or group:ID); see 'tokenbench report --help'`);
   const run = await resolveRun(args.positionals[0] as string, single(args, 'store', 'report'));
-  const output = resolve(single(args, 'output', 'report') ?? `report-${run.run_id.slice(0, 8)}.html`);
+  const output = resolve(single(args, 'output', 'report') ?? `report-${run.group ?? run.run_id.slice(0, 8)}.html`);
   writeFileSync(output, runReportHtml(run));
   process.stdout.write(`Report: ${output}\n`);
   return 0;

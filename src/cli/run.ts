@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { readConfigFile } from '../config/files.js';
 import { FIELDS } from '../config/fields.js';
 import { ENGINE_OPTIONS } from '../config/engine-options.js';
+import { groupFrom, shardFrom, shardItems } from '../config/shard.js';
 import { expandConfigs, type RawConfig } from '../config/sweep.js';
 import { checkConfigs } from '../engines/index.js';
 import { LogProgress, type ProgressReporter, silentProgress, TtyProgress } from '../measure/progress.js';
@@ -56,6 +57,8 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'monitor-interval-ms': field('monitor_interval_ms', 'MS'),
   devices: { arity: 'many', value: 'DEV', help: 'devices to monitor: nvidia:0, amd:1, intel:0, an index, or all (default: all the engine sees)' },
   name: { arity: 'one', value: 'NAME', help: 'config name (default: inferred from the fields)' },
+  shard: { arity: 'one', value: 'I/N', help: 'run part I (from 0) of N of the sweep: configs I, I+N, ... (default: from SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with TOKENBENCH_SHARD_COUNT)' },
+  group: { arity: 'one', value: 'ID', help: 'the group the parts of one job share (default $TOKENBENCH_GROUP, else slurm-$SLURM_ARRAY_JOB_ID); configs already stored ok in the group are skipped, so a failed part is simply run again' },
   interleave: { arity: 'none', help: 'configs take turns: all loaded and warmed up first, then one measured iteration of each per round, so drift of the machine hits all alike (compare --pair then pairs them by round)' },
   output: { arity: 'one', value: 'FILE', help: 'result file (default: DIR/run-<time>-<id>.json)' },
   'output-dir': { arity: 'one', value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
@@ -139,10 +142,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.positionals.length > 0) throw new InputError('usage', `run: unexpected argument '${args.positionals[0]}'; see 'tokenbench run --help'`);
-  const configs = expandConfigs(rawConfigsFromArgs(args));
+  const sweep = expandConfigs(rawConfigsFromArgs(args));
+  const shard = shardFrom(single(args, 'shard', 'run'), process.env, 'run');
+  const group = groupFrom(single(args, 'group', 'run'), process.env, 'run');
+  const mine = shardItems(sweep, shard);
   const interleave = args.flags.has('interleave');
-  if (interleave) checkInterleavable(configs);
-  const warnings = await checkConfigs(configs);
+  if (interleave) checkInterleavable(mine);
+  const warnings = await checkConfigs(mine);
 
   const quiet = args.flags.has('quiet');
   const progress: ProgressReporter = quiet ? silentProgress : process.stderr.isTTY ? new TtyProgress() : new LogProgress();
@@ -150,12 +156,20 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const cacheDir = resolve(single(args, 'cache-dir', 'run') ?? defaultCacheDir());
   const devices = args.flags.get('devices');
   const run = newRunResult();
+  if (group !== null) run.group = group;
+  if (shard !== null) run.shard = shard;
   return withRunSession(
     args,
     'run',
     run,
     (text) => progress.message(text),
     async ({ outputPath, store, signal, unsaved }) => {
+      // a part run again skips what its group already has: a failed task is simply resubmitted
+      const stored = group !== null && store ? await store.okConfigHashesOfGroup(group) : new Set<string>();
+      const configs = mine.filter((c) => !stored.has(c.hash));
+      const skipped = mine.length - configs.length;
+      const notes = [shard ? `shard ${shard.index}/${shard.count}: ${mine.length} of ${sweep.length} configs` : '', skipped > 0 ? `${skipped} already stored ok in group ${group}, skipped` : ''];
+      if (notes.some(Boolean)) progress.message(notes.filter(Boolean).join('; '));
       await runBenchmarks(configs, { cacheDir, outputPath, progress, signal, unsaved, interleave, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
     },
     formatRunSummary,

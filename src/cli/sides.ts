@@ -1,5 +1,9 @@
-/** What `compare` and `report` accept for a run: a result file, a run id in the store, or a git commit. */
+/**
+ * What `compare` and `report` accept for a run: a result file, a run id in the store, a git
+ * commit, or `group:ID`, the runs of a sharded job read as one (what is missing goes to stderr).
+ */
 import { existsSync } from 'node:fs';
+import { mergeGroupRuns } from '../results/group.js';
 import type { RunResult } from '../results/schema.js';
 import { readResultFile, redactUrl, ResultStore, storeUrl } from '../results/store/store.js';
 import { InputError } from '../util/errors.js';
@@ -7,6 +11,7 @@ import { InputError } from '../util/errors.js';
 export async function resolveRun(spec: string, storeFlag: string | undefined): Promise<RunResult> {
   if (existsSync(spec) || spec.endsWith('.json')) return readResultFile(spec);
   const url = storeUrl(storeFlag);
+  const group = spec.startsWith('group:') ? spec.slice('group:'.length) : null;
   const store = await ResultStore.open(url, { mustExist: true }).catch((err: unknown) => {
     if (err instanceof InputError && /no such database file/.test(err.message)) {
       throw new InputError('usage', `'${spec}' is not a result file, and there is no store at ${redactUrl(url)} to look it up in`);
@@ -14,6 +19,15 @@ export async function resolveRun(spec: string, storeFlag: string | undefined): P
     throw err;
   });
   try {
+    if (group !== null) {
+      const members = await store.runsOfGroup(group);
+      if (members.length === 0) throw new InputError('usage', `'${spec}': no run of group ${group} in store ${redactUrl(url)}`);
+      const runs: RunResult[] = [];
+      for (const m of members) runs.push(await store.getRun(m.runId));
+      const { run, gaps } = mergeGroupRuns(group, runs);
+      for (const gap of gaps) process.stderr.write(`${gap}\n`);
+      return run;
+    }
     const ids = await store.findRuns(spec);
     if (ids.length > 1) throw new InputError('usage', `'${spec}' matches ${ids.length} runs in the store; give more of the run id`);
     const id = ids[0] ?? (await store.latestRunForCommit(spec));

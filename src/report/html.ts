@@ -172,6 +172,7 @@ function metadata(run: RunResult): string {
     ['host', `${run.host.os}; ${run.host.cpu_model} x ${run.host.cpu_count}; ${(run.host.memory_total_bytes / 2 ** 30).toFixed(1)} GiB; Node ${run.host.node_version}`],
     ['devices', run.devices.map((d) => `${d.id} ${d.name ?? ''} ${d.uuid ?? ''} ${d.memory_total_bytes ? `${(d.memory_total_bytes / 2 ** 30).toFixed(0)} GiB` : ''} driver ${d.driver_version ?? '-'} (${d.backend})`).join('; ') || 'none'],
   ];
+  if (run.group !== undefined) rows.push(['group', `${run.group}${run.shard ? `, shard ${run.shard.index} of ${run.shard.count}` : ''}`]);
   return `<h2>Run metadata</h2>${table(['', ''], rows)}`;
 }
 

@@ -347,6 +347,10 @@ export const RunResultSchema = z.object({
   percentile_method: z.string(),
   /** run --interleave: one measured iteration of each config per round, so iteration i of every config is round i. */
   interleaved: z.boolean().optional(),
+  /** --group (or the scheduler's job): the runs of one sharded job share it; `report group:ID` treats them as one. */
+  group: z.string().optional(),
+  /** --shard I/N (or the scheduler's array index): this run took items I, I + N, ... of the expanded sweep. */
+  shard: z.object({ index: z.number().int().nonnegative(), count: z.number().int().positive() }).optional(),
   benchmarks: z.array(BenchmarkSchema),
 });
 

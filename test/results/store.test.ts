@@ -69,6 +69,22 @@ async function exercise(url: string): Promise<void> {
     await store.saveRun(interleaved);
     assert.equal((await store.getRun(interleaved.run_id)).interleaved, true);
 
+    // the shards of a group (migration 4): read back with their shard; a group's ok configs by hash
+    const shard = (index: number, id: string, status: 'ok' | 'failed') => {
+      const r = { ...structuredClone(run), run_id: id, group: 'job-1', shard: { index, count: 2 } };
+      r.benchmarks = r.benchmarks.slice(index, index + 1).map((b) => ({ ...b, status }));
+      return r;
+    };
+    await store.saveRun(shard(1, '00000000-0000-4000-8000-000000000005', 'failed'));
+    await store.saveRun(shard(0, '00000000-0000-4000-8000-000000000004', 'ok'));
+    const stored = await store.getRun('00000000-0000-4000-8000-000000000005');
+    assert.deepEqual([stored.group, stored.shard], ['job-1', { index: 1, count: 2 }]);
+    assert.deepEqual([servedBack.group, servedBack.shard], [undefined, undefined], 'a run without a group has none');
+    const members = await store.runsOfGroup('job-1');
+    assert.deepEqual(new Set(members.map((m) => `${m.runId} ${m.shard?.index}/${m.shard?.count}`)), new Set(['00000000-0000-4000-8000-000000000004 0/2', '00000000-0000-4000-8000-000000000005 1/2']));
+    assert.deepEqual(await store.okConfigHashesOfGroup('job-1'), new Set([run.benchmarks[0]?.config.hash]));
+    assert.deepEqual(await store.runsOfGroup('job-2'), []);
+
     // a benchmark that fails half way is not written at all
     const broken = structuredClone(run);
     broken.run_id = '00000000-0000-4000-8000-000000000001';

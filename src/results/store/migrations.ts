@@ -82,6 +82,11 @@ export const MIGRATIONS: readonly { version: number; statements: string[] }[] = 
     version: 3,
     statements: ['ALTER TABLE runs ADD COLUMN interleaved {BOOL}'],
   },
+  {
+    // run --shard/--group: the parts of one sharded job meet here (docs/cluster.md)
+    version: 4,
+    statements: ['ALTER TABLE runs ADD COLUMN group_id TEXT', 'ALTER TABLE runs ADD COLUMN shard_index INTEGER', 'ALTER TABLE runs ADD COLUMN shard_count INTEGER', 'CREATE INDEX runs_group_id ON runs (group_id, started_at)'],
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that serializes migrations of several writers. */

@@ -38,6 +38,9 @@ interface RunRow {
   devices: string;
   source: string;
   interleaved: number | boolean | null;
+  group_id: string | null;
+  shard_index: number | null;
+  shard_count: number | null;
 }
 
 interface BenchmarkRow {
@@ -151,8 +154,8 @@ export class ResultStore {
 
   private async upsertRun(run: RunResult, source: string): Promise<void> {
     await this.db.run(
-      `INSERT INTO runs (run_id, started_at, finished_at, tool_version, git_commit, git_branch, git_dirty, host, devices, source, interleaved)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO runs (run_id, started_at, finished_at, tool_version, git_commit, git_branch, git_dirty, host, devices, source, interleaved, group_id, shard_index, shard_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, devices = excluded.devices`,
       [
         run.run_id,
@@ -166,6 +169,9 @@ export class ResultStore {
         JSON.stringify(run.devices),
         source,
         run.interleaved ?? null,
+        run.group ?? null,
+        run.shard?.index ?? null,
+        run.shard?.count ?? null,
       ],
     );
   }
@@ -213,6 +219,18 @@ export class ResultStore {
     return rows.map((r) => r.run_id);
   }
 
+  /** The runs of a group, oldest first, with their shard. */
+  async runsOfGroup(group: string): Promise<{ runId: string; shard: { index: number; count: number } | null }[]> {
+    const rows = await this.db.all<{ run_id: string; shard_index: number | null; shard_count: number | null }>('SELECT run_id, shard_index, shard_count FROM runs WHERE group_id = ? ORDER BY started_at, run_id', [group]);
+    return rows.map((r) => ({ runId: r.run_id, shard: r.shard_count === null ? null : { index: Number(r.shard_index), count: Number(r.shard_count) } }));
+  }
+
+  /** Hashes of the configs stored with status ok in any run of a group (a resubmitted shard skips them). */
+  async okConfigHashesOfGroup(group: string): Promise<Set<string>> {
+    const rows = await this.db.all<{ config_hash: string }>("SELECT DISTINCT b.config_hash FROM benchmarks b JOIN runs r ON r.run_id = b.run_id WHERE r.group_id = ? AND b.status = 'ok'", [group]);
+    return new Set(rows.map((r) => r.config_hash));
+  }
+
   /** The latest run whose git commit starts with `commit`. */
   async latestRunForCommit(commit: string): Promise<string | undefined> {
     const rows = await this.db.all<{ run_id: string }>('SELECT run_id FROM runs WHERE git_commit LIKE ? ORDER BY started_at DESC LIMIT 1', [`${commit}%`]);
@@ -240,6 +258,8 @@ export class ResultStore {
       devices: JSON.parse(run.devices),
       percentile_method: 'linear interpolation between order statistics (numpy default)',
       ...(run.interleaved ? { interleaved: true } : {}),
+      ...(run.group_id !== null && run.group_id !== undefined ? { group: run.group_id } : {}),
+      ...(run.shard_count !== null && run.shard_count !== undefined ? { shard: { index: Number(run.shard_index), count: Number(run.shard_count) } } : {}),
       benchmarks: benchmarks.map((b) => ({
         config: JSON.parse(b.config),
         status: b.status as BenchmarkResult['status'],

@@ -1,0 +1,109 @@
+/**
+ * A sweep split into parts as a scheduler would run it (--shard, Slurm's and Kubernetes' index
+ * variables), meeting in one store under a group: the parts together are the sweep, a part run
+ * again skips what is stored, and report and compare read the group as one run.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { readResult, ROOT, runCli, tempDir } from '../helpers.js';
+
+const dir = tempDir('tokenbench-shard-');
+const store = `sqlite:${join(dir, 'store.db')}`;
+/** A sweep of 5 configs (batch sizes 1-5) of the tiny model, one measured iteration each. */
+const SWEEP = ['run', '--warmup', '0', '--iterations', '3', '--sequence-length', '8', '--new-tokens', '4', '--no-gpu-monitoring', '--batch-size', '1,2,3,4,5', '--store', store];
+const batches = (path: string): number[] => readResult(path).benchmarks.map((b) => b.config.batch_size);
+
+test('shards: each part runs configs i, i+n, ...; the parts are the sweep; a part run again skips what its group stored; the group reads as one run', async () => {
+  const out = (name: string): string => join(dir, `${name}.json`);
+  // part 0 of 2 by flag; part 1 of 2 as the second task of a Slurm array (--array=1-2), its group from the job id
+  const first = await runCli([...SWEEP, '--shard', '0/2', '--group', 'slurm-77', '--output', out('s0')]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /^shard 0\/2: 3 of 5 configs$/m);
+  const second = await runCli([...SWEEP, '--output', out('s1')], { env: { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '2', SLURM_ARRAY_JOB_ID: '77' } });
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual([batches(out('s0')), batches(out('s1'))], [[1, 3, 5], [2, 4]]);
+  const s1 = readResult(out('s1'));
+  assert.deepEqual([s1.group, s1.shard], ['slurm-77', { index: 1, count: 2 }]);
+
+  // the whole sweep unsharded has the same configs: hashes once each, none missing
+  const whole = await runCli([...SWEEP, '--no-store', '--output', out('whole')]);
+  assert.equal(whole.code, 0, whole.stderr);
+  const hashes = (path: string): string[] => readResult(path).benchmarks.map((b) => b.config.hash);
+  assert.deepEqual([...hashes(out('s0')), ...hashes(out('s1'))].sort(), hashes(out('whole')).sort());
+  assert.equal(new Set(hashes(out('whole'))).size, 5);
+
+  // part 0 again (a resubmitted task): everything it had is stored ok in the group
+  const again = await runCli([...SWEEP, '--shard', '0/2', '--group', 'slurm-77', '--output', out('s0-again')]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /^shard 0\/2: 3 of 5 configs; 3 already stored ok in group slurm-77, skipped$/m);
+  assert.deepEqual(batches(out('s0-again')), []);
+
+  // the group as one run: every config once, in report and compare
+  const html = join(dir, 'group.html');
+  const report = await runCli(['report', 'group:slurm-77', '--store', store, '--output', html]);
+  assert.equal(report.code, 0, report.stderr);
+  assert.ok(existsSync(html));
+  assert.equal(report.stderr, '', 'nothing missing');
+  const compared = await runCli(['compare', 'group:slurm-77', 'group:slurm-77', '--store', store, '--format', 'json']);
+  assert.equal(compared.code, 0, compared.stderr);
+  assert.equal((JSON.parse(compared.stdout) as { pairs: unknown[] }).pairs.length, 5);
+});
+
+test('shards: a part that never ran is named; Kubernetes\' index needs the count; bad shards and groups are one line and exit code 2', async () => {
+  const out = join(dir, 'k0.json');
+  const k8s = await runCli([...SWEEP, '--output', out], { env: { JOB_COMPLETION_INDEX: '0', TOKENBENCH_SHARD_COUNT: '3', TOKENBENCH_GROUP: 'sweep-job' } });
+  assert.equal(k8s.code, 0, k8s.stderr);
+  assert.deepEqual(batches(out), [1, 4]);
+  const report = await runCli(['report', 'group:sweep-job', '--store', store, '--output', join(dir, 'k.html')]);
+  assert.equal(report.code, 0, report.stderr);
+  assert.equal(report.stderr, 'group sweep-job: no run of shards 1, 2 of 3\n');
+
+  const bad: [string[], Record<string, string>, RegExp][] = [
+    [['--shard', '2/2'], {}, /^tokenbench: run: --shard takes I\/N, .* got '2\/2'$/],
+    [['--group', 'a b'], {}, /^tokenbench: run: group 'a b' must be 1-128 letters/],
+    [[], { JOB_COMPLETION_INDEX: '1' }, /^tokenbench: run: JOB_COMPLETION_INDEX 1 needs TOKENBENCH_SHARD_COUNT/],
+    [[], { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '2' }, /^tokenbench: run: SLURM_ARRAY_TASK_ID 4 .* is not one of a contiguous array; give --shard I\/N$/],
+  ];
+  for (const [args, env, message] of bad) {
+    const r = await runCli([...SWEEP, ...args], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr.trim(), message);
+  }
+  const none = await runCli(['report', 'group:nosuch', '--store', store]);
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr.trim(), /^tokenbench: 'group:nosuch': no run of group nosuch in store sqlite:/);
+});
+
+test('the Kubernetes recipe: each pod of the Indexed Job runs its part as the manifest says; the group is the whole sweep', async () => {
+  const manifest = parse(readFileSync(join(ROOT, 'examples', 'cluster', 'indexed-job.yaml'), 'utf8')) as {
+    metadata: { name: string };
+    spec: { completionMode: string; completions: number; template: { spec: { containers: { command: string[]; env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: unknown } }[] }[] } } };
+  };
+  assert.equal(manifest.spec.completionMode, 'Indexed');
+  const [container] = manifest.spec.template.spec.containers;
+  assert.ok(container);
+  const env = new Map(container.env.map((e) => [e.name, e]));
+  assert.equal(Number(env.get('TOKENBENCH_SHARD_COUNT')?.value), manifest.spec.completions, 'the count is the Job\'s completions');
+  // the Job controller labels its pods with the Job's name
+  assert.equal(env.get('TOKENBENCH_GROUP')?.valueFrom?.fieldRef?.fieldPath, "metadata.labels['batch.kubernetes.io/job-name']");
+  assert.ok(env.get('TOKENBENCH_STORE')?.valueFrom?.secretKeyRef, 'the store URL comes from a secret');
+  assert.deepEqual(container.command.slice(0, 3), ['npx', 'tokenbench', 'run']);
+
+  // the pods, one after the other here: the container's command with a local config, store and output
+  const config = join(dir, 'k8s.yaml');
+  writeFileSync(config, 'warmup_iterations: 0\nmeasurement_iterations: 2\nsequence_length: 8\nnum_tokens_to_generate: 4\ngpu_monitoring: false\nbatch_size: [1, 2, 3, 4, 5, 6]\n');
+  const args = container.command.slice(2).map((a, i, all) => (all[i - 1] === '--config' ? config : all[i - 1] === '--output-dir' ? join(dir, 'k8s-results') : a));
+  for (let index = 0; index < manifest.spec.completions; index++) {
+    const pod = await runCli([...args, '--quiet'], {
+      env: { JOB_COMPLETION_INDEX: String(index), TOKENBENCH_SHARD_COUNT: env.get('TOKENBENCH_SHARD_COUNT')?.value ?? '', TOKENBENCH_GROUP: manifest.metadata.name, TOKENBENCH_STORE: store },
+    });
+    assert.equal(pod.code, 0, pod.stderr);
+  }
+  const whole = await runCli(['compare', `group:${manifest.metadata.name}`, `group:${manifest.metadata.name}`, '--store', store, '--format', 'json']);
+  assert.equal(whole.code, 0, whole.stderr);
+  assert.equal(whole.stderr, '', 'no part and no config missing');
+  assert.equal((JSON.parse(whole.stdout) as { pairs: unknown[] }).pairs.length, 6);
+});

@@ -1,0 +1,51 @@
+/** Shards and groups: from the flag, from Slurm's and Kubernetes' environment, and the bad ones. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { groupFrom, shardFrom, shardItems } from '../../src/config/shard.js';
+import { InputError } from '../../src/util/errors.js';
+
+const usage = (fn: () => unknown, message: RegExp): void => {
+  assert.throws(fn, (e: unknown) => e instanceof InputError && e.kind === 'usage' && message.test(e.message));
+};
+
+test('--shard I/N wins over the environment; none at all is no shard', () => {
+  assert.deepEqual(shardFrom('2/4', { SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '8' }, 'run'), { index: 2, count: 4 });
+  assert.deepEqual(shardFrom(' 0/1 ', {}, 'run'), { index: 0, count: 1 });
+  assert.equal(shardFrom(undefined, {}, 'run'), null);
+  for (const bad of ['4/4', '1/0', '-1/2', '1', '1/2/3', 'a/b', '']) usage(() => shardFrom(bad, {}, 'run'), new RegExp(`^run: --shard takes I/N, .* got '${bad}'$`));
+});
+
+test('Slurm job arrays: the index counts from the array\'s minimum in its steps', () => {
+  // --array=0-3
+  assert.deepEqual(shardFrom(undefined, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '4' }, 'run'), { index: 3, count: 4 });
+  // --array=1-4 and --array=10-40:10
+  assert.deepEqual(shardFrom(undefined, { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '4' }, 'run'), { index: 0, count: 4 });
+  assert.deepEqual(shardFrom(undefined, { SLURM_ARRAY_TASK_ID: '30', SLURM_ARRAY_TASK_MIN: '10', SLURM_ARRAY_TASK_STEP: '10', SLURM_ARRAY_TASK_COUNT: '4' }, 'load'), { index: 2, count: 4 });
+  // --array=1,4,9: no dense index
+  usage(() => shardFrom(undefined, { SLURM_ARRAY_TASK_ID: '9', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '3' }, 'run'), /^run: SLURM_ARRAY_TASK_ID 9 \(min 1, step -, count 3\) is not one of a contiguous array; give --shard I\/N$/);
+  usage(() => shardFrom(undefined, { SLURM_ARRAY_TASK_ID: '2' }, 'run'), /count -\) is not one of a contiguous array/);
+});
+
+test('Kubernetes Indexed Jobs: JOB_COMPLETION_INDEX with the count from the manifest', () => {
+  assert.deepEqual(shardFrom(undefined, { JOB_COMPLETION_INDEX: '1', TOKENBENCH_SHARD_COUNT: '4' }, 'run'), { index: 1, count: 4 });
+  usage(() => shardFrom(undefined, { JOB_COMPLETION_INDEX: '1' }, 'run'), /^run: JOB_COMPLETION_INDEX 1 needs TOKENBENCH_SHARD_COUNT, .* got ''; or give --shard I\/N$/);
+  usage(() => shardFrom(undefined, { JOB_COMPLETION_INDEX: '4', TOKENBENCH_SHARD_COUNT: '4' }, 'run'), /got '4'/);
+});
+
+test('groups: the flag, then TOKENBENCH_GROUP, then the Slurm array job; names a store and a shell can carry', () => {
+  assert.equal(groupFrom('nightly-7', { TOKENBENCH_GROUP: 'k8s', SLURM_ARRAY_JOB_ID: '12' }, 'run'), 'nightly-7');
+  assert.equal(groupFrom(undefined, { TOKENBENCH_GROUP: 'sweep-job', SLURM_ARRAY_JOB_ID: '12' }, 'run'), 'sweep-job');
+  assert.equal(groupFrom(undefined, { TOKENBENCH_GROUP: '', SLURM_ARRAY_JOB_ID: '12' }, 'run'), 'slurm-12');
+  assert.equal(groupFrom(undefined, {}, 'run'), null);
+  for (const bad of ['', '-x', 'a b', 'x'.repeat(129), 'a/b']) usage(() => groupFrom(bad, {}, 'run'), /^run: group '.*' must be 1-128 letters/);
+});
+
+test('shard i of n takes items i, i + n, ...: the shards together are the whole, each item once', () => {
+  const items = [...'abcdefghij'];
+  assert.deepEqual(shardItems(items, { index: 1, count: 4 }), ['b', 'f', 'j']);
+  assert.deepEqual(shardItems(items, null), items);
+  const union = [0, 1, 2, 3].flatMap((index) => shardItems(items, { index, count: 4 }));
+  assert.deepEqual([...union].sort(), items);
+  assert.deepEqual(shardItems(items, { index: 3, count: 20 }), ['d']);
+  assert.deepEqual(shardItems(items, { index: 12, count: 20 }), []);
+});
