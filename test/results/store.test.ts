@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import pg from 'pg';
 import type { RunResult } from '../../src/results/schema.js';
 import { ResultStore } from '../../src/results/store/store.js';
 import { InputError } from '../../src/util/errors.js';
 import { runCli, tempDir } from '../helpers.js';
-import { postgresServer, postgresTestUrl } from '../support/postgres.js';
+import { freshPostgresUrl, postgresServer } from '../support/postgres.js';
 import { needs } from '../support/requirements.js';
 
 const postgres = needs(postgresServer());
@@ -23,16 +22,6 @@ function realRun(): Promise<RunResult> {
     return JSON.parse(readFileSync(out, 'utf8')) as RunResult;
   })();
   return runPromise;
-}
-
-async function freshPostgresUrl(): Promise<string> {
-  const base = postgresTestUrl() as string;
-  const schema = `t${process.pid}_${Date.now()}`;
-  const client = new pg.Client({ connectionString: base });
-  await client.connect();
-  await client.query(`CREATE SCHEMA ${schema}`);
-  await client.end();
-  return `${base}${base.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
 }
 
 async function exercise(url: string): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { Requirement } from './requirements.js';
 
 let cached: string | undefined | null = null;
@@ -25,4 +26,15 @@ export function postgresTestUrl(): string | undefined {
 /** A real PostgreSQL server, for `needs`. */
 export function postgresServer(): Requirement {
   return { what: 'PostgreSQL', missing: postgresTestUrl() ? null : 'none here: .ci/run installs and starts it (or set TOKENBENCH_TEST_PG_URL)' };
+}
+
+/** A URL of the test server whose tables go into a new, empty schema: each caller its own store. */
+export async function freshPostgresUrl(): Promise<string> {
+  const base = postgresTestUrl() as string;
+  const schema = `t${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  await client.query(`CREATE SCHEMA ${schema}`);
+  await client.end();
+  return `${base}${base.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
 }
