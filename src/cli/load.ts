@@ -1,12 +1,15 @@
 /** `tokenbench load`: serving load tests against an OpenAI-compatible server, closed or open loop. */
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { NamedConfig } from '../config/fields.js';
 import { configHash } from '../config/hash.js';
 import { modelSlug } from '../config/naming.js';
+import { groupFrom, type Shard, shardFrom } from '../config/shard.js';
 import { expandConfigs } from '../config/sweep.js';
 import { checkConfigs } from '../engines/index.js';
 import { type LoadConfig, type LoadProgress, runLoadBenchmarks } from '../load/load-benchmark.js';
 import { datasetPrompts } from '../load/prompts.js';
+import { meetParts } from '../load/rendezvous.js';
 import { newRunResult } from '../measure/runner.js';
 import { formatLoadSummary } from '../report/console.js';
 import type { BenchmarkResult, LoadSettings } from '../results/schema.js';
@@ -41,6 +44,9 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'busy-poll': { arity: 'none', help: 'keep the client polling instead of sleeping during the run: the OS wake-up delay stays out of the stamps and send times, at the cost of one CPU core' },
   'prompt-reuse': { arity: 'one', value: 'MODE', help: "unique (default: every prompt differs from all earlier ones from its first token, so no server cache serves it), repeat, or prefix=N (the first N tokens shared)" },
   'no-model-check': { arity: 'none', help: "do not check the model against the server's GET /v1/models" },
+  shard: { arity: 'one', value: 'I/N', help: 'run part I (from 0) of N of each value: open loop, requests j with j mod N = I of the one schedule; closed loop, a share of the concurrency and requests. The parts meet in the store and start together (default: from SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with TOKENBENCH_SHARD_COUNT)' },
+  group: { arity: 'one', value: 'ID', help: 'the group the parts share (default $TOKENBENCH_GROUP, else slurm-$SLURM_ARRAY_JOB_ID); needed with --shard' },
+  'meet-timeout': { arity: 'one', value: 'SECONDS', help: 'with --shard: how long a part waits for the others before the value fails (default 600)' },
   output: { arity: 'one', commas: false, value: 'FILE', help: 'result file (default DIR/run-<time>-<id>.json)' },
   'output-dir': { arity: 'one', commas: false, value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
   store: { arity: 'one', commas: false, value: 'URL', help: 'results store: sqlite:PATH or postgres://... (default as for run)' },
@@ -238,6 +244,17 @@ class LoadLog implements LoadProgress {
   }
 }
 
+/** A load run in parts needs a group and a store to meet in, and enough of each count to share out. */
+function checkShardable(configs: readonly LoadConfig[], shard: Shard, group: string | null, noStore: boolean): void {
+  if (group === null) throw new InputError('usage', 'load: --shard needs the group its parts share: --group ID (or TOKENBENCH_GROUP, or a Slurm array job)');
+  if (noStore) throw new InputError('usage', 'load: --shard needs the store its parts meet in; drop --no-store');
+  for (const c of configs) {
+    const s = c.load;
+    if (s.mode === 'closed' && (s.concurrency ?? 1) < shard.count) throw new InputError('usage', `load: --concurrency ${s.concurrency} cannot be shared by ${shard.count} parts; give at least ${shard.count}`);
+    if (s.requests !== null && s.requests < shard.count) throw new InputError('usage', `load: --requests ${s.requests} cannot be shared by ${shard.count} parts; give at least ${shard.count}`);
+  }
+}
+
 export async function loadCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, LOAD_FLAGS, 'load');
   if (args.flags.has('help')) {
@@ -249,16 +266,27 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   // a bad dataset is bad input: found before anything is sent
   const dataset = configs[0]?.load.dataset;
   if (dataset) datasetPrompts(dataset, 1);
+  const shard = shardFrom(single(args, 'shard', 'load'), process.env, 'load');
+  const group = groupFrom(single(args, 'group', 'load'), process.env, 'load');
+  const meetTimeoutS = optionalNumber(args, 'meet-timeout', { min: 0, exclusive: true }) ?? 600;
+  if (shard) checkShardable(configs, shard, group, args.flags.has('no-store'));
   const progress = new LoadLog(args.flags.has('quiet'), process.stderr.isTTY === true);
   for (const warning of await checkConfigs(configs)) progress.message(warning);
   const run = newRunResult();
+  if (group !== null) run.group = group;
+  if (shard !== null) run.shard = shard;
   return withRunSession(
     args,
     'load',
     run,
     (text) => progress.message(text),
     async ({ outputPath, store, signal, unsaved }) => {
-      await runLoadBenchmarks(configs, { outputPath, progress, signal, unsaved, ...(store ? { store } : {}) }, run);
+      const part =
+        shard && store && group !== null
+          ? { shard, meet: (config: LoadConfig) => meetParts(store, group, config.hash, shard, { host: hostname(), timeoutMs: meetTimeoutS * 1000, signal }) }
+          : undefined;
+      if (part) progress.message(`part ${shard?.index}/${shard?.count} of group ${group}: each value starts when all parts have warmed up and met in the store`);
+      await runLoadBenchmarks(configs, { outputPath, progress, signal, unsaved, ...(store ? { store } : {}), ...(part ? { part } : {}) }, run);
     },
     formatLoadSummary,
   );

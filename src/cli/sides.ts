@@ -3,6 +3,7 @@
  * commit, or `group:ID`, the runs of a sharded job read as one (what is missing goes to stderr).
  */
 import { existsSync } from 'node:fs';
+import { mergeLoadParts } from '../load/merge-parts.js';
 import { mergeGroupRuns } from '../results/group.js';
 import type { RunResult } from '../results/schema.js';
 import { readResultFile, redactUrl, ResultStore, storeUrl } from '../results/store/store.js';
@@ -24,7 +25,7 @@ export async function resolveRun(spec: string, storeFlag: string | undefined): P
       if (members.length === 0) throw new InputError('usage', `'${spec}': no run of group ${group} in store ${redactUrl(url)}`);
       const runs: RunResult[] = [];
       for (const m of members) runs.push(await store.getRun(m.runId));
-      const { run, gaps } = mergeGroupRuns(group, runs);
+      const { run, gaps } = mergeGroupRuns(group, runs, mergeLoadParts);
       for (const gap of gaps) process.stderr.write(`${gap}\n`);
       return run;
     }

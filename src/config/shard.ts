@@ -64,3 +64,8 @@ export function groupFrom(flag: string | undefined, env: NodeJS.ProcessEnv, comm
 export function shardItems<T>(items: readonly T[], shard: Shard | null): T[] {
   return shard === null ? [...items] : items.filter((_, k) => k % shard.count === shard.index);
 }
+
+/** How many of `total` items shard `shard` takes (items i, i + n, ...). */
+export function shareOf(total: number, shard: Shard): number {
+  return Math.floor(total / shard.count) + (shard.index < total % shard.count ? 1 : 0);
+}

@@ -12,8 +12,10 @@ import type { BenchmarkResult, LoadSettings, RunResult } from '../results/schema
 import type { ResultStore } from '../results/store/store.js';
 import { RunRecorder } from '../results/recorder.js';
 import { errorMessage, RunError } from '../util/errors.js';
+import type { Shard } from '../config/shard.js';
 import { lagWarning } from './event-loop-lag.js';
-import { runLoad } from './load-runner.js';
+import { runLoad, settingsOfPart } from './load-runner.js';
+import type { PartStart } from './rendezvous.js';
 import { datasetPrompts, type LoadPrompt, syntheticPrompts } from './prompts.js';
 
 export type LoadConfig = NamedConfig & { load: LoadSettings };
@@ -33,6 +35,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Each failure to save the result file or the store is appended here. */
   unsaved?: string[];
+  /** load --shard: this process runs one part of each value, and meets the other parts before measuring. */
+  part?: { shard: Shard; meet: (config: LoadConfig) => Promise<PartStart> };
 }
 
 /** A load value whose successful requests are fewer than this share of those scheduled is failed (docs/metrics.md). */
@@ -47,6 +51,8 @@ function promptCount(s: LoadSettings): number {
 /** Runs one swept value to a benchmark result; failures are recorded, never thrown. */
 export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions): Promise<BenchmarkResult> {
   const s = config.load;
+  // a part runs and is summarised on its share; the schedule and prompts are the whole run's
+  const own = settingsOfPart(s, options.part?.shard);
   const target = openAiTarget(config);
   const result: BenchmarkResult = {
     config,
@@ -60,7 +66,8 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
     monitor: null,
   };
   // the pool: one connection per request in flight (closed loop), or as many as the open loop needs
-  const client = new OpenAiClient(target, s.mode === 'closed' ? (s.concurrency ?? 1) : s.max_concurrency);
+  const client = new OpenAiClient(target, own.mode === 'closed' ? (own.concurrency ?? 1) : own.max_concurrency);
+  let partStart: PartStart | undefined;
   try {
     const started = performance.now();
     const prompts: LoadPrompt[] = s.dataset
@@ -68,14 +75,20 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
       : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) }, promptReuseOf(config));
     result.phases_ms.load = performance.now() - started;
     const measureStart = performance.now();
-    const run = await runLoad(client, prompts, s, { onRequest: (n, tokens) => options.progress.request(n, tokens), ...(options.signal ? { signal: options.signal } : {}) });
+    const part = options.part;
+    const run = await runLoad(client, prompts, s, {
+      onRequest: (n, tokens) => options.progress.request(n, tokens),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(part ? { part: part.shard, beforeMeasure: async () => void (partStart = await part.meet(config)) } : {}),
+    });
     result.phases_ms.measure = performance.now() - measureStart;
     result.requests = run.requests;
     result.summary = summarizeRequests(run.requests);
     result.server_check = summarizeServerCheck(run.requests, promptReuseOf(config), config.model);
     const warning = lagWarning(run.lag);
     if (warning) options.progress.message(warning);
-    result.load = summarizeLoad(run.requests, s, run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
+    result.load = summarizeLoad(run.requests, own, run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
+    if (partStart) result.load.part = partStart;
     if (options.signal?.aborted) {
       result.status = 'interrupted';
       result.error = { kind: 'interrupted', message: 'interrupted by the user' };

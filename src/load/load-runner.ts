@@ -4,6 +4,7 @@
  * up front, whether or not earlier ones have finished). Every request keeps when it was due, when
  * it was actually written and the delay between, so time spent waiting to be sent is never hidden.
  */
+import { type Shard, shareOf } from '../config/shard.js';
 import { holdLoopAwake } from '../http/busy-poll.js';
 import { httpRequestRecord, type OpenAiClient } from '../http/openai-client.js';
 import { msBetween } from '../results/metrics.js';
@@ -14,7 +15,7 @@ import type { LoadPrompt } from './prompts.js';
 
 export interface LoadRun {
   requests: LoadRequestRecord[];
-  /** Open loop: the drawn schedule (ms); closed loop: null. */
+  /** Open loop: the drawn schedule (ms), this part's entries when it is a part; closed loop: null. */
   schedule: number[] | null;
   cpuMs: number;
   lag: LoopLag;
@@ -22,6 +23,14 @@ export interface LoadRun {
 
 export interface LoadRunOptions {
   signal?: AbortSignal;
+  /**
+   * One part of a load run split over processes or machines (--shard): an open loop sends the
+   * requests j of the whole run's schedule with j mod count = index; a closed loop runs its share
+   * of the workers and of the requests. Every part draws the same schedule and prompts from the seed.
+   */
+  part?: Shard;
+  /** Called after the warmup; the measured phase starts when it resolves (the parts' agreed instant). */
+  beforeMeasure?: () => Promise<void>;
   /** Called after every finished measured request: how many are done, and its output tokens. */
   onRequest?: (done: number, outputTokens: number) => void;
 }
@@ -41,30 +50,53 @@ async function untilDue(due: bigint, busyPoll: boolean): Promise<void> {
   }
 }
 
-/** Runs `count` requests through `workers` closed-loop workers, until `stopAt` (ns) if given. */
-async function closedLoop(workers: number, count: number | null, stopAt: bigint | null, signal: AbortSignal | undefined, send: (i: number, due: bigint) => Promise<void>): Promise<void> {
+/**
+ * Runs `count` requests through `workers` closed-loop workers, until `stopAt` (ns) if given. The
+ * k-th request gets index `indexOf(k)` (a part's own indexes in the whole run).
+ */
+async function closedLoop(workers: number, count: number | null, stopAt: bigint | null, signal: AbortSignal | undefined, send: (i: number, due: bigint) => Promise<void>, indexOf: (k: number) => number = (k) => k): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
       const now = process.hrtime.bigint();
       if ((count !== null && next >= count) || (stopAt !== null && now >= stopAt) || signal?.aborted) return;
-      await send(next++, now);
+      await send(indexOf(next++), now);
     }
   };
   await Promise.all(Array.from({ length: workers }, worker));
 }
 
+/**
+ * The settings of one part of a load run, as it runs and is summarised: its share of the rate, the
+ * workers, the requests and the warmups (the whole run's settings when there are no parts). The
+ * schedule is still drawn for the whole run.
+ */
+export function settingsOfPart(s: LoadSettings, part: Shard | undefined): LoadSettings {
+  if (!part) return s;
+  const share = (n: number): number => shareOf(n, part);
+  return {
+    ...s,
+    request_rate: s.request_rate === null ? null : s.request_rate / part.count,
+    concurrency: s.concurrency === null ? null : share(s.concurrency),
+    requests: s.requests === null ? null : share(s.requests),
+    warmup_requests: share(s.warmup_requests),
+    max_concurrency: s.max_concurrency === null ? null : share(s.max_concurrency),
+  };
+}
+
 export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt[], s: LoadSettings, options: LoadRunOptions = {}): Promise<LoadRun> {
-  const { signal } = options;
+  const { signal, part } = options;
   const promptFor = (i: number): LoadPrompt => prompts[i % prompts.length] as LoadPrompt;
+  const own = settingsOfPart(s, part);
 
   // warmup: opens the pool's connections and wakes the server; nothing is recorded
-  const warmWorkers = Math.max(1, Math.min(s.warmup_requests, s.concurrency ?? s.max_concurrency ?? 16));
-  await closedLoop(warmWorkers, s.warmup_requests, null, signal, async (i) => {
+  const warmWorkers = Math.max(1, Math.min(own.warmup_requests, own.concurrency ?? own.max_concurrency ?? 16));
+  await closedLoop(warmWorkers, own.warmup_requests, null, signal, async (i) => {
     // from the end of the list: a warmup must not put a measured prompt in the server's prefix cache
     const p = promptFor(prompts.length - 1 - (i % prompts.length));
     await client.send(p.prompt, p.outputTokens, signal);
   });
+  await options.beforeMeasure?.();
 
   // busy polling covers the whole measured phase, so send times are not late by a wake-up either
   const release = client.target.busyPoll ? holdLoopAwake() : null;
@@ -99,11 +131,13 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   const stopAt = s.duration_s === null ? null : origin + BigInt(Math.round(s.duration_s * 1e9));
   try {
     if (s.mode === 'closed') {
-      await closedLoop(s.concurrency ?? 1, s.requests, stopAt, signal, send);
+      await closedLoop(own.concurrency ?? 1, own.requests, stopAt, signal, send, part ? (k) => part.index + k * part.count : undefined);
     } else {
-      schedule = arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s });
+      const whole = arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s });
+      const mine = [...whole.entries()].filter(([i]) => !part || i % part.count === part.index);
+      schedule = mine.map(([, atMs]) => atMs);
       const inFlight: Promise<void>[] = [];
-      for (const [i, atMs] of schedule.entries()) {
+      for (const [i, atMs] of mine) {
         const due = origin + BigInt(Math.round(atMs * 1e6));
         // requests already overdue go at once, so lateness never accumulates
         await untilDue(due, client.target.busyPoll);

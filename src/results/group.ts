@@ -11,19 +11,33 @@ export interface GroupRun {
   gaps: string[];
 }
 
-/** Merges the runs of `group`, given oldest first (at least one). */
-export function mergeGroupRuns(group: string, runs: readonly RunResult[]): GroupRun {
+/**
+ * Merges the runs of `group`, given oldest first (at least one). A load value measured in parts
+ * (each part's benchmark says which, `load.part`) becomes one benchmark through `mergeParts`.
+ */
+export function mergeGroupRuns(group: string, runs: readonly RunResult[], mergeParts: (parts: BenchmarkResult[]) => BenchmarkResult = (parts) => parts[0] as BenchmarkResult): GroupRun {
   const first = runs[0];
   if (!first) throw new RangeError('a group needs at least one run');
   // parts in shard order, each part's tries oldest first, so a later try of a config replaces an earlier one
   const ordered = [...runs].sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
-  const byHash = new Map<string, BenchmarkResult>();
+  const tries = new Map<string, BenchmarkResult>();
   for (const run of ordered) {
     for (const b of run.benchmarks) {
-      const kept = byHash.get(b.config.hash);
-      if (!kept || kept.status !== 'ok' || b.status === 'ok') byHash.set(b.config.hash, b);
+      const key = b.load?.part ? `${b.config.hash} part ${b.load.part.index}` : b.config.hash;
+      const kept = tries.get(key);
+      if (!kept || kept.status !== 'ok' || b.status === 'ok') tries.set(key, b);
     }
   }
+  const gaps: string[] = [];
+  const byHash = new Map<string, BenchmarkResult[]>();
+  for (const b of tries.values()) byHash.set(b.config.hash, [...(byHash.get(b.config.hash) ?? []), b]);
+  const benchmarks = [...byHash.values()].map((found) => {
+    const part = found[0]?.load?.part;
+    if (!part) return found[0] as BenchmarkResult;
+    const missing = Array.from({ length: part.count }, (_, i) => i).filter((i) => !found.some((b) => b.load?.part?.index === i));
+    if (missing.length > 0) gaps.push(`group ${group}: ${found[0]?.config.name}: no part ${missing.join(', ')} of ${part.count}; merged from the others`);
+    return mergeParts(found.sort((a, b) => (a.load?.part?.index ?? 0) - (b.load?.part?.index ?? 0)));
+  });
   const devices = runs.flatMap((r) => r.devices).filter((d, i, all) => all.findIndex((x) => x.id === d.id) === i);
   const finished = runs.map((r) => r.finished_at);
   const run: RunResult = {
@@ -32,12 +46,11 @@ export function mergeGroupRuns(group: string, runs: readonly RunResult[]): Group
     finished_at: finished.includes(null) ? null : ([...finished].sort().at(-1) as string),
     devices,
     group,
-    benchmarks: [...byHash.values()],
+    benchmarks,
   };
   delete run.shard;
   delete run.interleaved;
 
-  const gaps: string[] = [];
   const count = Math.max(0, ...runs.map((r) => r.shard?.count ?? 0));
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !runs.some((r) => r.shard?.index === i));
   if (missing.length > 0) gaps.push(`group ${group}: no run of shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count}`);

@@ -222,6 +222,18 @@ export const LoadSummarySchema = z.object({
     event_loop_lag_ms: LagSchema,
     warning: z.string().nullable(),
   }),
+  /** load --shard: this part, the start all parts agreed on (the store server's clock), and this machine's clock against it. */
+  part: z
+    .object({
+      index: z.number().int().nonnegative(),
+      count: z.number().int().positive(),
+      start_at: z.string(),
+      clock_offset_ms: z.number(),
+      clock_uncertainty_ms: z.number().nonnegative(),
+      start_late_ms: z.number().nonnegative(),
+      waited_ms: z.number().nonnegative(),
+    })
+    .optional(),
 });
 
 /** The client against the server's own account, over a config's requests (results/server-check.ts). */

@@ -13,6 +13,7 @@ export type RunErrorKind =
   | 'engine_generate'
   | 'token_count'
   | 'request_failed'
+  | 'parts_missing'
   | 'out_of_memory'
   | 'interrupted'
   | 'internal';

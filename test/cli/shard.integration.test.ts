@@ -8,7 +8,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { mergeLoadParts } from '../../src/load/merge-parts.js';
+import type { BenchmarkResult } from '../../src/results/schema.js';
 import { readResult, ROOT, runCli, tempDir } from '../helpers.js';
+import { startScriptedServer } from '../support/scripted-openai-server.js';
 
 const dir = tempDir('tokenbench-shard-');
 const store = `sqlite:${join(dir, 'store.db')}`;
@@ -106,4 +109,49 @@ test('the Kubernetes recipe: each pod of the Indexed Job runs its part as the ma
   assert.equal(whole.code, 0, whole.stderr);
   assert.equal(whole.stderr, '', 'no part and no config missing');
   assert.equal((JSON.parse(whole.stdout) as { pairs: unknown[] }).pairs.length, 6);
+});
+
+test('load in parts: each part sends its own requests of the one schedule, all start at one instant agreed in the store, and the group merges them into the whole run', async () => {
+  const server = await startScriptedServer();
+  try {
+    const LOAD = ['load', '--url', server.url, '--model', 'ttft=5,itl=2', '--request-rate', '40', '--arrival', 'constant', '--requests', '20', '--warmup-requests', '2', '--input-len', '8', '--output-len', '4', '--store', store, '--quiet'];
+    const out = (i: number): string => join(dir, `load-${i}.json`);
+    // both parts at once, as two machines would
+    const parts = await Promise.all([0, 1].map((i) => runCli([...LOAD, '--group', 'load-g', '--shard', `${i}/2`, '--output', out(i)])));
+    for (const p of parts) assert.equal(p.code, 0, p.stderr);
+    const [a, b] = [out(0), out(1)].map((p) => readResult(p).benchmarks[0]);
+    assert.deepEqual(a?.requests?.map((r) => r.index), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    assert.deepEqual(b?.requests?.map((r) => r.index), [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+    // due every 25 ms of the one schedule: part 1's first request at 25 ms
+    assert.deepEqual(b?.requests?.slice(0, 2).map((r) => r.scheduled_ms), [25, 75]);
+    assert.equal(a?.load?.part?.start_at, b?.load?.part?.start_at, 'one agreed start');
+    assert.deepEqual([a?.load?.target_rate, a?.load?.counts.scheduled, b?.load?.part?.index, b?.load?.part?.count], [20, 10, 1, 2]);
+
+    // the group from the store: one value of 20 requests at 40 per second
+    const merged = mergeLoadParts([a, b] as BenchmarkResult[]);
+    assert.deepEqual(merged.requests?.map((r) => r.index), [...Array(20).keys()]);
+    assert.deepEqual([merged.load?.target_rate, merged.load?.counts.scheduled, merged.load?.counts.ok, merged.load?.part], [40, 20, 20, undefined]);
+    const compared = await runCli(['compare', 'group:load-g', 'group:load-g', '--store', store, '--format', 'json']);
+    assert.equal(compared.code, 0, compared.stderr);
+    assert.equal(compared.stderr, '', 'both parts there');
+
+    // one part alone waits for the other, then fails the value after the wait, saying so
+    const alone = await runCli([...LOAD, '--group', 'load-lonely', '--shard', '0/2', '--meet-timeout', '1', '--output', join(dir, 'alone.json')]);
+    assert.equal(alone.code, 1, alone.stderr);
+    assert.deepEqual(readResult(join(dir, 'alone.json')).benchmarks[0]?.error, { kind: 'parts_missing', message: '1 of 2 parts of group load-lonely registered within 1 s; the measured phase never started' });
+    // bad shares and a missing meeting place are bad input
+    for (const [args, message] of [
+      [['--shard', '0/2', '--no-store'], /^tokenbench: load: --shard needs the store its parts meet in; drop --no-store$/],
+      [['--shard', '0/30'], /^tokenbench: load: --requests 20 cannot be shared by 30 parts; give at least 30$/],
+    ] as const) {
+      const r = await runCli([...LOAD, '--group', 'load-g', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr.trim(), message);
+    }
+    const noGroup = await runCli(['load', '--url', server.url, '--model', 'x', '--concurrency', '1', '--shard', '0/2']);
+    assert.equal(noGroup.code, 2, noGroup.stderr);
+    assert.match(noGroup.stderr.trim(), /^tokenbench: load: --shard needs the group its parts share/);
+  } finally {
+    await server.close();
+  }
 });

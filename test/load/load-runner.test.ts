@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { after, before, test } from 'node:test';
 import { OpenAiClient } from '../../src/http/openai-client.js';
-import { runLoad } from '../../src/load/load-runner.js';
+import { runLoad, settingsOfPart } from '../../src/load/load-runner.js';
 import { summarizeLoad } from '../../src/results/load-summary.js';
 import type { LoadRequestRecord, LoadSettings } from '../../src/results/schema.js';
 import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
@@ -224,4 +224,35 @@ test('open loop stopped by an abort: nothing is sent after it, what was sent is 
   assert.ok(run.requests.length >= 3 && run.requests.length < 10, `${run.requests.length} requests`);
   // CPU time of every thread of this process: at most the wall time on each core
   assert.ok(run.cpuMs > 0 && run.cpuMs <= availableParallelism() * wall, `${run.cpuMs} ms of CPU in ${wall} ms`);
+});
+
+test('a part of a load run: the open loop sends its own entries of the whole schedule; the closed loop its share of workers and requests, with the whole run\'s indexes; the measured phase waits for the parts to meet', async () => {
+  const c = client('ttft=2,itl=1', null);
+  const open = settings({ mode: 'open', request_rate: 50, arrival: 'constant', requests: 10, warmup_requests: 3 });
+  const events: string[] = [];
+  const before = server.log.length;
+  const run = await runLoad(c, prompt, open, {
+    part: { index: 1, count: 3 },
+    beforeMeasure: async () => {
+      events.push(`met after ${server.log.length - before} warmups`);
+    },
+  });
+  await c.close();
+  // warmups: 1 of 3 (this part's share); requests 1, 4, 7 due at 20, 80 and 140 ms of the whole schedule
+  assert.deepEqual(events, ['met after 1 warmups']);
+  assert.deepEqual(run.requests.map((r) => [r.index, r.scheduled_ms]), [[1, 20], [4, 80], [7, 140]]);
+  assert.deepEqual(run.schedule, [20, 80, 140]);
+
+  const closed = settings({ mode: 'closed', concurrency: 3, requests: 7, warmup_requests: 0 });
+  for (const [index, workers, indexes] of [[0, 2, [0, 2, 4, 6]], [1, 1, [1, 3, 5]]] as const) {
+    const cc = client('ttft=20,itl=1', null);
+    const part = await runLoad(cc, prompt, closed, { part: { index, count: 2 } });
+    await cc.close();
+    assert.deepEqual(part.requests.map((r) => r.index), indexes);
+    assert.equal(peakInFlight(part.requests), workers, `part ${index}: its share of the 3 workers`);
+  }
+  assert.deepEqual(settingsOfPart(closed, { index: 1, count: 2 }), { ...closed, concurrency: 1, requests: 3 });
+  const limited = { ...open, concurrency: null, max_concurrency: 5 };
+  assert.deepEqual(settingsOfPart(limited, { index: 2, count: 3 }), { ...limited, max_concurrency: 1, request_rate: 50 / 3, requests: 3, warmup_requests: 1 });
+  assert.equal(settingsOfPart(open, undefined), open);
 });

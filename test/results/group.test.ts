@@ -32,3 +32,16 @@ test('what is missing: parts with no run, configs no run measured ok; nothing wh
   assert.deepEqual(mergeGroupRuns('g', [run('r', '2026-01-01T00:00:00Z', null, [bench('a', 'ok', 'a')])]).gaps, []);
   assert.throws(() => mergeGroupRuns('g', []), RangeError);
 });
+
+test('a load value measured in parts becomes one benchmark through the merge given, in part order; a missing part is named', () => {
+  const part = (index: number, hash = 'v'): BenchmarkResult => ({ ...bench(hash, 'ok', `part ${index}`), load: { part: { index, count: 3 } } }) as unknown as BenchmarkResult;
+  const seen: string[][] = [];
+  const merge = (parts: BenchmarkResult[]): BenchmarkResult => {
+    seen.push(parts.map(tag));
+    return bench(parts[0]?.config.hash ?? '', 'ok', `merged ${parts.length}`);
+  };
+  const { run: merged, gaps } = mergeGroupRuns('g', [run('r2', '2026-01-01T00:00:02Z', 2, [part(2)]), run('r0', '2026-01-01T00:00:01Z', 0, [part(0), bench('w', 'ok', 'w')])], merge);
+  assert.deepEqual(seen, [['part 0', 'part 2']]);
+  assert.deepEqual(merged.benchmarks.map(tag), ['merged 2', 'w']);
+  assert.deepEqual(gaps, ['group g: cfg-v: no part 1 of 3; merged from the others', 'group g: no run of shard 1 of 3']);
+});

@@ -87,6 +87,24 @@ export const MIGRATIONS: readonly { version: number; statements: string[] }[] = 
     version: 4,
     statements: ['ALTER TABLE runs ADD COLUMN group_id TEXT', 'ALTER TABLE runs ADD COLUMN shard_index INTEGER', 'ALTER TABLE runs ADD COLUMN shard_count INTEGER', 'CREATE INDEX runs_group_id ON runs (group_id, started_at)'],
   },
+  {
+    // load runs keep their summary and requests (so a group's parts merge from the store), and
+    // load --shard parts register here and start at one agreed instant (load/rendezvous.ts)
+    version: 5,
+    statements: [
+      'ALTER TABLE benchmarks ADD COLUMN load_summary TEXT',
+      'ALTER TABLE benchmarks ADD COLUMN load_requests TEXT',
+      `CREATE TABLE load_parts (
+        group_id TEXT NOT NULL,
+        config_hash TEXT NOT NULL,
+        shard_index INTEGER NOT NULL,
+        shard_count INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        registered_ms {REAL} NOT NULL,
+        PRIMARY KEY (group_id, config_hash, shard_index)
+      )`,
+    ],
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that serializes migrations of several writers. */

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { errorMessage, InputError } from '../../util/errors.js';
-import type { BenchmarkResult, RunResult } from '../schema.js';
+import type { BenchmarkResult, LoadRequestRecord, LoadSummary, RunResult } from '../schema.js';
 import { RESULT_SCHEMA, RunResultSchema } from '../schema.js';
 import { migrate } from './migrations.js';
 import { openPostgres } from './postgres.js';
@@ -57,6 +57,8 @@ interface BenchmarkRow {
   summary: string | null;
   monitor: string | null;
   server_check: string | null;
+  load_summary: string | null;
+  load_requests: string | null;
 }
 
 interface IterationRow {
@@ -181,9 +183,9 @@ export class ResultStore {
     await this.db.run('DELETE FROM iterations WHERE run_id = ? AND position = ?', [runId, position]);
     await this.db.run('DELETE FROM benchmarks WHERE run_id = ? AND position = ?', [runId, position]);
     await this.db.run(
-      `INSERT INTO benchmarks (run_id, position, name, config_hash, status, config, error, engine, model, phases, validity, summary, monitor, server_check)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [runId, position, b.config.name, b.config.hash, b.status, JSON.stringify(b.config), json(b.error), json(b.engine), json(b.model), JSON.stringify(b.phases_ms), json(b.validity), json(b.summary), json(b.monitor), json(b.server_check ?? null)],
+      `INSERT INTO benchmarks (run_id, position, name, config_hash, status, config, error, engine, model, phases, validity, summary, monitor, server_check, load_summary, load_requests)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [runId, position, b.config.name, b.config.hash, b.status, JSON.stringify(b.config), json(b.error), json(b.engine), json(b.model), JSON.stringify(b.phases_ms), json(b.validity), json(b.summary), json(b.monitor), json(b.server_check ?? null), json(b.load ?? null), json(b.requests ?? null)],
     );
     // multi-row inserts: one round trip per few hundred rows, not one per row
     await this.insertRows(
@@ -231,6 +233,36 @@ export class ResultStore {
     return new Set(rows.map((r) => r.config_hash));
   }
 
+  /** The database server's clock, in ms since the epoch: the one clock every part of a sharded load run reads. */
+  async serverNowMs(): Promise<number> {
+    const [row] = await this.db.all<{ ms: number }>(`SELECT ${this.nowMsSql()} AS ms`);
+    return Number(row?.ms);
+  }
+
+  /** Registers part `shard` of load config `configHash` in `group`, stamped with the server's clock (again: re-stamped). */
+  async registerLoadPart(group: string, configHash: string, shard: { index: number; count: number }, host: string): Promise<void> {
+    await this.db.run(
+      `INSERT INTO load_parts (group_id, config_hash, shard_index, shard_count, host, registered_ms) VALUES (?, ?, ?, ?, ?, ${this.nowMsSql()})
+       ON CONFLICT (group_id, config_hash, shard_index) DO UPDATE SET shard_count = excluded.shard_count, host = excluded.host, registered_ms = excluded.registered_ms`,
+      [group, configHash, shard.index, shard.count, host],
+    );
+  }
+
+  /** The parts of a load config registered in a group with `count` parts: how many, and the latest registration (server clock, ms). */
+  async loadPartsRegistered(group: string, configHash: string, count: number): Promise<{ parts: number; lastMs: number | null }> {
+    const [row] = await this.db.all<{ parts: number; last_ms: number | null }>('SELECT COUNT(*) AS parts, MAX(registered_ms) AS last_ms FROM load_parts WHERE group_id = ? AND config_hash = ? AND shard_count = ?', [group, configHash, count]);
+    return { parts: Number(row?.parts ?? 0), lastMs: row?.last_ms === null || row?.last_ms === undefined ? null : Number(row.last_ms) };
+  }
+
+  /** The step of the server's clock as serverNowMs reads it: SQLite's 'now' has milliseconds, PostgreSQL microseconds. */
+  get clockResolutionMs(): number {
+    return this.db.dialect === 'postgres' ? 0.001 : 1;
+  }
+
+  private nowMsSql(): string {
+    return this.db.dialect === 'postgres' ? '(extract(epoch from clock_timestamp()) * 1000)::double precision' : "((julianday('now') - 2440587.5) * 86400000.0)";
+  }
+
   /** The latest run whose git commit starts with `commit`. */
   async latestRunForCommit(commit: string): Promise<string | undefined> {
     const rows = await this.db.all<{ run_id: string }>('SELECT run_id FROM runs WHERE git_commit LIKE ? ORDER BY started_at DESC LIMIT 1', [`${commit}%`]);
@@ -271,6 +303,8 @@ export class ResultStore {
         summary: parse(b.summary),
         monitor: parse(b.monitor),
         ...(b.server_check ? { server_check: parse(b.server_check) } : {}),
+        ...(b.load_requests ? { requests: JSON.parse(b.load_requests) as LoadRequestRecord[] } : {}),
+        ...(b.load_summary ? { load: JSON.parse(b.load_summary) as LoadSummary } : {}),
         iterations: iterations
           .filter((it) => Number(it.position) === Number(b.position))
           .map((it) => ({

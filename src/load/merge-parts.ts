@@ -1,0 +1,39 @@
+/**
+ * One load value measured in parts (load --shard) read as one run: every part's requests together,
+ * summarised again over the whole run's schedule, so that rates, goodput and percentiles are of
+ * all requests and not an average of the parts'. Each part's request times count from its own
+ * start, which the parts agreed on (rendezvous.ts): they line up within the skew each part recorded.
+ */
+import type { NamedConfig } from '../config/fields.js';
+import { promptReuseOf } from '../config/prompt-reuse.js';
+import { summarizeLoad, summarizeRequests } from '../results/load-summary.js';
+import type { BenchmarkResult, LoadSummary } from '../results/schema.js';
+import { summarizeServerCheck } from '../results/server-check.js';
+import { arrivalSchedule } from './arrivals.js';
+
+/** The parts of one load value (each a benchmark with its requests), as one benchmark. */
+export function mergeLoadParts(parts: readonly BenchmarkResult[]): BenchmarkResult {
+  const first = parts[0];
+  if (!first) throw new RangeError('no part to merge');
+  const settings = first.config.load;
+  if (!settings) return first;
+  const requests = parts.flatMap((p) => p.requests ?? []).sort((a, b) => a.index - b.index);
+  const schedule = settings.mode === 'open' ? arrivalSchedule({ rate: settings.request_rate ?? 1, arrival: settings.arrival, burstiness: settings.burstiness, seed: settings.seed, requests: settings.requests, durationS: settings.duration_s }) : null;
+  const clients = parts.map((p) => p.load?.client).filter((c): c is LoadSummary['client'] => c !== undefined);
+  const worst = (k: 'p50' | 'p99' | 'max'): number => Math.max(0, ...clients.map((c) => c.event_loop_lag_ms[k]));
+  const load = summarizeLoad(requests, settings, schedule, {
+    cpuMs: clients.reduce((sum, c) => sum + c.cpu_ms, 0),
+    lag: { p50: worst('p50'), p99: worst('p99'), max: worst('max') },
+    warning: clients.find((c) => c.warning !== null)?.warning ?? null,
+  });
+  const failed = parts.find((p) => p.status !== 'ok');
+  return {
+    ...first,
+    status: failed ? failed.status : 'ok',
+    error: failed ? failed.error : null,
+    requests,
+    load,
+    summary: summarizeRequests(requests),
+    server_check: summarizeServerCheck(requests, promptReuseOf(first.config as NamedConfig), first.config.model),
+  };
+}
