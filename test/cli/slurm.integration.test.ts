@@ -1,7 +1,8 @@
 /**
  * The Slurm recipe (examples/cluster/sweep.sbatch) on a real one-node Slurm cluster started here:
  * a job array of the parts of one sweep writing to the real PostgreSQL, a part that never ran
- * named, then submitted again into the group, and the group read as the whole sweep.
+ * named, then submitted again into the group, and the group read as the whole sweep; and the 4
+ * parts of one open-loop load run against the scripted server as one job array.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -9,9 +10,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { mergeLoadParts } from '../../src/load/merge-parts.js';
+import { ResultStore } from '../../src/results/store/store.js';
 import { CLI, ROOT, runCli, TEST_CACHE_DIR, tempDir } from '../helpers.js';
 import { freshPostgresUrl, postgresServer } from '../support/postgres.js';
 import { needs } from '../support/requirements.js';
+import { startScriptedServer } from '../support/scripted-openai-server.js';
 import { type SlurmCluster, slurmHere, startSlurm } from '../support/slurm.js';
 
 const run = promisify(execFile);
@@ -58,4 +62,38 @@ test('Slurm: a job array of the recipe runs the parts of a sweep into PostgreSQL
   // every part's own result file, in the recipe's folder: parts 0 (twice), 1, 2, 3; the second try of part 0 ran nothing
   const { stdout: files } = await run('sh', ['-c', `ls ${join(work, 'results', `slurm-${job}`)}/*.json | xargs -n1 node -e "const r=require(process.argv[1]); console.log(r.shard.index+'/'+r.shard.count, r.group, r.benchmarks.map(b=>b.config.batch_size).join(','))"`], { env });
   assert.deepEqual(files.trim().split('\n').map((l) => l.trim()).sort(), [`0/4 slurm-${job}`, `0/4 slurm-${job} 1,5`, `1/4 slurm-${job} 2,6`, `2/4 slurm-${job} 3`, `3/4 slurm-${job} 4`]);
+});
+
+test('Slurm: the 4 parts of an open-loop load run as one job array meet in PostgreSQL, start together and merge into the one schedule', gate.options, async () => {
+  gate.check();
+  const cluster = slurm as SlurmCluster;
+  const server = await startScriptedServer();
+  try {
+    const work = tempDir('tokenbench-slurm-load-');
+    const store = await freshPostgresUrl();
+    const env = { ...process.env, ...cluster.env, TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR };
+    const load = [process.execPath, CLI, 'load', '--url', server.url, '--model', 'ttft=5,itl=2', '--request-rate', '40', '--arrival', 'poisson', '--seed', '3', '--requests', '40', '--warmup-requests', '4', '--input-len', '8', '--output-len', '4', '--store', store, '--quiet', '--output-dir', work];
+    // the parts take their index from the array, their group from its job id
+    const { stdout } = await run('sbatch', ['--wait', `--chdir=${work}`, '--array=0-3', `--output=${join(work, 'part-%a.log')}`, '--wrap', load.map((a) => `'${a}'`).join(' ')], { env, timeout: 180_000 });
+    const job = /Submitted batch job (\d+)/.exec(stdout)?.[1] as string;
+    const merged = await runCli(['compare', `group:slurm-${job}`, `group:slurm-${job}`, '--store', store, '--format', 'json']);
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.equal(merged.stderr, '', 'every part there');
+    // the parts' own records, from the store: one agreed start, the 40 requests of the schedule once each
+    const db = await ResultStore.open(store);
+    try {
+      const runs = await Promise.all((await db.runsOfGroup(`slurm-${job}`)).map((m) => db.getRun(m.runId)));
+      const parts = runs.map((r) => r.benchmarks[0]).filter((b) => b !== undefined);
+      assert.equal(parts.length, 4);
+      assert.equal(new Set(parts.map((b) => b.load?.part?.start_at)).size, 1);
+      assert.deepEqual(parts.map((b) => b.load?.part?.index).sort(), [0, 1, 2, 3]);
+      const whole = mergeLoadParts(parts.sort((a, b) => (a.load?.part?.index ?? 0) - (b.load?.part?.index ?? 0)));
+      assert.deepEqual(whole.requests?.map((r) => r.index), [...Array(40).keys()]);
+      assert.deepEqual([whole.load?.counts.scheduled, whole.load?.counts.ok, whole.load?.target_rate], [40, 40, 40]);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await server.close();
+  }
 });
