@@ -1,6 +1,8 @@
 /** `tokenbench load`: serving load tests against an OpenAI-compatible server, closed or open loop. */
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { NamedConfig } from '../config/fields.js';
 import { configHash } from '../config/hash.js';
 import { modelSlug } from '../config/naming.js';
@@ -10,6 +12,8 @@ import { checkConfigs } from '../engines/index.js';
 import { type LoadConfig, type LoadProgress, runLoadBenchmarks } from '../load/load-benchmark.js';
 import { datasetPrompts } from '../load/prompts.js';
 import { meetParts } from '../load/rendezvous.js';
+import { runLoadWorkers, type WorkerRunner } from '../load/workers.js';
+import { readResultFile } from '../results/store/store.js';
 import { newRunResult } from '../measure/runner.js';
 import { formatLoadSummary } from '../report/console.js';
 import type { BenchmarkResult, LoadSettings } from '../results/schema.js';
@@ -46,6 +50,7 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'no-model-check': { arity: 'none', help: "do not check the model against the server's GET /v1/models" },
   shard: { arity: 'one', value: 'I/N', help: 'run part I (from 0) of N of each value: open loop, requests j with j mod N = I of the one schedule; closed loop, a share of the concurrency and requests. The parts meet in the store and start together (default: from SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with TOKENBENCH_SHARD_COUNT)' },
   group: { arity: 'one', value: 'ID', help: 'the group the parts share (default $TOKENBENCH_GROUP, else slurm-$SLURM_ARRAY_JOB_ID); needed with --shard' },
+  workers: { arity: 'one', value: 'N', help: 'run each value in N processes on this machine (one per core), each sending part of it as --shard does, merged into one result (default 1)' },
   'meet-timeout': { arity: 'one', value: 'SECONDS', help: 'with --shard: how long a part waits for the others before the value fails (default 600)' },
   output: { arity: 'one', commas: false, value: 'FILE', help: 'result file (default DIR/run-<time>-<id>.json)' },
   'output-dir': { arity: 'one', commas: false, value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
@@ -244,10 +249,35 @@ class LoadLog implements LoadProgress {
   }
 }
 
-/** A load run in parts needs a group and a store to meet in, and enough of each count to share out. */
-function checkShardable(configs: readonly LoadConfig[], shard: Shard, group: string | null, noStore: boolean): void {
-  if (group === null) throw new InputError('usage', 'load: --shard needs the group its parts share: --group ID (or TOKENBENCH_GROUP, or a Slurm array job)');
-  if (noStore) throw new InputError('usage', 'load: --shard needs the store its parts meet in; drop --no-store');
+/** Flags a worker does not get: its part, where it meets and writes, and what only the parent prints. */
+const PARENT_ONLY = new Set(['workers', 'shard', 'group', 'store', 'no-store', 'output', 'output-dir', 'json', 'quiet', 'meet-timeout']);
+
+/** Worker i of n: this command again as part i, meeting the others in a SQLite file in `meetDir`; a Ctrl-C is passed on. */
+function workerProcesses(args: ParsedArgs, meetDir: string, signal: AbortSignal): WorkerRunner {
+  const passed = [...args.flags].flatMap(([flag, values]) => (PARENT_ONLY.has(flag) ? [] : [`--${flag}`, ...(LOAD_FLAGS[flag]?.arity === 'none' ? [] : values)]));
+  return (index, count) =>
+    new Promise((resolve) => {
+      const output = join(meetDir, `part-${index}.json`);
+      const argv = [...process.execArgv, process.argv[1] as string, 'load', ...passed, '--shard', `${index}/${count}`, '--group', 'workers', '--store', `sqlite:${join(meetDir, 'meet.db')}`, '--output', output, '--quiet'];
+      // its own process group: a Ctrl-C at the terminal reaches the parent alone, which passes it on once
+      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      const onAbort = (): void => void child.kill('SIGINT');
+      signal.addEventListener('abort', onAbort, { once: true });
+      child.on('close', (code, sig) => {
+        signal.removeEventListener('abort', onAbort);
+        try {
+          resolve(readResultFile(output));
+        } catch {
+          resolve({ failed: `exited ${sig ?? code} without a result${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}` });
+        }
+      });
+    });
+}
+
+/** A load run in parts needs enough of each count to share out. */
+function checkShares(configs: readonly LoadConfig[], shard: Shard): void {
   for (const c of configs) {
     const s = c.load;
     if (s.mode === 'closed' && (s.concurrency ?? 1) < shard.count) throw new InputError('usage', `load: --concurrency ${s.concurrency} cannot be shared by ${shard.count} parts; give at least ${shard.count}`);
@@ -269,7 +299,14 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   const shard = shardFrom(single(args, 'shard', 'load'), process.env, 'load');
   const group = groupFrom(single(args, 'group', 'load'), process.env, 'load');
   const meetTimeoutS = optionalNumber(args, 'meet-timeout', { min: 0, exclusive: true }) ?? 600;
-  if (shard) checkShardable(configs, shard, group, args.flags.has('no-store'));
+  const workers = optionalNumber(args, 'workers', { int: true, min: 1 }) ?? 1;
+  if (shard) {
+    if (group === null) throw new InputError('usage', 'load: --shard needs the group its parts share: --group ID (or TOKENBENCH_GROUP, or a Slurm array job)');
+    if (args.flags.has('no-store')) throw new InputError('usage', 'load: --shard needs the store its parts meet in; drop --no-store');
+    if (workers > 1) throw new InputError('usage', 'load: --workers runs its own parts on this machine; give --workers or --shard, not both');
+    checkShares(configs, shard);
+  }
+  if (workers > 1) checkShares(configs, { index: 0, count: workers });
   const progress = new LoadLog(args.flags.has('quiet'), process.stderr.isTTY === true);
   for (const warning of await checkConfigs(configs)) progress.message(warning);
   const run = newRunResult();
@@ -286,7 +323,16 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
           ? { shard, meet: (config: LoadConfig) => meetParts(store, group, config.hash, shard, { host: hostname(), timeoutMs: meetTimeoutS * 1000, signal }) }
           : undefined;
       if (part) progress.message(`part ${shard?.index}/${shard?.count} of group ${group}: each value starts when all parts have warmed up and met in the store`);
-      await runLoadBenchmarks(configs, { outputPath, progress, signal, unsaved, ...(store ? { store } : {}), ...(part ? { part } : {}) }, run);
+      const options = { outputPath, progress, signal, unsaved, ...(store ? { store } : {}), ...(part ? { part } : {}) };
+      if (workers > 1) {
+        progress.message(`${workers} worker processes, each sending part of every value; merged when all are done`);
+        const meetDir = mkdtempSync(join(tmpdir(), 'tokenbench-workers-'));
+        try {
+          await runLoadWorkers(configs, workers, workerProcesses(args, meetDir, signal), options, run);
+        } finally {
+          rmSync(meetDir, { recursive: true, force: true });
+        }
+      } else await runLoadBenchmarks(configs, options, run);
     },
     formatLoadSummary,
   );

@@ -155,3 +155,34 @@ test('load in parts: each part sends its own requests of the one schedule, all s
     await server.close();
   }
 });
+
+test('load --workers 2: two processes on this machine each send part of the run, merged into one result and one stored run', async () => {
+  const server = await startScriptedServer();
+  try {
+    const out = join(dir, 'workers.json');
+    const r = await runCli(['load', '--url', server.url, '--model', 'ttft=5,itl=2', '--request-rate', '40', '--arrival', 'poisson', '--seed', '5', '--requests', '20', '--warmup-requests', '2', '--input-len', '8', '--output-len', '4', '--workers', '2', '--store', store, '--output', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /2 worker processes, each sending part of every value; merged when all are done/);
+    const result = readResult(out);
+    const b = result.benchmarks[0];
+    assert.equal(result.benchmarks.length, 1);
+    assert.deepEqual(b?.requests?.map((q) => q.index), [...Array(20).keys()]);
+    assert.deepEqual([b?.load?.workers, b?.load?.part, b?.load?.counts.scheduled, b?.load?.counts.ok, b?.load?.target_rate], [2, undefined, 20, 20, 40]);
+    assert.equal(result.shard, undefined);
+    // the same run in the store, as one run
+    const compared = await runCli(['compare', result.run_id, result.run_id, '--store', store]);
+    assert.equal(compared.code, 0, compared.stderr);
+
+    for (const [args, message] of [
+      [['--workers', '2', '--shard', '0/2', '--group', 'g'], /^tokenbench: load: --workers runs its own parts on this machine; give --workers or --shard, not both$/],
+      [['--workers', '0'], /^tokenbench: load: --workers must be an integer >= 1, got '0'$/],
+      [['--workers', '3', '--concurrency', '2'], /^tokenbench: load: --concurrency 2 cannot be shared by 3 parts; give at least 3$/],
+    ] as const) {
+      const bad = await runCli(['load', '--url', server.url, '--model', 'x', ...args]);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr.trim(), message);
+    }
+  } finally {
+    await server.close();
+  }
+});
