@@ -8,11 +8,13 @@ import { resolveRun } from './sides.js';
 
 export const REPORT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   output: { arity: 'one', value: 'FILE', help: 'the HTML file (default report-<run id>.html)' },
+  group: { arity: 'one', value: 'ID', help: 'the runs of this group as one (the same as RUN group:ID)' },
   store: { arity: 'one', value: 'URL', help: 'store to look run ids and commits up in' },
   help: { arity: 'none', help: 'show this help' },
 };
 
 export const REPORT_HELP = `Usage: tokenbench report RUN [-o report.html]
+       tokenbench report --group ID [-o report.html]
 
 RUN is a result file, a run id in the store, a git commit, or group:ID (the runs of a sharded
 job as one; what is missing is said on stderr). The report is one HTML file that
@@ -27,8 +29,10 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${REPORT_HELP}\n`);
     return 0;
   }
-  if (args.positionals.length !== 1) throw new InputError('usage', `report: give one RUN (a result file, run id, commit or group:ID); see 'tokenbench report --help'`);
-  const run = await resolveRun(args.positionals[0] as string, single(args, 'store', 'report'));
+  const group = single(args, 'group', 'report');
+  const specs = [...args.positionals, ...(group !== undefined ? [`group:${group}`] : [])];
+  if (specs.length !== 1) throw new InputError('usage', `report: give one RUN (a result file, run id, commit or group:ID) or --group ID; see 'tokenbench report --help'`);
+  const run = await resolveRun(specs[0] as string, single(args, 'store', 'report'));
   const output = resolve(single(args, 'output', 'report') ?? `report-${run.group ?? run.run_id.slice(0, 8)}.html`);
   writeFileSync(output, runReportHtml(run));
   process.stdout.write(`Report: ${output}\n`);

@@ -53,6 +53,15 @@ test('shards: each part runs configs i, i+n, ...; the parts are the sweep; a par
   const compared = await runCli(['compare', 'group:slurm-77', 'group:slurm-77', '--store', store, '--format', 'json']);
   assert.equal(compared.code, 0, compared.stderr);
   assert.equal((JSON.parse(compared.stdout) as { pairs: unknown[] }).pairs.length, 5);
+
+  // history of the group: its configs only, each with the part that measured it
+  const history = await runCli(['history', '--group', 'slurm-77', '--store', store, '--json']);
+  assert.equal(history.code, 0, history.stderr);
+  const rows = JSON.parse(history.stdout) as { name: string; shard: { index: number; count: number } | null }[];
+  assert.deepEqual(rows.map((r) => `${r.shard?.index}/${r.shard?.count}`).sort(), ['0/2', '0/2', '0/2', '1/2', '1/2']);
+  const table = await runCli(['history', '--group', 'slurm-77', '--store', store]);
+  assert.match(table.stdout, /^started +commit +run +part +config/m);
+  assert.match(table.stdout, /5 config result\(s\) from 2 run\(s\)/);
 });
 
 test('shards: a part that never ran is named; Kubernetes\' index needs the count; bad shards and groups are one line and exit code 2', async () => {
@@ -60,7 +69,7 @@ test('shards: a part that never ran is named; Kubernetes\' index needs the count
   const k8s = await runCli([...SWEEP, '--output', out], { env: { JOB_COMPLETION_INDEX: '0', TOKENBENCH_SHARD_COUNT: '3', TOKENBENCH_GROUP: 'sweep-job' } });
   assert.equal(k8s.code, 0, k8s.stderr);
   assert.deepEqual(batches(out), [1, 4]);
-  const report = await runCli(['report', 'group:sweep-job', '--store', store, '--output', join(dir, 'k.html')]);
+  const report = await runCli(['report', '--group', 'sweep-job', '--store', store, '--output', join(dir, 'k.html')]);
   assert.equal(report.code, 0, report.stderr);
   assert.equal(report.stderr, 'group sweep-job: no run of shards 1, 2 of 3\n');
 

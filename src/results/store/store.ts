@@ -85,6 +85,8 @@ export interface HistoryRow {
   name: string;
   config_hash: string;
   status: string;
+  /** The part of a sharded job that run was (--shard), or null. */
+  shard: { index: number; count: number } | null;
   /** Summary statistics of the metric in that run. */
   p50: number | null;
   mean: number | null;
@@ -333,9 +335,13 @@ export class ResultStore {
   }
 
   /** A config's runs over time, oldest first, with the summary of one metric. */
-  async history(filter: { name?: string; hash?: string }, metric: string): Promise<HistoryRow[]> {
+  async history(filter: { name?: string; hash?: string; group?: string }, metric: string): Promise<HistoryRow[]> {
     const where: string[] = [];
     const params: SqlParam[] = [];
+    if (filter.group) {
+      where.push('r.group_id = ?');
+      params.push(filter.group);
+    }
     if (filter.name) {
       where.push('b.name = ?');
       params.push(filter.name);
@@ -344,8 +350,8 @@ export class ResultStore {
       where.push('b.config_hash LIKE ?');
       params.push(`${filter.hash}%`);
     }
-    const rows = await this.db.all<{ run_id: string; started_at: string; git_commit: string | null; name: string; config_hash: string; status: string; summary: string | null }>(
-      `SELECT r.run_id, r.started_at, r.git_commit, b.name, b.config_hash, b.status, b.summary
+    const rows = await this.db.all<{ run_id: string; started_at: string; git_commit: string | null; name: string; config_hash: string; status: string; summary: string | null; shard_index: number | null; shard_count: number | null }>(
+      `SELECT r.run_id, r.started_at, r.git_commit, b.name, b.config_hash, b.status, b.summary, r.shard_index, r.shard_count
        FROM benchmarks b JOIN runs r ON r.run_id = b.run_id
        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY r.started_at, b.position`,
@@ -353,7 +359,8 @@ export class ResultStore {
     );
     return rows.map((r) => {
       const stats = parse<Record<string, { p50: number; mean: number; n: number } | null>>(r.summary)?.[metric] ?? null;
-      return { run_id: r.run_id, started_at: r.started_at, git_commit: r.git_commit, name: r.name, config_hash: r.config_hash, status: r.status, p50: stats?.p50 ?? null, mean: stats?.mean ?? null, n: stats?.n ?? null };
+      const shard = r.shard_count === null ? null : { index: Number(r.shard_index), count: Number(r.shard_count) };
+      return { run_id: r.run_id, started_at: r.started_at, git_commit: r.git_commit, name: r.name, config_hash: r.config_hash, status: r.status, shard, p50: stats?.p50 ?? null, mean: stats?.mean ?? null, n: stats?.n ?? null };
     });
   }
 }
