@@ -88,6 +88,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
     const warning = lagWarning(run.lag);
     if (warning) options.progress.message(warning);
     result.load = summarizeLoad(run.requests, own, run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
+    result.load.origin_ns = run.originNs.toString();
     if (partStart) result.load.part = partStart;
     if (options.signal?.aborted) {
       result.status = 'interrupted';

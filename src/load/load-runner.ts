@@ -19,6 +19,8 @@ export interface LoadRun {
   schedule: number[] | null;
   cpuMs: number;
   lag: LoopLag;
+  /** When the measured phase began (process.hrtime, ns): every request time counts from it. */
+  originNs: bigint;
 }
 
 export interface LoadRunOptions {
@@ -153,5 +155,5 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   const cpu = process.cpuUsage(cpu0);
   const loopLag = lag.stop();
   requests.sort((a, b) => a.index - b.index);
-  return { requests, schedule, cpuMs: (cpu.user + cpu.system) / 1000, lag: loopLag };
+  return { requests, schedule, cpuMs: (cpu.user + cpu.system) / 1000, lag: loopLag, originNs: origin };
 }

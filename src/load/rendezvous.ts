@@ -60,9 +60,11 @@ export async function meetParts(store: ResultStore, group: string, configHash: s
   const { leadMs = 3000, timeoutMs = 600_000, pollMs = 100, signal } = options;
   const registered = performance.now();
   await store.registerLoadPart(group, configHash, part, options.host);
+  // parts registered longer ago than the wait belong to an earlier run of the same group: not counted
+  const sinceMs = (await store.serverNowMs()) - timeoutMs;
   let lastMs: number | null = null;
   for (;;) {
-    const seen = await store.loadPartsRegistered(group, configHash, part.count);
+    const seen = await store.loadPartsRegistered(group, configHash, part.count, sinceMs);
     if (seen.parts >= part.count) {
       lastMs = seen.lastMs;
       break;

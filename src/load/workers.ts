@@ -23,10 +23,7 @@ export async function runLoadWorkers(configs: readonly LoadConfig[], workers: nu
     let result: BenchmarkResult;
     if (parts.length === workers) {
       result = mergeLoadParts(parts);
-      if (result.load) {
-        delete result.load.part;
-        result.load.workers = workers;
-      }
+      if (result.load) result.load.workers = workers;
     } else if (parts.length === 0 && options.signal?.aborted) {
       continue; // interrupted before this value: nothing of it was measured
     } else {

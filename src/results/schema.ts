@@ -222,6 +222,8 @@ export const LoadSummarySchema = z.object({
     event_loop_lag_ms: LagSchema,
     warning: z.string().nullable(),
   }),
+  /** When the measured phase began on this machine's monotonic clock (ns, as text): request times count from it. Absent in merged parts. */
+  origin_ns: z.string().optional(),
   /** load --workers N: the run was measured by N processes, each a part, merged here. */
   workers: z.number().int().positive().optional(),
   /** load --shard: this part, the start all parts agreed on (the store server's clock), and this machine's clock against it. */

@@ -250,9 +250,12 @@ export class ResultStore {
     );
   }
 
-  /** The parts of a load config registered in a group with `count` parts: how many, and the latest registration (server clock, ms). */
-  async loadPartsRegistered(group: string, configHash: string, count: number): Promise<{ parts: number; lastMs: number | null }> {
-    const [row] = await this.db.all<{ parts: number; last_ms: number | null }>('SELECT COUNT(*) AS parts, MAX(registered_ms) AS last_ms FROM load_parts WHERE group_id = ? AND config_hash = ? AND shard_count = ?', [group, configHash, count]);
+  /** The parts of a load config registered in a group with `count` parts since `sinceMs` (server clock): how many, and the latest registration. */
+  async loadPartsRegistered(group: string, configHash: string, count: number, sinceMs: number): Promise<{ parts: number; lastMs: number | null }> {
+    const [row] = await this.db.all<{ parts: number; last_ms: number | null }>(
+      'SELECT COUNT(*) AS parts, MAX(registered_ms) AS last_ms FROM load_parts WHERE group_id = ? AND config_hash = ? AND shard_count = ? AND registered_ms >= ?',
+      [group, configHash, count, sinceMs],
+    );
     return { parts: Number(row?.parts ?? 0), lastMs: row?.last_ms === null || row?.last_ms === undefined ? null : Number(row.last_ms) };
   }
 
