@@ -256,3 +256,14 @@ test('a part of a load run: the open loop sends its own entries of the whole sch
   assert.deepEqual(settingsOfPart(limited, { index: 2, count: 3 }), { ...limited, max_concurrency: 1, request_rate: 50 / 3, requests: 3, warmup_requests: 1 });
   assert.equal(settingsOfPart(open, undefined), open);
 });
+
+test('client CPU: the user and the system time the process spent in the run (sockets cost system time), no less', async () => {
+  const c = client('ttft=1,itl=1', null);
+  const before = process.cpuUsage();
+  const run = await runLoad(c, [{ ...(prompt[0] as (typeof prompt)[0]), outputTokens: 16 }], settings({ mode: 'open', request_rate: 100, requests: 40, warmup_requests: 0 }));
+  const around = process.cpuUsage(before);
+  await c.close();
+  const total = (around.user + around.system) / 1000;
+  // the run is nearly all of the span measured around it (its setup and summary are the rest)
+  assert.ok(run.cpuMs <= total && run.cpuMs >= 0.9 * total, `${run.cpuMs} ms of CPU reported, ${total} ms around it (user ${around.user / 1000}, system ${around.system / 1000})`);
+});
