@@ -82,7 +82,9 @@ test('Slurm: the 4 parts of an open-loop load run as one job array meet in Postg
     // the parts' own records, from the store: one agreed start, the 40 requests of the schedule once each
     const db = await ResultStore.open(store);
     try {
-      const runs = await Promise.all((await db.runsOfGroup(`slurm-${job}`)).map((m) => db.getRun(m.runId)));
+      // one connection: one query at a time
+      const runs = [];
+      for (const m of await db.runsOfGroup(`slurm-${job}`)) runs.push(await db.getRun(m.runId));
       const parts = runs.map((r) => r.benchmarks[0]).filter((b) => b !== undefined);
       assert.equal(parts.length, 4);
       assert.equal(new Set(parts.map((b) => b.load?.part?.start_at)).size, 1);
