@@ -303,7 +303,7 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   if (shard) {
     if (group === null) throw new InputError('usage', 'load: --shard needs the group its parts share: --group ID (or TOKENBENCH_GROUP, or a Slurm array job)');
     if (args.flags.has('no-store')) throw new InputError('usage', 'load: --shard needs the store its parts meet in; drop --no-store');
-    if (workers > 1) throw new InputError('usage', 'load: --workers runs its own parts on this machine; give --workers or --shard, not both');
+    if (workers > 1) throw new InputError('usage', 'load: --workers runs its own parts on this machine; it cannot also be a part of a sharded job (--shard, or a scheduler\'s index)');
     checkShares(configs, shard);
   }
   if (workers > 1) checkShares(configs, { index: 0, count: workers });

@@ -183,7 +183,7 @@ test('load --workers 2: two processes on this machine each send part of the run,
     assert.equal(compared.code, 0, compared.stderr);
 
     for (const [args, message] of [
-      [['--workers', '2', '--shard', '0/2', '--group', 'g'], /^tokenbench: load: --workers runs its own parts on this machine; give --workers or --shard, not both$/],
+      [['--workers', '2', '--shard', '0/2', '--group', 'g'], /^tokenbench: load: --workers runs its own parts on this machine; it cannot also be a part of a sharded job \(--shard, or a scheduler's index\)$/],
       [['--workers', '0'], /^tokenbench: load: --workers must be an integer >= 1, got '0'$/],
       [['--workers', '3', '--concurrency', '2'], /^tokenbench: load: --concurrency 2 cannot be shared by 3 parts; give at least 3$/],
     ] as const) {
