@@ -1,6 +1,7 @@
 /** Shared test helpers: the built CLI, a shared synthetic-model cache, temp folders. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,4 +55,22 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
 /** A result file, validated against the schema. */
 export function readResult(path: string): RunResult {
   return RunResultSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+/** Keeps the thread busy for `ms` (a test's stand-in for work that blocks the event loop). */
+export function busyWait(ms: number): void {
+  const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
+  while (process.hrtime.bigint() < end);
+}
+
+/** A TCP port free on loopback a moment ago (for a server the test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -326,6 +326,8 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
       const options = { outputPath, progress, signal, unsaved, ...(store ? { store } : {}), ...(part ? { part } : {}) };
       if (workers > 1) {
         progress.message(`${workers} worker processes, each sending part of every value; merged when all are done`);
+        // a new folder of tokenbench's own for the workers' meeting place and part files; removed
+        // whole afterwards, as nothing else can be in it (the merged result goes where the user said)
         const meetDir = mkdtempSync(join(tmpdir(), 'tokenbench-workers-'));
         try {
           await runLoadWorkers(configs, workers, workerProcesses(args, meetDir, signal), options, run);

@@ -3,6 +3,7 @@
  * constant (every 1/rate), Poisson (exponential gaps) or gamma gaps with shape `burstiness`
  * (1 is Poisson; below 1 burstier, above 1 more regular), always with mean gap 1/rate.
  */
+import type { LoadSettings } from '../results/schema.js';
 import { Xoshiro128 } from '../util/random.js';
 
 export type ArrivalProcess = 'constant' | 'poisson' | 'gamma';
@@ -57,4 +58,9 @@ export function arrivalSchedule(spec: ScheduleSpec): number[] {
   const times: number[] = [];
   for (let t = 0; t < limitMs && (spec.requests === null || times.length < spec.requests); t += gap()) times.push(t);
   return times;
+}
+
+/** The whole drawn schedule of an open-loop load run's settings (every part of it draws the same). */
+export function scheduleOf(s: LoadSettings): number[] {
+  return arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s });
 }

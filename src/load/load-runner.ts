@@ -9,7 +9,7 @@ import { holdLoopAwake } from '../http/busy-poll.js';
 import { httpRequestRecord, type OpenAiClient } from '../http/openai-client.js';
 import { msBetween } from '../results/metrics.js';
 import type { LoadRequestRecord, LoadSettings } from '../results/schema.js';
-import { arrivalSchedule } from './arrivals.js';
+import { scheduleOf } from './arrivals.js';
 import { EventLoopLag, type LoopLag } from './event-loop-lag.js';
 import type { LoadPrompt } from './prompts.js';
 
@@ -135,7 +135,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
     if (s.mode === 'closed') {
       await closedLoop(own.concurrency ?? 1, own.requests, stopAt, signal, send, part ? (k) => part.index + k * part.count : undefined);
     } else {
-      const whole = arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s });
+      const whole = scheduleOf(s);
       const mine = [...whole.entries()].filter(([i]) => !part || i % part.count === part.index);
       schedule = mine.map(([, atMs]) => atMs);
       const inFlight: Promise<void>[] = [];

@@ -9,7 +9,7 @@ import { promptReuseOf } from '../config/prompt-reuse.js';
 import { summarizeLoad, summarizeRequests } from '../results/load-summary.js';
 import type { BenchmarkResult, LoadSummary } from '../results/schema.js';
 import { summarizeServerCheck } from '../results/server-check.js';
-import { arrivalSchedule } from './arrivals.js';
+import { scheduleOf } from './arrivals.js';
 
 /** The parts of one load value (each a benchmark with its requests), as one benchmark. */
 export function mergeLoadParts(parts: readonly BenchmarkResult[]): BenchmarkResult {
@@ -18,7 +18,7 @@ export function mergeLoadParts(parts: readonly BenchmarkResult[]): BenchmarkResu
   const settings = first.config.load;
   if (!settings) return first;
   const requests = parts.flatMap((p) => p.requests ?? []).sort((a, b) => a.index - b.index);
-  const schedule = settings.mode === 'open' ? arrivalSchedule({ rate: settings.request_rate ?? 1, arrival: settings.arrival, burstiness: settings.burstiness, seed: settings.seed, requests: settings.requests, durationS: settings.duration_s }) : null;
+  const schedule = settings.mode === 'open' ? scheduleOf(settings) : null;
   const clients = parts.map((p) => p.load?.client).filter((c): c is LoadSummary['client'] => c !== undefined);
   const worst = (k: 'p50' | 'p99' | 'max'): number => Math.max(0, ...clients.map((c) => c.event_loop_lag_ms[k]));
   const load = summarizeLoad(requests, settings, schedule, {

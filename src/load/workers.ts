@@ -5,6 +5,7 @@
  * saved as if one process had measured it.
  */
 import type { BenchmarkResult, RunResult } from '../results/schema.js';
+import { addDevices } from '../results/devices.js';
 import { RunRecorder } from '../results/recorder.js';
 import type { LoadConfig, LoadOptions } from './load-benchmark.js';
 import { mergeLoadParts } from './merge-parts.js';
@@ -32,7 +33,7 @@ export async function runLoadWorkers(configs: readonly LoadConfig[], workers: nu
     options.progress.end(result);
     await recorder.add(result);
   }
-  for (const o of outcomes) if (!('failed' in o)) for (const d of o.devices) if (!run.devices.some((x) => x.id === d.id)) run.devices.push(d);
+  for (const o of outcomes) if (!('failed' in o)) addDevices(run.devices, o.devices);
   await recorder.finish();
   return run;
 }

@@ -20,6 +20,7 @@ import type { MonitorSource } from './monitor-windows.js';
 import { BenchmarkSession, emptyResult } from './session.js';
 import { DeviceMonitor } from '../monitor/monitor.js';
 import type { ResultStore } from '../results/store/store.js';
+import { addDevices } from '../results/devices.js';
 
 export interface RunOptions extends EngineContext {
   /** Results store: each finished benchmark is also written there, in one transaction. */
@@ -89,7 +90,7 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
         await monitor.stop();
         throw new InputError('usage', `run: --devices ${monitor.unknownChoices.join(', ')} matched no device; 'tokenbench monitor --duration-ms 100' lists the devices there are`);
       }
-      for (const d of monitor.devices) if (!run.devices.some((x) => x.id === d.id)) run.devices.push(d);
+      addDevices(run.devices, monitor.devices);
       source = { monitor, error: null };
     } catch (err) {
       if (err instanceof InputError) throw err;

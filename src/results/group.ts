@@ -2,6 +2,7 @@
  * The runs of one group (the parts of a sharded job, docs/cluster.md) read as one run: a sweep's
  * configs side by side, whichever part measured them, with what is missing said.
  */
+import { addDevices } from './devices.js';
 import type { BenchmarkResult, RunResult } from './schema.js';
 
 export interface GroupRun {
@@ -38,7 +39,8 @@ export function mergeGroupRuns(group: string, runs: readonly RunResult[], mergeP
     if (missing.length > 0) gaps.push(`group ${group}: ${found[0]?.config.name}: no part ${missing.join(', ')} of ${part.count}; merged from the others`);
     return mergeParts(found.sort((a, b) => (a.load?.part?.index ?? 0) - (b.load?.part?.index ?? 0)));
   });
-  const devices = runs.flatMap((r) => r.devices).filter((d, i, all) => all.findIndex((x) => x.id === d.id) === i);
+  const devices: RunResult['devices'] = [];
+  for (const r of runs) addDevices(devices, r.devices);
   const finished = runs.map((r) => r.finished_at);
   const run: RunResult = {
     ...first,

@@ -12,6 +12,7 @@ import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Client } from 'undici';
 import { countRequestOn, lastReadStamp, socketOfRequestBeingWritten, stampingConnector } from '../../src/http/read-stamps.js';
+import { busyWait } from '../helpers.js';
 
 let server: Server;
 let port = 0;
@@ -34,11 +35,6 @@ function stampedSocket(): Promise<Socket> {
     });
   });
 }
-
-const busyWait = (ms: number): void => {
-  const until = performance.now() + ms;
-  while (performance.now() < until);
-};
 
 /** Everything a socket emitted, in order, with the read stamp current at each data event. */
 function recordEvents(socket: Socket): { events: string[]; stampsAtData: (bigint | null)[]; dataAt: bigint[] } {

@@ -8,6 +8,7 @@ import { expandConfigs } from '../../src/config/sweep.js';
 import type { Engine, EngineFactory, GenerateResult, PreparedInputs, TokenSink } from '../../src/engines/engine.js';
 import { runBenchmark } from '../../src/measure/runner.js';
 import type { BenchmarkResult } from '../../src/results/schema.js';
+import { busyWait } from '../helpers.js';
 
 /** What the test's engine does; every field is the honest behaviour unless set. */
 export interface Script {
@@ -27,11 +28,6 @@ export interface Log {
   generateCalls: number;
   prompts: (readonly (readonly number[])[])[];
 }
-
-export const busyWait = (ms: number): void => {
-  const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
-  while (process.hrtime.bigint() < end);
-};
 
 /** Tokens are the words' lengths; decode spells ids as words. */
 export function scriptedEngine(script: Script, log: Log): EngineFactory {

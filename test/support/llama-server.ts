@@ -5,12 +5,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultCacheDir } from '../../src/synth/cache.js';
 import { writeLlamaGguf } from '../../src/synth/llama-gguf.js';
 import { PRESETS } from '../../src/synth/shape.js';
+import { freePort } from '../helpers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -35,16 +35,6 @@ export function syntheticGguf(preset: 'tiny' | 'small' = 'tiny'): string {
   return path;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface LlamaServer {
   /** Base URL of the OpenAI API, http://127.0.0.1:PORT/v1 */

@@ -6,11 +6,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempDir } from '../helpers.js';
+import { freePort, tempDir } from '../helpers.js';
 import type { Requirement } from './requirements.js';
 
 const DAEMONS = ['munged', 'slurmctld', 'slurmd', 'sbatch', 'sinfo'];
@@ -38,13 +37,6 @@ export interface SlurmCluster {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const sbin = (name: string): string => (onPath(name) ? name : `/usr/sbin/${name}`);
 
