@@ -90,6 +90,8 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   const { signal, part } = options;
   const promptFor = (i: number): LoadPrompt => prompts[i % prompts.length] as LoadPrompt;
   const own = settingsOfPart(s, part);
+  // an open loop's send times (this part's entries of the whole schedule), drawn before the clock starts
+  const mine = s.mode === 'open' ? [...scheduleOf(s).entries()].filter(([i]) => !part || i % part.count === part.index) : [];
 
   // warmup: opens the pool's connections and wakes the server; nothing is recorded
   const warmWorkers = Math.max(1, Math.min(own.warmup_requests, own.concurrency ?? own.max_concurrency ?? 16));
@@ -135,8 +137,6 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
     if (s.mode === 'closed') {
       await closedLoop(own.concurrency ?? 1, own.requests, stopAt, signal, send, part ? (k) => part.index + k * part.count : undefined);
     } else {
-      const whole = scheduleOf(s);
-      const mine = [...whole.entries()].filter(([i]) => !part || i % part.count === part.index);
       schedule = mine.map(([, atMs]) => atMs);
       const inFlight: Promise<void>[] = [];
       for (const [i, atMs] of mine) {

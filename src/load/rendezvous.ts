@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Shard } from '../config/shard.js';
+import { medianSorted, sortAscending } from '../results/statistics.js';
 import type { ResultStore } from '../results/store/store.js';
 import { RunError } from '../util/errors.js';
 
@@ -49,9 +50,7 @@ export async function serverClockOffset(store: ResultStore, trips = 30): Promise
     samples.push({ rtt: after - before, offset: server - (before + after) / 2 });
   }
   samples.sort((a, b) => a.rtt - b.rtt);
-  const fastest = samples.slice(0, Math.max(1, Math.floor(trips / 10))).map((s) => s.offset).sort((a, b) => a - b);
-  const mid = Math.floor(fastest.length / 2);
-  const offsetMs = fastest.length % 2 === 1 ? (fastest[mid] as number) : ((fastest[mid - 1] as number) + (fastest[mid] as number)) / 2;
+  const offsetMs = medianSorted(sortAscending(samples.slice(0, Math.max(1, Math.floor(trips / 10))).map((s) => s.offset)));
   return { offsetMs, uncertaintyMs: (samples[0] as { rtt: number }).rtt / 2 + store.clockResolutionMs };
 }
 
