@@ -100,6 +100,29 @@ withLlamaServer(4, (server) => {
     assert.equal(b.server_check?.cache_contradictions, 0);
     assert.equal(b.server_check?.retries, requestsOf(b).reduce((n, h) => n + (h.retries ?? 0), 0));
   });
+
+  test('load in parts: two --shard processes meet in the store and send the one schedule; --workers 2 does the same in one command; every request ok', async () => {
+    const dir = tempDir();
+    const store = `sqlite:${join(dir, 'store.db')}`;
+    const LOAD = ['load', '--url', server.url, '--model', server.model, '--request-rate', '8', '--arrival', 'poisson', '--seed', '2', '--requests', '16', '--warmup-requests', '2', '--input-len', '32', '--output-len', '32', '--store', store, '--quiet'];
+    const parts = await Promise.all([0, 1].map((i) => runCli([...LOAD, '--shard', `${i}/2`, '--group', 'llama-parts', '--output', join(dir, `p${i}.json`)])));
+    for (const p of parts) assert.equal(p.code, 0, p.stderr + p.stdout);
+    const [a, b] = [0, 1].map((i) => readResult(join(dir, `p${i}.json`)).benchmarks[0] as BenchmarkResult);
+    assert.deepEqual([a?.requests?.map((r) => r.index % 2), b?.requests?.map((r) => r.index % 2)], [Array(8).fill(0), Array(8).fill(1)]);
+    assert.equal(a?.load?.part?.start_at, b?.load?.part?.start_at);
+    for (const part of [a, b]) checkRequests(part as BenchmarkResult, 32, 32);
+    const merged = await runCli(['compare', 'group:llama-parts', 'group:llama-parts', '--store', store]);
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.equal(merged.stderr, '');
+
+    const out = join(dir, 'w.json');
+    const w = await runCli([...LOAD, '--workers', '2', '--output', out]);
+    assert.equal(w.code, 0, w.stderr + w.stdout);
+    const whole = readResult(out).benchmarks[0] as BenchmarkResult;
+    assert.deepEqual(whole.requests?.map((r) => r.index), [...Array(16).keys()]);
+    assert.deepEqual([whole.load?.workers, whole.load?.counts.ok, whole.load?.counts.scheduled], [2, 16, 16]);
+    checkRequests(whole, 32, 32);
+  });
 });
 
 withLlamaServer(1, (server) => {

@@ -35,7 +35,6 @@ export function syntheticGguf(preset: 'tiny' | 'small' = 'tiny'): string {
   return path;
 }
 
-
 export interface LlamaServer {
   /** Base URL of the OpenAI API, http://127.0.0.1:PORT/v1 */
   url: string;
