@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchmarkResult, HttpRequestRecord, RunResult } from '../src/results/schema.js';
 import { summarize } from '../src/results/statistics.js';
-import { runCli, tempDir } from '../test/helpers.js';
+import { readResultWithRecords, runCli, tempDir } from '../test/helpers.js';
 import { startLlamaServer } from '../test/support/llama-server.js';
 import { flag } from './common.js';
 
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const loadOut = join(dir, 'load.json');
     const l = await runCli(['load', '--url', server.url, '--model', server.model, '--concurrency', '4', '--requests', requests, '--input-len', String(promptLen), '--output-len', String(tokens), '--no-store', '--quiet', '--output', loadOut]);
     if (l.code !== 0) process.stderr.write(`load exited ${l.code}: ${l.stderr}\n`);
-    const load = JSON.parse(readFileSync(loadOut, 'utf8')) as RunResult;
+    const load = await readResultWithRecords(loadOut);
     for (const b of load.benchmarks) rows.push(tokenbenchRow('tokenbench load c4', b));
     for (const streams of [1, 4]) {
       const v = vllmStyleRow(server.url, server.model, streams, Number(iterations));

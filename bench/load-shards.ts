@@ -9,7 +9,8 @@
 import { join } from 'node:path';
 import { mergeLoadParts } from '../src/load/merge-parts.js';
 import type { BenchmarkResult } from '../src/results/schema.js';
-import { readResult, runCli, tempDir } from '../test/helpers.js';
+import { readResultFile } from '../src/results/store/store.js';
+import { readResultWithRecords, runCli, tempDir } from '../test/helpers.js';
 import { startServerProcess } from './scripted-server-process.js';
 
 const rate = Number(process.argv[2] ?? 80);
@@ -25,9 +26,9 @@ try {
   const single = await runCli([...common, '--request-rate', String(rate / 4), '--requests', String(requests / 4), '--output', join(dir, 'single.json')]);
   if (single.code !== 0) throw new Error(single.stderr);
 
-  const benches = [0, 1, 2, 3].map((i) => readResult(join(dir, `part${i}.json`)).benchmarks[0] as BenchmarkResult);
-  const merged = mergeLoadParts(benches);
-  const one = readResult(join(dir, 'single.json')).benchmarks[0] as BenchmarkResult;
+  const benches = await Promise.all([0, 1, 2, 3].map(async (i) => (await readResultWithRecords(join(dir, `part${i}.json`))).benchmarks[0] as BenchmarkResult));
+  const merged = await mergeLoadParts(benches);
+  const one = readResultFile(join(dir, 'single.json')).benchmarks[0] as BenchmarkResult;
   const p99 = (b: BenchmarkResult): number => b.load?.stats.dispatch_delay_ms?.p99 ?? NaN;
   console.log(`open loop, Poisson, ${rate} req/s target, ${requests} requests in 4 parts (store ${store.split(':')[0]}), scripted server in its own process`);
   console.log(`merged: achieved ${merged.load?.achieved_rate?.toFixed(2)} req/s, schedule ${merged.load?.schedule_rate?.toFixed(2)} req/s: achieved/schedule ${((merged.load?.achieved_rate ?? 0) / (merged.load?.schedule_rate ?? 1)).toFixed(4)}; ok ${merged.load?.counts.ok}/${merged.load?.counts.scheduled}`);

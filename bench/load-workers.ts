@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import type { BenchmarkResult } from '../src/results/schema.js';
 import { summarize } from '../src/results/statistics.js';
-import { readResult, runCli, tempDir } from '../test/helpers.js';
+import { readResultWithRecords, runCli, tempDir } from '../test/helpers.js';
 import type { ScriptedRequestLog } from '../test/support/scripted-openai-server.js';
 import { flag } from './common.js';
 import { startServerProcess } from './scripted-server-process.js';
@@ -60,7 +60,7 @@ try {
         outs.map((out, i) => runCli([...args, ...(workers > 1 ? ['--shard', `${i}/${workers}`, '--group', group, '--store', `sqlite:${join(dir, 'meet.db')}`] : ['--no-store']), '--output', out])),
       );
       for (const r of results) if (r.code !== 0) throw new Error(r.stderr);
-      const parts = outs.map((o) => readResult(o).benchmarks[0] as BenchmarkResult);
+      const parts = await Promise.all(outs.map(async (o) => (await readResultWithRecords(o)).benchmarks[0] as BenchmarkResult));
       const delays = receiveDelaysMs(parts, await server.log());
       const stats = summarize(delays);
       const tokenRate = parts.reduce((sum, p) => sum + (p.load?.output_throughput ?? 0), 0);

@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RunResult, RunResultSchema } from '../src/results/schema.js';
+import { hasRequestRecords, requestRecords } from '../src/results/request-records.js';
+import { type BenchmarkResult, type LoadRequestRecord, type RunResult, RunResultSchema } from '../src/results/schema.js';
+import { readResultFile } from '../src/results/store/store.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -55,6 +57,23 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
 /** A result file, validated against the schema. */
 export function readResult(path: string): RunResult {
   return RunResultSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+/** Each load benchmark's records, read from wherever they are, inline in index order (what tests look at). */
+export async function inlineRecords(benchmarks: readonly BenchmarkResult[]): Promise<void> {
+  for (const b of benchmarks) {
+    if (!hasRequestRecords(b)) continue;
+    const records: LoadRequestRecord[] = [];
+    for await (const r of requestRecords(b)) records.push(r);
+    b.requests = records.sort((x, y) => x.index - y.index);
+  }
+}
+
+/** A result file, with its load runs' records from beside it inline in index order. */
+export async function readResultWithRecords(path: string): Promise<RunResult> {
+  const run = readResultFile(path);
+  await inlineRecords(run.benchmarks);
+  return run;
 }
 
 /** Keeps the thread busy for `ms` (a test's stand-in for work that blocks the event loop). */

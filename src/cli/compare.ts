@@ -1,7 +1,7 @@
 /** `tokenbench compare BASELINE CANDIDATE`: a statistical comparison; exit 1 on a regression (a CI gate). */
 import { writeFileSync } from 'node:fs';
 import { formatTable } from '../report/console.js';
-import { compareRuns, formatComparisonMarkdown, formatComparisonText } from '../report/compare.js';
+import { compareRuns, readRequestSamples, formatComparisonMarkdown, formatComparisonText } from '../report/compare.js';
 import { comparisonReportHtml } from '../report/html.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
@@ -51,6 +51,8 @@ export async function compareCommand(argv: readonly string[]): Promise<number> {
   const store = single(args, 'store', 'compare');
   const baseline = await resolveRun(args.positionals[0] as string, store);
   const candidate = await resolveRun(args.positionals[1] as string, store);
+  await readRequestSamples(baseline);
+  await readRequestSamples(candidate);
   const comparison = compareRuns(baseline, candidate, { threshold, pairs: args.flags.get('pair') });
   const text =
     format === 'json'

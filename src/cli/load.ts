@@ -56,7 +56,7 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'output-dir': { arity: 'one', commas: false, value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
   store: { arity: 'one', commas: false, value: 'URL', help: 'results store: sqlite:PATH or postgres://... (default as for run)' },
   'no-store': { arity: 'none', help: 'write the result file only' },
-  json: { arity: 'none', help: 'print the whole result as JSON on stdout' },
+  json: { arity: 'none', help: 'print the whole result as JSON on stdout (the request records stay in their JSONL file)' },
   quiet: { arity: 'none', help: 'no progress output' },
   help: { arity: 'none', help: 'show this help' },
 };
@@ -66,8 +66,10 @@ export const LOAD_HELP = `Usage: tokenbench load --url URL --model NAME [--concu
 Load-tests an OpenAI-compatible streaming server. Closed loop (--concurrency): N requests always in
 flight. Open loop (--request-rate): requests sent on a schedule drawn up front from --seed, whether
 or not earlier ones finished; each request keeps when it was due and when it was sent, and latency
-is reported from both. Output: per-request records, TTFT/TPOT/ITL/e2e statistics, throughput over
-the window (first send to last end), achieved vs target rate, goodput for --slo.
+is reported from both. Output: TTFT/TPOT/ITL/e2e statistics, throughput over the window (first
+send to last end), achieved vs target rate, goodput for --slo; per-request records go, as requests
+end, to a JSONL file beside the result file (RESULT.requests-<value>.jsonl), so memory stays flat
+however long the run.
 
 ${formatFlags(LOAD_FLAGS)}
 
@@ -323,6 +325,10 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
           ? { shard, meet: (config: LoadConfig) => meetParts(store, group, config.hash, shard, { host: hostname(), timeoutMs: meetTimeoutS * 1000, signal }) }
           : undefined;
       if (part) progress.message(`part ${shard?.index}/${shard?.count} of group ${group}: each value starts when all parts have warmed up and met in the store`);
+      // a job resubmitted skips the values every part of it already measured ok; the others are measured again by all parts
+      const stored = part && store && group !== null ? await store.okConfigHashesOfGroup(group, part.shard.count) : new Set<string>();
+      const todo = configs.filter((c) => !stored.has(c.hash));
+      if (todo.length < configs.length) progress.message(`${configs.length - todo.length} of ${configs.length} values already measured ok by all ${part?.shard.count} parts in group ${group}, skipped`);
       const options = { outputPath, progress, signal, unsaved, ...(store ? { store } : {}), ...(part ? { part } : {}) };
       if (workers > 1) {
         progress.message(`${workers} worker processes, each sending part of every value; merged when all are done`);
@@ -330,11 +336,11 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
         // whole afterwards, as nothing else can be in it (the merged result goes where the user said)
         const meetDir = mkdtempSync(join(tmpdir(), 'tokenbench-workers-'));
         try {
-          await runLoadWorkers(configs, workers, workerProcesses(args, meetDir, signal), options, run);
+          await runLoadWorkers(todo, workers, workerProcesses(args, meetDir, signal), options, run);
         } finally {
           rmSync(meetDir, { recursive: true, force: true });
         }
-      } else await runLoadBenchmarks(configs, options, run);
+      } else await runLoadBenchmarks(todo, options, run);
     },
     formatLoadSummary,
   );

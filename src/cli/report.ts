@@ -1,7 +1,7 @@
 /** `tokenbench report RUN [-o report.html]`: the self-contained HTML report of a run. */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runReportHtml } from '../report/html.js';
+import { readLoadChartData, runReportHtml } from '../report/html.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
 import { resolveRun } from './sides.js';
@@ -34,6 +34,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   if (specs.length !== 1) throw new InputError('usage', `report: give one RUN (a result file, run id, commit or group:ID) or --group ID; see 'tokenbench report --help'`);
   const run = await resolveRun(specs[0] as string, single(args, 'store', 'report'));
   const output = resolve(single(args, 'output', 'report') ?? `report-${run.group ?? run.run_id.slice(0, 8)}.html`);
+  await readLoadChartData(run);
   writeFileSync(output, runReportHtml(run));
   process.stdout.write(`Report: ${output}\n`);
   return 0;

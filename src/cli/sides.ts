@@ -25,7 +25,7 @@ export async function resolveRun(spec: string, storeFlag: string | undefined): P
       if (members.length === 0) throw new InputError('usage', `'${spec}': no run of group ${group} in store ${redactUrl(url)}`);
       const runs: RunResult[] = [];
       for (const m of members) runs.push(await store.getRun(m.runId));
-      const { run, gaps } = mergeGroupRuns(group, runs, mergeLoadParts);
+      const { run, gaps } = await mergeGroupRuns(group, runs, mergeLoadParts);
       for (const gap of gaps) process.stderr.write(`${gap}\n`);
       return run;
     }

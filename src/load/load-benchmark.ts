@@ -6,9 +6,9 @@ import type { NamedConfig } from '../config/fields.js';
 import { promptReuseOf } from '../config/prompt-reuse.js';
 import { describeServer, openAiTarget } from '../engines/openai.js';
 import { OpenAiClient } from '../http/openai-client.js';
-import { summarizeLoad, summarizeRequests } from '../results/load-summary.js';
-import { summarizeServerCheck } from '../results/server-check.js';
-import type { BenchmarkResult, LoadSettings, RunResult } from '../results/schema.js';
+import { LoadTally } from '../results/load-summary.js';
+import { attachRecordsFile, recordsPath, RecordsWriter } from '../results/request-records.js';
+import type { BenchmarkResult, LoadRequestRecord, LoadSettings, RunResult } from '../results/schema.js';
 import type { ResultStore } from '../results/store/store.js';
 import { RunRecorder } from '../results/recorder.js';
 import { errorMessage, RunError } from '../util/errors.js';
@@ -48,8 +48,45 @@ function promptCount(s: LoadSettings): number {
   return Math.max(1, measured + s.warmup_requests);
 }
 
-/** Runs one swept value to a benchmark result; failures are recorded, never thrown. */
-export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions): Promise<BenchmarkResult> {
+/**
+ * Where a value's request records go as they end: a JSONL file beside the result file (flat memory
+ * however long the run), or kept inline when there is no result file (library use, tests).
+ */
+class RecordsKeeper {
+  private readonly inline: LoadRequestRecord[] = [];
+
+  private constructor(private readonly writer: RecordsWriter | null) {}
+
+  static async create(outputPath: string | undefined, position: number): Promise<RecordsKeeper> {
+    return new RecordsKeeper(outputPath ? await RecordsWriter.create(recordsPath(outputPath, position)) : null);
+  }
+
+  keep(r: LoadRequestRecord): void {
+    if (this.writer) this.writer.write(r);
+    else this.inline.push(r);
+  }
+
+  /** Closes the file and says in `result` where the records are; a failure to write them is returned, the summary stands. */
+  async finish(result: BenchmarkResult, count: number): Promise<string | null> {
+    const writer = this.writer;
+    if (!writer) {
+      result.requests = this.inline.sort((a, b) => a.index - b.index);
+      result.request_count = count;
+      return null;
+    }
+    try {
+      await writer.close();
+    } catch (err) {
+      return `request records ${writer.path}: cannot write them (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); the value's summary is kept, its records are not`;
+    }
+    attachRecordsFile(result, writer.path);
+    result.request_count = count;
+    return null;
+  }
+}
+
+/** Runs one swept value (benchmark `position` of the run) to a benchmark result; failures are recorded, never thrown. */
+export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions, position = 0): Promise<BenchmarkResult> {
   const s = config.load;
   // a part runs and is summarised on its share; the schedule and prompts are the whole run's
   const own = settingsOfPart(s, options.part?.shard);
@@ -68,26 +105,34 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
   // the pool: one connection per request in flight (closed loop), or as many as the open loop needs
   const client = new OpenAiClient(target, own.mode === 'closed' ? (own.concurrency ?? 1) : own.max_concurrency);
   let partStart: PartStart | undefined;
+  const tally = new LoadTally(own, { reuse: promptReuseOf(config), model: config.model });
+  let records: RecordsKeeper | null = null;
   try {
     const started = performance.now();
     const prompts: LoadPrompt[] = s.dataset
       ? datasetPrompts(s.dataset, config.num_tokens_to_generate)
       : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) }, promptReuseOf(config));
     result.phases_ms.load = performance.now() - started;
+    records = await RecordsKeeper.create(options.outputPath, position);
+    const keeper = records;
     const measureStart = performance.now();
     const part = options.part;
     const run = await runLoad(client, prompts, s, {
       onRequest: (n, tokens) => options.progress.request(n, tokens),
+      // every record is summarised and kept as it ends: nothing grows with the run but the file
+      onRecord: (r) => {
+        tally.add(r);
+        keeper.keep(r);
+      },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(part ? { part: part.shard, beforeMeasure: async () => void (partStart = await part.meet(config)) } : {}),
     });
     result.phases_ms.measure = performance.now() - measureStart;
-    result.requests = run.requests;
-    result.summary = summarizeRequests(run.requests);
-    result.server_check = summarizeServerCheck(run.requests, promptReuseOf(config), config.model);
+    result.summary = tally.summary();
+    result.server_check = tally.serverCheck();
     const warning = lagWarning(run.lag);
     if (warning) options.progress.message(warning);
-    result.load = summarizeLoad(run.requests, own, run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
+    result.load = tally.load(run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
     result.load.origin_ns = run.originNs.toString();
     if (partStart) result.load.part = partStart;
     if (options.signal?.aborted) {
@@ -96,7 +141,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
     } else if (result.load.counts.ok < MIN_OK_FRACTION * result.load.counts.scheduled) {
       const c = result.load.counts;
       const kinds = Object.entries({ ...result.load.failures, ...result.load.not_sent }).map(([k, n]) => `${n} ${k}`).join(', ');
-      const first = run.requests.find((r) => r.failure)?.failure;
+      const first = tally.firstFailure?.failure;
       throw new RunError('request_failed', `${c.ok} of ${c.scheduled} scheduled requests succeeded, under ${MIN_OK_FRACTION * 100}% (${kinds})${first ? `; first: ${first.kind}: ${first.message}` : ''}`);
     }
   } catch (err) {
@@ -105,6 +150,11 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions)
     result.error = { kind, message: errorMessage(err) };
   } finally {
     await client.close().catch(() => undefined);
+    const unsaved = await records?.finish(result, tally.count);
+    if (unsaved) {
+      options.progress.message(unsaved);
+      options.unsaved?.push(unsaved);
+    }
   }
   return result;
 }
@@ -115,7 +165,7 @@ export async function runLoadBenchmarks(configs: readonly LoadConfig[], options:
   for (const [i, config] of configs.entries()) {
     if (options.signal?.aborted) break;
     options.progress.start(i, configs.length, config.name, config.load.requests);
-    const result = await runLoadBenchmark(config, options);
+    const result = await runLoadBenchmark(config, options, i);
     options.progress.end(result);
     await recorder.add(result);
   }

@@ -14,6 +14,7 @@ import { EventLoopLag, type LoopLag } from './event-loop-lag.js';
 import type { LoadPrompt } from './prompts.js';
 
 export interface LoadRun {
+  /** Every measured request by index; empty when they went to `onRecord` instead. */
   requests: LoadRequestRecord[];
   /** Open loop: the drawn schedule (ms), this part's entries when it is a part; closed loop: null. */
   schedule: number[] | null;
@@ -35,6 +36,8 @@ export interface LoadRunOptions {
   beforeMeasure?: () => Promise<void>;
   /** Called after every finished measured request: how many are done, and its output tokens. */
   onRequest?: (done: number, outputTokens: number) => void;
+  /** Takes every measured request's record as it ends; when given, records are not kept in memory (a run of hours). */
+  onRecord?: (record: LoadRequestRecord) => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,6 +108,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   // busy polling covers the whole measured phase, so send times are not late by a wake-up either
   const release = client.target.busyPoll ? holdLoopAwake() : null;
   const requests: LoadRequestRecord[] = [];
+  let done = 0;
   const lag = new EventLoopLag();
   lag.start();
   const cpu0 = process.cpuUsage();
@@ -117,7 +121,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
     const scheduled = msBetween(origin, due);
     const sent = r.exchange.t0 !== null;
     const delay = sent ? base.t0_ms - scheduled : null;
-    requests.push({
+    const record: LoadRequestRecord = {
       ...base,
       t0_ms: sent ? base.t0_ms : scheduled,
       index,
@@ -127,8 +131,10 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
       ttft_from_schedule_ms: delay !== null && base.ttft_ms !== null ? delay + base.ttft_ms : null,
       e2e_from_schedule_ms: delay !== null && base.e2e_ms !== null ? delay + base.e2e_ms : null,
       token_ms: r.metrics?.token_ms ?? [],
-    });
-    options.onRequest?.(requests.length, r.reading.outputTokens);
+    };
+    if (options.onRecord) options.onRecord(record);
+    else requests.push(record);
+    options.onRequest?.(++done, r.reading.outputTokens);
   };
 
   let schedule: number[] | null = null;

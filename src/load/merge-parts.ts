@@ -6,34 +6,42 @@
  */
 import type { NamedConfig } from '../config/fields.js';
 import { promptReuseOf } from '../config/prompt-reuse.js';
-import { summarizeLoad, summarizeRequests } from '../results/load-summary.js';
+import { LoadTally } from '../results/load-summary.js';
+import { requestRecords, setRecordSource } from '../results/request-records.js';
 import type { BenchmarkResult, LoadSummary } from '../results/schema.js';
-import { summarizeServerCheck } from '../results/server-check.js';
 import { scheduleOf } from './arrivals.js';
 
-/** The parts of one load value (each a benchmark with its requests), as one benchmark. */
-export function mergeLoadParts(parts: readonly BenchmarkResult[]): BenchmarkResult {
+/** The parts of one load value (each a benchmark with its requests), as one benchmark; the records are read one at a time. */
+export async function mergeLoadParts(parts: readonly BenchmarkResult[]): Promise<BenchmarkResult> {
   const first = parts[0];
   if (!first) throw new RangeError('no part to merge');
   const settings = first.config.load;
   if (!settings) return first;
-  const requests = parts.flatMap((p) => p.requests ?? []).sort((a, b) => a.index - b.index);
+  const tally = new LoadTally(settings, { reuse: promptReuseOf(first.config as NamedConfig), model: first.config.model });
+  for (const p of parts) for await (const r of requestRecords(p)) tally.add(r);
   const schedule = settings.mode === 'open' ? scheduleOf(settings) : null;
   const clients = parts.map((p) => p.load?.client).filter((c): c is LoadSummary['client'] => c !== undefined);
   const worst = (k: 'p50' | 'p99' | 'max'): number => Math.max(0, ...clients.map((c) => c.event_loop_lag_ms[k]));
-  const load = summarizeLoad(requests, settings, schedule, {
+  const load = tally.load(schedule, {
     cpuMs: clients.reduce((sum, c) => sum + c.cpu_ms, 0),
     lag: { p50: worst('p50'), p99: worst('p99'), max: worst('max') },
     warning: clients.find((c) => c.warning !== null)?.warning ?? null,
   });
   const failed = parts.find((p) => p.status !== 'ok');
-  return {
+  const merged: BenchmarkResult = {
     ...first,
     status: failed ? failed.status : 'ok',
     error: failed ? failed.error : null,
-    requests,
+    request_count: tally.count,
     load,
-    summary: summarizeRequests(requests),
-    server_check: summarizeServerCheck(requests, promptReuseOf(first.config as NamedConfig), first.config.model),
+    summary: tally.summary(),
+    server_check: tally.serverCheck(),
   };
+  delete merged.requests;
+  delete merged.requests_file;
+  // the merged records are the parts' records, part after part
+  setRecordSource(merged, async function* () {
+    for (const p of parts) yield* requestRecords(p);
+  });
+  return merged;
 }

@@ -7,6 +7,8 @@
 import type { BenchmarkResult, RunResult } from '../results/schema.js';
 import { addDevices } from '../results/devices.js';
 import { RunRecorder } from '../results/recorder.js';
+import { keepRecords } from '../results/request-records.js';
+import { errorMessage } from '../util/errors.js';
 import type { LoadConfig, LoadOptions } from './load-benchmark.js';
 import { mergeLoadParts } from './merge-parts.js';
 
@@ -23,8 +25,17 @@ export async function runLoadWorkers(configs: readonly LoadConfig[], workers: nu
     const parts = outcomes.flatMap((o) => ('failed' in o ? [] : o.benchmarks.filter((b) => b.config.hash === config.hash)));
     let result: BenchmarkResult;
     if (parts.length === workers) {
-      result = mergeLoadParts(parts);
+      result = await mergeLoadParts(parts);
       if (result.load) result.load.workers = workers;
+      // the parts' records are in the workers' folder, which goes when the run ends
+      try {
+        await keepRecords(result, options.outputPath, k);
+      } catch (err) {
+        const what = `request records of ${config.name}: cannot keep them (${errorMessage(err)}); the value's summary is kept, its records are not`;
+        options.progress.message(what);
+        options.unsaved?.push(what);
+        delete result.request_count;
+      }
     } else if (parts.length === 0 && options.signal?.aborted) {
       continue; // interrupted before this value: nothing of it was measured
     } else {

@@ -8,19 +8,42 @@
  * run) are compared round by round (a t-test of the per-round log ratios), so drift shared by both
  * sides cancels.
  */
-import { requestMeasures } from '../results/load-summary.js';
+import { requestMeasure } from '../results/load-summary.js';
 import type { IterationMetrics } from '../results/metrics.js';
-import type { BenchmarkResult, RunResult } from '../results/schema.js';
+import { hasRequestRecords, requestRecords } from '../results/request-records.js';
+import type { BenchmarkResult, LoadRequestRecord, RunResult } from '../results/schema.js';
 import { detectableChange, finiteOrNull, hodgesLehmannShift, logSigma, mannWhitneyU, medianSorted, pairedDetectableChange, pairedTTest, roundsToDetect, samplesToDetect, sortAscending, variance } from '../results/statistics.js';
 import { InputError } from '../util/errors.js';
 
 const requestSamples = new WeakMap<BenchmarkResult, readonly IterationMetrics[]>();
 
-/** The samples a benchmark is compared on: its iterations, or a load run's successful requests (derived once). */
+/** The compared metrics of one request that succeeded with N >= 2 tokens (its token stamps are not kept: a run may have millions). */
+function requestSample(r: LoadRequestRecord): IterationMetrics | null {
+  const m = requestMeasure(r);
+  return m && { ...m, token_ms: [] };
+}
+
+/** Reads the requests of every load run of `run`, one at a time from wherever they are, into the samples compare uses. */
+export async function readRequestSamples(run: RunResult): Promise<void> {
+  for (const b of run.benchmarks) {
+    if (!hasRequestRecords(b) || requestSamples.has(b)) continue;
+    const samples: IterationMetrics[] = [];
+    for await (const r of requestRecords(b)) {
+      const m = requestSample(r);
+      if (m) samples.push(m);
+    }
+    requestSamples.set(b, samples);
+  }
+}
+
+/** The samples a benchmark is compared on: its iterations, or a load run's successful requests (inline ones derived here, others read by readRequestSamples). */
 function samplesOf(b: BenchmarkResult): readonly IterationMetrics[] {
-  if (!b.requests) return b.iterations;
+  if (!hasRequestRecords(b)) return b.iterations;
   let samples = requestSamples.get(b);
-  if (!samples) requestSamples.set(b, (samples = requestMeasures(b.requests)));
+  if (samples) return samples;
+  if (!b.requests) throw new Error(`internal: the requests of ${b.config.name} were not read (readRequestSamples)`);
+  samples = b.requests.flatMap((r) => requestSample(r) ?? []);
+  requestSamples.set(b, samples);
   return samples;
 }
 
@@ -221,7 +244,7 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
     // a metric with fewer than 2 positive finite values on a side (a rate over no time) is not
     // compared: changes are ratios
     metrics: COMPARED_METRICS.flatMap((m) => {
-      if (byRound && !x.requests && !y.requests) {
+      if (byRound && !hasRequestRecords(x) && !hasRequestRecords(y)) {
         const [a, b] = roundPairs(x, y, m.key);
         return a.length >= 2 ? [{ metric: m.key, label: m.label, ...comparePairedSamples(a, b, m.lowerIsBetter, options.threshold) }] : [];
       }

@@ -1,6 +1,5 @@
 /** The console summary: one row per config with p50 and p95 of TTFT, ITL, e2e and tokens/s. */
-import { promptMismatch } from '../results/metrics.js';
-import type { HttpRequestRecord, Noise, RunResult, ServerCheck, StatsRecord } from '../results/schema.js';
+import type { Noise, RunResult, ServerCheck, StatsRecord } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
 
 function pair(s: StatsRecord | null | undefined, digits: number): string {
@@ -36,7 +35,7 @@ export function formatRunSummary(run: RunResult): string {
   const failures = run.benchmarks
     .filter((b) => b.error)
     .map((b) => `${b.config.name}: ${b.error?.kind}: ${b.error?.message}`);
-  const serverNotes = run.benchmarks.flatMap((b) => serverCheckNotes(b.config.name, b.iterations.flatMap((it) => it.http ?? []), b.server_check));
+  const serverNotes = run.benchmarks.flatMap((b) => serverCheckNotes(b.config.name, b.server_check));
   const counts = [...new Set(run.benchmarks.map((b) => b.iterations.length))].join('/');
   return [
     formatTable(header, rows),
@@ -53,15 +52,13 @@ export function formatRunSummary(run: RunResult): string {
  * use against the reuse asked, retries, other model names; and the client against the server's own
  * timings, when it sent them. Engine openai and load runs alike.
  */
-export function serverCheckNotes(name: string, requests: readonly HttpRequestRecord[], check: ServerCheck | null | undefined): string[] {
+export function serverCheckNotes(name: string, check: ServerCheck | null | undefined): string[] {
   if (!check) return [];
   const out: string[] = [];
-  const off = requests.filter((r) => r.ok && promptMismatch(r));
-  if (off.length > 0) {
-    const counted = [...new Set(off.map((r) => r.prompt_tokens))].join('/');
-    const first = off[0] as HttpRequestRecord;
-    const adds = first.prompt_overhead_tokens ? ` + ${first.prompt_overhead_tokens} it adds to every prompt` : '';
-    out.push(`${name}: the server counted ${counted} prompt tokens in ${off.length} of ${check.requests} requests, asked ${first.input_tokens}${adds}${first.prompt_overhead_tokens === null || first.prompt_overhead_tokens === undefined ? ' (the server reports no count to calibrate against)' : ''}`);
+  const off = check.prompt_mismatch_counts;
+  if (check.prompt_mismatches > 0 && off) {
+    const adds = off.overhead ? ` + ${off.overhead} it adds to every prompt` : '';
+    out.push(`${name}: the server counted ${off.counted.join('/')} prompt tokens in ${check.prompt_mismatches} of ${check.requests} requests, asked ${off.asked}${adds}${off.overhead === null ? ' (the server reports no count to calibrate against)' : ''}`);
   }
   if (check.cache_contradictions > 0) {
     const what = check.prompt_reuse === 'unique' ? 'served part of a unique prompt from its cache' : `reported no cache use although prompt_reuse is ${check.prompt_reuse}`;
@@ -111,8 +108,10 @@ export function formatLoadSummary(run: RunResult): string {
       out.push(`${b.config.name}: ${c.scheduled} scheduled = ${c.sent} sent + ${c.dropped} never sent${c.dropped > 0 ? ` (${byKind(l.not_sent)})` : ''}; ${c.sent} sent = ${c.ok} ok + ${c.failed} failed${c.failed > 0 ? ` (${byKind(l.failures)})` : ''}`);
     }
     if (c.short_outputs > 0) out.push(`${b.config.name}: ${c.short_outputs} requests got fewer or more tokens than asked (does the server honour ignore_eos?)`);
-    out.push(...serverCheckNotes(b.config.name, b.requests ?? [], b.server_check));
+    out.push(...serverCheckNotes(b.config.name, b.server_check));
     if (l.client.warning) out.push(`${b.config.name}: ${l.client.warning}`);
+    const sketched = Object.entries({ ...b.summary, ...l.stats }).filter(([, v]) => v !== null && typeof v === 'object' && 'relative_error' in v && v.relative_error !== undefined);
+    if (sketched.length > 0) out.push(`${b.config.name}: percentiles of ${sketched.map(([k]) => k).join(', ')} are from a quantile sketch (too many values to keep): each within ${((sketched[0]?.[1] as { relative_error: number }).relative_error * 100).toFixed(1)}% of the exact value`);
     return out;
   });
   return [

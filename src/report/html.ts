@@ -4,7 +4,8 @@
  * and CDF, TTFT and e2e distributions, device (or host) readings on the token time axis, sweep
  * plots when the run is a sweep, and the run metadata. Also the comparison report.
  */
-import type { BenchmarkResult, RunResult, StatsRecord } from '../results/schema.js';
+import { hasRequestRecords, requestRecords } from '../results/request-records.js';
+import type { BenchmarkResult, LoadRequestRecord, RunResult, StatsRecord } from '../results/schema.js';
 import { itlGapsMs } from '../results/metrics.js';
 import type { Comparison } from './compare.js';
 import { CHART_CSS, cdf, chart, escapeHtml, histogram, type Series } from './svg.js';
@@ -54,7 +55,7 @@ function deviceSeries(it: BenchmarkResult['iterations'][number]): { series: Seri
 function benchmarkSection(b: BenchmarkResult, i: number): string {
   const head = `<h2 id="b${i}">${escapeHtml(b.config.name)}</h2><p class="note">status ${escapeHtml(b.status)}${b.error ? `: ${escapeHtml(b.error.kind)}: ${escapeHtml(b.error.message)}` : ''}; engine ${escapeHtml(b.engine ? `${b.engine.name} ${b.engine.version} ${b.engine.device} ${b.engine.dtype}` : '-')}; model ${escapeHtml(b.model?.id ?? '-')}; hash ${b.config.hash.slice(0, 12)}</p>`;
   const server = serverCheckSection(b);
-  if (b.requests && b.requests.length > 0) return `${head}${server}${loadCharts(b, i)}`;
+  if (hasRequestRecords(b) && (b.request_count ?? b.requests?.length ?? 0) > 0) return `${head}${server}${loadCharts(b, i)}`;
   const it = typicalIteration(b);
   if (!it) return `${head}${server}<p>No measured iterations.</p>`;
   const charts: string[] = [];
@@ -87,23 +88,71 @@ function benchmarkSection(b: BenchmarkResult, i: number): string {
   return `${head}${monitorLine}${server}<div class="charts">${charts.join('\n')}</div>`;
 }
 
+/** Dots per chart of requests over the run at most: a longer run shows every k-th request. */
+const MAX_REQUEST_DOTS = 5000;
+
+/** What a load run's charts show, taken from its records one at a time (a run of any length). */
+class LoadChartData {
+  requests = 0;
+  failed = 0;
+  readonly okDots: [number, number][] = [];
+  readonly failedDots: [number, number][] = [];
+  readonly delayDots: [number, number][] = [];
+  readonly ttft: number[] = [];
+  readonly itl: number[] = [];
+  readonly e2e: number[] = [];
+  readonly gaps: number[] = [];
+
+  constructor(readonly stride: number) {}
+
+  add(r: LoadRequestRecord): void {
+    const shown = this.requests++ % this.stride === 0;
+    if (shown && r.dispatch_delay_ms !== null) this.delayDots.push([r.scheduled_ms / 1000, r.dispatch_delay_ms]);
+    if (!r.ok) {
+      this.failed++;
+      if (shown) this.failedDots.push([r.t0_ms / 1000, 0]);
+      return;
+    }
+    if (shown && r.ttft_ms !== null) this.okDots.push([r.t0_ms / 1000, r.ttft_ms]);
+    if (r.ttft_ms !== null) this.ttft.push(r.ttft_ms);
+    if (r.itl_ms !== null) this.itl.push(r.itl_ms);
+    if (r.e2e_ms !== null) this.e2e.push(r.e2e_ms);
+    for (const gap of itlGapsMs(r.token_ms)) this.gaps.push(gap);
+  }
+}
+
+const chartData = new WeakMap<BenchmarkResult, LoadChartData>();
+
+const strideOf = (b: BenchmarkResult): number => Math.max(1, Math.ceil((b.request_count ?? b.requests?.length ?? 0) / MAX_REQUEST_DOTS));
+
+/** Reads the records of every load run of `run`, one at a time from wherever they are, into what its charts show. */
+export async function readLoadChartData(run: RunResult): Promise<void> {
+  for (const b of run.benchmarks) {
+    if (!hasRequestRecords(b) || chartData.has(b)) continue;
+    const data = new LoadChartData(strideOf(b));
+    for await (const r of requestRecords(b)) data.add(r);
+    chartData.set(b, data);
+  }
+}
+
 /** A load run's charts: every request on the run's time axis, and the distributions over the successful ones. */
 function loadCharts(b: BenchmarkResult, i: number): string {
-  const requests = b.requests ?? [];
-  const ok = requests.filter((r) => r.ok);
-  const failed = requests.filter((r) => !r.ok);
+  let data = chartData.get(b);
+  if (!data) {
+    if (!b.requests) throw new Error(`internal: the requests of ${b.config.name} were not read (readLoadChartData)`);
+    data = new LoadChartData(strideOf(b));
+    for (const r of b.requests) data.add(r);
+  }
+  const every = data.stride > 1 ? `; every ${data.stride}th shown` : '';
   const charts: string[] = [];
-  const sendSeries: Series[] = [{ name: 'TTFT, successful requests', points: ok.filter((r) => r.ttft_ms !== null).map((r) => [r.t0_ms / 1000, r.ttft_ms as number] as [number, number]), kind: 'dots' }];
-  if (failed.length > 0) sendSeries.push({ name: 'failed requests (at 0)', points: failed.map((r) => [r.t0_ms / 1000, 0] as [number, number]), kind: 'dots' });
-  charts.push(chart({ id: `requests-${i}`, title: `Requests over the run (n = ${requests.length}, ${failed.length} failed)`, xLabel: 's after the measured phase began', yLabel: 'TTFT ms', series: sendSeries }));
-  const delay = requests.filter((r) => r.dispatch_delay_ms !== null).map((r) => [r.scheduled_ms / 1000, r.dispatch_delay_ms as number] as [number, number]);
-  charts.push(chart({ id: `dispatch-${i}`, title: 'Dispatch delay: sent minus due', xLabel: 's after the measured phase began', yLabel: 'ms', series: [{ name: 'dispatch delay', points: delay, kind: 'dots' }] }));
-  const values = (f: (r: (typeof ok)[number]) => number | null): number[] => ok.map(f).filter((v): v is number => v !== null);
-  charts.push(chart({ id: `ttft-${i}`, title: 'TTFT per request', xLabel: 'ms', yLabel: 'requests', bars: histogram(values((r) => r.ttft_ms), 15) }));
-  charts.push(chart({ id: `tpot-${i}`, title: 'TPOT (ITL per request)', xLabel: 'ms', yLabel: 'requests', bars: histogram(values((r) => r.itl_ms), 15) }));
-  charts.push(chart({ id: `e2e-${i}`, title: 'e2e per request', xLabel: 'ms', yLabel: 'requests', bars: histogram(values((r) => r.e2e_ms), 15) }));
-  const gaps = ok.flatMap((r) => itlGapsMs(r.token_ms));
-  charts.push(chart({ id: `itl-cdf-${i}`, title: `ITL gap CDF, all successful requests (n = ${gaps.length})`, xLabel: 'ms', yLabel: 'fraction', series: [{ name: 'CDF', points: cdf(gaps), kind: 'step' }] }));
+  const sendSeries: Series[] = [{ name: 'TTFT, successful requests', points: data.okDots, kind: 'dots' }];
+  if (data.failed > 0) sendSeries.push({ name: 'failed requests (at 0)', points: data.failedDots, kind: 'dots' });
+  charts.push(chart({ id: `requests-${i}`, title: `Requests over the run (n = ${data.requests}, ${data.failed} failed${every})`, xLabel: 's after the measured phase began', yLabel: 'TTFT ms', series: sendSeries }));
+  charts.push(chart({ id: `dispatch-${i}`, title: `Dispatch delay: sent minus due${every}`, xLabel: 's after the measured phase began', yLabel: 'ms', series: [{ name: 'dispatch delay', points: data.delayDots, kind: 'dots' }] }));
+  charts.push(chart({ id: `ttft-${i}`, title: 'TTFT per request', xLabel: 'ms', yLabel: 'requests', bars: histogram(data.ttft, 15) }));
+  charts.push(chart({ id: `tpot-${i}`, title: 'TPOT (ITL per request)', xLabel: 'ms', yLabel: 'requests', bars: histogram(data.itl, 15) }));
+  charts.push(chart({ id: `e2e-${i}`, title: 'e2e per request', xLabel: 'ms', yLabel: 'requests', bars: histogram(data.e2e, 15) }));
+  charts.push(chart({ id: `itl-cdf-${i}`, title: `ITL gap CDF, all successful requests (n = ${data.gaps.length})`, xLabel: 'ms', yLabel: 'fraction', series: [{ name: 'CDF', points: cdf(data.gaps), kind: 'step' }] }));
   return `<div class="charts">${charts.join('\n')}</div>`;
 }
 
@@ -179,7 +228,7 @@ function metadata(run: RunResult): string {
 export function runReportHtml(run: RunResult): string {
   const summary = table(
     ['config', 'status', 'TTFT ms p50/p95', 'ITL ms p50/p95', 'e2e ms p50/p95', 'tokens/s p50/p95', 'n'],
-    run.benchmarks.map((b) => [b.config.name, b.status, pair(b.summary?.ttft_ms, 2), pair(b.summary?.itl_ms, 3), pair(b.summary?.e2e_ms, 1), pair(b.summary?.tokens_per_s, 1), String(b.requests ? (b.summary?.e2e_ms?.n ?? 0) : b.iterations.length)]),
+    run.benchmarks.map((b) => [b.config.name, b.status, pair(b.summary?.ttft_ms, 2), pair(b.summary?.itl_ms, 3), pair(b.summary?.e2e_ms, 1), pair(b.summary?.tokens_per_s, 1), String(hasRequestRecords(b) ? (b.summary?.e2e_ms?.n ?? 0) : b.iterations.length)]),
   );
   const body = `<h1>tokenbench run ${escapeHtml(run.run_id.slice(0, 8))}</h1>
 <p class="note">${escapeHtml(run.started_at)}; percentiles: ${escapeHtml(run.percentile_method)}</p>

@@ -110,8 +110,13 @@ ${parts.join('\n')}
 /** Histogram bars of `values` in `bins` equal-width bins. */
 export function histogram(values: readonly number[], bins = 30): Bar[] {
   if (values.length === 0) return [];
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
+  // a loop, not Math.min(...values): a long run's values are more than a call's arguments
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   const width = (hi - lo) / bins || 1;
   const counts = new Array<number>(bins).fill(0);
   for (const v of values) {
@@ -121,10 +126,15 @@ export function histogram(values: readonly number[], bins = 30): Bar[] {
   return counts.map((y, i) => ({ x0: lo + i * width, x1: lo + (i + 1) * width, y }));
 }
 
-/** Empirical CDF points. */
-export function cdf(values: readonly number[]): [number, number][] {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.map((v, i) => [v, (i + 1) / sorted.length]);
+/** Empirical CDF points: every value, or `maxPoints` of them at evenly spaced ranks (the last always). */
+export function cdf(values: readonly number[], maxPoints = 2000): [number, number][] {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  const points = Math.min(n, maxPoints);
+  return Array.from({ length: points }, (_, k) => {
+    const rank = Math.ceil(((k + 1) * n) / points) - 1;
+    return [sorted[rank] as number, (rank + 1) / n];
+  });
 }
 
 export const CHART_CSS = `

@@ -16,7 +16,7 @@ export interface GroupRun {
  * Merges the runs of `group`, given oldest first (at least one). A load value measured in parts
  * (each part's benchmark says which, `load.part`) becomes one benchmark through `mergeParts`.
  */
-export function mergeGroupRuns(group: string, runs: readonly RunResult[], mergeParts: (parts: BenchmarkResult[]) => BenchmarkResult = (parts) => parts[0] as BenchmarkResult): GroupRun {
+export async function mergeGroupRuns(group: string, runs: readonly RunResult[], mergeParts: (parts: BenchmarkResult[]) => Promise<BenchmarkResult> = async (parts) => parts[0] as BenchmarkResult): Promise<GroupRun> {
   const first = runs[0];
   if (!first) throw new RangeError('a group needs at least one run');
   // parts in shard order, each part's tries oldest first, so a later try of a config replaces an earlier one
@@ -32,13 +32,17 @@ export function mergeGroupRuns(group: string, runs: readonly RunResult[], mergeP
   const gaps: string[] = [];
   const byHash = new Map<string, BenchmarkResult[]>();
   for (const b of tries.values()) byHash.set(b.config.hash, [...(byHash.get(b.config.hash) ?? []), b]);
-  const benchmarks = [...byHash.values()].map((found) => {
+  const benchmarks: BenchmarkResult[] = [];
+  for (const found of byHash.values()) {
     const part = found[0]?.load?.part;
-    if (!part) return found[0] as BenchmarkResult;
+    if (!part) {
+      benchmarks.push(found[0] as BenchmarkResult);
+      continue;
+    }
     const missing = Array.from({ length: part.count }, (_, i) => i).filter((i) => !found.some((b) => b.load?.part?.index === i));
     if (missing.length > 0) gaps.push(`group ${group}: ${found[0]?.config.name}: no part ${missing.join(', ')} of ${part.count}; merged from the others`);
-    return mergeParts(found.sort((a, b) => (a.load?.part?.index ?? 0) - (b.load?.part?.index ?? 0)));
-  });
+    benchmarks.push(await mergeParts(found.sort((a, b) => (a.load?.part?.index ?? 0) - (b.load?.part?.index ?? 0))));
+  }
   const devices: RunResult['devices'] = [];
   for (const r of runs) addDevices(devices, r.devices);
   const finished = runs.map((r) => r.finished_at);

@@ -1,8 +1,10 @@
 /** The summary of a load run: the usual statistics over its successful requests, and what the run achieved. */
-import { type IterationMetrics, meetsSlo, metricsFromMs, perSecond, promptMismatch, ratePerS } from './metrics.js';
-import type { LoadRequestRecord, LoadSettings, LoadSummary, Summary } from './schema.js';
-import { summarize } from './statistics.js';
-import { summarizeIterations } from './summary.js';
+import type { PromptReuse } from '../config/prompt-reuse.js';
+import { EXACT_VALUES_LIMIT, MetricSink, type SinkStats } from './metric-sink.js';
+import { type IterationMetrics, meetsSlo, metricsFromMs, perSecond, promptMismatch, rateOver, ratePerS } from './metrics.js';
+import type { LoadRequestRecord, LoadSettings, LoadSummary, ServerCheck, Summary } from './schema.js';
+import { ServerCheckTally } from './server-check.js';
+import { SummaryTally } from './summary.js';
 
 export interface ClientCost {
   cpuMs: number;
@@ -10,76 +12,167 @@ export interface ClientCost {
   warning: string | null;
 }
 
-/** The per-iteration metrics of each request that succeeded with N >= 2 tokens (what a summary or a comparison is made of). */
-export function requestMeasures(requests: readonly LoadRequestRecord[]): IterationMetrics[] {
-  return requests.filter((r) => r.ok && r.token_ms.length >= 2 && r.e2e_ms !== null).map((r) => metricsFromMs(r.e2e_ms as number, r.token_ms, 1));
+/** The per-iteration metrics of a request that succeeded with N >= 2 tokens (what a summary or a comparison is made of); null for any other. */
+export function requestMeasure(r: LoadRequestRecord): IterationMetrics | null {
+  return r.ok && r.token_ms.length >= 2 && r.e2e_ms !== null ? metricsFromMs(r.e2e_ms, r.token_ms, 1) : null;
 }
 
 /** The standard summary (TTFT, ITL, e2e, tokens/s) over the requests that succeeded with N >= 2 tokens. */
 export function summarizeRequests(requests: readonly LoadRequestRecord[]): Summary | null {
-  const measured = requestMeasures(requests);
-  return measured.length > 0 ? summarizeIterations(measured) : null;
+  const tally = new SummaryTally();
+  for (const r of requests) {
+    const m = requestMeasure(r);
+    if (m) tally.add(m);
+  }
+  return tally.count > 0 ? tally.summary() : null;
 }
 
-const values = (requests: readonly LoadRequestRecord[], f: (r: LoadRequestRecord) => number | null): number[] =>
-  requests.map(f).filter((v): v is number => v !== null);
+/** Per-request values kept for the load statistics, and which requests each is taken over. */
+const LOAD_STATS = {
+  ttfb_ms: { over: 'ok', value: (r: LoadRequestRecord) => r.ttfb_ms },
+  ttfo_ms: { over: 'ok', value: (r: LoadRequestRecord) => r.ttfo_ms },
+  dispatch_delay_ms: { over: 'sent', value: (r: LoadRequestRecord) => r.dispatch_delay_ms },
+  ttft_from_schedule_ms: { over: 'ok', value: (r: LoadRequestRecord) => r.ttft_from_schedule_ms },
+  e2e_from_schedule_ms: { over: 'ok', value: (r: LoadRequestRecord) => r.e2e_from_schedule_ms },
+} as const;
+
+type LoadStatKey = keyof typeof LOAD_STATS;
+
+/**
+ * What a load run achieved, one request at a time as they end, so that a run of any length is
+ * summarised in the same memory: counts, the window, goodput, the load statistics, the standard
+ * summary and the server check (exact up to `limit` values per metric, from sketches past it).
+ */
+export class LoadTally {
+  private requests = 0;
+  private sent = 0;
+  private ok = 0;
+  private late = 0;
+  private shortOutputs = 0;
+  private promptMismatches = 0;
+  private good = 0;
+  private outputTokens = 0;
+  private allTokens = 0;
+  private firstStart = Infinity;
+  private lastStart = -Infinity;
+  private lastEnd = -Infinity;
+  private readonly failures: Record<string, number> = {};
+  private readonly notSent: Record<string, number> = {};
+  private readonly sinks: Record<LoadStatKey, MetricSink>;
+  private readonly measures: SummaryTally;
+  private readonly check: ServerCheckTally;
+  /** The failure of the lowest-indexed request that failed. */
+  firstFailure: { index: number; failure: NonNullable<LoadRequestRecord['failure']> } | null = null;
+
+  constructor(
+    private readonly settings: LoadSettings,
+    check: { reuse: PromptReuse; model: string },
+    limit = EXACT_VALUES_LIMIT,
+  ) {
+    this.sinks = Object.fromEntries(Object.keys(LOAD_STATS).map((k) => [k, new MetricSink(k, limit)])) as Record<LoadStatKey, MetricSink>;
+    this.measures = new SummaryTally(limit);
+    this.check = new ServerCheckTally(check.reuse, check.model);
+  }
+
+  /** How many requests were added. */
+  get count(): number {
+    return this.requests;
+  }
+
+  add(r: LoadRequestRecord): void {
+    this.requests++;
+    const sent = r.dispatch_delay_ms !== null;
+    if (r.failure) {
+      // one account: scheduled = sent + dropped (never sent), sent = ok + failed (by kind)
+      const into = sent ? this.failures : this.notSent;
+      into[r.failure.kind] = (into[r.failure.kind] ?? 0) + 1;
+      if (!this.firstFailure || r.index < this.firstFailure.index) this.firstFailure = { index: r.index, failure: r.failure };
+    }
+    if (sent) {
+      this.sent++;
+      this.firstStart = Math.min(this.firstStart, r.t0_ms);
+      this.lastStart = Math.max(this.lastStart, r.t0_ms);
+      this.lastEnd = Math.max(this.lastEnd, r.t0_ms + (r.e2e_ms ?? 0));
+      if ((r.dispatch_delay_ms as number) > this.settings.late_ms) this.late++;
+    }
+    if (r.ok) {
+      this.ok++;
+      this.outputTokens += r.output_tokens;
+      if (r.output_tokens !== r.max_tokens) this.shortOutputs++;
+    }
+    for (const [key, { over, value }] of Object.entries(LOAD_STATS) as [LoadStatKey, (typeof LOAD_STATS)[LoadStatKey]][]) {
+      const v = over === 'ok' ? (r.ok ? value(r) : null) : sent ? value(r) : null;
+      if (v !== null) this.sinks[key].add(v);
+    }
+    const measure = requestMeasure(r);
+    if (measure) this.measures.add(measure);
+    if (promptMismatch(r)) this.promptMismatches++;
+    if (meetsSlo(r, this.settings.slo)) this.good++;
+    this.allTokens += r.output_tokens;
+    this.check.add(r);
+  }
+
+  /** The standard summary (TTFT, ITL, e2e, tokens/s) over the requests that succeeded with N >= 2 tokens. */
+  summary(): Summary | null {
+    return this.measures.count > 0 ? this.measures.summary() : null;
+  }
+
+  serverCheck(): ServerCheck | null {
+    return this.check.result();
+  }
+
+  /** What the run achieved over its window, first send to last end. */
+  load(schedule: readonly number[] | null, client: ClientCost): LoadSummary {
+    const settings = this.settings;
+    const windowMs = this.sent > 0 ? this.lastEnd - this.firstStart : 0;
+    // a closed loop bounded by a count schedules that many; one bounded by a duration, what it started
+    const counted = settings.mode === 'closed' && settings.duration_s === null ? (settings.requests ?? 0) : 0;
+    const scheduled = schedule ? schedule.length : Math.max(this.requests, counted);
+    const notSent = { ...this.notSent };
+    if (scheduled > this.requests) notSent.not_attempted = scheduled - this.requests;
+    const slo = settings.slo;
+    const hasSlo = slo.ttft_ms !== null || slo.tpot_ms !== null || slo.e2e_ms !== null;
+    const stat = (k: LoadStatKey): SinkStats | null => this.sinks[k].stats();
+    return {
+      window_s: windowMs / 1000,
+      target_rate: settings.mode === 'open' ? settings.request_rate : null,
+      schedule_rate: schedule ? ratePerS(schedule) : null,
+      achieved_rate: rateOver(this.sent, this.firstStart, this.lastStart),
+      request_throughput: perSecond(this.ok, windowMs),
+      output_throughput: perSecond(this.outputTokens, windowMs),
+      counts: {
+        scheduled,
+        sent: this.sent,
+        ok: this.ok,
+        failed: this.sent - this.ok,
+        dropped: scheduled - this.sent,
+        late: this.late,
+        short_outputs: this.shortOutputs,
+        prompt_mismatches: this.promptMismatches,
+      },
+      failures: { ...this.failures },
+      not_sent: notSent,
+      // errors stay in the denominator: a server that fails fast must not look good
+      goodput: hasSlo ? { slo, good: this.good, fraction: this.requests > 0 ? this.good / this.requests : 0, rate: perSecond(this.good, windowMs) } : null,
+      stats: { ttfb_ms: stat('ttfb_ms'), ttfo_ms: stat('ttfo_ms'), dispatch_delay_ms: stat('dispatch_delay_ms'), ttft_from_schedule_ms: stat('ttft_from_schedule_ms'), e2e_from_schedule_ms: stat('e2e_from_schedule_ms') },
+      client: {
+        cpu_ms: client.cpuMs,
+        cpu_us_per_token: this.allTokens > 0 ? (client.cpuMs * 1000) / this.allTokens : null,
+        event_loop_lag_ms: client.lag,
+        warning: client.warning,
+      },
+    };
+  }
+}
+
+/** A tally of `requests` (all in memory: tests, small runs). */
+function tallyOf(requests: readonly LoadRequestRecord[], settings: LoadSettings): LoadTally {
+  const tally = new LoadTally(settings, { reuse: { mode: 'unique' }, model: '' });
+  for (const r of requests) tally.add(r);
+  return tally;
+}
 
 /** What a load run achieved over its window, first send to last end. */
 export function summarizeLoad(requests: readonly LoadRequestRecord[], settings: LoadSettings, schedule: readonly number[] | null, client: ClientCost): LoadSummary {
-  const sent = requests.filter((r) => r.dispatch_delay_ms !== null);
-  const ok = requests.filter((r) => r.ok);
-  const starts = sent.map((r) => r.t0_ms);
-  const ends = sent.map((r) => r.t0_ms + (r.e2e_ms ?? 0));
-  const windowMs = sent.length > 0 ? Math.max(...ends) - Math.min(...starts) : 0;
-  const outputTokens = ok.reduce((sum, r) => sum + r.output_tokens, 0);
-  // one account: scheduled = sent + dropped (never sent), sent = ok + failed (by kind)
-  const failures: Record<string, number> = {};
-  const notSent: Record<string, number> = {};
-  for (const r of requests) {
-    const into = r.dispatch_delay_ms === null ? notSent : failures;
-    if (r.failure) into[r.failure.kind] = (into[r.failure.kind] ?? 0) + 1;
-  }
-  // a closed loop bounded by a count schedules that many; one bounded by a duration, what it started
-  const counted = settings.mode === 'closed' && settings.duration_s === null ? (settings.requests ?? 0) : 0;
-  const scheduled = schedule ? schedule.length : Math.max(requests.length, counted);
-  if (scheduled > requests.length) notSent.not_attempted = scheduled - requests.length;
-  const slo = settings.slo;
-  const hasSlo = slo.ttft_ms !== null || slo.tpot_ms !== null || slo.e2e_ms !== null;
-  const good = requests.filter((r) => meetsSlo(r, slo)).length;
-  const allTokens = requests.reduce((sum, r) => sum + r.output_tokens, 0);
-  return {
-    window_s: windowMs / 1000,
-    target_rate: settings.mode === 'open' ? settings.request_rate : null,
-    schedule_rate: schedule ? ratePerS(schedule) : null,
-    achieved_rate: ratePerS(starts),
-    request_throughput: perSecond(ok.length, windowMs),
-    output_throughput: perSecond(outputTokens, windowMs),
-    counts: {
-      scheduled,
-      sent: sent.length,
-      ok: ok.length,
-      failed: sent.length - ok.length,
-      dropped: scheduled - sent.length,
-      late: sent.filter((r) => (r.dispatch_delay_ms as number) > settings.late_ms).length,
-      short_outputs: ok.filter((r) => r.output_tokens !== r.max_tokens).length,
-      prompt_mismatches: requests.filter(promptMismatch).length,
-    },
-    failures,
-    not_sent: notSent,
-    // errors stay in the denominator: a server that fails fast must not look good
-    goodput: hasSlo ? { slo, good, fraction: requests.length > 0 ? good / requests.length : 0, rate: perSecond(good, windowMs) } : null,
-    stats: {
-      ttfb_ms: summarize(values(ok, (r) => r.ttfb_ms)),
-      ttfo_ms: summarize(values(ok, (r) => r.ttfo_ms)),
-      dispatch_delay_ms: summarize(values(sent, (r) => r.dispatch_delay_ms)),
-      ttft_from_schedule_ms: summarize(values(ok, (r) => r.ttft_from_schedule_ms)),
-      e2e_from_schedule_ms: summarize(values(ok, (r) => r.e2e_from_schedule_ms)),
-    },
-    client: {
-      cpu_ms: client.cpuMs,
-      cpu_us_per_token: allTokens > 0 ? (client.cpuMs * 1000) / allTokens : null,
-      event_loop_lag_ms: client.lag,
-      warning: client.warning,
-    },
-  };
+  return tallyOf(requests, settings).load(schedule, client);
 }

@@ -117,14 +117,18 @@ export function httpRequestMetrics(
 
 /** Requests per second over a set of send times (ms): (n − 1) / (last − first); null below 2. */
 export function ratePerS(timesMs: readonly number[]): number | null {
-  if (timesMs.length < 2) return null;
   let lo = Infinity;
   let hi = -Infinity;
   for (const t of timesMs) {
     if (t < lo) lo = t;
     if (t > hi) hi = t;
   }
-  return hi > lo ? ((timesMs.length - 1) * 1000) / (hi - lo) : null;
+  return rateOver(timesMs.length, lo, hi);
+}
+
+/** Requests per second of `count` send times from `firstMs` to `lastMs`: (count − 1) / (last − first); null below 2. */
+export function rateOver(count: number, firstMs: number, lastMs: number): number | null {
+  return count >= 2 && lastMs > firstMs ? ((count - 1) * 1000) / (lastMs - firstMs) : null;
 }
 
 /** Latency limits of a service-level objective (ms); a missing limit always passes. */

@@ -20,6 +20,8 @@ export const StatsSchema = z.object({
   max: z.number(),
   ci95_mean: interval,
   ci95_median: interval,
+  /** Present when the percentiles and the median's interval came from a quantile sketch (a very long run): each is within this fraction of the exact value. */
+  relative_error: z.number().positive().optional(),
 });
 
 const SloSchema = z.object({ ttft_ms: z.number().nullable(), tpot_ms: z.number().nullable(), e2e_ms: z.number().nullable() });
@@ -246,6 +248,8 @@ export const ServerCheckSchema = z.object({
   /** Requests sent again after a reused connection closed before any response byte. */
   retries: z.number().int(),
   prompt_mismatches: z.number().int(),
+  /** What the mismatched requests were asked and what the server counted (distinct counts, at most 8), for the message. */
+  prompt_mismatch_counts: z.object({ asked: z.number().int().nullable(), overhead: z.number().int().nullable(), counted: z.array(z.number().int()) }).nullable().optional(),
   prompt_reuse: z.string(),
   /** Successful requests whose server reported its cache use. */
   cache_reported: z.number().int(),
@@ -340,6 +344,10 @@ export const BenchmarkSchema = z.object({
   monitor: BenchmarkMonitorSchema.nullable(),
   /** Load runs: every request, and what the run achieved. */
   requests: z.array(LoadRequestSchema).optional(),
+  /** Load runs written by a file: the records are not inline but in this JSONL file beside the result file, one request per line, in the order they ended. */
+  requests_file: z.string().optional(),
+  /** How many request records the benchmark has (inline or in `requests_file`). */
+  request_count: z.number().int().nonnegative().optional(),
   load: LoadSummarySchema.optional(),
   /** Requests to a server (engine openai, load runs): the client against the server's own account. */
   server_check: ServerCheckSchema.nullable().optional(),

@@ -161,11 +161,10 @@ export function ci95Mean(samples: readonly number[]): [number, number] | null {
 }
 
 /**
- * 95% CI of the median from order statistics: [x(j), x(n+1-j)] with the largest j for which
- * P(Binomial(n, 1/2) <= j - 1) <= 0.025; null when even [min, max] covers less than 95% (n < 6).
+ * The ranks cut from each side for the 95% CI of the median from order statistics: the largest j
+ * for which P(Binomial(n, 1/2) <= j - 1) <= 0.025; 0 when even [min, max] covers less than 95% (n < 6).
  */
-export function ci95MedianSorted(sorted: ArrayLike<number>): [number, number] | null {
-  const n = sorted.length;
+export function medianIntervalRank(n: number): number {
   // cdf accumulates P(B <= j) term by term; j ends as the number of ranks cut from each side
   let j = 0;
   let cdf = binomialHalfPmf(0, n);
@@ -173,6 +172,13 @@ export function ci95MedianSorted(sorted: ArrayLike<number>): [number, number] | 
     j++;
     cdf += binomialHalfPmf(j, n);
   }
+  return j;
+}
+
+/** 95% CI of the median from order statistics: [x(j), x(n+1-j)] with j of medianIntervalRank; null for n < 6. */
+export function ci95MedianSorted(sorted: ArrayLike<number>): [number, number] | null {
+  const n = sorted.length;
+  const j = medianIntervalRank(n);
   if (j === 0) return null;
   return [sorted[j - 1] as number, sorted[n - j] as number];
 }

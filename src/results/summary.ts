@@ -1,46 +1,65 @@
 /** The per-benchmark summary: statistics of every metric over the measured iterations. */
+import { EXACT_VALUES_LIMIT, MetricSink } from './metric-sink.js';
 import { itlGapsMs } from './metrics.js';
-import type { IterationRecord, Noise, Summary } from './schema.js';
-import { detectableChange, finiteOrNull, logSigma, mean, type Stats, summarize, variance } from './statistics.js';
+import type { IterationRecord, Summary } from './schema.js';
 
 /** The per-iteration (or per-request) values a summary is made of. */
 type Measured = Pick<IterationRecord, 'e2e_ms' | 'ttft_ms' | 'itl_ms' | 'token_ms' | 'tokens_per_s' | 'decode_tokens_per_s'>;
 
-/**
- * The pooled ITL gaps, without confidence intervals: gaps of one iteration are correlated, and
- * intervals that took the pooled gaps as independent were about half as wide as the honest ones.
- */
-function pooledGapStats(gaps: readonly number[]): Stats | null {
-  const stats = summarize(gaps, 'itl_gap_ms');
-  return stats && { ...stats, ci95_mean: null, ci95_median: null };
-}
+const KEYS = ['e2e_ms', 'ttft_ms', 'itl_ms', 'tokens_per_s', 'decode_tokens_per_s'] as const;
 
-/** The spread of one metric's positive values, and the change a like run could detect; null below 2 values. */
-export function noiseOf(values: readonly number[]): Noise | null {
-  const positive = values.filter((v) => Number.isFinite(v) && v > 0);
-  const n = positive.length;
-  if (n < 2) return null;
-  const sigma = logSigma(positive);
-  return { cv: Math.sqrt(variance(positive)) / mean(positive), log_sigma: sigma, detectable_change: finiteOrNull(detectableChange(sigma, n, n)) };
+/**
+ * Per-iteration values, plus the ITL gaps pooled over iterations, taken one iteration at a time
+ * (a load run's requests as they end): exact up to `limit` values per metric, from sketches past it.
+ */
+export class SummaryTally {
+  private readonly sinks: Record<(typeof KEYS)[number], MetricSink>;
+  private readonly gaps: MetricSink;
+
+  constructor(limit = EXACT_VALUES_LIMIT) {
+    this.sinks = Object.fromEntries(KEYS.map((k) => [k, new MetricSink(k, limit)])) as Record<(typeof KEYS)[number], MetricSink>;
+    this.gaps = new MetricSink('itl_gap_ms', limit);
+  }
+
+  add(it: Measured): void {
+    // a rate over no time is not a number (a server that sent every token in one read): left out
+    for (const k of KEYS) {
+      const v = it[k];
+      if (typeof v === 'number' && Number.isFinite(v)) this.sinks[k].add(v);
+    }
+    for (const gap of itlGapsMs(it.token_ms)) this.gaps.add(gap);
+  }
+
+  get count(): number {
+    return this.sinks.e2e_ms.count;
+  }
+
+  summary(): Summary {
+    const s = this.sinks;
+    const gaps = this.gaps.stats();
+    return {
+      e2e_ms: s.e2e_ms.stats(),
+      ttft_ms: s.ttft_ms.stats(),
+      itl_ms: s.itl_ms.stats(),
+      // no intervals for the pooled gaps: gaps of one iteration are correlated, and intervals that
+      // took them as independent were about half as wide as the honest ones
+      itl_gap_ms: gaps && { ...gaps, ci95_mean: null, ci95_median: null },
+      tokens_per_s: s.tokens_per_s.stats(),
+      decode_tokens_per_s: s.decode_tokens_per_s.stats(),
+      noise: {
+        e2e_ms: s.e2e_ms.noise(),
+        ttft_ms: s.ttft_ms.noise(),
+        itl_ms: s.itl_ms.noise(),
+        tokens_per_s: s.tokens_per_s.noise(),
+        decode_tokens_per_s: s.decode_tokens_per_s.noise(),
+      },
+    };
+  }
 }
 
 /** Per-iteration values, plus the ITL gaps pooled over iterations, summarized. */
 export function summarizeIterations(iterations: readonly Measured[]): Summary {
-  // a rate over no time is not a number (a server that sent every token in one read): left out
-  const pick = (f: (it: Measured) => number): number[] => iterations.map(f).filter(Number.isFinite);
-  return {
-    e2e_ms: summarize(pick((it) => it.e2e_ms), 'e2e_ms'),
-    ttft_ms: summarize(pick((it) => it.ttft_ms), 'ttft_ms'),
-    itl_ms: summarize(pick((it) => it.itl_ms), 'itl_ms'),
-    itl_gap_ms: pooledGapStats(iterations.flatMap((it) => itlGapsMs(it.token_ms))),
-    tokens_per_s: summarize(pick((it) => it.tokens_per_s), 'tokens_per_s'),
-    decode_tokens_per_s: summarize(pick((it) => it.decode_tokens_per_s), 'decode_tokens_per_s'),
-    noise: {
-      e2e_ms: noiseOf(iterations.map((it) => it.e2e_ms)),
-      ttft_ms: noiseOf(iterations.map((it) => it.ttft_ms)),
-      itl_ms: noiseOf(iterations.map((it) => it.itl_ms)),
-      tokens_per_s: noiseOf(iterations.map((it) => it.tokens_per_s)),
-      decode_tokens_per_s: noiseOf(iterations.map((it) => it.decode_tokens_per_s)),
-    },
-  };
+  const tally = new SummaryTally();
+  for (const it of iterations) tally.add(it);
+  return tally.summary();
 }

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BenchmarkResult, HttpRequestRecord } from '../../src/results/schema.js';
-import { readResult, runCli, tempDir } from '../helpers.js';
+import { readResult, readResultWithRecords, runCli, tempDir } from '../helpers.js';
 import { type LlamaServer, startLlamaServer } from '../support/llama-server.js';
 import { needs } from '../support/requirements.js';
 
@@ -93,7 +93,7 @@ withLlamaServer(4, (server) => {
     const out = join(tempDir(), 'l.json');
     const r = await runCli(['load', '--url', server.url, '--model', server.model, '--concurrency', '4', '--requests', '40', '--input-len', '64', '--output-len', '32', '--no-store', '--output', out]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const b = readResult(out).benchmarks[0] as BenchmarkResult;
+    const b = (await readResultWithRecords(out)).benchmarks[0] as BenchmarkResult;
     const c = b.load?.counts;
     assert.deepEqual(c && [c.scheduled, c.sent, c.ok, c.failed, c.dropped, c.prompt_mismatches], [40, 40, 40, 0, 0, 0]);
     checkRequests(b, 64, 32);
@@ -107,7 +107,7 @@ withLlamaServer(4, (server) => {
     const LOAD = ['load', '--url', server.url, '--model', server.model, '--request-rate', '8', '--arrival', 'poisson', '--seed', '2', '--requests', '16', '--warmup-requests', '2', '--input-len', '32', '--output-len', '32', '--store', store, '--quiet'];
     const parts = await Promise.all([0, 1].map((i) => runCli([...LOAD, '--shard', `${i}/2`, '--group', 'llama-parts', '--output', join(dir, `p${i}.json`)])));
     for (const p of parts) assert.equal(p.code, 0, p.stderr + p.stdout);
-    const [a, b] = [0, 1].map((i) => readResult(join(dir, `p${i}.json`)).benchmarks[0] as BenchmarkResult);
+    const [a, b] = await Promise.all([0, 1].map(async (i) => (await readResultWithRecords(join(dir, `p${i}.json`))).benchmarks[0] as BenchmarkResult));
     assert.deepEqual([a?.requests?.map((r) => r.index % 2), b?.requests?.map((r) => r.index % 2)], [Array(8).fill(0), Array(8).fill(1)]);
     assert.equal(a?.load?.part?.start_at, b?.load?.part?.start_at);
     for (const part of [a, b]) checkRequests(part as BenchmarkResult, 32, 32);
@@ -118,7 +118,7 @@ withLlamaServer(4, (server) => {
     const out = join(dir, 'w.json');
     const w = await runCli([...LOAD, '--workers', '2', '--output', out]);
     assert.equal(w.code, 0, w.stderr + w.stdout);
-    const whole = readResult(out).benchmarks[0] as BenchmarkResult;
+    const whole = (await readResultWithRecords(out)).benchmarks[0] as BenchmarkResult;
     assert.deepEqual(whole.requests?.map((r) => r.index), [...Array(16).keys()]);
     assert.deepEqual([whole.load?.workers, whole.load?.counts.ok, whole.load?.counts.scheduled], [2, 16, 16]);
     checkRequests(whole, 32, 32);

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RunResultSchema } from '../../src/results/schema.js';
-import { readResult, runCli, tempDir } from '../helpers.js';
+import { readResult, readResultWithRecords, runCli, tempDir } from '../helpers.js';
 import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 
 let server: ScriptedServer;
@@ -82,7 +82,7 @@ test('load --json: closed-loop sweep, per-request records, goodput and a valid r
   const r = await runCli(['load', '--url', server.url, '--model', 'ttft=10,itl=2', '--concurrency', '1', '4', '--requests', '12', '--input-len', '16', '--output-len', '5', '--slo', 'ttft=5s', 'tpot=1s', '--no-store', '--json', '--output', out]);
   assert.equal(r.code, 0, r.stderr);
   const printed = RunResultSchema.parse(JSON.parse(r.stdout));
-  const run = readResult(out);
+  const run = await readResultWithRecords(out);
   assert.equal(printed.run_id, run.run_id);
   assert.deepEqual(run.benchmarks.map((b) => b.config.load?.concurrency), [1, 4]);
   for (const b of run.benchmarks) {
@@ -112,7 +112,7 @@ test('load: open loop on a chat dataset; bad input is one line and exit 2; an un
   const out = join(dir, 'l.json');
   const r = await runCli(['load', '--url', server.url, '--api', 'chat', '--model', 'ttft=5,itl=1', '--request-rate', '50', '--arrival', 'poisson', '--seed', '3', '--requests', '10', '--dataset', data, '--output-len', '4', '--busy-poll', '--no-store', '--quiet', '--output', out]);
   assert.equal(r.code, 0, r.stderr);
-  const b = readResult(out).benchmarks[0];
+  const b = (await readResultWithRecords(out)).benchmarks[0];
   assert.equal(b?.load?.counts.ok, 10);
   assert.equal(b?.config.engine_options.busy_poll, true, 'the busy polling a run used is kept with its config');
   assert.deepEqual(b?.requests?.slice(0, 2).map((q) => q.max_tokens), [4, 3]);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { readResult, runCli, tempDir } from '../helpers.js';
+import { readResult, readResultWithRecords, runCli, tempDir } from '../helpers.js';
 import { type ScriptedServer, startScriptedServer } from '../support/scripted-openai-server.js';
 
 let server: ScriptedServer;
@@ -57,7 +57,7 @@ test('a request on a reused connection that the server closed before answering i
   // drop_reused: every request that arrives on a connection that carried one before is dropped
   const r = await runCli(['load', '--url', server.url, '--model', 'drop_reused=1,ttft=2,itl=15', '--concurrency', '1', '--requests', '6', '--warmup-requests', '1', '--output-len', '4', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  const b = readResult(out).benchmarks[0];
+  const b = (await readResultWithRecords(out)).benchmarks[0];
   assert.equal(b?.load?.counts.ok, 6);
   assert.deepEqual(b?.requests?.map((q) => q.retries), [1, 1, 1, 1, 1, 1], 'each measured request went out on a reused connection first');
   assert.equal(b?.server_check?.retries, 6);
@@ -66,7 +66,7 @@ test('a request on a reused connection that the server closed before answering i
   // a stream cut after its first chunk is a failure, not a retry
   const cut = await runCli(['load', '--url', server.url, '--model', 'fail=cut,fail_at=1', '--concurrency', '1', '--requests', '3', '--warmup-requests', '1', '--output-len', '4', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
   assert.equal(cut.code, 1);
-  const c = readResult(out).benchmarks[0];
+  const c = (await readResultWithRecords(out)).benchmarks[0];
   assert.deepEqual(c?.requests?.map((q) => [q.failure?.kind, q.retries]), [['truncated', 0], ['truncated', 0], ['truncated', 0]]);
 });
 
@@ -150,7 +150,7 @@ test('a server without a tokenizer endpoint: words calibrated against its prompt
   assert.deepEqual(http.map((h) => [h.input_tokens, h.prompt_overhead_tokens, h.prompt_tokens]), [[16, 3, 19], [16, 3, 19]]);
   const l = await runCli(['load', '--url', server.url, '--model', model, '--concurrency', '2', '--requests', '4', '--input-len', '16', '--output-len', '4', '--no-store', '--quiet', '--output', out]);
   assert.equal(l.code, 0, l.stderr + l.stdout);
-  const b = readResult(out).benchmarks[0];
+  const b = (await readResultWithRecords(out)).benchmarks[0];
   assert.equal(b?.load?.counts.prompt_mismatches, 0);
   assert.deepEqual([...new Set(b?.requests?.map((q) => q.prompt_tokens))], [19]);
   // 15 tokens asked is 7.5 words: whole words cannot make it, and every request says so

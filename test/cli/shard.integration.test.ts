@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { mergeLoadParts } from '../../src/load/merge-parts.js';
 import type { BenchmarkResult } from '../../src/results/schema.js';
-import { readResult, ROOT, runCli, tempDir } from '../helpers.js';
+import { inlineRecords, readResult, readResultWithRecords, ROOT, runCli, tempDir } from '../helpers.js';
 import { startScriptedServer } from '../support/scripted-openai-server.js';
 
 const dir = tempDir('tokenbench-shard-');
@@ -128,7 +128,7 @@ test('load in parts: each part sends its own requests of the one schedule, all s
     // both parts at once, as two machines would
     const parts = await Promise.all([0, 1].map((i) => runCli([...LOAD, '--group', 'load-g', '--shard', `${i}/2`, '--output', out(i)])));
     for (const p of parts) assert.equal(p.code, 0, p.stderr);
-    const [a, b] = [out(0), out(1)].map((p) => readResult(p).benchmarks[0]);
+    const [a, b] = await Promise.all([out(0), out(1)].map(async (p) => (await readResultWithRecords(p)).benchmarks[0]));
     assert.deepEqual(a?.requests?.map((r) => r.index), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
     assert.deepEqual(b?.requests?.map((r) => r.index), [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
     // due every 25 ms of the one schedule: part 1's first request at 25 ms
@@ -137,12 +137,20 @@ test('load in parts: each part sends its own requests of the one schedule, all s
     assert.deepEqual([a?.load?.target_rate, a?.load?.counts.scheduled, b?.load?.part?.index, b?.load?.part?.count], [20, 10, 1, 2]);
 
     // the group from the store: one value of 20 requests at 40 per second
-    const merged = mergeLoadParts([a, b] as BenchmarkResult[]);
+    const merged = await mergeLoadParts([a, b] as BenchmarkResult[]);
+    await inlineRecords([merged]);
     assert.deepEqual(merged.requests?.map((r) => r.index), [...Array(20).keys()]);
     assert.deepEqual([merged.load?.target_rate, merged.load?.counts.scheduled, merged.load?.counts.ok, merged.load?.part], [40, 20, 20, undefined]);
     const compared = await runCli(['compare', 'group:load-g', 'group:load-g', '--store', store, '--format', 'json']);
     assert.equal(compared.code, 0, compared.stderr);
     assert.equal(compared.stderr, '', 'both parts there');
+    // the job resubmitted: every part skips the value all parts measured ok, and sends nothing
+    const again = await Promise.all([0, 1].map((i) => runCli([...LOAD.filter((a) => a !== '--quiet'), '--group', 'load-g', '--shard', `${i}/2`, '--output', join(dir, `again-${i}.json`)])));
+    for (const p of again) {
+      assert.equal(p.code, 0, p.stderr);
+      assert.match(p.stderr, /1 of 1 values already measured ok by all 2 parts in group load-g, skipped/);
+    }
+    assert.deepEqual([0, 1].map((i) => readResult(join(dir, `again-${i}.json`)).benchmarks.length), [0, 0]);
 
     // one part alone waits for the other, then fails the value after the wait, saying so
     const alone = await runCli([...LOAD, '--group', 'load-lonely', '--shard', '0/2', '--meet-timeout', '1', '--output', join(dir, 'alone.json')]);
@@ -172,7 +180,7 @@ test('load --workers 2: two processes on this machine each send part of the run,
     const r = await runCli(['load', '--url', server.url, '--model', 'ttft=5,itl=2', '--request-rate', '40', '--arrival', 'poisson', '--seed', '5', '--requests', '20', '--warmup-requests', '2', '--input-len', '8', '--output-len', '4', '--workers', '2', '--store', store, '--output', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /2 worker processes, each sending part of every value; merged when all are done/);
-    const result = readResult(out);
+    const result = await readResultWithRecords(out);
     const b = result.benchmarks[0];
     assert.equal(result.benchmarks.length, 1);
     assert.deepEqual(b?.requests?.map((q) => q.index), [...Array(20).keys()]);

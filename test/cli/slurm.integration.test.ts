@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { mergeLoadParts } from '../../src/load/merge-parts.js';
 import { ResultStore } from '../../src/results/store/store.js';
-import { CLI, ROOT, runCli, TEST_CACHE_DIR, tempDir } from '../helpers.js';
+import { CLI, inlineRecords, ROOT, runCli, tempDir, TEST_CACHE_DIR } from '../helpers.js';
 import { freshPostgresUrl, postgresServer } from '../support/postgres.js';
 import { needs } from '../support/requirements.js';
 import { startScriptedServer } from '../support/scripted-openai-server.js';
@@ -89,7 +89,8 @@ test('Slurm: the 4 parts of an open-loop load run as one job array meet in Postg
       assert.equal(parts.length, 4);
       assert.equal(new Set(parts.map((b) => b.load?.part?.start_at)).size, 1);
       assert.deepEqual(parts.map((b) => b.load?.part?.index).sort(), [0, 1, 2, 3]);
-      const whole = mergeLoadParts(parts.sort((a, b) => (a.load?.part?.index ?? 0) - (b.load?.part?.index ?? 0)));
+      const whole = await mergeLoadParts(parts.sort((a, b) => (a.load?.part?.index ?? 0) - (b.load?.part?.index ?? 0)));
+      await inlineRecords([whole]);
       assert.deepEqual(whole.requests?.map((r) => r.index), [...Array(40).keys()]);
       assert.deepEqual([whole.load?.counts.scheduled, whole.load?.counts.ok, whole.load?.target_rate], [40, 40, 40]);
     } finally {

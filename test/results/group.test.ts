@@ -9,8 +9,8 @@ const run = (id: string, started: string, shard: number | null, benchmarks: Benc
   ({ run_id: id, started_at: started, finished_at: finished, devices: devices.map((d) => ({ id: d })), group: 'g', ...(shard === null ? {} : { shard: { index: shard, count: 3 } }), interleaved: true, benchmarks }) as unknown as RunResult;
 const tag = (b: BenchmarkResult): string => (b as unknown as { tag: string }).tag;
 
-test('a group as one run: every config once, an ok try over a failed one whenever it came, the later of two ok tries', () => {
-  const { run: merged, gaps } = mergeGroupRuns('g', [
+test('a group as one run: every config once, an ok try over a failed one whenever it came, the later of two ok tries', async () => {
+  const { run: merged, gaps } = await mergeGroupRuns('g', [
     run('r2', '2026-01-01T00:00:02Z', 2, [bench('c', 'failed', 'c first try')], ['nvidia:1']),
     run('r0', '2026-01-01T00:00:01Z', 0, [bench('a', 'ok', 'a'), bench('d', 'ok', 'd first')], ['nvidia:0']),
     run('r2b', '2026-01-01T00:00:05Z', 2, [bench('c', 'ok', 'c again')], ['nvidia:1']),
@@ -23,24 +23,24 @@ test('a group as one run: every config once, an ok try over a failed one wheneve
   assert.deepEqual(gaps, ['group g: no run of shard 1 of 3']);
 });
 
-test('what is missing: parts with no run, configs no run measured ok; nothing when all is there', () => {
-  const { gaps } = mergeGroupRuns('g', [run('r', '2026-01-01T00:00:00Z', 1, [bench('a', 'failed', 'a'), bench('b', 'interrupted', 'b')])]);
+test('what is missing: parts with no run, configs no run measured ok; nothing when all is there', async () => {
+  const { gaps } = await mergeGroupRuns('g', [run('r', '2026-01-01T00:00:00Z', 1, [bench('a', 'failed', 'a'), bench('b', 'interrupted', 'b')])]);
   assert.deepEqual(gaps, ['group g: no run of shards 0, 2 of 3', 'group g: 2 configs not measured ok: cfg-a (failed), cfg-b (interrupted)']);
-  const whole = mergeGroupRuns('g', [0, 1, 2].map((i) => run(`r${i}`, `2026-01-01T00:00:0${i}Z`, i, [bench(String(i), 'ok', String(i))])));
+  const whole = await mergeGroupRuns('g', [0, 1, 2].map((i) => run(`r${i}`, `2026-01-01T00:00:0${i}Z`, i, [bench(String(i), 'ok', String(i))])));
   assert.deepEqual([whole.gaps, whole.run.finished_at], [[], '2026-01-01T00:00:02Z']);
   // runs without shards (a group given by hand): nothing to say missing
-  assert.deepEqual(mergeGroupRuns('g', [run('r', '2026-01-01T00:00:00Z', null, [bench('a', 'ok', 'a')])]).gaps, []);
-  assert.throws(() => mergeGroupRuns('g', []), RangeError);
+  assert.deepEqual((await mergeGroupRuns('g', [run('r', '2026-01-01T00:00:00Z', null, [bench('a', 'ok', 'a')])])).gaps, []);
+  await assert.rejects(mergeGroupRuns('g', []), RangeError);
 });
 
-test('a load value measured in parts becomes one benchmark through the merge given, in part order; a missing part is named', () => {
+test('a load value measured in parts becomes one benchmark through the merge given, in part order; a missing part is named', async () => {
   const part = (index: number, hash = 'v'): BenchmarkResult => ({ ...bench(hash, 'ok', `part ${index}`), load: { part: { index, count: 3 } } }) as unknown as BenchmarkResult;
   const seen: string[][] = [];
-  const merge = (parts: BenchmarkResult[]): BenchmarkResult => {
+  const merge = async (parts: BenchmarkResult[]): Promise<BenchmarkResult> => {
     seen.push(parts.map(tag));
     return bench(parts[0]?.config.hash ?? '', 'ok', `merged ${parts.length}`);
   };
-  const { run: merged, gaps } = mergeGroupRuns('g', [run('r2', '2026-01-01T00:00:02Z', 2, [part(2)]), run('r0', '2026-01-01T00:00:01Z', 0, [part(0), bench('w', 'ok', 'w')])], merge);
+  const { run: merged, gaps } = await mergeGroupRuns('g', [run('r2', '2026-01-01T00:00:02Z', 2, [part(2)]), run('r0', '2026-01-01T00:00:01Z', 0, [part(0), bench('w', 'ok', 'w')])], merge);
   assert.deepEqual(seen, [['part 0', 'part 2']]);
   assert.deepEqual(merged.benchmarks.map(tag), ['merged 2', 'w']);
   assert.deepEqual(gaps, ['group g: cfg-v: no part 1 of 3; merged from the others', 'group g: no run of shard 1 of 3']);

@@ -1,8 +1,9 @@
 /** The load run's summary on hand-made requests: every count, rate and statistic worked out by hand. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { requestMeasures, summarizeLoad, summarizeRequests } from '../../src/results/load-summary.js';
-import type { LoadRequestRecord, LoadSettings } from '../../src/results/schema.js';
+import { formatLoadSummary } from '../../src/report/console.js';
+import { LoadTally, requestMeasure, summarizeLoad, summarizeRequests } from '../../src/results/load-summary.js';
+import type { LoadRequestRecord, LoadSettings, RunResult } from '../../src/results/schema.js';
 
 /** A request that succeeded unless `fields` say otherwise; times in ms. */
 function request(fields: Partial<LoadRequestRecord>): LoadRequestRecord {
@@ -125,13 +126,13 @@ test('late is strictly past late_ms; closed loops count what they scheduled; the
 });
 
 test('what a load run is compared and summarised on: requests that succeeded with 2 or more tokens and an end', () => {
-  const measured = requestMeasures([
+  const measured = [
     request({ e2e_ms: 10, token_ms: [2, 4, 6, 8] }),
     request({ ok: false, e2e_ms: 5 }),
     request({ token_ms: [3] }),
     request({ token_ms: [1, 3] }),
     request({ e2e_ms: null }),
-  ]);
+  ].flatMap((r) => requestMeasure(r) ?? []);
   assert.deepEqual(
     measured.map((m) => [m.e2e_ms, m.ttft_ms, m.itl_ms, m.tokens_per_s]),
     [
@@ -142,4 +143,27 @@ test('what a load run is compared and summarised on: requests that succeeded wit
   const summary = summarizeRequests([request({}), request({ e2e_ms: 20, token_ms: [4, 8, 12, 16] })]);
   assert.deepEqual([summary?.e2e_ms?.n, summary?.e2e_ms?.mean, summary?.ttft_ms?.max, summary?.itl_ms?.min], [2, 15, 4, 2]);
   assert.equal(summarizeRequests([request({ ok: false })]), null);
+});
+
+test('a load run summarised one request at a time past the exact limit: the same counts and rates, percentiles from sketches within their stated error, said in the console', () => {
+  const many = Array.from({ length: 400 }, (_, i) =>
+    request({ index: i, t0_ms: i * 5, e2e_ms: 10 + (i % 37), dispatch_delay_ms: 0.01 * (1 + (i % 101)), ttft_ms: 1 + (i % 13), token_ms: [1 + (i % 13), 3 + (i % 13), 6 + (i % 13), 8 + (i % 13)], ok: i % 50 !== 7 }),
+  );
+  const exact = summarizeLoad(many, settings(), null, client);
+  const tally = new LoadTally(settings(), { reuse: { mode: 'unique' }, model: 'm' }, 100);
+  for (const r of many) tally.add(r);
+  const sketched = tally.load(null, client);
+  assert.deepEqual([sketched.counts, sketched.achieved_rate, sketched.window_s, sketched.goodput], [exact.counts, exact.achieved_rate, exact.window_s, exact.goodput]);
+  const d = sketched.stats.dispatch_delay_ms;
+  const e = exact.stats.dispatch_delay_ms;
+  assert.ok(d && e);
+  assert.equal(d.relative_error, 0.005);
+  assert.equal(e.relative_error, undefined);
+  assert.deepEqual([d.n, d.min, d.max], [e.n, e.min, e.max]);
+  for (const k of ['p50', 'p90', 'p95', 'p99'] as const) assert.ok(Math.abs(d[k] - e[k]) <= 0.005 * e[k] + 1e-12, `${k}: ${d[k]} against ${e[k]}`);
+  const summary = tally.summary();
+  assert.equal(summary?.e2e_ms?.relative_error, 0.005);
+  assert.equal(summary?.e2e_ms?.n, summarizeRequests(many)?.e2e_ms?.n);
+  const run = { benchmarks: [{ config: { name: 'v' }, status: 'ok', error: null, summary, load: sketched, server_check: null }] } as unknown as RunResult;
+  assert.match(formatLoadSummary(run), /v: percentiles of e2e_ms, ttft_ms, itl_ms, itl_gap_ms, tokens_per_s, decode_tokens_per_s, ttfb_ms, ttfo_ms, dispatch_delay_ms, ttft_from_schedule_ms, e2e_from_schedule_ms are from a quantile sketch \(too many values to keep\): each within 0\.5% of the exact value/);
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cacheContradicts, cachedBeyondTemplate, httpRequestMetrics, iterationMetrics, itlGapsMs, meetsSlo, metricsFromMs, perSecond, promptMismatch, ratePerS, spreadTokenStamps } from '../../src/results/metrics.js';
-import { noiseOf, summarizeIterations } from '../../src/results/summary.js';
+import { noiseOf } from '../../src/results/metric-sink.js';
+import { summarizeIterations } from '../../src/results/summary.js';
 import { detectableChange } from '../../src/results/statistics.js';
 import type { IterationRecord } from '../../src/results/schema.js';
 

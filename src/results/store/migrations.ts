@@ -105,6 +105,21 @@ export const MIGRATIONS: readonly { version: number; statements: string[] }[] = 
       )`,
     ],
   },
+  {
+    // a load run's records in chunks of JSONL rows, written and read one chunk at a time, so that a
+    // run of any length is stored and read back in the same memory (load_requests keeps older runs')
+    version: 6,
+    statements: [
+      'ALTER TABLE benchmarks ADD COLUMN request_count INTEGER',
+      `CREATE TABLE load_request_chunks (
+        run_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        chunk INTEGER NOT NULL,
+        records TEXT NOT NULL,
+        PRIMARY KEY (run_id, position, chunk)
+      )`,
+    ],
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that serializes migrations of several writers. */

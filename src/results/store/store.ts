@@ -5,14 +5,28 @@
  * write to one PostgreSQL at once.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { errorMessage, InputError } from '../../util/errors.js';
+import { attachRecordsFile, hasRequestRecords, requestRecords, setRecordSource } from '../request-records.js';
 import type { BenchmarkResult, LoadRequestRecord, LoadSummary, RunResult } from '../schema.js';
 import { RESULT_SCHEMA, RunResultSchema } from '../schema.js';
 import { migrate } from './migrations.js';
 import { openPostgres } from './postgres.js';
 import type { SqlExecutor, SqlParam } from './sql.js';
 import { openSqlite } from './sqlite.js';
+
+/** Request records per stored chunk: a chunk is what a reader holds at once. */
+const RECORDS_PER_CHUNK = 1000;
+
+/** The records of a stored load benchmark, read through a connection of their own (opened when read, closed after). */
+async function* storedRecords(url: string, runId: string, position: number): AsyncGenerator<LoadRequestRecord> {
+  const store = await ResultStore.open(url, { mustExist: true });
+  try {
+    yield* store.requestRecords(runId, position);
+  } finally {
+    await store.close();
+  }
+}
 
 export const DEFAULT_STORE = 'sqlite:./tokenbench-results/tokenbench.db';
 
@@ -59,6 +73,7 @@ interface BenchmarkRow {
   server_check: string | null;
   load_summary: string | null;
   load_requests: string | null;
+  request_count: number | null;
 }
 
 interface IterationRow {
@@ -151,6 +166,7 @@ export class ResultStore {
       await this.upsertRun(run, source);
       await this.db.run('DELETE FROM device_samples WHERE run_id = ? AND position >= ?', [run.run_id, run.benchmarks.length]);
       await this.db.run('DELETE FROM iterations WHERE run_id = ? AND position >= ?', [run.run_id, run.benchmarks.length]);
+      await this.db.run('DELETE FROM load_request_chunks WHERE run_id = ? AND position >= ?', [run.run_id, run.benchmarks.length]);
       await this.db.run('DELETE FROM benchmarks WHERE run_id = ? AND position >= ?', [run.run_id, run.benchmarks.length]);
       for (let i = 0; i < run.benchmarks.length; i++) await this.writeBenchmark(run.run_id, i, run.benchmarks[i] as BenchmarkResult);
     });
@@ -183,11 +199,13 @@ export class ResultStore {
   private async writeBenchmark(runId: string, position: number, b: BenchmarkResult): Promise<void> {
     await this.db.run('DELETE FROM device_samples WHERE run_id = ? AND position = ?', [runId, position]);
     await this.db.run('DELETE FROM iterations WHERE run_id = ? AND position = ?', [runId, position]);
+    await this.db.run('DELETE FROM load_request_chunks WHERE run_id = ? AND position = ?', [runId, position]);
     await this.db.run('DELETE FROM benchmarks WHERE run_id = ? AND position = ?', [runId, position]);
+    const count = hasRequestRecords(b) ? await this.writeRecords(runId, position, b) : null;
     await this.db.run(
-      `INSERT INTO benchmarks (run_id, position, name, config_hash, status, config, error, engine, model, phases, validity, summary, monitor, server_check, load_summary, load_requests)
+      `INSERT INTO benchmarks (run_id, position, name, config_hash, status, config, error, engine, model, phases, validity, summary, monitor, server_check, load_summary, request_count)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [runId, position, b.config.name, b.config.hash, b.status, JSON.stringify(b.config), json(b.error), json(b.engine), json(b.model), JSON.stringify(b.phases_ms), json(b.validity), json(b.summary), json(b.monitor), json(b.server_check ?? null), json(b.load ?? null), json(b.requests ?? null)],
+      [runId, position, b.config.name, b.config.hash, b.status, JSON.stringify(b.config), json(b.error), json(b.engine), json(b.model), JSON.stringify(b.phases_ms), json(b.validity), json(b.summary), json(b.monitor), json(b.server_check ?? null), json(b.load ?? null), count],
     );
     // multi-row inserts: one round trip per few hundred rows, not one per row
     await this.insertRows(
@@ -205,6 +223,33 @@ export class ResultStore {
         }),
       ),
     );
+  }
+
+  /** A load run's records, read one at a time from where they are, as chunks of JSONL rows; returns how many. */
+  private async writeRecords(runId: string, position: number, b: BenchmarkResult): Promise<number> {
+    let count = 0;
+    let chunk = 0;
+    let lines: string[] = [];
+    const flush = async (): Promise<void> => {
+      await this.db.run('INSERT INTO load_request_chunks (run_id, position, chunk, records) VALUES (?, ?, ?, ?)', [runId, position, chunk++, lines.join('\n')]);
+      lines = [];
+    };
+    for await (const r of requestRecords(b)) {
+      lines.push(JSON.stringify(r));
+      count++;
+      if (lines.length === RECORDS_PER_CHUNK) await flush();
+    }
+    if (lines.length > 0) await flush();
+    return count;
+  }
+
+  /** The records of benchmark `position` of a stored run, one chunk in memory at a time. */
+  async *requestRecords(runId: string, position: number): AsyncGenerator<LoadRequestRecord> {
+    for (let chunk = 0; ; chunk++) {
+      const [row] = await this.db.all<{ records: string }>('SELECT records FROM load_request_chunks WHERE run_id = ? AND position = ? AND chunk = ?', [runId, position, chunk]);
+      if (!row) return;
+      for (const line of row.records.split('\n')) yield JSON.parse(line) as LoadRequestRecord;
+    }
   }
 
   /** INSERTs `rows` in chunks that stay under both databases' limits on bound parameters. */
@@ -229,9 +274,19 @@ export class ResultStore {
     return rows.map((r) => ({ runId: r.run_id, shard: r.shard_count === null ? null : { index: Number(r.shard_index), count: Number(r.shard_count) } }));
   }
 
-  /** Hashes of the configs stored with status ok in any run of a group (a resubmitted shard skips them). */
-  async okConfigHashesOfGroup(group: string): Promise<Set<string>> {
-    const rows = await this.db.all<{ config_hash: string }>("SELECT DISTINCT b.config_hash FROM benchmarks b JOIN runs r ON r.run_id = b.run_id WHERE r.group_id = ? AND b.status = 'ok'", [group]);
+  /**
+   * Hashes of the configs stored with status ok in a group (a resubmitted shard skips them): by any
+   * run, or, given `parts`, by every part of a load job of that many parts (a load value's parts
+   * only measure together, so a value is done when all of them are).
+   */
+  async okConfigHashesOfGroup(group: string, parts?: number): Promise<Set<string>> {
+    const rows =
+      parts === undefined
+        ? await this.db.all<{ config_hash: string }>("SELECT DISTINCT b.config_hash FROM benchmarks b JOIN runs r ON r.run_id = b.run_id WHERE r.group_id = ? AND b.status = 'ok'", [group])
+        : await this.db.all<{ config_hash: string }>(
+            "SELECT b.config_hash FROM benchmarks b JOIN runs r ON r.run_id = b.run_id WHERE r.group_id = ? AND r.shard_count = ? AND b.status = 'ok' GROUP BY b.config_hash HAVING COUNT(DISTINCT r.shard_index) = ?",
+            [group, parts, parts],
+          );
     return new Set(rows.map((r) => r.config_hash));
   }
 
@@ -308,7 +363,9 @@ export class ResultStore {
         summary: parse(b.summary),
         monitor: parse(b.monitor),
         ...(b.server_check ? { server_check: parse(b.server_check) } : {}),
+        // runs stored before request records moved to chunks keep theirs inline
         ...(b.load_requests ? { requests: JSON.parse(b.load_requests) as LoadRequestRecord[] } : {}),
+        ...(b.request_count !== null && b.request_count !== undefined ? { request_count: Number(b.request_count) } : {}),
         ...(b.load_summary ? { load: JSON.parse(b.load_summary) as LoadSummary } : {}),
         iterations: iterations
           .filter((it) => Number(it.position) === Number(b.position))
@@ -334,7 +391,12 @@ export class ResultStore {
           })),
       })),
     };
-    return RunResultSchema.parse(result);
+    const parsed = RunResultSchema.parse(result);
+    for (const [i, b] of benchmarks.entries()) {
+      const stored = parsed.benchmarks[i];
+      if (stored && !b.load_requests && b.request_count !== null && b.request_count !== undefined) setRecordSource(stored, () => storedRecords(this.url, runId, Number(b.position)));
+    }
+    return parsed;
   }
 
   /** A config's runs over time, oldest first, with the summary of one metric. */
@@ -387,5 +449,7 @@ export function readResultFile(path: string): RunResult {
     const issue = parsed.error.issues[0];
     throw new InputError('result_file', `result file ${path}: invalid at ${issue?.path.join('.') || '(top)'}: ${issue?.message}`);
   }
+  // records kept beside the result file are read from there when needed
+  for (const b of parsed.data.benchmarks) if (b.requests_file) attachRecordsFile(b, resolve(dirname(path), b.requests_file));
   return parsed.data;
 }

@@ -1,0 +1,98 @@
+/** The quantile sketch and the metric sink: hand-computed buckets, the error bound, merging, and the switch from exact values. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MetricSink, noiseOf } from '../../src/results/metric-sink.js';
+import { QuantileSketch } from '../../src/results/sketch.js';
+import { quantileSorted, sortAscending, summarize } from '../../src/results/statistics.js';
+import { RunError } from '../../src/util/errors.js';
+
+const close = (a: number, b: number, tol = 1e-9): boolean => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+
+/** A seeded lognormal sample (median 20, sigma 0.6): latencies with a long tail. */
+function lognormal(n: number, seed = 1): number[] {
+  let s = seed;
+  const u = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) + 1) / (2 ** 31 + 1);
+  return Array.from({ length: n }, () => 20 * Math.exp(0.6 * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())));
+}
+
+test('buckets by hand (alpha 1%): gamma = 1.01/0.99, a value in (gamma^(k-1), gamma^k] stands as 2 gamma^k / (gamma + 1), clamped to the exact min and max', () => {
+  const s = new QuantileSketch(0.01);
+  for (const x of [100, 3, 0.5, 10, 1]) s.add(x);
+  // keys ceil(ln x / ln gamma): 0.5 -> -34, 1 -> 0, 3 -> 55, 10 -> 116, 100 -> 231
+  const ranks = [0, 1, 2, 3, 4].map((k) => s.valueAtRank(k));
+  const expected = [0.5015394534033262, 0.99, 2.9742334234767016, 10.074696689511331, 100];
+  ranks.forEach((v, i) => assert.ok(close(v, expected[i] as number), `rank ${i}: ${v}`));
+  assert.ok(close(s.quantile(0.5), 2.9742334234767016));
+  // 0.9 * 4 = 3.6: 60% of the way from rank 3 to rank 4, as numpy interpolates
+  assert.ok(close(s.quantile(0.9), 10.074696689511331 + (100 - 10.074696689511331) * 0.6));
+  assert.deepEqual([s.count, s.min, s.max, s.buckets], [5, 0.5, 100, 5]);
+  // negatives mirror the positives, zero has its own bucket
+  const signed = new QuantileSketch(0.01);
+  for (const x of [2, 0, -2]) signed.add(x);
+  const two = (2 * ((1.01 / 0.99) ** 35)) / (1.01 / 0.99 + 1);
+  assert.ok(close(signed.valueAtRank(0), -two));
+  assert.equal(signed.valueAtRank(1), 0);
+  assert.ok(close(signed.valueAtRank(2), two));
+  assert.throws(() => s.add(Number.NaN), RangeError);
+  assert.throws(() => new QuantileSketch(0).add(1), RangeError);
+  assert.throws(() => new QuantileSketch().valueAtRank(0), RangeError);
+});
+
+test('every percentile of 20,000 lognormal values is within the relative error of the exact one, in a few hundred buckets', () => {
+  const values = lognormal(20_000);
+  const sorted = sortAscending(values);
+  const s = new QuantileSketch(0.005);
+  for (const x of values) s.add(x);
+  let worst = 0;
+  for (let q = 0; q <= 1; q += 0.001) worst = Math.max(worst, Math.abs(s.quantile(q) - quantileSorted(sorted, q)) / quantileSorted(sorted, q));
+  assert.ok(worst <= 0.005 + 1e-12, `worst relative error ${worst}`);
+  assert.ok(worst > 0, 'a sketch that is exact here is not sketching');
+  assert.ok(s.buckets < 1000, `${s.buckets} buckets`);
+});
+
+test('two sketches merged are exactly the sketch of both halves; sketches of another error do not merge', () => {
+  const values = lognormal(5000, 7);
+  const whole = new QuantileSketch();
+  const a = new QuantileSketch();
+  const b = new QuantileSketch();
+  values.forEach((x, i) => {
+    whole.add(x);
+    (i % 3 === 0 ? a : b).add(x);
+  });
+  a.merge(b);
+  for (let k = 0; k < values.length; k += 97) assert.equal(a.valueAtRank(k), whole.valueAtRank(k));
+  assert.deepEqual([a.count, a.min, a.max], [whole.count, whole.min, whole.max]);
+  assert.throws(() => a.merge(new QuantileSketch(0.01)), RangeError);
+});
+
+test('a metric sink is exact while its values fit: the same statistics and noise as summarize and noiseOf', () => {
+  const values = lognormal(500, 3);
+  const sink = new MetricSink('ttft_ms', 500);
+  for (const x of values) sink.add(x);
+  assert.equal(sink.exact, true);
+  assert.deepEqual(sink.stats(), summarize(values));
+  assert.deepEqual(sink.noise(), noiseOf(values));
+  assert.equal(new MetricSink('x').stats(), null);
+  assert.throws(() => sink.add(Number.POSITIVE_INFINITY), (e: unknown) => e instanceof RunError && /ttft_ms/.test(e.message));
+});
+
+test('past its limit a metric sink keeps a sketch: n, mean, std, min and max exact, percentiles within the stated error', () => {
+  const values = lognormal(20_000, 5);
+  const sink = new MetricSink('e2e_ms', 1000);
+  for (const x of values) sink.add(x);
+  assert.equal(sink.exact, false);
+  const got = sink.stats();
+  const exact = summarize(values);
+  assert.ok(got && exact);
+  assert.equal(got.relative_error, 0.005);
+  assert.deepEqual([got.n, got.min, got.max], [exact.n, exact.min, exact.max]);
+  assert.ok(close(got.mean, exact.mean, 1e-12) && close(got.std as number, exact.std as number, 1e-9));
+  assert.ok(close((got.ci95_mean as [number, number])[0], (exact.ci95_mean as [number, number])[0], 1e-9));
+  for (const k of ['p50', 'p90', 'p95', 'p99'] as const) assert.ok(Math.abs(got[k] - exact[k]) <= 0.005 * exact[k], `${k}: ${got[k]} against ${exact[k]}`);
+  const [lo, hi] = got.ci95_median as [number, number];
+  const [elo, ehi] = exact.ci95_median as [number, number];
+  assert.ok(Math.abs(lo - elo) <= 0.005 * elo && Math.abs(hi - ehi) <= 0.005 * ehi);
+  const noise = sink.noise();
+  const exactNoise = noiseOf(values);
+  assert.ok(noise && exactNoise && close(noise.cv, exactNoise.cv, 1e-9) && close(noise.log_sigma, exactNoise.log_sigma, 1e-9));
+});
