@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import type { RunResult } from '../results/schema.js';
 import { ResultStore, storeUrl } from '../results/store/store.js';
@@ -89,6 +90,9 @@ export async function withRunSession(
     throw err;
   }
   const abort = new AbortController();
+  // every request in flight listens for the interrupt (and stops listening when it ends): a load
+  // run at concurrency 32 has 32 listeners, which is no leak, so Node's warning past 10 is off
+  setMaxListeners(0, abort.signal);
   let stoppedBy: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (abort.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
