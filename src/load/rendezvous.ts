@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Shard } from '../config/shard.js';
-import { medianSorted, sortAscending } from '../results/statistics.js';
+import { type ClockOffset, clockOffsetByRoundTrips } from '../util/clock-offset.js';
 import type { ResultStore } from '../results/store/store.js';
 import { RunError } from '../util/errors.js';
 
@@ -40,18 +40,10 @@ export interface MeetOptions {
 /** This process's wall clock with sub-millisecond steps (monotonic between readings). */
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
-/** The server's clock minus this machine's (ms), from the median of the fastest tenth of `trips` round trips. */
-export async function serverClockOffset(store: ResultStore, trips = 30): Promise<{ offsetMs: number; uncertaintyMs: number }> {
-  const samples: { rtt: number; offset: number }[] = [];
-  for (let i = 0; i < trips; i++) {
-    const before = wallNow();
-    const server = await store.serverNowMs();
-    const after = wallNow();
-    samples.push({ rtt: after - before, offset: server - (before + after) / 2 });
-  }
-  samples.sort((a, b) => a.rtt - b.rtt);
-  const offsetMs = medianSorted(sortAscending(samples.slice(0, Math.max(1, Math.floor(trips / 10))).map((s) => s.offset)));
-  return { offsetMs, uncertaintyMs: (samples[0] as { rtt: number }).rtt / 2 + store.clockResolutionMs };
+/** The server's clock minus this machine's (ms), from the median of the fastest tenth of `trips` round trips; uncertain also by the server clock's step. */
+export async function serverClockOffset(store: ResultStore, trips = 30): Promise<ClockOffset> {
+  const { offsetMs, uncertaintyMs } = await clockOffsetByRoundTrips(wallNow, () => store.serverNowMs(), trips);
+  return { offsetMs, uncertaintyMs: uncertaintyMs + store.clockResolutionMs };
 }
 
 /** Registers this part, waits for all of them, and returns at the agreed instant (on this machine's clock). */
