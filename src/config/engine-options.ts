@@ -28,6 +28,12 @@ export const ENGINE_OPTIONS: Readonly<Record<EngineName, Readonly<Record<string,
     kv_cache_type: { kind: { type: 'enum', values: ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1'] }, help: 'KV cache type for keys and values (default f16)' },
     batch_size: { kind: { type: 'int', min: 1 }, help: 'prompt processing batch size' },
   },
+  'transformers-js-browser': {
+    threads: { kind: { type: 'int', min: 1 }, help: "WASM threads of onnxruntime-web in the page (default 1; the page's own default would be half the cores)" },
+    wasm_build: { kind: { type: 'enum', values: ['plain', 'asyncify', 'jsep', 'jspi'] }, help: "onnxruntime-web's WASM build (default plain for wasm, asyncify for webgpu)" },
+    browser: { kind: { type: 'string' }, help: 'the Chromium executable (default $TOKENBENCH_BROWSER, else /usr/bin/chromium)' },
+    browser_flags: { kind: { type: 'string' }, help: 'more browser flags, space-separated' },
+  },
   openai: {
     url: { kind: { type: 'url' }, help: 'the server\'s base URL, e.g. http://localhost:8000/v1 (required; also --url)' },
     api: { kind: { type: 'enum', values: ['completions', 'chat'] }, help: 'completions (token-id prompts, exact length) or chat (default completions; also --api)' },
@@ -48,6 +54,8 @@ export const ENGINE_DEVICES: Readonly<Record<EngineName, readonly string[] | nul
   'transformers-js': ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'],
   'llama-cpp': ['cpu', 'cuda', 'vulkan', 'metal', 'auto'],
   openai: ['server'],
+  // where the page runs the model: onnxruntime-web's WASM, or the browser's WebGPU
+  'transformers-js-browser': ['wasm', 'webgpu'],
 };
 
 /**
@@ -59,4 +67,5 @@ export const ENGINE_DTYPES: Readonly<Record<EngineName, readonly string[]>> = {
   'transformers-js': ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
   'llama-cpp': ['f32', 'f16', 'q8_0', 'fp32', 'fp16', 'q8'],
   openai: ['server'],
+  'transformers-js-browser': ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
 };

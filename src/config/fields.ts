@@ -3,7 +3,7 @@
  * source for validation, `--help`, naming and docs.
  */
 
-export const ENGINES = ['transformers-js', 'llama-cpp', 'openai'] as const;
+export const ENGINES = ['transformers-js', 'transformers-js-browser', 'llama-cpp', 'openai'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 export type EngineOptionValue = string | number | boolean;
@@ -55,7 +55,7 @@ export const FIELDS: Readonly<Record<keyof BenchmarkConfig, FieldSpec>> = {
   num_tokens_to_generate: { kind: { type: 'int', min: 2 }, default: 128, help: 'new tokens per sequence, exact (EOS suppressed)' },
   engine: { kind: { type: 'enum', values: ENGINES }, default: 'transformers-js', help: 'inference engine' },
   model: { kind: { type: 'string' }, default: 'synthetic:tiny', help: 'synthetic:<preset>, a local model folder, a hub id, or (openai) the served model name' },
-  device: { kind: { type: 'string' }, default: undefined, help: 'engine device (transformers-js: cpu, cuda, webgpu, ...; llama-cpp: cpu, cuda, vulkan, metal, auto)' },
+  device: { kind: { type: 'string' }, default: undefined, help: 'engine device (transformers-js: cpu, cuda, webgpu, ...; transformers-js-browser: wasm, webgpu; llama-cpp: cpu, cuda, vulkan, metal, auto)' },
   dtype: { kind: { type: 'string' }, default: undefined, help: 'weights (transformers-js: fp32, fp16, q8, q4, ...; llama-cpp synthetic: f32, f16, q8_0)' },
   engine_options: { kind: { type: 'options' }, default: {}, help: 'engine-specific options, key=value' },
 };
@@ -66,6 +66,7 @@ export const FIELD_NAMES = Object.keys(FIELDS) as (keyof BenchmarkConfig)[];
 export const ENGINE_DEFAULTS: Readonly<Record<EngineName, { device: string; dtype: string }>> = {
   'transformers-js': { device: 'cpu', dtype: 'fp32' },
   'llama-cpp': { device: 'cpu', dtype: 'f16' },
+  'transformers-js-browser': { device: 'wasm', dtype: 'fp32' },
   // a server chooses its own device and weights
   openai: { device: 'server', dtype: 'server' },
 };

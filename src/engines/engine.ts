@@ -17,6 +17,32 @@ export interface EngineInfo {
   version: string;
   device: string;
   dtype: string;
+  /** Engines that run in a browser page: what the page ran on, and its clock against this process's. */
+  browser?: BrowserFacts;
+}
+
+export interface BrowserFacts {
+  /** The browser and its version. */
+  browser: string;
+  /** The page had cross-origin isolation (WASM threads, 5 us performance.now()). */
+  cross_origin_isolated: boolean;
+  /** WASM threads onnxruntime-web used. */
+  threads: number;
+  hardware_concurrency: number;
+  /** onnxruntime-web's WASM build (engine option wasm_build). */
+  wasm_build: string;
+  /** device webgpu: the adapter, and whether it is a software fallback (SwiftShader). */
+  webgpu: { vendor: string; architecture: string; description: string; fallback: boolean } | null;
+  /** The page's performance.now() minus this process's monotonic clock (ms), before the config. */
+  clock_offset_ms: number;
+  clock_uncertainty_ms: number;
+  /** The same after the config, and how far it moved; null when it could not be measured. */
+  clock_offset_after_ms: number | null;
+  clock_moved_ms: number | null;
+  /** Said when the offset moved more than 0.5 ms. */
+  clock_note: string | null;
+  /** Requests the page made to anywhere but its own loopback server: refused, and listed here. */
+  external_requests: string[];
 }
 
 export type ModelSource = 'synthetic' | 'local' | 'hub' | 'server';

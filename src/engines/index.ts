@@ -6,6 +6,7 @@ import { checkLlamaDevice, createLlamaCppEngine } from './llama-cpp.js';
 import { checkShapeLimits, shapeOfConfigJson } from './model-limits.js';
 import { checkTransformersFiles, checkTransformersFolder, parseModelRef } from './model-source.js';
 import { createTransformersJsEngine } from './transformers-js.js';
+import { checkBrowser, createTransformersJsBrowserEngine } from './transformers-js-browser.js';
 import { checkServedModel, createOpenAiEngine } from './openai.js';
 import { resolveShape } from '../synth/shape.js';
 import { InputError } from '../util/errors.js';
@@ -14,6 +15,7 @@ export const ENGINE_FACTORIES: Readonly<Record<EngineName, EngineFactory>> = {
   'transformers-js': createTransformersJsEngine,
   'llama-cpp': createLlamaCppEngine,
   openai: createOpenAiEngine,
+  'transformers-js-browser': createTransformersJsBrowserEngine,
 };
 
 /** Throws an InputError when a config's model or device cannot be what its engine loads; returns a warning when it could not check. */
@@ -21,7 +23,8 @@ export async function checkConfig(config: BenchmarkConfig): Promise<string | nul
   // a served model name is whatever the server lists; the URL and key are checked too
   if (config.engine === 'openai') return checkServedModel(config);
   const ref = parseModelRef(config.model);
-  if (config.engine === 'transformers-js') {
+  if (config.engine === 'transformers-js-browser') checkBrowser(config);
+  if (config.engine === 'transformers-js' || config.engine === 'transformers-js-browser') {
     if (ref.source === 'local') {
       checkTransformersFolder(ref.id, ref.path);
       checkShapeLimits(config, shapeOfConfigJson(checkTransformersFiles(ref.id, ref.path, config.dtype)));

@@ -159,26 +159,7 @@ export class TransformersJsEngine implements Engine {
       do_sample: false,
       streamer: new StepStreamer(sink) as never,
     } as never)) as TensorT;
-    return this.countNewTokens(output, input_ids.dims[1] as number);
-  }
-
-  /** New tokens per row, a row ending at its first EOS. */
-  private countNewTokens(sequences: TensorT, promptLength: number): GenerateResult {
-    const [rows, width] = sequences.dims as [number, number];
-    const data = sequences.data as BigInt64Array;
-    const newTokens: number[] = [];
-    let firstRowIds: number[] = [];
-    for (let r = 0; r < rows; r++) {
-      const ids: number[] = [];
-      for (let i = promptLength; i < width; i++) {
-        const id = Number(data[r * width + i]);
-        ids.push(id);
-        if (this.eosIds.includes(id) && i < width - 1) break;
-      }
-      newTokens.push(ids.length);
-      if (r === 0) firstRowIds = ids;
-    }
-    return { newTokens, firstRowIds };
+    return newTokensOfSequences(output.data as BigInt64Array, output.dims as [number, number], input_ids.dims[1] as number, this.eosIds);
   }
 
   async flush(): Promise<void> {
@@ -189,6 +170,24 @@ export class TransformersJsEngine implements Engine {
     await this.model?.dispose();
     this.model = undefined;
   }
+}
+
+/** New tokens per row of generated sequences (row-major, `dims` [rows, width]), a row ending at its first EOS. */
+export function newTokensOfSequences(data: ArrayLike<number | bigint>, dims: readonly [number, number], promptLength: number, eosIds: readonly number[]): GenerateResult {
+  const [rows, width] = dims;
+  const newTokens: number[] = [];
+  let firstRowIds: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const ids: number[] = [];
+    for (let i = promptLength; i < width; i++) {
+      const id = Number(data[r * width + i]);
+      ids.push(id);
+      if (eosIds.includes(id) && i < width - 1) break;
+    }
+    newTokens.push(ids.length);
+    if (r === 0) firstRowIds = ids;
+  }
+  return { newTokens, firstRowIds };
 }
 
 export function createTransformersJsEngine(config: BenchmarkConfig, context: EngineContext): Engine {

@@ -125,6 +125,8 @@ export class BenchmarkSession {
     const http = result.iterations.flatMap((it) => it.http ?? []);
     if (http.length > 0) result.server_check = summarizeServerCheck(http, promptReuseOf(this.config), this.config.model);
     await this.engine.dispose().catch(() => undefined);
+    // an engine may learn facts as it ends (a browser page's clock after the config)
+    if (result.engine) result.engine = this.engine.describe().engine;
     await attachMonitorSamples(result, this.config, this.windows, monitor);
     return result;
   }

@@ -36,6 +36,15 @@ export function formatRunSummary(run: RunResult): string {
     .filter((b) => b.error)
     .map((b) => `${b.config.name}: ${b.error?.kind}: ${b.error?.message}`);
   const serverNotes = run.benchmarks.flatMap((b) => serverCheckNotes(b.config.name, b.server_check));
+  const browserNotes = run.benchmarks.flatMap((b) => {
+    const facts = b.engine?.browser;
+    if (!facts) return [];
+    return [
+      ...(facts.clock_note ? [`${b.config.name}: ${facts.clock_note}`] : []),
+      ...(facts.external_requests.length > 0 ? [`${b.config.name}: the page asked for ${facts.external_requests.length} URLs off its own server, refused: ${facts.external_requests.slice(0, 3).join(', ')}`] : []),
+      ...(facts.webgpu?.fallback ? [`${b.config.name}: WebGPU ran on a software fallback adapter (${facts.webgpu.architecture || facts.webgpu.vendor}): a path check, not a GPU's speed`] : []),
+    ];
+  });
   const counts = [...new Set(run.benchmarks.map((b) => b.iterations.length))].join('/');
   return [
     formatTable(header, rows),
@@ -44,6 +53,7 @@ export function formatRunSummary(run: RunResult): string {
     'spread: the coefficient of variation of e2e over the iterations; detects: the smallest e2e change a comparison with another run of as many iterations finds 80% of the time (none: too few iterations for any)',
     ...failures,
     ...serverNotes,
+    ...browserNotes,
   ].join('\n');
 }
 

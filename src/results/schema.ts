@@ -321,7 +321,31 @@ export const BenchmarkSchema = z.object({
   config: ConfigSchema,
   status: z.enum(['ok', 'failed', 'skipped', 'interrupted']),
   error: z.object({ kind: z.string(), message: z.string() }).nullable(),
-  engine: z.object({ name: z.string(), version: z.string(), device: z.string(), dtype: z.string() }).nullable(),
+  engine: z
+    .object({
+      name: z.string(),
+      version: z.string(),
+      device: z.string(),
+      dtype: z.string(),
+      /** transformers-js-browser: the page's browser, isolation, threads, WebGPU adapter, and its clock against the run's. */
+      browser: z
+        .object({
+          browser: z.string(),
+          cross_origin_isolated: z.boolean(),
+          threads: z.number().int(),
+          hardware_concurrency: z.number().int(),
+          wasm_build: z.string(),
+          webgpu: z.object({ vendor: z.string(), architecture: z.string(), description: z.string(), fallback: z.boolean() }).nullable(),
+          clock_offset_ms: z.number(),
+          clock_uncertainty_ms: z.number().nonnegative(),
+          clock_offset_after_ms: z.number().nullable(),
+          clock_moved_ms: z.number().nullable(),
+          clock_note: z.string().nullable(),
+          external_requests: z.array(z.string()),
+        })
+        .optional(),
+    })
+    .nullable(),
   model: z
     .object({
       id: z.string(),

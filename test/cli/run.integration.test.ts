@@ -143,7 +143,7 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
     [['--store', 'postgres://nobody:secret@127.0.0.1:9/none'], /^tokenbench: store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none: .*ECONNREFUSED/],
     [['--store', 'mysql://x'], /^tokenbench: store mysql:\/\/x: unknown store type; allowed: sqlite:PATH/],
     [['--new-tokens', '1'], /^tokenbench: command line: num_tokens_to_generate must be an integer >= 2, got '1'$/],
-    [['--engine', 'vllm'], /engine must be one of transformers-js, llama-cpp, openai, got 'vllm'/],
+    [['--engine', 'vllm'], /engine must be one of transformers-js, transformers-js-browser, llama-cpp, openai, got 'vllm'/],
     [['--model', 'synthetic:huge'], /unknown synthetic preset 'huge': allowed are tiny, small, 1b/],
     [['--model', notAModel], /not a model folder \(missing config\.json and onnx\/\*\.onnx\)/],
     [['--model', './nowhere'], /model \.\/nowhere: no such file or folder/],

@@ -38,7 +38,7 @@ test('validation names the field, what is allowed and what was given', () => {
   throwsInput(() => expand({ batch_size: 'abc' }), /batch_size must be an integer >= 1, got 'abc'/);
   throwsInput(() => expand({ warmup_iterations: -1 }), /warmup_iterations must be an integer >= 0/);
   throwsInput(() => expand({ monitor_interval_ms: 0 }), /monitor_interval_ms must be a number > 0/);
-  throwsInput(() => expand({ engine: 'vllm' }), /engine must be one of transformers-js, llama-cpp, openai, got 'vllm'/);
+  throwsInput(() => expand({ engine: 'vllm' }), /engine must be one of transformers-js, transformers-js-browser, llama-cpp, openai, got 'vllm'/);
   throwsInput(() => expand({ gpu_monitoring: 'yes' }), /gpu_monitoring must be true or false/);
   throwsInput(() => expand({ batch_sise: 2 }), /unknown field 'batch_sise'; allowed: name, warmup_iterations/);
   throwsInput(() => expand({ batch_size: [] }), /batch_size is an empty list/);

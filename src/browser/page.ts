@@ -1,0 +1,108 @@
+/**
+ * The page a browser engine runs generation in: it imports transformers.js's browser build (which
+ * bundles onnxruntime-web) from the page server, loads the model from it with remote models off,
+ * and exposes `window.tokenbench` to the driver. Every clock reading of a generation (t0, t1 and
+ * one stamp per step, the prompt echo skipped) is taken here with performance.now(), so the
+ * page's own costs are inside the measured times, as users of the page would see them.
+ */
+
+/** What the page's load() takes. */
+export interface PageLoadOptions {
+  device: string;
+  dtype: string;
+  threads: number;
+  /** onnxruntime-web's WASM build: the base name of its .mjs and .wasm files under /ort/. */
+  wasmFile: string;
+}
+
+/** What the page says about itself after load(). */
+export interface PageFacts {
+  transformersVersion: string;
+  crossOriginIsolated: boolean;
+  /** WASM threads onnxruntime-web was told to use (1 when the page is not isolated). */
+  threads: number;
+  hardwareConcurrency: number;
+  /** navigator.gpu's adapter, when the device is webgpu. */
+  webgpu: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean } | null;
+  eosIds: number[];
+}
+
+/** One generation in page time (ms of the page's performance.now()). */
+export interface PageGeneration {
+  t0: number;
+  t1: number;
+  stamps: number[];
+  /** The output sequences, row-major, with their dims. */
+  sequences: number[];
+  dims: [number, number];
+}
+
+/** The page's HTML; its script module defines window.tokenbench and then sets window.tokenbenchReady. */
+export const PAGE_HTML = `<!doctype html>
+<meta charset="utf-8"><title>tokenbench</title>
+<script type="module">
+import * as tf from '/transformers/transformers.js';
+let model;
+/** The token-id rows as transformers.js's input tensors. */
+function inputsOf(rows) {
+  const width = rows[0].length;
+  const ids = new BigInt64Array(rows.length * width);
+  rows.forEach((row, r) => row.forEach((id, i) => (ids[r * width + i] = BigInt(id))));
+  return { input_ids: new tf.Tensor('int64', ids, [rows.length, width]), attention_mask: new tf.Tensor('int64', new BigInt64Array(rows.length * width).fill(1n), [rows.length, width]) };
+}
+window.tokenbench = {
+  async load(o) {
+    tf.env.allowRemoteModels = false;
+    tf.env.allowLocalModels = true;
+    tf.env.localModelPath = '/models/';
+    tf.env.useBrowserCache = false;
+    tf.env.useWasmCache = false;
+    const wasm = tf.env.backends.onnx.wasm;
+    wasm.numThreads = o.threads;
+    wasm.wasmPaths = { mjs: '/ort/' + o.wasmFile + '.mjs', wasm: '/ort/' + o.wasmFile + '.wasm' };
+    let webgpu = null;
+    if (o.device === 'webgpu') {
+      const adapter = navigator.gpu ? await navigator.gpu.requestAdapter() : null;
+      if (!adapter) throw new Error('this browser has no WebGPU adapter (navigator.gpu ' + (navigator.gpu ? 'gave none' : 'is missing') + ')');
+      const info = adapter.info ?? {};
+      webgpu = { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '', isFallbackAdapter: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter) };
+    }
+    model = await tf.AutoModelForCausalLM.from_pretrained('model', { device: o.device, dtype: o.dtype });
+    const eos = model.generation_config?.eos_token_id;
+    return {
+      transformersVersion: tf.env.version,
+      crossOriginIsolated: self.crossOriginIsolated,
+      threads: wasm.numThreads,
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      webgpu,
+      eosIds: eos === undefined || eos === null ? [] : Array.isArray(eos) ? eos : [eos],
+    };
+  },
+  async generate(rows, n) {
+    const { input_ids, attention_mask } = inputsOf(rows);
+    const stamps = [];
+    let echoed = false;
+    // transformers.js's first put() is the prompt echo, then one per step
+    const streamer = { put() { if (echoed) stamps.push(performance.now()); else echoed = true; }, end() {} };
+    const t0 = performance.now();
+    const out = await model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer });
+    const t1 = performance.now();
+    return { t0, t1, stamps, sequences: Array.from(out.data, Number), dims: out.dims };
+  },
+  // the same generation without stamps, with a streamer that does nothing or none at all: the
+  // baselines of bench/browser-engine.ts's harness overhead
+  async bareGenerate(rows, n, withStreamer) {
+    const { input_ids, attention_mask } = inputsOf(rows);
+    const streamer = withStreamer ? { put() {}, end() {} } : undefined;
+    const t0 = performance.now();
+    await model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer });
+    return { t0, t1: performance.now() };
+  },
+  async dispose() {
+    await model?.dispose();
+    model = undefined;
+  },
+};
+window.tokenbenchReady = true;
+</script>
+`;

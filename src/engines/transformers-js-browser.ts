@@ -1,0 +1,253 @@
+/**
+ * transformers.js where it mostly runs: in a browser. One headless Chromium (playwright-core) per
+ * config with one page, served from loopback by src/browser/page-server.ts with cross-origin
+ * isolation; generation runs in the page on onnxruntime-web (devices wasm and webgpu), and t0, t1
+ * and every step are stamped there (src/browser/page.ts). The page's clock is measured against
+ * this process's by round trips before and after the config; the offset only places the page's
+ * stamps on the run's timeline (differences are the page's own), and a config whose offset moved
+ * more than 0.5 ms says so. Tokenizing and decoding run here, on the same tokenizer files.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { type PageFacts, type PageGeneration, type PageLoadOptions, PAGE_HTML } from '../browser/page.js';
+import { type PageServer, startPageServer } from '../browser/page-server.js';
+import type { BenchmarkConfig } from '../config/fields.js';
+import { ensureSyntheticOnnx } from '../synth/cache.js';
+import { type ClockOffset, clockOffsetByRoundTrips } from '../util/clock-offset.js';
+import { errorMessage, InputError, RunError } from '../util/errors.js';
+import type { BrowserFacts, Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
+import { checkTransformersFolder, parseModelRef } from './model-source.js';
+import { newTokensOfSequences } from './transformers-js.js';
+
+type Transformers = typeof import('@huggingface/transformers');
+type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
+
+/** Debian's Chromium: the default browser (else TOKENBENCH_BROWSER or the engine option `browser`). */
+export const DEFAULT_BROWSER = '/usr/bin/chromium';
+
+/** Flags for a quiet headless browser that asks nothing of the network. */
+const BASE_FLAGS = ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** onnxruntime-web's WASM builds, by the name the engine option `wasm_build` gives them. */
+export const WASM_BUILDS: Readonly<Record<string, string>> = {
+  plain: 'ort-wasm-simd-threaded',
+  asyncify: 'ort-wasm-simd-threaded.asyncify',
+  jsep: 'ort-wasm-simd-threaded.jsep',
+  jspi: 'ort-wasm-simd-threaded.jspi',
+};
+
+/** A clock offset that moved more than this over a config is flagged (ms). */
+const OFFSET_MOVED_LIMIT_MS = 0.5;
+
+/** Round trips per clock offset measurement. */
+const OFFSET_TRIPS = 40;
+
+/** The first line of a browser-side error, without the terminal colours playwright adds. */
+function firstLine(err: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  return (errorMessage(err).split('\n')[0] as string).replace(/\x1b\[[0-9;]*m/g, '').trim();
+}
+
+/** This process's monotonic clock in ms (the clock of process.hrtime.bigint()). */
+const nodeMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** The browser a config runs: the engine option, else TOKENBENCH_BROWSER, else Debian's Chromium. */
+export function browserOf(config: BenchmarkConfig): string {
+  const option = config.engine_options.browser;
+  return typeof option === 'string' && option.length > 0 ? option : (process.env.TOKENBENCH_BROWSER ?? DEFAULT_BROWSER);
+}
+
+/** Refuses a browser that is not there, before anything runs. */
+export function checkBrowser(config: BenchmarkConfig): void {
+  const path = browserOf(config);
+  if (!existsSync(path)) throw new InputError('config', `engine transformers-js-browser: no browser at ${path}; install Debian's chromium (apt-get install chromium), or give its path in TOKENBENCH_BROWSER or --engine-option browser=PATH`);
+}
+
+/** The folder a package's main file is in (its dist/). */
+function packageDist(name: string): string {
+  return dirname(createRequire(import.meta.url).resolve(name));
+}
+
+export class TransformersJsBrowserEngine implements Engine {
+  private tokenizer: Tokenizer | undefined;
+  private browser: Browser | undefined;
+  private page: Page | undefined;
+  private server: PageServer | undefined;
+  private offset: ClockOffset | undefined;
+  private crashed: string | null = null;
+  private readonly external: string[] = [];
+  private eosIds: number[] = [];
+  private engineInfo: EngineInfo;
+  private modelInfo: ModelInfo;
+
+  constructor(
+    private readonly config: BenchmarkConfig,
+    private readonly context: EngineContext,
+  ) {
+    this.engineInfo = { name: 'transformers-js-browser', version: 'unknown', device: config.device, dtype: config.dtype };
+    this.modelInfo = { id: config.model, source: 'local', parameters: null, path: null, build_ms: 0 };
+  }
+
+  describe(): { engine: EngineInfo; model: ModelInfo } {
+    return { engine: this.engineInfo, model: this.modelInfo };
+  }
+
+  private modelFolder(): string {
+    const ref = parseModelRef(this.config.model);
+    if (ref.source === 'synthetic') {
+      const start = performance.now();
+      const synth = ensureSyntheticOnnx(this.config.model, this.context.cacheDir, undefined, (dir) => this.context.notify?.(`building ${this.config.model} on first use (kept in ${dir})`));
+      this.modelInfo = { id: ref.id, source: 'synthetic', parameters: synth.manifest.parameters, path: synth.dir, build_ms: synth.built ? performance.now() - start : 0 };
+      return synth.dir;
+    }
+    if (ref.source === 'local') {
+      checkTransformersFolder(ref.id, ref.path);
+      this.modelInfo = { id: ref.id, source: 'local', parameters: null, path: ref.path, build_ms: 0 };
+      return ref.path;
+    }
+    throw new RunError('engine_load', `model ${ref.id}: the browser engine loads a local folder or synthetic:<preset>, not a hub id`);
+  }
+
+  async load(): Promise<void> {
+    const folder = this.modelFolder();
+    const o = this.config.engine_options;
+    const device = this.config.device;
+    const build = String(o.wasm_build ?? (device === 'webgpu' ? 'asyncify' : 'plain'));
+    const threads = Number(o.threads ?? 1);
+    const lib = await import('@huggingface/transformers');
+    lib.env.allowRemoteModels = false;
+    lib.env.allowLocalModels = true;
+    lib.env.localModelPath = '';
+    this.tokenizer = await lib.AutoTokenizer.from_pretrained(folder, { local_files_only: true });
+
+    this.server = await startPageServer(PAGE_HTML, {
+      '/transformers/': packageDist('@huggingface/transformers'),
+      '/ort/': packageDist('onnxruntime-web'),
+      '/models/model/': folder,
+    });
+    const origin = this.server.origin;
+    const { chromium } = await import('playwright-core');
+    const extra = typeof o.browser_flags === 'string' ? o.browser_flags.split(/\s+/).filter(Boolean) : [];
+    try {
+      this.browser = await chromium.launch({ executablePath: browserOf(this.config), headless: true, args: [...BASE_FLAGS, ...(device === 'webgpu' ? ['--enable-unsafe-webgpu'] : ['--disable-gpu']), ...extra] });
+    } catch (err) {
+      throw new RunError('engine_load', `browser ${browserOf(this.config)}: cannot start it (${firstLine(err)})`);
+    }
+    let facts: PageFacts;
+    try {
+      facts = await this.openPage(origin, { device, dtype: this.config.dtype, threads, wasmFile: WASM_BUILDS[build] ?? (WASM_BUILDS.plain as string) });
+    } catch (err) {
+      throw new RunError('engine_load', `in the browser: ${this.crashed ?? firstLine(err)}`);
+    }
+    this.eosIds = facts.eosIds;
+    this.offset = await this.measureOffset();
+    const browserFacts: BrowserFacts = {
+      browser: `${this.browser.browserType().name()} ${this.browser.version()}`,
+      cross_origin_isolated: facts.crossOriginIsolated,
+      threads: facts.threads,
+      hardware_concurrency: facts.hardwareConcurrency,
+      wasm_build: build,
+      webgpu: facts.webgpu && { vendor: facts.webgpu.vendor, architecture: facts.webgpu.architecture, description: facts.webgpu.description, fallback: facts.webgpu.isFallbackAdapter },
+      clock_offset_ms: this.offset.offsetMs,
+      clock_uncertainty_ms: this.offset.uncertaintyMs,
+      clock_offset_after_ms: null,
+      clock_moved_ms: null,
+      clock_note: null,
+      external_requests: this.external,
+    };
+    this.engineInfo = { ...this.engineInfo, version: facts.transformersVersion, browser: browserFacts };
+  }
+
+  /** A page of the page server, with transformers.js and the model loaded in it. */
+  private async openPage(origin: string, options: PageLoadOptions): Promise<PageFacts> {
+    const browser = this.browser as Browser;
+    const page = await browser.newPage();
+    this.page = page;
+    page.on('crash', () => (this.crashed = 'the page crashed'));
+    browser.on('disconnected', () => (this.crashed ??= 'the browser went away'));
+    // nothing but the page server: anything else is refused and kept, to be seen in the result
+    await page.route(
+      (url) => url.origin !== origin,
+      async (route) => {
+        this.external.push(route.request().url());
+        await route.abort();
+      },
+    );
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => (globalThis as unknown as { tokenbenchReady?: boolean }).tokenbenchReady === true, undefined, { timeout: 60_000 });
+    return page.evaluate((opts) => (globalThis as unknown as { tokenbench: { load(o: unknown): Promise<PageFacts> } }).tokenbench.load(opts), options);
+  }
+
+  /** The same generation in the page without stamps (a streamer that does nothing, or none): its e2e (page ms), a baseline of bench/browser-engine.ts. */
+  async bareGenerate(inputs: PreparedInputs, newTokens: number, withStreamer: boolean): Promise<number> {
+    const g = await this.livePage().evaluate(([rows, n, s]) => (globalThis as unknown as { tokenbench: { bareGenerate(r: unknown, n: number, s: boolean): Promise<{ t0: number; t1: number }> } }).tokenbench.bareGenerate(rows, n, s), [inputs.rows, newTokens, withStreamer] as const);
+    return g.t1 - g.t0;
+  }
+
+  /** The page's clock minus this process's monotonic clock (ms), by round trips. */
+  measureOffset(): Promise<ClockOffset> {
+    const page = this.livePage();
+    return clockOffsetByRoundTrips(nodeMs, () => page.evaluate(() => performance.now()), OFFSET_TRIPS);
+  }
+
+  private livePage(): Page {
+    if (this.crashed) throw new RunError('engine_generate', `browser engine: ${this.crashed}`);
+    if (!this.page || !this.tokenizer) throw new RunError('internal', 'transformers-js-browser engine used before load()');
+    return this.page;
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    this.livePage();
+    return (this.tokenizer as Tokenizer).encode(text, { add_special_tokens: false });
+  }
+
+  decode(ids: readonly number[]): string {
+    return (this.tokenizer as Tokenizer).decode([...ids], { skip_special_tokens: false });
+  }
+
+  async prepare(rows: number[][]): Promise<PreparedInputs> {
+    return { rows };
+  }
+
+  async generate(inputs: PreparedInputs, newTokens: number, _sink: TokenSink): Promise<GenerateResult> {
+    const page = this.livePage();
+    const offset = this.offset as ClockOffset;
+    let g: PageGeneration;
+    try {
+      g = await page.evaluate(([rows, n]) => (globalThis as unknown as { tokenbench: { generate(r: unknown, n: number): Promise<PageGeneration> } }).tokenbench.generate(rows, n), [inputs.rows, newTokens] as const);
+    } catch (err) {
+      throw new RunError('engine_generate', `in the browser: ${this.crashed ?? firstLine(err)}`);
+    }
+    // page time to this process's clock: only where the run's timeline needs it (differences are the page's)
+    const toNs = (pageMs: number): bigint => BigInt(Math.round((pageMs - offset.offsetMs) * 1e6));
+    const counted = newTokensOfSequences(g.sequences, g.dims, inputs.rows[0]?.length ?? 0, this.eosIds);
+    return { ...counted, timing: { t0: toNs(g.t0), t1: toNs(g.t1), stepStamps: g.stamps.map(toNs) } };
+  }
+
+  async flush(): Promise<void> {
+    // generate() disposes its KV cache when it returns, in the page as under Node
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      if (this.page && !this.crashed && this.offset && this.engineInfo.browser) {
+        const after = await this.measureOffset();
+        const moved = Math.abs(after.offsetMs - this.offset.offsetMs);
+        this.engineInfo.browser.clock_offset_after_ms = after.offsetMs;
+        this.engineInfo.browser.clock_moved_ms = moved;
+        if (moved > OFFSET_MOVED_LIMIT_MS) this.engineInfo.browser.clock_note = `the page's clock moved ${moved.toFixed(3)} ms against this process's over the config (more than ${OFFSET_MOVED_LIMIT_MS} ms): page stamps are placed on the run's timeline only that well`;
+      }
+    } finally {
+      await this.browser?.close().catch(() => undefined);
+      await this.server?.close();
+      this.page = undefined;
+      this.browser = undefined;
+    }
+  }
+}
+
+export function createTransformersJsBrowserEngine(config: BenchmarkConfig, context: EngineContext): Engine {
+  return new TransformersJsBrowserEngine(config, context);
+}

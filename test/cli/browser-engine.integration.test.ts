@@ -1,0 +1,145 @@
+/**
+ * Engine transformers-js-browser in the real headless Chromium: WASM at 1 and 2 threads, WebGPU on
+ * SwiftShader, Node and browser in one sweep, the page's clock, nothing asked of the network, and
+ * the browser gone after the run, after a kill -9 of tokenbench, and a browser that dies mid-run
+ * failing only its own config.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DEFAULT_BROWSER } from '../../src/engines/transformers-js-browser.js';
+import type { BenchmarkResult } from '../../src/results/schema.js';
+import { readResult, runCli, tempDir } from '../helpers.js';
+import { needs } from '../support/requirements.js';
+
+const chromium = needs({ what: 'Chromium', missing: existsSync(DEFAULT_BROWSER) ? null : `no ${DEFAULT_BROWSER}: .ci/run installs Debian's chromium` });
+
+/** A flag Chromium ignores, that finds this test's browser processes. */
+const marker = (name: string): string => `--tokenbench-test=${name}-${process.pid}`;
+
+/** Browser processes started with the flag `flag` (not tokenbench itself, whose arguments name it too). */
+function processesWith(flag: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', '--', `chromium.*${flag}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when none
+  }
+}
+
+async function gone(text: string, withinMs: number): Promise<boolean> {
+  for (const end = Date.now() + withinMs; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (processesWith(text).length === 0) return true;
+  return false;
+}
+
+/** Every iteration made exactly `n` tokens, with one stamp per step, each after the one before. */
+function checkIterations(b: BenchmarkResult, n: number): void {
+  assert.equal(b.status, 'ok', JSON.stringify(b.error));
+  assert.ok(b.iterations.length > 0);
+  for (const it of b.iterations) {
+    assert.deepEqual(it.new_tokens, [n]);
+    assert.equal(it.token_ms.length, n);
+    it.token_ms.forEach((t, k) => assert.ok(k === 0 ? t > 0 : t >= (it.token_ms[k - 1] as number), `step ${k}: ${t}`));
+    assert.ok(it.e2e_ms >= (it.token_ms.at(-1) as number));
+  }
+}
+
+test('wasm in headless Chromium at 1 and 2 threads: N tokens every iteration, page stamps, isolation, the threads asked, no request off the page server, the clock measured, the browser gone after', chromium.options, async () => {
+  chromium.check();
+  const out = join(tempDir(), 'b.json');
+  const flag = marker('wasm');
+  const r = await runCli(['run', '--engine', 'transformers-js-browser', '--engine-option', 'threads=1,2', `browser_flags=${flag}`, '--warmup', '1', '--iterations', '4', '--sequence-length', '16', '--new-tokens', '12', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const run = readResult(out);
+  assert.deepEqual(run.benchmarks.map((b) => b.config.engine_options.threads), [1, 2]);
+  for (const b of run.benchmarks) {
+    checkIterations(b, 12);
+    const facts = b.engine?.browser;
+    assert.ok(facts, 'the browser facts are kept');
+    assert.deepEqual([b.engine?.name, b.engine?.device, facts.cross_origin_isolated, facts.threads, facts.wasm_build, facts.webgpu, facts.external_requests], ['transformers-js-browser', 'wasm', true, b.config.engine_options.threads, 'plain', null, []]);
+    assert.match(facts.browser, /^chromium \d+\./);
+    // the page's clock against this process's, before and after: both measured, the move stated
+    assert.ok(Number.isFinite(facts.clock_offset_ms) && facts.clock_uncertainty_ms > 0 && facts.clock_uncertainty_ms < 50);
+    assert.ok(facts.clock_offset_after_ms !== null && facts.clock_moved_ms !== null && facts.clock_moved_ms >= 0);
+    assert.equal(facts.clock_note === null, facts.clock_moved_ms <= 0.5);
+  }
+  assert.ok(await gone(flag, 5000), 'no browser process is left after the run');
+});
+
+test('webgpu on SwiftShader: the software adapter named as a fallback, N tokens every iteration', chromium.options, async () => {
+  chromium.check();
+  const out = join(tempDir(), 'g.json');
+  const r = await runCli(['run', '--engine', 'transformers-js-browser', '--device', 'webgpu', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const b = readResult(out).benchmarks[0] as BenchmarkResult;
+  checkIterations(b, 4);
+  assert.deepEqual([b.engine?.device, b.engine?.browser?.wasm_build, b.engine?.browser?.webgpu?.fallback, b.engine?.browser?.webgpu?.architecture], ['webgpu', 'asyncify', true, 'swiftshader']);
+  assert.match(r.stdout, /WebGPU ran on a software fallback adapter \(swiftshader\): a path check, not a GPU's speed/);
+});
+
+test('Node and browser in one sweep, side by side; a dtype or browser that cannot run is refused before anything runs', chromium.options, async () => {
+  chromium.check();
+  const out = join(tempDir(), 's.json');
+  const r = await runCli(['run', '--engine', 'transformers-js', 'transformers-js-browser', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--no-store', '--output', out]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const run = readResult(out);
+  assert.deepEqual(run.benchmarks.map((b) => [b.engine?.name, b.engine?.device, b.status]), [['transformers-js', 'cpu', 'ok'], ['transformers-js-browser', 'wasm', 'ok']]);
+  assert.match(r.stdout, /transformers-js-cpu-fp32-synthetic-tiny\s+ok/);
+  assert.match(r.stdout, /transformers-js-browser-wasm-fp32-synthetic-tiny\s+ok/);
+
+  const fp16 = await runCli(['run', '--engine', 'transformers-js-browser', '--dtype', 'fp16', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'x.json')]);
+  assert.equal(fp16.code, 2);
+  assert.equal(fp16.stderr.trim().split('\n').length, 1, fp16.stderr);
+  assert.match(fp16.stderr, /fp32 only/);
+  const nowhere = await runCli(['run', '--engine', 'transformers-js-browser', '--engine-option', 'browser=/nonexistent/chromium', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'y.json')]);
+  assert.equal(nowhere.code, 2);
+  assert.equal(nowhere.stderr.trim(), "tokenbench: engine transformers-js-browser: no browser at /nonexistent/chromium; install Debian's chromium (apt-get install chromium), or give its path in TOKENBENCH_BROWSER or --engine-option browser=PATH");
+  const device = await runCli(['run', '--engine', 'transformers-js-browser', '--device', 'cpu', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'z.json')]);
+  assert.equal(device.code, 2);
+  assert.match(device.stderr, /wasm, webgpu/);
+});
+
+test('kill -9 of tokenbench mid-run: its browser goes with it', chromium.options, async () => {
+  chromium.check();
+  const flag = marker('kill');
+  let killed = false;
+  const r = await runCli(['run', '--engine', 'transformers-js-browser', '--engine-option', `browser_flags=${flag}`, '--warmup', '0', '--iterations', '100000', '--sequence-length', '8', '--new-tokens', '4', '--no-store', '--output', join(tempDir(), 'k.json')], {
+    onStderr: (text, child) => {
+      // the page is up and generating: the browser is running
+      if (!killed && /validity done/.test(text) && processesWith(flag).length > 0) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    },
+  });
+  assert.equal(r.signal, 'SIGKILL', r.stderr);
+  assert.ok(await gone(flag, 10_000), `browser processes left after kill -9: ${processesWith(flag).join(', ')}`);
+});
+
+test('a browser that dies mid-run fails its own config with what happened; the next config runs', chromium.options, async () => {
+  chromium.check();
+  const out = join(tempDir(), 'd.json');
+  const first = marker('dies');
+  let killed = false;
+  const r = await runCli(['run', '--engine', 'transformers-js-browser', '--engine-option', `browser_flags=${first}`, '--warmup', '0', '--iterations', '60', '--new-tokens', '64', '8', '--sequence-length', '8', '--no-store', '--output', out], {
+    onStderr: (text) => {
+      if (!killed && /\[1\/2\].*validity done/.test(text)) {
+        killed = true;
+        for (const pid of processesWith(first)) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      }
+    },
+  });
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  const [a, b] = readResult(out).benchmarks as [BenchmarkResult, BenchmarkResult];
+  assert.equal(a.status, 'failed');
+  assert.equal(a.error?.kind, 'engine_generate');
+  assert.match(a.error?.message ?? '', /^(validity|warmup|measure): in the browser: (the browser went away|the page crashed|.*has been closed)/);
+  checkIterations(b, 8);
+});
