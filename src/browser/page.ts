@@ -98,6 +98,26 @@ window.tokenbench = {
     await model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer });
     return { t0, t1: performance.now() };
   },
+  // the KV cache against recomputation (src/engines/cache-check.ts): each step's last-position logits
+  // inside generate() (a logits processor sees them before any other), then the same sequence run whole
+  async cacheCheck(rows, n) {
+    const { input_ids, attention_mask } = inputsOf(rows);
+    const cached = [];
+    const out = await model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false, logits_processor: [(ids, logits) => { cached.push(Array.from(logits.data)); return logits; }] });
+    const width = rows[0].length;
+    const tokens = Array.from(out.data, Number).slice(width, width + n);
+    const recomputed = [];
+    const recomputedTokens = [];
+    for (let i = 0; i < n; i++) {
+      const seq = [...rows[0], ...tokens.slice(0, i)];
+      const o = await model(inputsOf([seq]));
+      const [, S, V] = o.logits.dims;
+      const row = Array.from(o.logits.data.slice((S - 1) * V, S * V));
+      recomputed.push(row);
+      recomputedTokens.push(row.indexOf(Math.max(...row)));
+    }
+    return { cached, recomputed, tokens, recomputedTokens };
+  },
   async dispose() {
     await model?.dispose();
     model = undefined;

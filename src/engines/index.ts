@@ -8,6 +8,7 @@ import { checkTransformersFiles, checkTransformersFolder, parseModelRef } from '
 import { createTransformersJsEngine } from './transformers-js.js';
 import { checkBrowser, createTransformersJsBrowserEngine } from './transformers-js-browser.js';
 import { checkServedModel, createOpenAiEngine } from './openai.js';
+import { ONNX_DTYPE_FILES } from '../synth/model-folder.js';
 import { resolveShape } from '../synth/shape.js';
 import { InputError } from '../util/errors.js';
 
@@ -30,7 +31,7 @@ export async function checkConfig(config: BenchmarkConfig): Promise<string | nul
       checkShapeLimits(config, shapeOfConfigJson(checkTransformersFiles(ref.id, ref.path, config.dtype)));
     }
     if (ref.source === 'synthetic') {
-      if (config.dtype !== 'fp32') throw new InputError('config', `model ${config.model}: synthetic transformers.js models are built in fp32 only, got dtype '${config.dtype}'; allowed: fp32`);
+      if (!ONNX_DTYPE_FILES[config.dtype]) throw new InputError('config', `model ${config.model}: synthetic transformers.js models are built in ${Object.keys(ONNX_DTYPE_FILES).join(', ')}, got dtype '${config.dtype}'`);
       checkShapeLimits(config, resolveShape(ref.spec));
     }
     return null;

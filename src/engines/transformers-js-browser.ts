@@ -17,6 +17,7 @@ import type { BenchmarkConfig } from '../config/fields.js';
 import { ensureSyntheticOnnx } from '../synth/cache.js';
 import { type ClockOffset, clockOffsetByRoundTrips } from '../util/clock-offset.js';
 import { errorMessage, InputError, RunError } from '../util/errors.js';
+import type { CacheCheckRows } from './cache-check.js';
 import type { BrowserFacts, Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
 import { checkTransformersFolder, parseModelRef } from './model-source.js';
 import { newTokensOfSequences } from './transformers-js.js';
@@ -98,7 +99,7 @@ export class TransformersJsBrowserEngine implements Engine {
     const ref = parseModelRef(this.config.model);
     if (ref.source === 'synthetic') {
       const start = performance.now();
-      const synth = ensureSyntheticOnnx(this.config.model, this.context.cacheDir, undefined, (dir) => this.context.notify?.(`building ${this.config.model} on first use (kept in ${dir})`));
+      const synth = ensureSyntheticOnnx(this.config.model, this.context.cacheDir, undefined, (dir) => this.context.notify?.(`building ${this.config.model} (${this.config.dtype}) on first use (kept in ${dir})`), this.config.dtype);
       this.modelInfo = { id: ref.id, source: 'synthetic', parameters: synth.manifest.parameters, path: synth.dir, build_ms: synth.built ? performance.now() - start : 0 };
       return synth.dir;
     }
@@ -184,6 +185,11 @@ export class TransformersJsBrowserEngine implements Engine {
   async bareGenerate(inputs: PreparedInputs, newTokens: number, withStreamer: boolean): Promise<number> {
     const g = await this.livePage().evaluate(([rows, n, s]) => (globalThis as unknown as { tokenbench: { bareGenerate(r: unknown, n: number, s: boolean): Promise<{ t0: number; t1: number }> } }).tokenbench.bareGenerate(rows, n, s), [inputs.rows, newTokens, withStreamer] as const);
     return g.t1 - g.t0;
+  }
+
+  /** The first row's greedy steps with the KV cache and recomputed without it, in the page (cache-check.ts). */
+  cacheCheck(inputs: PreparedInputs, newTokens: number): Promise<CacheCheckRows> {
+    return this.livePage().evaluate(([rows, n]) => (globalThis as unknown as { tokenbench: { cacheCheck(r: unknown, n: number): Promise<CacheCheckRows> } }).tokenbench.cacheCheck(rows, n), [inputs.rows, newTokens] as const);
   }
 
   /** The page's clock minus this process's monotonic clock (ms), by round trips. */

@@ -63,7 +63,7 @@ export class TransformersJsEngine implements Engine {
     let local = true;
     if (ref.source === 'synthetic') {
       const start = performance.now();
-      const synth = ensureSyntheticOnnx(this.config.model, this.context.cacheDir, undefined, (dir) => this.context.notify?.(`building ${this.config.model} on first use (kept in ${dir})`));
+      const synth = ensureSyntheticOnnx(this.config.model, this.context.cacheDir, undefined, (dir) => this.context.notify?.(`building ${this.config.model} (${this.config.dtype}) on first use (kept in ${dir})`), this.config.dtype);
       this.modelInfo = {
         id: ref.id,
         source: 'synthetic',

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { GgufDtype } from './llama-gguf.js';
-import { readManifest, type SynthManifest, writeGgufModelFolder, writeOnnxModelFolder } from './model-folder.js';
+import { ensureOnnxDtypeFile, ONNX_DTYPE_FILES, readManifest, type SynthManifest, writeGgufModelFolder, writeOnnxModelFolder } from './model-folder.js';
 import { type ModelShape, resolveShape, shapeKey } from './shape.js';
 
 export const SYNTHETIC_PREFIX = 'synthetic:';
@@ -27,9 +27,18 @@ export interface SyntheticModel {
   built: boolean;
 }
 
-/** Resolves `synthetic:<preset or shape>` to a folder, building it on first use. */
-export function ensureSyntheticOnnx(model: string, cacheDir: string, seed = DEFAULT_SEED, onBuild?: (dir: string) => void): SyntheticModel {
-  return ensureSyntheticShape(resolveShape(model.slice(SYNTHETIC_PREFIX.length)), cacheDir, seed, onBuild);
+/**
+ * Resolves `synthetic:<preset or shape>` to a folder, building it on first use, with the file of
+ * `dtype` (fp32, q8, uint8, int8, q4) added when missing.
+ */
+export function ensureSyntheticOnnx(model: string, cacheDir: string, seed = DEFAULT_SEED, onBuild?: (dir: string) => void, dtype = 'fp32'): SyntheticModel {
+  const shape = resolveShape(model.slice(SYNTHETIC_PREFIX.length));
+  const synth = ensureSyntheticShape(shape, cacheDir, seed, onBuild);
+  if (dtype === 'fp32') return synth;
+  const onnx = ONNX_DTYPE_FILES[dtype];
+  if (onnx && existsSync(join(synth.dir, 'onnx', onnx.file))) return synth;
+  if (!synth.built) onBuild?.(synth.dir);
+  return { ...synth, built: ensureOnnxDtypeFile(synth.dir, shape, seed, dtype) || synth.built };
 }
 
 /** The cached ONNX folder of a shape and seed, built when missing (`onBuild` is told first: a large shape takes a while). */

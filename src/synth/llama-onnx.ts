@@ -4,6 +4,7 @@
  * input_ids, attention_mask, position_ids, past_key_values.N.key/value -> logits, present.N.key/value.
  */
 import { OnnxGraph } from './onnx.js';
+import { quantize4, quantize8 } from './quantize.js';
 import { randomWeights } from './random.js';
 import { headDim, type ModelShape } from './shape.js';
 
@@ -17,8 +18,19 @@ function bytesOf(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
+/**
+ * How the projections' weights are stored: fp32 MatMul; 8-bit per column with dynamic
+ * quantization of the activations (DynamicQuantizeLinear + MatMulInteger, as onnxruntime's
+ * quantize_dynamic writes them; uint8 or int8 weights); or 4-bit blocks of 32 for com.microsoft's
+ * MatMulNBits. Embeddings, norms and a tied head stay fp32, as in real exports.
+ */
+export type WeightFormat = 'fp32' | 'uint8' | 'int8' | 'q4';
+
+/** The block size of MatMulNBits weights. */
+const Q4_BLOCK = 32;
+
 /** Builds the graph; weights are made lazily when it is written. */
-export function buildLlamaGraph(shape: ModelShape, seed: number): OnnxGraph {
+export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightFormat = 'fp32'): OnnxGraph {
   const g = new OnnxGraph();
   const D = headDim(shape);
   const H = shape.hidden;
@@ -28,6 +40,30 @@ export function buildLlamaGraph(shape: ModelShape, seed: number): OnnxGraph {
   const weight = (name: string, dims: number[]): string =>
     g.initializer(name, 'float', dims, () => bytesOf(randomWeights(seed, name, dims.reduce((a, b) => a * b, 1), WEIGHT_STD)));
   const ones = (name: string, n: number): string => g.initializer(name, 'float', [n], () => bytesOf(new Float32Array(n).fill(1)));
+  // a projection's quantized weights feed several initializers written one after another: made once for them
+  let last: { name: string; value: unknown } | null = null;
+  const once = <T>(name: string, make: () => T): (() => T) => () => {
+    if (last?.name !== name) last = { name, value: make() };
+    return last.value as T;
+  };
+  /** x [.., K] times the weight `name` [K, N], in the model's weight format. */
+  const linear = (x: string, name: string, K: number, N: number): string => {
+    if (format === 'fp32') return g.op('MatMul', [x, weight(name, [K, N])]);
+    const w = (): Float32Array => randomWeights(seed, name, K * N, WEIGHT_STD);
+    if (format === 'q4') {
+      const q = once(name, () => quantize4(w(), K, N, Q4_BLOCK));
+      const blocks = Math.ceil(K / Q4_BLOCK);
+      const packed = g.initializer(`${name}_Q4`, 'uint8', [N, blocks, Q4_BLOCK / 2], () => q().packed);
+      const scales = g.initializer(`${name}_scales`, 'float', [N * blocks], () => bytesOf(q().scales));
+      return g.op('MatMulNBits', [x, packed, scales], { K, N, bits: 4, block_size: Q4_BLOCK }, undefined, 'com.microsoft');
+    }
+    const q = once(name, () => quantize8(w(), K, N, format === 'int8'));
+    const wq = g.initializer(`${name}_quantized`, format, [K, N], () => q().q);
+    const wzp = g.initializer(`${name}_zero_point`, format, [N], () => q().zeroPoint);
+    const ws = g.initializer(`${name}_scale`, 'float', [N], () => bytesOf(q().scale));
+    const [xq, xs, xzp] = g.node('DynamicQuantizeLinear', [x], {}, [`${name}_x_quantized`, `${name}_x_scale`, `${name}_x_zero_point`]) as [string, string, string];
+    return g.op('Mul', [g.op('Cast', [g.op('MatMulInteger', [xq, wq, xzp, wzp])], { to: 1 }), g.op('Mul', [xs, ws])]);
+  };
 
   const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const attentionMask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
@@ -89,9 +125,9 @@ export function buildLlamaGraph(shape: ModelShape, seed: number): OnnxGraph {
     g.input(`past_key_values.${l}.value`, 'float', ['batch_size', KVH, 'past_sequence_length', D]);
     const x = rmsNorm(h, ones(`${p}.input_layernorm.weight`, H));
     // q: [B,S,NH*D] -> [B,KVH,R,S,D] so that each kv head serves its R query heads by broadcasting
-    const q5 = g.op('Transpose', [g.op('Reshape', [g.op('MatMul', [x, weight(`${p}.self_attn.q_proj.weight`, [H, shape.heads * D])]), qShape])], { perm: [0, 2, 3, 1, 4] });
-    const k = g.op('Transpose', [g.op('Reshape', [g.op('MatMul', [x, weight(`${p}.self_attn.k_proj.weight`, [H, KVH * D])]), kvShape])], { perm: [0, 2, 1, 3] });
-    const v = g.op('Transpose', [g.op('Reshape', [g.op('MatMul', [x, weight(`${p}.self_attn.v_proj.weight`, [H, KVH * D])]), kvShape])], { perm: [0, 2, 1, 3] });
+    const q5 = g.op('Transpose', [g.op('Reshape', [linear(x, `${p}.self_attn.q_proj.weight`, H, shape.heads * D), qShape])], { perm: [0, 2, 3, 1, 4] });
+    const k = g.op('Transpose', [g.op('Reshape', [linear(x, `${p}.self_attn.k_proj.weight`, H, KVH * D), kvShape])], { perm: [0, 2, 1, 3] });
+    const v = g.op('Transpose', [g.op('Reshape', [linear(x, `${p}.self_attn.v_proj.weight`, H, KVH * D), kvShape])], { perm: [0, 2, 1, 3] });
     const presentKey = g.op('Concat', [`past_key_values.${l}.key`, rope(k, cos4, sin4)], { axis: 2 }, `present.${l}.key`);
     const presentValue = g.op('Concat', [`past_key_values.${l}.value`, v], { axis: 2 }, `present.${l}.value`);
     g.output(presentKey, 'float', ['batch_size', KVH, 'total_sequence_length', D]);
@@ -101,13 +137,13 @@ export function buildLlamaGraph(shape: ModelShape, seed: number): OnnxGraph {
     const probs = g.op('Softmax', [scores], { axis: -1 });
     const context = g.op('MatMul', [probs, g.op('Unsqueeze', [presentValue, axis2])]);
     const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 3, 1, 2, 4] }), mergeShape]);
-    h = g.op('Add', [h, g.op('MatMul', [merged, weight(`${p}.self_attn.o_proj.weight`, [shape.heads * D, H])])]);
+    h = g.op('Add', [h, linear(merged, `${p}.self_attn.o_proj.weight`, shape.heads * D, H)]);
 
     const y = rmsNorm(h, ones(`${p}.post_attention_layernorm.weight`, H));
-    const gate = g.op('MatMul', [y, weight(`${p}.mlp.gate_proj.weight`, [H, shape.intermediate])]);
-    const up = g.op('MatMul', [y, weight(`${p}.mlp.up_proj.weight`, [H, shape.intermediate])]);
+    const gate = linear(y, `${p}.mlp.gate_proj.weight`, H, shape.intermediate);
+    const up = linear(y, `${p}.mlp.up_proj.weight`, H, shape.intermediate);
     const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    h = g.op('Add', [h, g.op('MatMul', [act, weight(`${p}.mlp.down_proj.weight`, [shape.intermediate, H])])]);
+    h = g.op('Add', [h, linear(act, `${p}.mlp.down_proj.weight`, shape.intermediate, H)]);
   }
 
   const final = rmsNorm(h, ones('model.norm.weight', H));
@@ -118,8 +154,8 @@ export function buildLlamaGraph(shape: ModelShape, seed: number): OnnxGraph {
 }
 
 /** Writes the model to `path` (external data past the threshold or when asked). */
-export function writeLlamaOnnx(path: string, shape: ModelShape, seed: number, forceExternalData = false): { externalData: boolean } {
-  const graph = buildLlamaGraph(shape, seed);
+export function writeLlamaOnnx(path: string, shape: ModelShape, seed: number, forceExternalData = false, format: WeightFormat = 'fp32'): { externalData: boolean } {
+  const graph = buildLlamaGraph(shape, seed, format);
   const externalData = forceExternalData || graph.weightBytes > EXTERNAL_DATA_THRESHOLD;
   graph.write(path, { opset: 17, producer: 'tokenbench', externalData });
   return { externalData };

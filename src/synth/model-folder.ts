@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GgufDtype, writeLlamaGguf } from './llama-gguf.js';
-import { RMS_NORM_EPS, ROPE_THETA, writeLlamaOnnx } from './llama-onnx.js';
+import { EXTERNAL_DATA_THRESHOLD, RMS_NORM_EPS, ROPE_THETA, type WeightFormat, writeLlamaOnnx } from './llama-onnx.js';
 import { headDim, type ModelShape, parameterCount } from './shape.js';
 import { buildByteLevelBpe, EOS_TOKEN_ID } from './tokenizer.js';
 
@@ -118,8 +118,43 @@ function buildFolder(dir: string, replace: boolean, build: (tmp: string) => Synt
 
 /** Everything a synthetic model folder holds at its top level. */
 const MODEL_FOLDER_ENTRIES = new Set(['onnx', 'config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.gguf', MANIFEST_FILE]);
+/**
+ * The file of each dtype a synthetic folder can hold, by transformers.js's names (the fp32 one is
+ * built with the folder, the others when first asked for), and the weight format it is written in.
+ */
+export const ONNX_DTYPE_FILES: Readonly<Record<string, { file: string; format: WeightFormat }>> = {
+  fp32: { file: 'model.onnx', format: 'fp32' },
+  q8: { file: 'model_quantized.onnx', format: 'uint8' },
+  uint8: { file: 'model_uint8.onnx', format: 'uint8' },
+  int8: { file: 'model_int8.onnx', format: 'int8' },
+  q4: { file: 'model_q4.onnx', format: 'q4' },
+};
+
 /** Everything its onnx/ holds. */
-const ONNX_FOLDER_ENTRIES = new Set(['model.onnx', 'model.onnx_data']);
+const ONNX_FOLDER_ENTRIES = new Set(Object.values(ONNX_DTYPE_FILES).flatMap(({ file }) => [file, `${file}_data`]));
+
+/**
+ * Adds the file of `dtype` to a synthetic ONNX folder when it is missing: written beside it under a
+ * name of this process's and renamed into place, so a reader never sees half of one. Returns
+ * whether it was written.
+ */
+export function ensureOnnxDtypeFile(dir: string, shape: ModelShape, seed: number, dtype: string): boolean {
+  const entry = ONNX_DTYPE_FILES[dtype];
+  if (!entry) throw new RangeError(`no synthetic ${dtype} file`);
+  const path = join(dir, 'onnx', entry.file);
+  if (existsSync(path)) return false;
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const { externalData } = writeLlamaOnnx(tmp, shape, seed, false, entry.format);
+    // an external data file is named by the model file: large shapes keep their weights in one file
+    if (externalData) throw new RangeError(`synthetic ${dtype} models past ${EXTERNAL_DATA_THRESHOLD} bytes of weights are not built`);
+    renameSync(tmp, path);
+  } finally {
+    rmSync(tmp, { force: true });
+    rmSync(`${tmp}_data`, { force: true });
+  }
+  return true;
+}
 
 /**
  * Whether `dir` may be written as a model folder: it does not exist, or is an empty folder, or

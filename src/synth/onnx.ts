@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { type LazyBytes, ProtoMessage } from './protobuf.js';
 
 /** ONNX TensorProto.DataType values used here. */
-export const OnnxType = { float: 1, int32: 6, int64: 7, bool: 9, float16: 10 } as const;
+export const OnnxType = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 } as const;
 export type OnnxTypeName = keyof typeof OnnxType;
 
 /** A dimension: a fixed size or a symbolic name such as 'batch_size'. */
@@ -34,7 +34,7 @@ interface Initializer {
 /** Initializers smaller than this stay in the model file when weights go to external data. */
 const EXTERNAL_MIN_BYTES = 1024;
 
-const BYTES_PER_ELEMENT: Record<OnnxTypeName, number> = { float: 4, int32: 4, int64: 8, bool: 1, float16: 2 };
+const BYTES_PER_ELEMENT: Record<OnnxTypeName, number> = { float: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1, float16: 2 };
 
 /** Builds a graph node by node; names of intermediate values are generated. */
 export class OnnxGraph {
@@ -43,6 +43,8 @@ export class OnnxGraph {
   private readonly outputs: ValueInfo[] = [];
   private readonly initializers: Initializer[] = [];
   private counter = 0;
+  /** Operator domains besides the default one that nodes use (com.microsoft's MatMulNBits). */
+  private readonly domains = new Set<string>();
 
   input(name: string, type: OnnxTypeName, dims: Dim[]): string {
     this.inputs.push({ name, type, dims });
@@ -78,8 +80,8 @@ export class OnnxGraph {
     return this.initializer(name, 'float', [], () => new Uint8Array(data.buffer));
   }
 
-  /** Adds a node; returns the names of its outputs (one generated name per output). */
-  node(opType: string, inputs: string[], attrs: Record<string, AttributeValue> = {}, outputNames?: string[]): string[] {
+  /** Adds a node (of operator `domain`, default ONNX's own); returns the names of its outputs (one generated name per output unless named). */
+  node(opType: string, inputs: string[], attrs: Record<string, AttributeValue> = {}, outputNames?: string[], domain = ''): string[] {
     const outputs = outputNames ?? [this.fresh(opType.toLowerCase())];
     const n = new ProtoMessage();
     for (const i of inputs) n.string(1, i);
@@ -87,13 +89,17 @@ export class OnnxGraph {
     n.string(3, this.fresh(`${opType}_node`));
     n.string(4, opType);
     for (const [key, value] of Object.entries(attrs)) n.message(5, attribute(key, value));
+    if (domain !== '') {
+      n.string(7, domain);
+      this.domains.add(domain);
+    }
     this.nodes.push(n);
     return outputs;
   }
 
   /** Single-output node shorthand. */
-  op(opType: string, inputs: string[], attrs: Record<string, AttributeValue> = {}, outputName?: string): string {
-    const [out] = this.node(opType, inputs, attrs, outputName === undefined ? undefined : [outputName]);
+  op(opType: string, inputs: string[], attrs: Record<string, AttributeValue> = {}, outputName?: string, domain = ''): string {
+    const [out] = this.node(opType, inputs, attrs, outputName === undefined ? undefined : [outputName], domain);
     return out as string;
   }
 
@@ -148,6 +154,7 @@ export class OnnxGraph {
     model.string(2, options.producer);
     model.message(7, graph);
     model.message(8, new ProtoMessage().string(1, '').varint(2, options.opset));
+    for (const domain of this.domains) model.message(8, new ProtoMessage().string(1, domain).varint(2, 1));
     const fd = openSync(path, 'w');
     try {
       for (const chunk of model.serialize()) writeAll(fd, chunk);

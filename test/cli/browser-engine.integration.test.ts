@@ -9,9 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_BROWSER } from '../../src/engines/transformers-js-browser.js';
+import { maxRelativeLogitGap } from '../../src/engines/cache-check.js';
+import { DEFAULT_BROWSER, TransformersJsBrowserEngine } from '../../src/engines/transformers-js-browser.js';
+import { expandConfigs } from '../../src/config/sweep.js';
 import type { BenchmarkResult } from '../../src/results/schema.js';
-import { readResult, runCli, tempDir } from '../helpers.js';
+import { readResult, runCli, TEST_CACHE_DIR, tempDir } from '../helpers.js';
 import { needs } from '../support/requirements.js';
 
 const chromium = needs({ what: 'Chromium', missing: existsSync(DEFAULT_BROWSER) ? null : `no ${DEFAULT_BROWSER}: .ci/run installs Debian's chromium` });
@@ -91,13 +93,45 @@ test('Node and browser in one sweep, side by side; a dtype or browser that canno
   const fp16 = await runCli(['run', '--engine', 'transformers-js-browser', '--dtype', 'fp16', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'x.json')]);
   assert.equal(fp16.code, 2);
   assert.equal(fp16.stderr.trim().split('\n').length, 1, fp16.stderr);
-  assert.match(fp16.stderr, /fp32 only/);
+  assert.match(fp16.stderr, /synthetic transformers\.js models are built in fp32, q8, uint8, int8, q4, got dtype 'fp16'/);
   const nowhere = await runCli(['run', '--engine', 'transformers-js-browser', '--engine-option', 'browser=/nonexistent/chromium', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'y.json')]);
   assert.equal(nowhere.code, 2);
   assert.equal(nowhere.stderr.trim(), "tokenbench: engine transformers-js-browser: no browser at /nonexistent/chromium; install Debian's chromium (apt-get install chromium), or give its path in TOKENBENCH_BROWSER or --engine-option browser=PATH");
   const device = await runCli(['run', '--engine', 'transformers-js-browser', '--device', 'cpu', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'z.json')]);
   assert.equal(device.code, 2);
   assert.match(device.stderr, /wasm, webgpu/);
+});
+
+test('synthetic models in q8 and q4 on Node and in the browser: N tokens every iteration, the file of each dtype', chromium.options, async () => {
+  chromium.check();
+  const out = join(tempDir(), 'q.json');
+  const r = await runCli(['run', '--engine', 'transformers-js', 'transformers-js-browser', '--dtype', 'q8', 'q4', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '6', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const run = readResult(out);
+  assert.deepEqual(run.benchmarks.map((b) => `${b.engine?.name} ${b.engine?.dtype}`).sort(), ['transformers-js q4', 'transformers-js q8', 'transformers-js-browser q4', 'transformers-js-browser q8']);
+  for (const b of run.benchmarks) checkIterations(b, 6);
+  const folder = run.benchmarks[0]?.model?.path as string;
+  assert.ok(existsSync(join(folder, 'onnx', 'model_quantized.onnx')) && existsSync(join(folder, 'onnx', 'model_q4.onnx')));
+});
+
+test('in the page, the KV cache of every synthetic dtype gives what recomputation without it gives', chromium.options, async () => {
+  chromium.check();
+  for (const dtype of ['fp32', 'q8', 'int8', 'uint8', 'q4']) {
+    const [config] = expandConfigs([{ fields: { engine: 'transformers-js-browser', model: 'synthetic:tiny', dtype, sequence_length: 8, num_tokens_to_generate: 6 }, where: 'test' }]);
+    assert.ok(config);
+    const engine = new TransformersJsBrowserEngine(config, { cacheDir: TEST_CACHE_DIR });
+    await engine.load();
+    try {
+      const rows = await engine.cacheCheck(await engine.prepare([[5, 17, 99, 3, 250, 41, 7, 600]]), 6);
+      assert.equal(rows.cached.length, 6);
+      assert.deepEqual(rows.tokens, rows.recomputedTokens, dtype);
+      // rounding for fp32 and 4-bit weights; 8-bit quantizes activations over the whole input
+      const gap = maxRelativeLogitGap(rows);
+      assert.ok(gap < (dtype === 'fp32' || dtype === 'q4' ? 1e-5 : 2e-2), `${dtype}: ${gap}`);
+    } finally {
+      await engine.dispose();
+    }
+  }
 });
 
 test('kill -9 of tokenbench mid-run: its browser goes with it', chromium.options, async () => {
