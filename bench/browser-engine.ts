@@ -6,11 +6,11 @@
  *    work per step for any streamer; the stamps' own cost is the first ratio.
  * 2. The page clock's offset to this process's, measured every second for --seconds: its spread
  *    and drift.
- * 3. Node against the browser on one shape (--model, default synthetic:small), through the CLI in
- *    one sweep: TTFT and ITL p50, ITL gap p90, and the share of decode steps slower than 1.5 times
- *    the engine's median step (the tail).
+ * 3. Node against the browser on one shape (--model, default synthetic:small) in each of --dtypes,
+ *    through the CLI in one sweep: TTFT and ITL p50, ITL gap p90, and the share of decode steps
+ *    slower than 1.5 times the engine's median step (the tail).
  *
- *   npm run build && npx tsx bench/browser-engine.ts [--pairs 30] [--tokens 32] [--seconds 20] [--model synthetic:small] [--threads 1]
+ *   npm run build && npx tsx bench/browser-engine.ts [--pairs 30] [--tokens 32] [--seconds 20] [--model synthetic:small] [--threads 1] [--dtypes fp32,q8,q4]
  */
 import { join } from 'node:path';
 import { benchConfig, cacheDir, flag, median } from './common.js';
@@ -23,6 +23,7 @@ const tokens = Number(flag('tokens', '32'));
 const seconds = Number(flag('seconds', '20'));
 const model = flag('model', 'synthetic:small');
 const threads = flag('threads', '1');
+const dtypes = flag('dtypes', 'fp32,q8,q4').split(',');
 
 // 1 and 2: one page of the tiny model
 const config = benchConfig({ engine: 'transformers-js-browser', model: 'synthetic:tiny', sequence_length: 16, num_tokens_to_generate: tokens, engine_options: { threads: Number(threads) } });
@@ -68,13 +69,13 @@ try {
 
 // 3: Node and the browser in one sweep through the CLI
 const out = join(tempDir('tokenbench-browser-bench-'), 'side.json');
-const r = await runCli(['run', '--engine', 'transformers-js', 'transformers-js-browser', '--model', model, '--engine-option', `threads=${threads}`, '--sequence-length', '128', '--new-tokens', String(tokens), '--warmup', '1', '--iterations', '5', '--no-store', '--quiet', '--output', out]);
+const r = await runCli(['run', '--engine', 'transformers-js', 'transformers-js-browser', '--model', model, '--dtype', ...dtypes, '--engine-option', `threads=${threads}`, '--sequence-length', '128', '--new-tokens', String(tokens), '--warmup', '1', '--iterations', '5', '--no-store', '--quiet', '--output', out]);
 if (r.code !== 0) throw new Error(r.stderr);
 console.log(`3. ${model}, 128-token prompt, ${tokens} new tokens, ${threads} thread(s), 5 iterations each:`);
-console.log('| engine | device | TTFT p50 ms | ITL p50 ms | ITL gap p90 ms | steps over 1.5x median |');
-console.log('|---|---|---|---|---|---|');
-for (const b of readResult(out).benchmarks) {
+console.log('| dtype | engine | device | TTFT p50 ms | ITL p50 ms | ITL gap p90 ms | steps over 1.5x median |');
+console.log('|---|---|---|---|---|---|---|');
+for (const b of [...readResult(out).benchmarks].sort((x, y) => dtypes.indexOf(x.config.dtype) - dtypes.indexOf(y.config.dtype))) {
   const gaps = b.iterations.flatMap((it) => itlGapsMs(it.token_ms));
   const slow = gaps.filter((g) => g > 1.5 * median(gaps)).length / Math.max(1, gaps.length);
-  console.log(`| ${b.engine?.name} | ${b.engine?.device} | ${b.summary?.ttft_ms?.p50.toFixed(1)} | ${b.summary?.itl_ms?.p50.toFixed(2)} | ${b.summary?.itl_gap_ms?.p90.toFixed(2)} | ${(slow * 100).toFixed(1)}% |`);
+  console.log(`| ${b.config.dtype} | ${b.engine?.name} | ${b.engine?.device} | ${b.summary?.ttft_ms?.p50.toFixed(1)} | ${b.summary?.itl_ms?.p50.toFixed(2)} | ${b.summary?.itl_gap_ms?.p90.toFixed(2)} | ${(slow * 100).toFixed(1)}% |`);
 }

@@ -4,6 +4,7 @@
  * input_ids, attention_mask, position_ids, past_key_values.N.key/value -> logits, present.N.key/value.
  */
 import { OnnxGraph } from './onnx.js';
+import { toHalf } from './half.js';
 import { quantize4, quantize8 } from './quantize.js';
 import { randomWeights } from './random.js';
 import { headDim, type ModelShape } from './shape.js';
@@ -22,9 +23,11 @@ function bytesOf(a: Float32Array): Uint8Array {
  * How the projections' weights are stored: fp32 MatMul; 8-bit per column with dynamic
  * quantization of the activations (DynamicQuantizeLinear + MatMulInteger, as onnxruntime's
  * quantize_dynamic writes them; uint8 or int8 weights); or 4-bit blocks of 32 for com.microsoft's
- * MatMulNBits. Embeddings, norms and a tied head stay fp32, as in real exports.
+ * MatMulNBits. Embeddings, norms and a tied head stay in the float type. fp16 and q4f16 make the
+ * whole graph float16 (weights, activations, the KV cache and the logits), as fp16 exports are,
+ * with the RoPE tables computed in float32 and cast, as they are too.
  */
-export type WeightFormat = 'fp32' | 'uint8' | 'int8' | 'q4';
+export type WeightFormat = 'fp32' | 'uint8' | 'int8' | 'q4' | 'fp16' | 'q4f16';
 
 /** The block size of MatMulNBits weights. */
 const Q4_BLOCK = 32;
@@ -37,9 +40,13 @@ export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightF
   const KVH = shape.kvHeads;
   const R = shape.heads / shape.kvHeads;
 
-  const weight = (name: string, dims: number[]): string =>
-    g.initializer(name, 'float', dims, () => bytesOf(randomWeights(seed, name, dims.reduce((a, b) => a * b, 1), WEIGHT_STD)));
-  const ones = (name: string, n: number): string => g.initializer(name, 'float', [n], () => bytesOf(new Float32Array(n).fill(1)));
+  const isHalf = format === 'fp16' || format === 'q4f16';
+  /** The graph's float type, and ONNX's number of it for Cast. */
+  const E = isHalf ? 'float16' : 'float';
+  const castToE = { to: isHalf ? 10 : 1 };
+  const floats = (values: Float32Array): Uint8Array => (isHalf ? new Uint8Array(toHalf(values).buffer) : bytesOf(values));
+  const weight = (name: string, dims: number[]): string => g.initializer(name, E, dims, () => floats(randomWeights(seed, name, dims.reduce((a, b) => a * b, 1), WEIGHT_STD)));
+  const ones = (name: string, n: number): string => g.initializer(name, E, [n], () => floats(new Float32Array(n).fill(1)));
   // a projection's quantized weights feed several initializers written one after another: made once for them
   let last: { name: string; value: unknown } | null = null;
   const once = <T>(name: string, make: () => T): (() => T) => () => {
@@ -48,13 +55,14 @@ export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightF
   };
   /** x [.., K] times the weight `name` [K, N], in the model's weight format. */
   const linear = (x: string, name: string, K: number, N: number): string => {
-    if (format === 'fp32') return g.op('MatMul', [x, weight(name, [K, N])]);
+    if (format === 'fp32' || format === 'fp16') return g.op('MatMul', [x, weight(name, [K, N])]);
     const w = (): Float32Array => randomWeights(seed, name, K * N, WEIGHT_STD);
-    if (format === 'q4') {
+    if (format === 'q4' || format === 'q4f16') {
       const q = once(name, () => quantize4(w(), K, N, Q4_BLOCK));
       const blocks = Math.ceil(K / Q4_BLOCK);
       const packed = g.initializer(`${name}_Q4`, 'uint8', [N, blocks, Q4_BLOCK / 2], () => q().packed);
-      const scales = g.initializer(`${name}_scales`, 'float', [N * blocks], () => bytesOf(q().scales));
+      // the scales are of the activations' type
+      const scales = g.initializer(`${name}_scales`, E, [N * blocks], () => floats(q().scales));
       return g.op('MatMulNBits', [x, packed, scales], { K, N, bits: 4, block_size: Q4_BLOCK }, undefined, 'com.microsoft');
     }
     const q = once(name, () => quantize8(w(), K, N, format === 'int8'));
@@ -84,15 +92,16 @@ export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightF
   const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [keyPos, axis0]), g.op('Unsqueeze', [queryPos, axis1])]);
   const notPad = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), axis1]);
   const allowed = g.op('And', [causal, notPad]);
-  const mask = g.op('Unsqueeze', [g.op('Where', [allowed, g.scalar(0), g.scalar(-1e9)]), axes12]);
+  // float16 ends at 65504: its most negative finite value masks as well
+  const mask = g.op('Unsqueeze', [g.op('Where', [allowed, g.scalar(0, E), g.scalar(isHalf ? -65504 : -1e9, E)]), axes12]);
 
   // RoPE tables from position_ids: [B,S,D]
   const invFreq = new Float32Array(D / 2).map((_, i) => 1 / Math.pow(ROPE_THETA, (2 * i) / D));
   const invFreqName = g.initializer('rope.inv_freq', 'float', [D / 2], () => bytesOf(invFreq));
   const freqs = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), axis2]), invFreqName]);
   const emb = g.op('Concat', [freqs, freqs], { axis: -1 });
-  const cos = g.op('Cos', [emb]);
-  const sin = g.op('Sin', [emb]);
+  const cos = isHalf ? g.op('Cast', [g.op('Cos', [emb])], castToE) : g.op('Cos', [emb]);
+  const sin = isHalf ? g.op('Cast', [g.op('Sin', [emb])], castToE) : g.op('Sin', [emb]);
   const cos4 = g.op('Unsqueeze', [cos, axis1]);
   const sin4 = g.op('Unsqueeze', [sin, axis1]);
   const cos5 = g.op('Unsqueeze', [cos, axes12]);
@@ -106,7 +115,7 @@ export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightF
     const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: -1 });
     return g.op('Add', [g.op('Mul', [x, c]), g.op('Mul', [rotated, s])]);
   };
-  const epsilon = g.scalar(RMS_NORM_EPS);
+  const epsilon = g.scalar(RMS_NORM_EPS, E);
   const rmsNorm = (x: string, w: string): string => {
     const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
     return g.op('Mul', [g.op('Div', [x, g.op('Sqrt', [g.op('Add', [meanSquare, epsilon])])]), w]);
@@ -117,12 +126,12 @@ export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightF
   const qShape = g.int64([0, 0, KVH, R, D]);
   const kvShape = g.int64([0, 0, KVH, D]);
   const mergeShape = g.int64([0, 0, shape.heads * D]);
-  const scale = g.scalar(1 / Math.sqrt(D));
+  const scale = g.scalar(1 / Math.sqrt(D), E);
 
   for (let l = 0; l < shape.layers; l++) {
     const p = `model.layers.${l}`;
-    g.input(`past_key_values.${l}.key`, 'float', ['batch_size', KVH, 'past_sequence_length', D]);
-    g.input(`past_key_values.${l}.value`, 'float', ['batch_size', KVH, 'past_sequence_length', D]);
+    g.input(`past_key_values.${l}.key`, E, ['batch_size', KVH, 'past_sequence_length', D]);
+    g.input(`past_key_values.${l}.value`, E, ['batch_size', KVH, 'past_sequence_length', D]);
     const x = rmsNorm(h, ones(`${p}.input_layernorm.weight`, H));
     // q: [B,S,NH*D] -> [B,KVH,R,S,D] so that each kv head serves its R query heads by broadcasting
     const q5 = g.op('Transpose', [g.op('Reshape', [linear(x, `${p}.self_attn.q_proj.weight`, H, shape.heads * D), qShape])], { perm: [0, 2, 3, 1, 4] });
@@ -130,8 +139,8 @@ export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightF
     const v = g.op('Transpose', [g.op('Reshape', [linear(x, `${p}.self_attn.v_proj.weight`, H, KVH * D), kvShape])], { perm: [0, 2, 1, 3] });
     const presentKey = g.op('Concat', [`past_key_values.${l}.key`, rope(k, cos4, sin4)], { axis: 2 }, `present.${l}.key`);
     const presentValue = g.op('Concat', [`past_key_values.${l}.value`, v], { axis: 2 }, `present.${l}.value`);
-    g.output(presentKey, 'float', ['batch_size', KVH, 'total_sequence_length', D]);
-    g.output(presentValue, 'float', ['batch_size', KVH, 'total_sequence_length', D]);
+    g.output(presentKey, E, ['batch_size', KVH, 'total_sequence_length', D]);
+    g.output(presentValue, E, ['batch_size', KVH, 'total_sequence_length', D]);
     const keyT = g.op('Unsqueeze', [g.op('Transpose', [presentKey], { perm: [0, 1, 3, 2] }), axis2]);
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [rope(q5, cos5, sin5), keyT]), scale]), mask]);
     const probs = g.op('Softmax', [scores], { axis: -1 });
@@ -149,7 +158,7 @@ export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightF
   const final = rmsNorm(h, ones('model.norm.weight', H));
   const lmHead = shape.tieEmbeddings ? g.op('Transpose', [embedTokens], { perm: [1, 0] }) : weight('lm_head.weight', [H, shape.vocab]);
   g.op('MatMul', [final, lmHead], {}, 'logits');
-  g.output('logits', 'float', ['batch_size', 'sequence_length', shape.vocab]);
+  g.output('logits', E, ['batch_size', 'sequence_length', shape.vocab]);
   return g;
 }
 

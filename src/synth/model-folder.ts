@@ -128,6 +128,8 @@ export const ONNX_DTYPE_FILES: Readonly<Record<string, { file: string; format: W
   uint8: { file: 'model_uint8.onnx', format: 'uint8' },
   int8: { file: 'model_int8.onnx', format: 'int8' },
   q4: { file: 'model_q4.onnx', format: 'q4' },
+  fp16: { file: 'model_fp16.onnx', format: 'fp16' },
+  q4f16: { file: 'model_q4f16.onnx', format: 'q4f16' },
 };
 
 /** Everything its onnx/ holds. */

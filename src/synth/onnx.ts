@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
+import { toHalf } from './half.js';
 import { type LazyBytes, ProtoMessage } from './protobuf.js';
 
 /** ONNX TensorProto.DataType values used here. */
@@ -74,10 +75,10 @@ export class OnnxGraph {
     return this.initializer(name, 'int64', [], () => new Uint8Array(data.buffer));
   }
 
-  /** A float scalar constant. */
-  scalar(value: number, name = this.fresh('const')): string {
-    const data = new Float32Array([value]);
-    return this.initializer(name, 'float', [], () => new Uint8Array(data.buffer));
+  /** A float scalar constant (float32, or float16). */
+  scalar(value: number, type: 'float' | 'float16' = 'float', name = this.fresh('const')): string {
+    const data = type === 'float' ? new Float32Array([value]) : toHalf(new Float32Array([value]));
+    return this.initializer(name, type, [], () => new Uint8Array(data.buffer));
   }
 
   /** Adds a node (of operator `domain`, default ONNX's own); returns the names of its outputs (one generated name per output unless named). */

@@ -90,10 +90,10 @@ test('Node and browser in one sweep, side by side; a dtype or browser that canno
   assert.match(r.stdout, /transformers-js-cpu-fp32-synthetic-tiny\s+ok/);
   assert.match(r.stdout, /transformers-js-browser-wasm-fp32-synthetic-tiny\s+ok/);
 
-  const fp16 = await runCli(['run', '--engine', 'transformers-js-browser', '--dtype', 'fp16', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'x.json')]);
-  assert.equal(fp16.code, 2);
-  assert.equal(fp16.stderr.trim().split('\n').length, 1, fp16.stderr);
-  assert.match(fp16.stderr, /synthetic transformers\.js models are built in fp32, q8, uint8, int8, q4, got dtype 'fp16'/);
+  const bnb4 = await runCli(['run', '--engine', 'transformers-js-browser', '--dtype', 'bnb4', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'x.json')]);
+  assert.equal(bnb4.code, 2);
+  assert.equal(bnb4.stderr.trim().split('\n').length, 1, bnb4.stderr);
+  assert.match(bnb4.stderr, /synthetic transformers\.js models are built in fp32, q8, uint8, int8, q4, fp16, q4f16, got dtype 'bnb4'/);
   const nowhere = await runCli(['run', '--engine', 'transformers-js-browser', '--engine-option', 'browser=/nonexistent/chromium', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'y.json')]);
   assert.equal(nowhere.code, 2);
   assert.equal(nowhere.stderr.trim(), "tokenbench: engine transformers-js-browser: no browser at /nonexistent/chromium; install Debian's chromium (apt-get install chromium), or give its path in TOKENBENCH_BROWSER or --engine-option browser=PATH");
@@ -116,7 +116,7 @@ test('synthetic models in q8 and q4 on Node and in the browser: N tokens every i
 
 test('in the page, the KV cache of every synthetic dtype gives what recomputation without it gives', chromium.options, async () => {
   chromium.check();
-  for (const dtype of ['fp32', 'q8', 'int8', 'uint8', 'q4']) {
+  for (const dtype of ['fp32', 'q8', 'int8', 'uint8', 'q4', 'fp16', 'q4f16']) {
     const [config] = expandConfigs([{ fields: { engine: 'transformers-js-browser', model: 'synthetic:tiny', dtype, sequence_length: 8, num_tokens_to_generate: 6 }, where: 'test' }]);
     assert.ok(config);
     const engine = new TransformersJsBrowserEngine(config, { cacheDir: TEST_CACHE_DIR });
@@ -125,13 +125,25 @@ test('in the page, the KV cache of every synthetic dtype gives what recomputatio
       const rows = await engine.cacheCheck(await engine.prepare([[5, 17, 99, 3, 250, 41, 7, 600]]), 6);
       assert.equal(rows.cached.length, 6);
       assert.deepEqual(rows.tokens, rows.recomputedTokens, dtype);
-      // rounding for fp32 and 4-bit weights; 8-bit quantizes activations over the whole input
+      // rounding for fp32 and 4-bit weights, float16's for fp16; 8-bit quantizes activations over the whole input
       const gap = maxRelativeLogitGap(rows);
-      assert.ok(gap < (dtype === 'fp32' || dtype === 'q4' ? 1e-5 : 2e-2), `${dtype}: ${gap}`);
+      const tolerance = ({ fp32: 1e-5, q4: 1e-5, fp16: 5e-3, q4f16: 5e-3 } as Record<string, number>)[dtype] ?? 2e-2;
+      assert.ok(gap < tolerance, `${dtype}: ${gap}`);
     } finally {
       await engine.dispose();
     }
   }
+});
+
+test('fp16 and q4f16 on a WebGPU adapter without shader-f16 (SwiftShader): the config fails at load saying so, before anything is measured', chromium.options, async () => {
+  chromium.check();
+  const out = join(tempDir(), 'f.json');
+  const r = await runCli(['run', '--engine', 'transformers-js-browser', '--device', 'webgpu', '--dtype', 'fp16', 'q4', '--warmup', '0', '--iterations', '1', '--sequence-length', '8', '--new-tokens', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  const [fp16, q4] = readResult(out).benchmarks as [BenchmarkResult, BenchmarkResult];
+  assert.deepEqual([fp16.status, fp16.error?.kind, fp16.iterations.length], ['failed', 'engine_load', 0]);
+  assert.match(fp16.error?.message ?? '', /the WebGPU adapter \(swiftshader\) has no shader-f16, which dtype fp16 needs; fp32, q8, int8, uint8 and q4 run on it/);
+  checkIterations(q4, 2);
 });
 
 test('kill -9 of tokenbench mid-run: its browser goes with it', chromium.options, async () => {

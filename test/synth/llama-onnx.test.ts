@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { fromHalf } from '../../src/synth/half.js';
 import { type WeightFormat, writeLlamaOnnx } from '../../src/synth/llama-onnx.js';
 import { headDim, type ModelShape, resolveShape } from '../../src/synth/shape.js';
 import { maxRelativeLogitGap } from '../../src/engines/cache-check.js';
@@ -18,19 +19,23 @@ const SHAPE: ModelShape = { ...resolveShape('layers=3,hidden=64,heads=8,kv-heads
 type Feeds = Record<string, ort.Tensor>;
 const i64 = (values: number[], dims: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
 
-function emptyCache(shape: ModelShape, batch: number): Feeds {
+function emptyCache(shape: ModelShape, batch: number, half = false): Feeds {
   const feeds: Feeds = {};
   for (let l = 0; l < shape.layers; l++) {
     for (const kv of ['key', 'value']) {
-      feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [batch, shape.kvHeads, 0, headDim(shape)]);
+      const dims = [batch, shape.kvHeads, 0, headDim(shape)];
+      feeds[`past_key_values.${l}.${kv}`] = half ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
     }
   }
   return feeds;
 }
 
+/** The last position's logits as float32 (a float16 graph's read through fromHalf). */
 function lastLogits(out: ort.InferenceSession.OnnxValueMapType, vocab: number): Float32Array {
-  const data = out.logits?.data as Float32Array;
-  return data.slice(data.length - vocab);
+  const tensor = out.logits as ort.Tensor;
+  const data = tensor.data as Float32Array | Uint16Array;
+  const last = data.slice(data.length - vocab);
+  return tensor.type === 'float16' ? Float32Array.from(last as Uint16Array, fromHalf) : (last as Float32Array);
 }
 
 function argmax(a: Float32Array): number {
@@ -48,9 +53,9 @@ async function session(path: string): Promise<ort.InferenceSession> {
  * for fp32 and 4-bit weights (fp32 activations); 8-bit dynamic quantization quantizes the
  * activations over the whole input, which differs between one token and the whole sequence.
  */
-const CACHE_TOLERANCE: Record<WeightFormat, number> = { fp32: 1e-5, q4: 1e-5, uint8: 2e-2, int8: 2e-2 };
+const CACHE_TOLERANCE: Record<WeightFormat, number> = { fp32: 1e-5, q4: 1e-5, uint8: 2e-2, int8: 2e-2, fp16: 5e-3, q4f16: 5e-3 };
 
-for (const format of ['fp32', 'uint8', 'int8', 'q4'] as const) test(`${format} weights: greedy decoding with the KV cache equals recomputation without it`, async () => {
+for (const format of ['fp32', 'uint8', 'int8', 'q4', 'fp16', 'q4f16'] as const) test(`${format} weights: greedy decoding with the KV cache equals recomputation without it`, async () => {
   const path = join(tempDir(), 'model.onnx');
   writeLlamaOnnx(path, SHAPE, 7, false, format);
   const s = await session(path);
@@ -60,7 +65,8 @@ for (const format of ['fp32', 'uint8', 'int8', 'q4'] as const) test(`${format} w
   // with cache: the prompt once, then one token per step
   const cached: number[] = [];
   const cachedLogits: Float32Array[] = [];
-  let feeds: Feeds = { ...emptyCache(SHAPE, 1), input_ids: i64(prompt, [1, prompt.length]), position_ids: i64(prompt.map((_, i) => i), [1, prompt.length]), attention_mask: i64(prompt.map(() => 1), [1, prompt.length]) };
+  const half = format === 'fp16' || format === 'q4f16';
+  let feeds: Feeds = { ...emptyCache(SHAPE, 1, half), input_ids: i64(prompt, [1, prompt.length]), position_ids: i64(prompt.map((_, i) => i), [1, prompt.length]), attention_mask: i64(prompt.map(() => 1), [1, prompt.length]) };
   for (let k = 0; k < steps; k++) {
     const out = await s.run(feeds);
     const logits = lastLogits(out, SHAPE.vocab);
@@ -78,7 +84,7 @@ for (const format of ['fp32', 'uint8', 'int8', 'q4'] as const) test(`${format} w
   // without cache: the whole sequence every step
   const seq = [...prompt];
   for (let k = 0; k < steps; k++) {
-    const out = await s.run({ ...emptyCache(SHAPE, 1), input_ids: i64(seq, [1, seq.length]), position_ids: i64(seq.map((_, i) => i), [1, seq.length]), attention_mask: i64(seq.map(() => 1), [1, seq.length]) });
+    const out = await s.run({ ...emptyCache(SHAPE, 1, half), input_ids: i64(seq, [1, seq.length]), position_ids: i64(seq.map((_, i) => i), [1, seq.length]), attention_mask: i64(seq.map(() => 1), [1, seq.length]) });
     const logits = lastLogits(out, SHAPE.vocab);
     const gap = maxRelativeLogitGap({ cached: [Array.from(cachedLogits[k] as Float32Array)], recomputed: [Array.from(logits)] });
     assert.ok(gap < CACHE_TOLERANCE[format], `step ${k}: logits differ by ${gap} of the largest`);
