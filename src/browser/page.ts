@@ -43,6 +43,16 @@ export const PAGE_HTML = `<!doctype html>
 <script type="module">
 import * as tf from '/transformers/transformers.js';
 let model;
+// the main thread's long tasks (over 50 ms) as the browser reports them, and the generate() windows they may fall in
+const longTasks = [];
+const windows = [];
+let observer = null;
+try {
+  observer = new PerformanceObserver((list) => longTasks.push(...list.getEntries().map((e) => [e.startTime, e.startTime + e.duration])));
+  observer.observe({ type: 'longtask' });
+} catch {
+  observer = null;
+}
 /** The token-id rows as transformers.js's input tensors. */
 function inputsOf(rows) {
   const width = rows[0].length;
@@ -91,6 +101,7 @@ window.tokenbench = {
     const t0 = performance.now();
     const out = await model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer });
     const t1 = performance.now();
+    windows.push([t0, t1]);
     return { t0, t1, stamps, sequences: Array.from(out.data, Number), dims: out.dims };
   },
   // the same generation without stamps, with a streamer that does nothing or none at all: the
@@ -121,6 +132,25 @@ window.tokenbench = {
       recomputedTokens.push(row.indexOf(Math.max(...row)));
     }
     return { cached, recomputed, tokens, recomputedTokens };
+  },
+  // how much of the generate() windows so far the main thread spent in long tasks
+  longTaskShare() {
+    if (!observer) return null;
+    longTasks.push(...observer.takeRecords().map((e) => [e.startTime, e.startTime + e.duration]));
+    let inside = 0;
+    let total = 0;
+    let count = 0;
+    for (const [a, b] of windows) {
+      total += b - a;
+      for (const [s, e] of longTasks) {
+        const overlap = Math.min(b, e) - Math.max(a, s);
+        if (overlap > 0) {
+          inside += overlap;
+          count++;
+        }
+      }
+    }
+    return { generate_ms: total, long_task_ms: inside, long_tasks: count, share: total > 0 ? inside / total : null };
   },
   async dispose() {
     await model?.dispose();

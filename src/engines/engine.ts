@@ -43,6 +43,12 @@ export interface BrowserFacts {
   clock_note: string | null;
   /** Requests the page made to anywhere but its own loopback server: refused, and listed here. */
   external_requests: string[];
+  /**
+   * The main thread's long tasks (over 50 ms, the browser's PerformanceObserver) inside the page's
+   * generate() calls of the config: their count, time and share of the generate time; null where
+   * the browser reports none (or the page went away first).
+   */
+  long_tasks: { generate_ms: number; long_task_ms: number; long_tasks: number; share: number | null } | null;
 }
 
 export type ModelSource = 'synthetic' | 'local' | 'hub' | 'server';

@@ -157,6 +157,7 @@ export class TransformersJsBrowserEngine implements Engine {
       clock_moved_ms: null,
       clock_note: null,
       external_requests: this.external,
+      long_tasks: null,
     };
     this.engineInfo = { ...this.engineInfo, version: facts.transformersVersion, browser: browserFacts };
   }
@@ -243,6 +244,7 @@ export class TransformersJsBrowserEngine implements Engine {
         const moved = Math.abs(after.offsetMs - this.offset.offsetMs);
         this.engineInfo.browser.clock_offset_after_ms = after.offsetMs;
         this.engineInfo.browser.clock_moved_ms = moved;
+        this.engineInfo.browser.long_tasks = await this.page.evaluate(() => (globalThis as unknown as { tokenbench: { longTaskShare(): BrowserFacts['long_tasks'] } }).tokenbench.longTaskShare());
         if (moved > OFFSET_MOVED_LIMIT_MS) this.engineInfo.browser.clock_note = `the page's clock moved ${moved.toFixed(3)} ms against this process's over the config (more than ${OFFSET_MOVED_LIMIT_MS} ms): page stamps are placed on the run's timeline only that well`;
       }
     } finally {

@@ -342,6 +342,7 @@ export const BenchmarkSchema = z.object({
           clock_moved_ms: z.number().nullable(),
           clock_note: z.string().nullable(),
           external_requests: z.array(z.string()),
+          long_tasks: z.object({ generate_ms: z.number(), long_task_ms: z.number(), long_tasks: z.number().int(), share: z.number().nullable() }).nullable().optional(),
         })
         .optional(),
     })

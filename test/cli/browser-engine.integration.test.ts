@@ -65,6 +65,9 @@ test('wasm in headless Chromium at 1 and 2 threads: N tokens every iteration, pa
     assert.ok(Number.isFinite(facts.clock_offset_ms) && facts.clock_uncertainty_ms > 0 && facts.clock_uncertainty_ms < 50);
     assert.ok(facts.clock_offset_after_ms !== null && facts.clock_moved_ms !== null && facts.clock_moved_ms >= 0);
     assert.equal(facts.clock_note === null, facts.clock_moved_ms <= 0.5);
+    // the main thread's long tasks inside generate(): measured, a share of the generate time
+    const long = facts.long_tasks;
+    assert.ok(long && long.generate_ms > 0 && long.share !== null && long.share >= 0 && long.share <= 1, JSON.stringify(long));
   }
   assert.ok(await gone(flag, 5000), 'no browser process is left after the run');
 });
