@@ -24,7 +24,10 @@ export async function checkConfig(config: BenchmarkConfig): Promise<string | nul
   // a served model name is whatever the server lists; the URL and key are checked too
   if (config.engine === 'openai') return checkServedModel(config);
   const ref = parseModelRef(config.model);
-  if (config.engine === 'transformers-js-browser') checkBrowser(config);
+  if (config.engine === 'transformers-js-browser') {
+    checkBrowser(config);
+    if (ref.source === 'hub') throw new InputError('model', `model ${ref.id}: the browser engine loads a local folder or synthetic:<preset>, not a hub id (its page asks nothing of the network)`);
+  }
   if (config.engine === 'transformers-js' || config.engine === 'transformers-js-browser') {
     if (ref.source === 'local') {
       checkTransformersFolder(ref.id, ref.path);

@@ -14,13 +14,11 @@ import type { Browser, Page } from 'playwright-core';
 import { type PageFacts, type PageGeneration, type PageLoadOptions, PAGE_HTML } from '../browser/page.js';
 import { type PageServer, startPageServer } from '../browser/page-server.js';
 import type { BenchmarkConfig } from '../config/fields.js';
-import { ensureSyntheticOnnx } from '../synth/cache.js';
 import { type ClockOffset, clockOffsetByRoundTrips } from '../util/clock-offset.js';
 import { errorMessage, InputError, RunError } from '../util/errors.js';
 import type { CacheCheckRows } from './cache-check.js';
 import type { BrowserFacts, Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
-import { checkTransformersFolder, parseModelRef } from './model-source.js';
-import { newTokensOfSequences } from './transformers-js.js';
+import { newTokensOfSequences, transformersModelOf } from './transformers-js.js';
 
 type Transformers = typeof import('@huggingface/transformers');
 type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
@@ -96,19 +94,10 @@ export class TransformersJsBrowserEngine implements Engine {
   }
 
   private modelFolder(): string {
-    const ref = parseModelRef(this.config.model);
-    if (ref.source === 'synthetic') {
-      const start = performance.now();
-      const synth = ensureSyntheticOnnx(this.config.model, this.context.cacheDir, undefined, (dir) => this.context.notify?.(`building ${this.config.model} (${this.config.dtype}) on first use (kept in ${dir})`), this.config.dtype);
-      this.modelInfo = { id: ref.id, source: 'synthetic', parameters: synth.manifest.parameters, path: synth.dir, build_ms: synth.built ? performance.now() - start : 0 };
-      return synth.dir;
-    }
-    if (ref.source === 'local') {
-      checkTransformersFolder(ref.id, ref.path);
-      this.modelInfo = { id: ref.id, source: 'local', parameters: null, path: ref.path, build_ms: 0 };
-      return ref.path;
-    }
-    throw new RunError('engine_load', `model ${ref.id}: the browser engine loads a local folder or synthetic:<preset>, not a hub id`);
+    const { location, local, info } = transformersModelOf(this.config, this.context);
+    if (!local) throw new RunError('engine_load', `model ${info.id}: the browser engine loads a local folder or synthetic:<preset>, not a hub id`);
+    this.modelInfo = info;
+    return location;
   }
 
   async load(): Promise<void> {

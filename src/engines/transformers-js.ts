@@ -37,6 +37,25 @@ class StepStreamer {
   }
 }
 
+/**
+ * Where transformers.js loads a config's model from: a synthetic folder (built, or given the file of
+ * its dtype, on first use), a local folder (checked), or a hub id (not local); with its model facts.
+ */
+export function transformersModelOf(config: BenchmarkConfig, context: EngineContext): { location: string; local: boolean; info: ModelInfo } {
+  const ref = parseModelRef(config.model);
+  if (ref.source === 'synthetic') {
+    const start = performance.now();
+    const dtype = config.dtype === 'fp32' ? '' : ` (${config.dtype})`;
+    const synth = ensureSyntheticOnnx(config.model, context.cacheDir, undefined, (dir) => context.notify?.(`building ${config.model}${dtype} on first use (kept in ${dir})`), config.dtype);
+    return { location: synth.dir, local: true, info: { id: ref.id, source: 'synthetic', parameters: synth.manifest.parameters, path: synth.dir, build_ms: synth.built ? performance.now() - start : 0 } };
+  }
+  if (ref.source === 'local') {
+    checkTransformersFolder(ref.id, ref.path);
+    return { location: ref.path, local: true, info: { id: ref.id, source: 'local', parameters: null, path: ref.path, build_ms: 0 } };
+  }
+  return { location: ref.id, local: false, info: { id: ref.id, source: 'hub', parameters: null, path: null, build_ms: 0 } };
+}
+
 export class TransformersJsEngine implements Engine {
   private lib: Transformers | undefined;
   private model: Model | undefined;
@@ -58,30 +77,8 @@ export class TransformersJsEngine implements Engine {
   }
 
   async load(): Promise<void> {
-    const ref = parseModelRef(this.config.model);
-    let location: string;
-    let local = true;
-    if (ref.source === 'synthetic') {
-      const start = performance.now();
-      const synth = ensureSyntheticOnnx(this.config.model, this.context.cacheDir, undefined, (dir) => this.context.notify?.(`building ${this.config.model} (${this.config.dtype}) on first use (kept in ${dir})`), this.config.dtype);
-      this.modelInfo = {
-        id: ref.id,
-        source: 'synthetic',
-        parameters: synth.manifest.parameters,
-        path: synth.dir,
-        build_ms: synth.built ? performance.now() - start : 0,
-      };
-      location = synth.dir;
-    } else if (ref.source === 'local') {
-      checkTransformersFolder(ref.id, ref.path);
-      this.modelInfo = { id: ref.id, source: 'local', parameters: null, path: ref.path, build_ms: 0 };
-      location = ref.path;
-    } else {
-      this.modelInfo = { id: ref.id, source: 'hub', parameters: null, path: null, build_ms: 0 };
-      location = ref.id;
-      local = false;
-    }
-
+    const { location, local, info } = transformersModelOf(this.config, this.context);
+    this.modelInfo = info;
     const lib = await import('@huggingface/transformers');
     this.lib = lib;
     lib.env.allowRemoteModels = !local;
@@ -107,7 +104,7 @@ export class TransformersJsEngine implements Engine {
     } catch (err) {
       // a hub id without a network says only "fetch failed": say what it means and what to do
       if (!local && /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|getaddrinfo/i.test(errorMessage(err))) {
-        throw new RunError('engine_load', `model ${ref.id}: cannot download it from the Hugging Face hub (network: ${errorMessage(err)}); download the folder where there is a network and pass it as --model ./path`);
+        throw new RunError('engine_load', `model ${info.id}: cannot download it from the Hugging Face hub (network: ${errorMessage(err)}); download the folder where there is a network and pass it as --model ./path`);
       }
       throw err;
     }

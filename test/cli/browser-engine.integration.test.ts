@@ -100,6 +100,9 @@ test('Node and browser in one sweep, side by side; a dtype or browser that canno
   const nowhere = await runCli(['run', '--engine', 'transformers-js-browser', '--engine-option', 'browser=/nonexistent/chromium', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'y.json')]);
   assert.equal(nowhere.code, 2);
   assert.equal(nowhere.stderr.trim(), "tokenbench: engine transformers-js-browser: no browser at /nonexistent/chromium; install Debian's chromium (apt-get install chromium), or give its path in TOKENBENCH_BROWSER or --engine-option browser=PATH");
+  const hub = await runCli(['run', '--engine', 'transformers-js-browser', '--model', 'HuggingFaceTB/SmolLM2-135M', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'h.json')]);
+  assert.equal(hub.code, 2, hub.stderr);
+  assert.match(hub.stderr, /model HuggingFaceTB\/SmolLM2-135M: the browser engine loads a local folder or synthetic:<preset>, not a hub id/);
   const device = await runCli(['run', '--engine', 'transformers-js-browser', '--device', 'cpu', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'z.json')]);
   assert.equal(device.code, 2);
   assert.match(device.stderr, /wasm, webgpu/);
