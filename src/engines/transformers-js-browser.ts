@@ -37,6 +37,9 @@ export const WASM_BUILDS: Readonly<Record<string, string>> = {
   jspi: 'ort-wasm-simd-threaded.jspi',
 };
 
+/** The address the page's network check asks for: TEST-NET-1 (RFC 5737), never routed. */
+const NETWORK_PROBE = 'http://192.0.2.1/tokenbench-network-check';
+
 /** A clock offset that moved more than this over a config is flagged (ms). */
 const OFFSET_MOVED_LIMIT_MS = 0.5;
 
@@ -168,7 +171,22 @@ export class TransformersJsBrowserEngine implements Engine {
     );
     await page.goto(`${origin}/`);
     await page.waitForFunction(() => (globalThis as unknown as { tokenbenchReady?: boolean }).tokenbenchReady === true, undefined, { timeout: 60_000 });
+    await this.checkNetworkRefused(page);
     return page.evaluate((opts) => (globalThis as unknown as { tokenbench: { load(o: unknown): Promise<PageFacts> } }).tokenbench.load(opts), options);
+  }
+
+  /**
+   * Proves the refusal works before it is relied on: the page asks for an address off its server
+   * (TEST-NET-1, which routes nowhere), which must be refused here and seen as refused there; it is
+   * then not counted among the page's own requests.
+   */
+  private async checkNetworkRefused(page: Page): Promise<void> {
+    const before = this.external.length;
+    // a few seconds at most: unrouted, a request that got past the refusal would hang, not fail
+    const answer = await page.evaluate((url) => fetch(url, { signal: AbortSignal.timeout(5000) }).then(() => 'reached', () => 'refused'), NETWORK_PROBE);
+    const seen = this.external.slice(before).includes(NETWORK_PROBE);
+    this.external.splice(before);
+    if (answer !== 'refused' || !seen) throw new Error(`a request off the page server was ${answer === 'refused' ? 'refused, but not by tokenbench' : 'answered'}: the page's network is not under control`);
   }
 
   /** The same generation in the page without stamps (a streamer that does nothing, or none): its e2e (page ms), a baseline of bench/browser-engine.ts. */

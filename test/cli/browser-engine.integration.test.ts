@@ -47,7 +47,7 @@ function checkIterations(b: BenchmarkResult, n: number): void {
   }
 }
 
-test('wasm in headless Chromium at 1 and 2 threads: N tokens every iteration, page stamps, isolation, the threads asked, no request off the page server, the clock measured, the browser gone after', chromium.options, async () => {
+test('wasm in headless Chromium at 1 and 2 threads: N tokens every iteration, page stamps, isolation, the threads asked, no request off the page server (after a probe off it was refused at load), the clock measured, the browser gone after', chromium.options, async () => {
   chromium.check();
   const out = join(tempDir(), 'b.json');
   const flag = marker('wasm');
