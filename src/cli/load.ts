@@ -16,6 +16,7 @@ import { runLoadWorkers, type WorkerRunner } from '../load/workers.js';
 import { readResultFile } from '../results/store/store.js';
 import { newRunResult } from '../measure/runner.js';
 import { formatLoadSummary } from '../report/console.js';
+import { checkRecordsPaths } from '../results/request-records.js';
 import type { BenchmarkResult, LoadSettings } from '../results/schema.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, type ParsedArgs, parseArgs, single } from './args.js';
@@ -328,6 +329,8 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
       // a job resubmitted skips the values every part of it already measured ok; the others are measured again by all parts
       const stored = part && store && group !== null ? await store.okConfigHashesOfGroup(group, part.shard.count) : new Set<string>();
       const todo = configs.filter((c) => !stored.has(c.hash));
+      // each value's records go beside the result file: nothing there that is not tokenbench's is overwritten
+      checkRecordsPaths(outputPath, todo.length);
       if (todo.length < configs.length) progress.message(`${configs.length - todo.length} of ${configs.length} values already measured ok by all ${part?.shard.count} parts in group ${group}, skipped`);
       const options = { outputPath, progress, signal, unsaved, ...(store ? { store } : {}), ...(part ? { part } : {}) };
       if (workers > 1) {

@@ -7,8 +7,8 @@ import { promptReuseOf } from '../config/prompt-reuse.js';
 import { describeServer, openAiTarget } from '../engines/openai.js';
 import { OpenAiClient } from '../http/openai-client.js';
 import { LoadTally } from '../results/load-summary.js';
-import { attachRecordsFile, recordsPath, RecordsWriter } from '../results/request-records.js';
-import type { BenchmarkResult, LoadRequestRecord, LoadSettings, RunResult } from '../results/schema.js';
+import { RecordsSink } from '../results/request-records.js';
+import type { BenchmarkResult, LoadSettings, RunResult } from '../results/schema.js';
 import type { ResultStore } from '../results/store/store.js';
 import { RunRecorder } from '../results/recorder.js';
 import { errorMessage, RunError } from '../util/errors.js';
@@ -48,43 +48,6 @@ function promptCount(s: LoadSettings): number {
   return Math.max(1, measured + s.warmup_requests);
 }
 
-/**
- * Where a value's request records go as they end: a JSONL file beside the result file (flat memory
- * however long the run), or kept inline when there is no result file (library use, tests).
- */
-class RecordsKeeper {
-  private readonly inline: LoadRequestRecord[] = [];
-
-  private constructor(private readonly writer: RecordsWriter | null) {}
-
-  static async create(outputPath: string | undefined, position: number): Promise<RecordsKeeper> {
-    return new RecordsKeeper(outputPath ? await RecordsWriter.create(recordsPath(outputPath, position)) : null);
-  }
-
-  keep(r: LoadRequestRecord): void {
-    if (this.writer) this.writer.write(r);
-    else this.inline.push(r);
-  }
-
-  /** Closes the file and says in `result` where the records are; a failure to write them is returned, the summary stands. */
-  async finish(result: BenchmarkResult, count: number): Promise<string | null> {
-    const writer = this.writer;
-    if (!writer) {
-      result.requests = this.inline.sort((a, b) => a.index - b.index);
-      result.request_count = count;
-      return null;
-    }
-    try {
-      await writer.close();
-    } catch (err) {
-      return `request records ${writer.path}: cannot write them (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); the value's summary is kept, its records are not`;
-    }
-    attachRecordsFile(result, writer.path);
-    result.request_count = count;
-    return null;
-  }
-}
-
 /** Runs one swept value (benchmark `position` of the run) to a benchmark result; failures are recorded, never thrown. */
 export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions, position = 0): Promise<BenchmarkResult> {
   const s = config.load;
@@ -106,14 +69,14 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
   const client = new OpenAiClient(target, own.mode === 'closed' ? (own.concurrency ?? 1) : own.max_concurrency);
   let partStart: PartStart | undefined;
   const tally = new LoadTally(own, { reuse: promptReuseOf(config), model: config.model });
-  let records: RecordsKeeper | null = null;
+  let records: RecordsSink | null = null;
   try {
     const started = performance.now();
     const prompts: LoadPrompt[] = s.dataset
       ? datasetPrompts(s.dataset, config.num_tokens_to_generate)
       : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) }, promptReuseOf(config));
     result.phases_ms.load = performance.now() - started;
-    records = await RecordsKeeper.create(options.outputPath, position);
+    records = await RecordsSink.create(options.outputPath, position);
     const keeper = records;
     const measureStart = performance.now();
     const part = options.part;
@@ -150,7 +113,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
     result.error = { kind, message: errorMessage(err) };
   } finally {
     await client.close().catch(() => undefined);
-    const unsaved = await records?.finish(result, tally.count);
+    const unsaved = await records?.finish(result);
     if (unsaved) {
       options.progress.message(unsaved);
       options.unsaved?.push(unsaved);

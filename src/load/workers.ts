@@ -28,12 +28,10 @@ export async function runLoadWorkers(configs: readonly LoadConfig[], workers: nu
       result = await mergeLoadParts(parts);
       if (result.load) result.load.workers = workers;
       // the parts' records are in the workers' folder, which goes when the run ends
-      try {
-        await keepRecords(result, options.outputPath, k);
-      } catch (err) {
-        const what = `request records of ${config.name}: cannot keep them (${errorMessage(err)}); the value's summary is kept, its records are not`;
-        options.progress.message(what);
-        options.unsaved?.push(what);
+      const unsaved = await keepRecords(result, options.outputPath, k).catch((err: unknown) => `request records of ${config.name}: cannot keep them (${errorMessage(err)}); the value's summary is kept, its records are not`);
+      if (unsaved) {
+        options.progress.message(unsaved);
+        options.unsaved?.push(unsaved);
         delete result.request_count;
       }
     } else if (parts.length === 0 && options.signal?.aborted) {

@@ -5,11 +5,11 @@
  * store knows where its records are; small ones (tests, older results) keep them inline in
  * `requests`.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
-import { InputError } from '../util/errors.js';
+import { errorMessage, InputError } from '../util/errors.js';
 import type { BenchmarkResult, LoadRequestRecord } from './schema.js';
 
 /** Where a benchmark's records come from, read afresh on each call. */
@@ -47,28 +47,92 @@ export function attachRecordsFile(b: BenchmarkResult, path: string): void {
 }
 
 /**
- * Copies `b`'s records (read from wherever they are now, a folder about to go, say) into the
- * records file of benchmark `position` beside `outputPath`, or inline without one.
+ * Where a value's records go as they come: the JSONL file of benchmark `position` beside the result
+ * file (flat memory however long the run), or inline when there is no result file (library use,
+ * tests).
  */
-export async function keepRecords(b: BenchmarkResult, outputPath: string | undefined, position: number): Promise<void> {
-  if (!outputPath) {
-    const inline = [];
-    for await (const r of requestRecords(b)) inline.push(r);
-    b.requests = inline;
-    return;
+export class RecordsSink {
+  private readonly inline: LoadRequestRecord[] = [];
+  private count = 0;
+
+  private constructor(private readonly writer: RecordsWriter | null) {}
+
+  static async create(outputPath: string | undefined, position: number): Promise<RecordsSink> {
+    return new RecordsSink(outputPath ? await RecordsWriter.create(recordsPath(outputPath, position)) : null);
   }
-  const writer = await RecordsWriter.create(recordsPath(outputPath, position));
-  try {
-    for await (const r of requestRecords(b)) writer.write(r);
-  } finally {
-    await writer.close();
+
+  keep(r: LoadRequestRecord): void {
+    this.count++;
+    if (this.writer) this.writer.write(r);
+    else this.inline.push(r);
   }
-  attachRecordsFile(b, writer.path);
+
+  /** Closes the file and says in `b` where its records are; a failure to write them is returned (the summary stands), not thrown. */
+  async finish(b: BenchmarkResult): Promise<string | null> {
+    const writer = this.writer;
+    if (!writer) {
+      b.requests = this.inline.sort((x, y) => x.index - y.index);
+      b.request_count = this.count;
+      return null;
+    }
+    try {
+      await writer.close();
+    } catch (err) {
+      delete b.request_count;
+      return `request records ${writer.path}: cannot write them (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); the value's summary is kept, its records are not`;
+    }
+    attachRecordsFile(b, writer.path);
+    b.request_count = this.count;
+    return null;
+  }
+}
+
+/**
+ * Copies `b`'s records (read from wherever they are now, a folder about to go, say) into the
+ * records file of benchmark `position` beside `outputPath`, or inline without one; a failure to
+ * write them is returned.
+ */
+export async function keepRecords(b: BenchmarkResult, outputPath: string | undefined, position: number): Promise<string | null> {
+  const sink = await RecordsSink.create(outputPath, position);
+  for await (const r of requestRecords(b)) sink.keep(r);
+  return sink.finish(b);
 }
 
 /** The records file of benchmark `position` of the result at `resultPath`. */
 export function recordsPath(resultPath: string, position: number): string {
   return `${resultPath.replace(/\.json$/, '')}.requests-${position}.jsonl`;
+}
+
+/** Whether a record has the fields every reader relies on. */
+const isRecord = (r: unknown): r is LoadRequestRecord => typeof r === 'object' && r !== null && typeof (r as LoadRequestRecord).index === 'number' && Array.isArray((r as LoadRequestRecord).token_ms);
+
+/** Whether the file at `path` is tokenbench's own request records: empty, or its first line a record. */
+function isRecordsFile(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8');
+    if (text.length === 0) return true;
+    const newline = text.indexOf('\n');
+    if (newline < 0) return false;
+    return isRecord(JSON.parse(text.slice(0, newline)));
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Refuses records paths that hold something other than tokenbench's request records: the user named
+ * the result file, and its records files beside it may replace earlier records of that result, but
+ * nothing else.
+ */
+export function checkRecordsPaths(resultPath: string, count: number): void {
+  for (let position = 0; position < count; position++) {
+    const path = recordsPath(resultPath, position);
+    if (existsSync(path) && !isRecordsFile(path)) throw new InputError('result_file', `request records ${path}: a file that is not tokenbench's request records is there, and tokenbench does not overwrite it; move it, or give another --output`);
+  }
 }
 
 /** The records of a JSONL file, one at a time; a line that is not a record is an InputError naming it. */
@@ -95,7 +159,7 @@ export async function* readRecordsFile(path: string): AsyncGenerator<LoadRequest
       } catch {
         throw new InputError('result_file', `request records ${path}: line ${n} is not JSON; the file is cut or damaged`);
       }
-      if (typeof r !== 'object' || r === null || typeof r.index !== 'number' || !Array.isArray(r.token_ms)) throw new InputError('result_file', `request records ${path}: line ${n} is not a request record`);
+      if (!isRecord(r)) throw new InputError('result_file', `request records ${path}: line ${n} is not a request record`);
       yield r;
     }
   } finally {
@@ -123,9 +187,14 @@ export class RecordsWriter {
     private readonly file: FileHandle,
   ) {}
 
-  /** Creates (or empties) the file at `path`. */
+  /** Creates the file at `path`, or empties it when it holds tokenbench's records (checkRecordsPaths); anything else there is refused. */
   static async create(path: string): Promise<RecordsWriter> {
-    return new RecordsWriter(path, await open(path, 'w'));
+    try {
+      return new RecordsWriter(path, await open(path, 'wx'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !isRecordsFile(path)) throw err;
+      return new RecordsWriter(path, await open(path, 'w'));
+    }
   }
 
   write(r: LoadRequestRecord): void {

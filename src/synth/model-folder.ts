@@ -5,6 +5,7 @@
  * describing how they were made.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type GgufDtype, writeLlamaGguf } from './llama-gguf.js';
 import { EXTERNAL_DATA_THRESHOLD, RMS_NORM_EPS, ROPE_THETA, type WeightFormat, writeLlamaOnnx } from './llama-onnx.js';
@@ -145,15 +146,17 @@ export function ensureOnnxDtypeFile(dir: string, shape: ModelShape, seed: number
   if (!entry) throw new RangeError(`no synthetic ${dtype} file`);
   const path = join(dir, 'onnx', entry.file);
   if (existsSync(path)) return false;
-  const tmp = `${path}.tmp-${process.pid}`;
+  // a name no one else can have used, so that on failure only what this wrote is removed
+  const tmp = `${path}.tmp-${process.pid}-${randomUUID()}`;
   try {
     const { externalData } = writeLlamaOnnx(tmp, shape, seed, false, entry.format);
     // an external data file is named by the model file: large shapes keep their weights in one file
     if (externalData) throw new RangeError(`synthetic ${dtype} models past ${EXTERNAL_DATA_THRESHOLD} bytes of weights are not built`);
     renameSync(tmp, path);
-  } finally {
+  } catch (err) {
     rmSync(tmp, { force: true });
     rmSync(`${tmp}_data`, { force: true });
+    throw err;
   }
   return true;
 }

@@ -1,9 +1,9 @@
 /** A load run's records out of memory: the JSONL file beside the result, read back one at a time, and the store's chunks. */
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { attachRecordsFile, keepRecords, readRecordsFile, recordsPath, RecordsWriter, requestRecords } from '../../src/results/request-records.js';
+import { attachRecordsFile, checkRecordsPaths, keepRecords, readRecordsFile, recordsPath, RecordsWriter, requestRecords } from '../../src/results/request-records.js';
 import type { BenchmarkResult, LoadRequestRecord, RunResult } from '../../src/results/schema.js';
 import { readResultFile, ResultStore } from '../../src/results/store/store.js';
 import { writeRunResult } from '../../src/results/writer.js';
@@ -37,6 +37,32 @@ test('records written as they come (several flushes) read back the same, in orde
   assert.equal(writer.count, 3000);
   assert.equal(readFileSync(path, 'utf8').split('\n').length, 3001);
   assert.deepEqual(await all(readRecordsFile(path)), records);
+});
+
+test('a records file replaces only the records tokenbench wrote: a file of the user at that path is refused, before anything runs, and left as it was', async () => {
+  const dir = tempDir();
+  const resultPath = join(dir, 'mine.json');
+  const path = recordsPath(resultPath, 0);
+  writeFileSync(path, 'my notes\n');
+  await assert.rejects(RecordsWriter.create(path), (e: unknown) => (e as NodeJS.ErrnoException).code === 'EEXIST');
+  assert.throws(() => checkRecordsPaths(resultPath, 1), (e: unknown) => e instanceof InputError && e.message === `request records ${path}: a file that is not tokenbench's request records is there, and tokenbench does not overwrite it; move it, or give another --output`);
+  const server = await startScriptedServer();
+  try {
+    const r = await runCli(['load', '--url', server.url, '--model', 'ttft=0,itl=0', '--requests', '4', '--output-len', '2', '--input-len', '4', '--no-model-check', '--no-store', '--quiet', '--output', resultPath]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(readFileSync(path, 'utf8'), 'my notes\n');
+    assert.equal(existsSync(resultPath), false, 'nothing ran');
+  } finally {
+    await server.close();
+  }
+  // tokenbench's own records of that result (an earlier run to the same --output) are replaced; so is an empty file
+  writeFileSync(path, `${JSON.stringify(record(0))}\n`);
+  checkRecordsPaths(resultPath, 1);
+  const writer = await RecordsWriter.create(path);
+  writer.write(record(7));
+  await writer.close();
+  assert.deepEqual((await all(readRecordsFile(path))).map((r) => r.index), [7]);
 });
 
 test('a damaged or missing records file is an InputError naming the file and line; a benchmark whose records are nowhere says so', async () => {
