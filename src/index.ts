@@ -23,6 +23,8 @@ export { inferName } from './config/naming.js';
 export { InputError, RunError, TokenbenchError } from './util/errors.js';
 export { LogProgress, TtyProgress } from './measure/progress.js';
 export { runBenchmarks } from './measure/runner.js';
+/** Share one browser (say) across several runBenchmarks calls: pass it as `runScope` and close it yourself. */
+export { RunScope } from './util/run-scope.js';
 
 /**
  * Validates and expands configs (fields as in a config file; lists are sweeps), then runs them.

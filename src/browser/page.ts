@@ -37,6 +37,9 @@ export interface PageGeneration {
   dims: [number, number];
 }
 
+/** What the page's longTasks() says: its generate() windows and the long tasks, in page ms; null where the browser reports no long tasks. */
+export type PageLongTasks = { windows: [number, number][]; tasks: [number, number][] } | null;
+
 /** The page's HTML; its script module defines window.tokenbench and then sets window.tokenbenchReady. */
 export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8"><title>tokenbench</title>
@@ -133,24 +136,11 @@ window.tokenbench = {
     }
     return { cached, recomputed, tokens, recomputedTokens };
   },
-  // how much of the generate() windows so far the main thread spent in long tasks
-  longTaskShare() {
+  // the generate() windows so far and the main thread's long tasks, in page ms (src/browser/page-costs.ts takes the share)
+  longTasks() {
     if (!observer) return null;
     longTasks.push(...observer.takeRecords().map((e) => [e.startTime, e.startTime + e.duration]));
-    let inside = 0;
-    let total = 0;
-    let count = 0;
-    for (const [a, b] of windows) {
-      total += b - a;
-      for (const [s, e] of longTasks) {
-        const overlap = Math.min(b, e) - Math.max(a, s);
-        if (overlap > 0) {
-          inside += overlap;
-          count++;
-        }
-      }
-    }
-    return { generate_ms: total, long_task_ms: inside, long_tasks: count, share: total > 0 ? inside / total : null };
+    return { windows, tasks: longTasks };
   },
   async dispose() {
     await model?.dispose();

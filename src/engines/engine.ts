@@ -4,6 +4,7 @@
  */
 import type { BenchmarkConfig } from '../config/fields.js';
 import type { HttpRequestRecord } from '../results/schema.js';
+import type { RunScope } from '../util/run-scope.js';
 
 /** Receives one call per generation step; the engine never calls it for the prompt echo. */
 export interface TokenSink {
@@ -49,6 +50,14 @@ export interface BrowserFacts {
    * the browser reports none (or the page went away first).
    */
   long_tasks: { generate_ms: number; long_task_ms: number; long_tasks: number; share: number | null } | null;
+  /**
+   * V8's garbage collections on the page's main thread inside the same generate() calls, from the
+   * browser's trace: their count (major ones apart), time and share of the generate time; null where
+   * the browser could not trace, its trace overflowed, or its clock is not this process's.
+   */
+  gc?: { generate_ms: number; gc_ms: number; collections: number; major_collections: number; share: number | null } | null;
+  /** The browser was started by an earlier config of the run and shared (one browser per run; each config gets a fresh context and page). */
+  browser_reused?: boolean;
 }
 
 export type ModelSource = 'synthetic' | 'local' | 'hub' | 'server';
@@ -108,6 +117,8 @@ export interface EngineContext {
   cacheDir: string;
   /** Told of slow work outside the timed windows (a synthetic model built on first use). */
   notify?: (text: string) => void;
+  /** What the run keeps for all its configs (the browser engine's browser); without one, each config starts and closes its own. */
+  runScope?: RunScope;
 }
 
 export type EngineFactory = (config: BenchmarkConfig, context: EngineContext) => Engine;

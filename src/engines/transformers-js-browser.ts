@@ -1,17 +1,24 @@
 /**
  * transformers.js where it mostly runs: in a browser. One headless Chromium (playwright-core) per
- * config with one page, served from loopback by src/browser/page-server.ts with cross-origin
- * isolation; generation runs in the page on onnxruntime-web (devices wasm and webgpu), and t0, t1
- * and every step are stamped there (src/browser/page.ts). The page's clock is measured against
- * this process's by round trips before and after the config; the offset only places the page's
- * stamps on the run's timeline (differences are the page's own), and a config whose offset moved
- * more than 0.5 ms says so. Tokenizing and decoding run here, on the same tokenizer files.
+ * run, kept in the run's scope and shared by the configs that ask for the same executable and
+ * flags; each config gets a fresh browser context with one page, served from loopback by
+ * src/browser/page-server.ts with cross-origin isolation. Generation runs in the page on
+ * onnxruntime-web (devices wasm and webgpu), and t0, t1 and every step are stamped there
+ * (src/browser/page.ts). The page's clock is measured against this process's by round trips before
+ * and after the config; the offset only places the page's stamps on the run's timeline (differences
+ * are the page's own), and a config whose offset moved more than 0.5 ms says so. The page's own
+ * costs inside generate() are its long tasks and its garbage collections (from the browser's trace).
+ * Tokenizing and decoding run here, on the same tokenizer files.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { type PageFacts, type PageGeneration, type PageLoadOptions, PAGE_HTML } from '../browser/page.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { type BrowserHandle, launchBrowser } from '../browser/browser-handle.js';
+import { PAGE_MARK_PREFIX } from '../browser/gc-trace.js';
+import { costInWindows, type Interval } from '../browser/page-costs.js';
+import { type PageFacts, type PageGeneration, type PageLoadOptions, type PageLongTasks, PAGE_HTML } from '../browser/page.js';
 import { type PageServer, startPageServer } from '../browser/page-server.js';
 import type { BenchmarkConfig } from '../config/fields.js';
 import { type ClockOffset, clockOffsetByRoundTrips } from '../util/clock-offset.js';
@@ -42,6 +49,9 @@ const NETWORK_PROBE = 'http://192.0.2.1/tokenbench-network-check';
 
 /** A clock offset that moved more than this over a config is flagged (ms). */
 const OFFSET_MOVED_LIMIT_MS = 0.5;
+
+/** How far outside this process's readings around it the page's mark may fall in the trace and the clocks still be one (ms). */
+const MARK_SLACK_MS = 1;
 
 /** Round trips per clock offset measurement. */
 const OFFSET_TRIPS = 40;
@@ -74,12 +84,22 @@ function packageDist(name: string): string {
 
 export class TransformersJsBrowserEngine implements Engine {
   private tokenizer: Tokenizer | undefined;
-  private browser: Browser | undefined;
+  private handle: BrowserHandle | undefined;
+  /** The browser was started for this config alone (no run scope): closed with it. */
+  private ownBrowser = false;
+  private browserContext: BrowserContext | undefined;
   private page: Page | undefined;
   private server: PageServer | undefined;
   private offset: ClockOffset | undefined;
   private crashed: string | null = null;
+  private readonly onDisconnected = (): void => {
+    this.crashed ??= 'the browser went away';
+  };
   private readonly external: string[] = [];
+  /** The generate() windows on this process's clock (ms): where the page's collections are counted. */
+  private readonly windowsMs: Interval[] = [];
+  /** The page's mark in the browser's trace, and this process's clock just before and after it was made. */
+  private mark: { name: string; beforeMs: number; afterMs: number } | undefined;
   private eosIds: number[] = [];
   private engineInfo: EngineInfo;
   private modelInfo: ModelInfo;
@@ -121,23 +141,29 @@ export class TransformersJsBrowserEngine implements Engine {
       '/models/model/': folder,
     });
     const origin = this.server.origin;
-    const { chromium } = await import('playwright-core');
     const extra = typeof o.browser_flags === 'string' ? o.browser_flags.split(/\s+/).filter(Boolean) : [];
+    const executable = browserOf(this.config);
+    let handle: BrowserHandle;
     try {
-      this.browser = await chromium.launch({ executablePath: browserOf(this.config), headless: true, args: [...BASE_FLAGS, ...(device === 'webgpu' ? ['--enable-unsafe-webgpu'] : ['--disable-gpu']), ...extra] });
+      handle = await this.acquireBrowser(executable, [...BASE_FLAGS, ...(device === 'webgpu' ? ['--enable-unsafe-webgpu'] : ['--disable-gpu']), ...extra]);
     } catch (err) {
-      throw new RunError('engine_load', `browser ${browserOf(this.config)}: cannot start it (${firstLine(err)})`);
+      throw new RunError('engine_load', `browser ${executable}: cannot start it (${firstLine(err)})`);
     }
+    this.handle = handle;
+    const reused = handle.pagesOpened > 0;
+    handle.pagesOpened++;
     let facts: PageFacts;
     try {
       facts = await this.openPage(origin, { device, dtype: this.config.dtype, threads, wasmFile: WASM_BUILDS[build] ?? (WASM_BUILDS.plain as string) });
+      await this.markPage();
     } catch (err) {
       throw new RunError('engine_load', `in the browser: ${this.crashed ?? firstLine(err)}`);
     }
     this.eosIds = facts.eosIds;
     this.offset = await this.measureOffset();
     const browserFacts: BrowserFacts = {
-      browser: `${this.browser.browserType().name()} ${this.browser.version()}`,
+      browser: `${handle.browser.browserType().name()} ${handle.browser.version()}`,
+      browser_reused: reused,
       cross_origin_isolated: facts.crossOriginIsolated,
       threads: facts.threads,
       hardware_concurrency: facts.hardwareConcurrency,
@@ -150,17 +176,38 @@ export class TransformersJsBrowserEngine implements Engine {
       clock_note: null,
       external_requests: this.external,
       long_tasks: null,
+      gc: null,
     };
     this.engineInfo = { ...this.engineInfo, version: facts.transformersVersion, browser: browserFacts };
   }
 
-  /** A page of the page server, with transformers.js and the model loaded in it. */
+  /**
+   * The run's browser for this executable and flags (started by the first config that asks, or again
+   * when it died with an earlier one), or, outside a run, one for this config alone.
+   */
+  private async acquireBrowser(executable: string, args: string[]): Promise<BrowserHandle> {
+    const scope = this.context.runScope;
+    const launch = (): Promise<BrowserHandle> => launchBrowser(executable, args);
+    if (!scope) {
+      this.ownBrowser = true;
+      return launch();
+    }
+    const key = ['transformers-js-browser', executable, ...args].join('\u0000');
+    const close = (handle: BrowserHandle): Promise<void> => handle.close();
+    const kept = await scope.keep(key, launch, close);
+    if (kept.browser.isConnected()) return kept;
+    await scope.drop(key);
+    return scope.keep(key, launch, close);
+  }
+
+  /** A fresh context of the browser with one page of the page server, with transformers.js and the model loaded in it. */
   private async openPage(origin: string, options: PageLoadOptions): Promise<PageFacts> {
-    const browser = this.browser as Browser;
-    const page = await browser.newPage();
+    const browser = (this.handle as BrowserHandle).browser;
+    browser.on('disconnected', this.onDisconnected);
+    this.browserContext = await browser.newContext();
+    const page = await this.browserContext.newPage();
     this.page = page;
     page.on('crash', () => (this.crashed = 'the page crashed'));
-    browser.on('disconnected', () => (this.crashed ??= 'the browser went away'));
     // nothing but the page server: anything else is refused and kept, to be seen in the result
     await page.route(
       (url) => url.origin !== origin,
@@ -173,6 +220,14 @@ export class TransformersJsBrowserEngine implements Engine {
     await page.waitForFunction(() => (globalThis as unknown as { tokenbenchReady?: boolean }).tokenbenchReady === true, undefined, { timeout: 60_000 });
     await this.checkNetworkRefused(page);
     return page.evaluate((opts) => (globalThis as unknown as { tokenbench: { load(o: unknown): Promise<PageFacts> } }).tokenbench.load(opts), options);
+  }
+
+  /** A mark of the page's own in the browser's trace, with this process's clock on both sides of it: how its collections are found and placed. */
+  private async markPage(): Promise<void> {
+    const name = `${PAGE_MARK_PREFIX}${randomUUID()}`;
+    const beforeMs = nodeMs();
+    await (this.page as Page).evaluate((n) => void performance.mark(n), name);
+    this.mark = { name, beforeMs, afterMs: nodeMs() };
   }
 
   /**
@@ -236,6 +291,7 @@ export class TransformersJsBrowserEngine implements Engine {
     }
     // page time to this process's clock: only where the run's timeline needs it (differences are the page's)
     const toNs = (pageMs: number): bigint => BigInt(Math.round((pageMs - offset.offsetMs) * 1e6));
+    this.windowsMs.push([g.t0 - offset.offsetMs, g.t1 - offset.offsetMs]);
     const counted = newTokensOfSequences(g.sequences, g.dims, inputs.rows[0]?.length ?? 0, this.eosIds);
     return { ...counted, timing: { t0: toNs(g.t0), t1: toNs(g.t1), stepStamps: g.stamps.map(toNs) } };
   }
@@ -251,15 +307,39 @@ export class TransformersJsBrowserEngine implements Engine {
         const moved = Math.abs(after.offsetMs - this.offset.offsetMs);
         this.engineInfo.browser.clock_offset_after_ms = after.offsetMs;
         this.engineInfo.browser.clock_moved_ms = moved;
-        this.engineInfo.browser.long_tasks = await this.page.evaluate(() => (globalThis as unknown as { tokenbench: { longTaskShare(): BrowserFacts['long_tasks'] } }).tokenbench.longTaskShare());
         if (moved > OFFSET_MOVED_LIMIT_MS) this.engineInfo.browser.clock_note = `the page's clock moved ${moved.toFixed(3)} ms against this process's over the config (more than ${OFFSET_MOVED_LIMIT_MS} ms): page stamps are placed on the run's timeline only that well`;
+        const long = await this.page.evaluate(() => (globalThis as unknown as { tokenbench: { longTasks(): PageLongTasks } }).tokenbench.longTasks());
+        const cost = long && costInWindows(long.windows, long.tasks);
+        this.engineInfo.browser.long_tasks = cost && { generate_ms: cost.window_ms, long_task_ms: cost.cost_ms, long_tasks: cost.count, share: cost.share };
+        this.engineInfo.browser.gc = await this.collections().catch(() => null);
       }
     } finally {
-      await this.browser?.close().catch(() => undefined);
+      (this.handle?.browser)?.off('disconnected', this.onDisconnected);
+      await this.browserContext?.close().catch(() => undefined);
+      if (this.ownBrowser) await this.handle?.close();
       await this.server?.close();
       this.page = undefined;
-      this.browser = undefined;
+      this.browserContext = undefined;
+      this.handle = undefined;
     }
+  }
+
+  /**
+   * The page's collections inside its generate() calls, from the browser's trace (read now, between
+   * configs); null where there is no trace, it lost events, or its clock is not this process's (the
+   * page's mark fell outside the readings around it).
+   */
+  private async collections(): Promise<BrowserFacts['gc']> {
+    const trace = this.handle?.gc;
+    if (!trace || !this.mark) return null;
+    await trace.read();
+    const where = trace.pageOf(this.mark.name);
+    if (!where) return null;
+    const taken = trace.takeCollections(where);
+    if (!taken || where.atMs < this.mark.beforeMs - MARK_SLACK_MS || where.atMs > this.mark.afterMs + MARK_SLACK_MS) return null;
+    const work = costInWindows(this.windowsMs, taken.gcWork);
+    const count = (major: boolean): number => costInWindows(this.windowsMs, taken.collections.filter((c) => !major || c.major).map((c) => c.interval)).count;
+    return { generate_ms: work.window_ms, gc_ms: work.cost_ms, collections: count(false), major_collections: count(true), share: work.share };
   }
 }
 

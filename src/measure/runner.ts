@@ -14,6 +14,7 @@ import { PERCENTILE_METHOD } from '../results/statistics.js';
 import { errorMessage, InputError } from '../util/errors.js';
 import { gitInfo } from '../util/git.js';
 import { hostInfo } from '../util/host.js';
+import { RunScope } from '../util/run-scope.js';
 import { toolVersion } from '../util/version.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
 import type { MonitorSource } from './monitor-windows.js';
@@ -68,7 +69,10 @@ export function newRunResult(startedAt = new Date()): RunResult {
  * Runs every config, in order or interleaved, saving the result after each one that finishes;
  * configs after an interrupt are skipped.
  */
-export async function runBenchmarks(configs: readonly NamedConfig[], options: RunOptions, run = newRunResult()): Promise<RunResult> {
+export async function runBenchmarks(configs: readonly NamedConfig[], runOptions: RunOptions, run = newRunResult()): Promise<RunResult> {
+  // one browser (say) for all the configs that can share it, closed when the run ends
+  const scope = runOptions.runScope ?? new RunScope();
+  const options: RunOptions = { ...runOptions, runScope: scope };
   const progress = options.progress ?? silentProgress;
   const recorder = new RunRecorder(run, { outputPath: options.outputPath, store: options.store, message: (text) => progress.message(text), unsaved: options.unsaved });
   let source: MonitorSource | null = null;
@@ -121,6 +125,7 @@ export async function runBenchmarks(configs: readonly NamedConfig[], options: Ru
     }
   } finally {
     await (source as MonitorSource | null)?.monitor?.stop();
+    if (scope !== runOptions.runScope) await scope.close();
   }
   await recorder.finish();
   return run;

@@ -43,6 +43,7 @@ export function formatRunSummary(run: RunResult): string {
       ...(facts.clock_note ? [`${b.config.name}: ${facts.clock_note}`] : []),
       ...(facts.external_requests.length > 0 ? [`${b.config.name}: the page asked for ${facts.external_requests.length} URLs off its own server, refused: ${facts.external_requests.slice(0, 3).join(', ')}`] : []),
       ...(facts.long_tasks && facts.long_tasks.share !== null ? [`${b.config.name}: the page's main thread was in long tasks (over 50 ms) for ${(facts.long_tasks.share * 100).toFixed(1)}% of its generate() time (${facts.long_tasks.long_tasks} tasks)`] : []),
+      ...(facts.gc && facts.gc.share !== null ? [`${b.config.name}: the page's main thread was in garbage collection for ${(facts.gc.share * 100).toFixed(1)}% of its generate() time (${facts.gc.collections} collections, ${facts.gc.major_collections} major)`] : []),
       ...(facts.webgpu?.fallback ? [`${b.config.name}: WebGPU ran on a software fallback adapter (${facts.webgpu.architecture || facts.webgpu.vendor}): a path check, not a GPU's speed`] : []),
     ];
   });

@@ -343,6 +343,8 @@ export const BenchmarkSchema = z.object({
           clock_note: z.string().nullable(),
           external_requests: z.array(z.string()),
           long_tasks: z.object({ generate_ms: z.number(), long_task_ms: z.number(), long_tasks: z.number().int(), share: z.number().nullable() }).nullable().optional(),
+          gc: z.object({ generate_ms: z.number(), gc_ms: z.number(), collections: z.number().int(), major_collections: z.number().int(), share: z.number().nullable() }).nullable().optional(),
+          browser_reused: z.boolean().optional(),
         })
         .optional(),
     })

@@ -2,7 +2,7 @@
  * Engine transformers-js-browser in the real headless Chromium: WASM at 1 and 2 threads, WebGPU on
  * SwiftShader, Node and browser in one sweep, the page's clock, nothing asked of the network, and
  * the browser gone after the run, after a kill -9 of tokenbench, and a browser that dies mid-run
- * failing only its own config.
+ * failing only its own config. One browser serves the run's configs; each gets a fresh page.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -68,7 +68,13 @@ test('wasm in headless Chromium at 1 and 2 threads: N tokens every iteration, pa
     // the main thread's long tasks inside generate(): measured, a share of the generate time
     const long = facts.long_tasks;
     assert.ok(long && long.generate_ms > 0 && long.share !== null && long.share >= 0 && long.share <= 1, JSON.stringify(long));
+    // and its garbage collections there, from the browser's trace, over the same generate() time
+    const gc = facts.gc;
+    assert.ok(gc && gc.share !== null && gc.share >= 0 && gc.share <= 1 && gc.major_collections <= gc.collections, JSON.stringify(gc));
+    assert.ok(Math.abs(gc.generate_ms - long.generate_ms) < 1, `${gc.generate_ms} against ${long.generate_ms}`);
   }
+  // one browser for the run: the second config opened its page in the first one's browser
+  assert.deepEqual(run.benchmarks.map((b) => b.engine?.browser?.browser_reused), [false, true]);
   assert.ok(await gone(flag, 5000), 'no browser process is left after the run');
 });
 
@@ -194,4 +200,6 @@ test('a browser that dies mid-run fails its own config with what happened; the n
   assert.equal(a.error?.kind, 'engine_generate');
   assert.match(a.error?.message ?? '', /^(validity|warmup|measure): in the browser: (the browser went away|the page crashed|.*has been closed)/);
   checkIterations(b, 8);
+  // the run's browser died with the first config: the second started a new one
+  assert.equal(b.engine?.browser?.browser_reused, false);
 });
