@@ -81,7 +81,7 @@ window.tokenbench = {
       webgpu = { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '', isFallbackAdapter: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter) };
       // float16 weights and activations need the adapter's shader-f16 (SwiftShader has none)
       if ((o.dtype === 'fp16' || o.dtype === 'q4f16') && !adapter.features.has('shader-f16')) {
-        throw new Error('the WebGPU adapter (' + (webgpu.architecture || webgpu.vendor || 'unnamed') + ') has no shader-f16, which dtype ' + o.dtype + ' needs; fp32, q8, int8, uint8 and q4 run on it');
+        throw new Error('the WebGPU adapter (' + (webgpu.architecture || webgpu.vendor || 'unnamed') + ') has no shader-f16, which dtype ' + o.dtype + ' needs; fp32, q8, int8, uint8, q4 and bnb4 run on it');
       }
     }
     model = await tf.AutoModelForCausalLM.from_pretrained('model', { device: o.device, dtype: o.dtype });

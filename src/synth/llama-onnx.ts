@@ -5,7 +5,7 @@
  */
 import { OnnxGraph } from './onnx.js';
 import { toHalf } from './half.js';
-import { quantize4, quantize8 } from './quantize.js';
+import { quantize4, quantize8, quantizeNf4 } from './quantize.js';
 import { randomWeights } from './random.js';
 import { headDim, type ModelShape } from './shape.js';
 
@@ -22,15 +22,20 @@ function bytesOf(a: Float32Array): Uint8Array {
 /**
  * How the projections' weights are stored: fp32 MatMul; 8-bit per column with dynamic
  * quantization of the activations (DynamicQuantizeLinear + MatMulInteger, as onnxruntime's
- * quantize_dynamic writes them; uint8 or int8 weights); or 4-bit blocks of 32 for com.microsoft's
- * MatMulNBits. Embeddings, norms and a tied head stay in the float type. fp16 and q4f16 make the
+ * quantize_dynamic writes them; uint8 or int8 weights); 4-bit blocks of 32 for com.microsoft's
+ * MatMulNBits; or bitsandbytes' NF4 in blocks of 64 for com.microsoft's MatMulBnb4 (bnb4, as
+ * onnxruntime's MatMulBnb4Quantizer writes it by default). Embeddings, norms and a tied head stay in the float type. fp16 and q4f16 make the
  * whole graph float16 (weights, activations, the KV cache and the logits), as fp16 exports are,
  * with the RoPE tables computed in float32 and cast, as they are too.
  */
-export type WeightFormat = 'fp32' | 'uint8' | 'int8' | 'q4' | 'fp16' | 'q4f16';
+export type WeightFormat = 'fp32' | 'uint8' | 'int8' | 'q4' | 'fp16' | 'q4f16' | 'bnb4';
 
 /** The block size of MatMulNBits weights. */
 const Q4_BLOCK = 32;
+
+/** The block size of MatMulBnb4 weights, and its quant_type for NF4. */
+const BNB4_BLOCK = 64;
+const BNB4_NF4 = 1;
 
 /** Builds the graph; weights are made lazily when it is written. */
 export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightFormat = 'fp32'): OnnxGraph {
@@ -64,6 +69,12 @@ export function buildLlamaGraph(shape: ModelShape, seed: number, format: WeightF
       // the scales are of the activations' type
       const scales = g.initializer(`${name}_scales`, E, [N * blocks], () => floats(q().scales));
       return g.op('MatMulNBits', [x, packed, scales], { K, N, bits: 4, block_size: Q4_BLOCK }, undefined, 'com.microsoft');
+    }
+    if (format === 'bnb4') {
+      const q = once(name, () => quantizeNf4(w(), K, N, BNB4_BLOCK));
+      const packed = g.initializer(`${name}_Bnb4`, 'uint8', [Math.ceil((K * N) / 2)], () => q().packed);
+      const absmax = g.initializer(`${name}_absmax`, 'float', [Math.ceil((K * N) / BNB4_BLOCK)], () => bytesOf(q().absmax));
+      return g.op('MatMulBnb4', [x, packed, absmax], { K, N, block_size: BNB4_BLOCK, quant_type: BNB4_NF4 }, undefined, 'com.microsoft');
     }
     const q = once(name, () => quantize8(w(), K, N, format === 'int8'));
     const wq = g.initializer(`${name}_quantized`, format, [K, N], () => q().q);

@@ -131,6 +131,7 @@ export const ONNX_DTYPE_FILES: Readonly<Record<string, { file: string; format: W
   q4: { file: 'model_q4.onnx', format: 'q4' },
   fp16: { file: 'model_fp16.onnx', format: 'fp16' },
   q4f16: { file: 'model_q4f16.onnx', format: 'q4f16' },
+  bnb4: { file: 'model_bnb4.onnx', format: 'bnb4' },
 };
 
 /** Everything its onnx/ holds. */

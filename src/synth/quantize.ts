@@ -1,8 +1,9 @@
 /**
  * Weight quantization of the synthetic ONNX models, in the formats real transformers.js exports
  * use: 8-bit per output column for dynamic quantization (DynamicQuantizeLinear + MatMulInteger;
- * uint8 asymmetric, int8 symmetric) and 4-bit blocks for com.microsoft's MatMulNBits (symmetric
- * around the default zero point 8). Weights are [K, N] row-major, as MatMul's B.
+ * uint8 asymmetric, int8 symmetric), 4-bit blocks for com.microsoft's MatMulNBits (symmetric
+ * around the default zero point 8), and bitsandbytes' 4-bit NF4 for com.microsoft's MatMulBnb4.
+ * Weights are [K, N] row-major, as MatMul's B.
  */
 
 /** 8-bit weights of one matrix: the values (int8 as two's complement bytes), a scale and zero point per column. */
@@ -74,4 +75,45 @@ export function quantize4(w: Float32Array, K: number, N: number, blockSize = 32)
     }
   }
   return { packed, scales, blocks };
+}
+
+/** bitsandbytes' NF4 code book: the 16 values a 4-bit code stands for, times its block's absmax. */
+export const NF4_VALUES: readonly number[] = [
+  -1, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634,
+  0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1,
+];
+
+/** NF4 weights of one matrix as MatMulBnb4 takes them. */
+export interface QuantizedNf4 {
+  /** The transposed weight [N, K] flattened, two codes a byte, the first in the high nibble. */
+  packed: Uint8Array;
+  /** The largest |value| of each block of `blockSize` along the flattened [N, K]. */
+  absmax: Float32Array;
+}
+
+/** The NF4 code nearest to v (in [-1, 1]). */
+function nearestNf4(v: number): number {
+  let best = 0;
+  for (let i = 1; i < 16; i++) if (Math.abs(v - (NF4_VALUES[i] as number)) < Math.abs(v - (NF4_VALUES[best] as number))) best = i;
+  return best;
+}
+
+/** Blocks of `blockSize` over the transposed weight, each scaled by its absmax to the nearest NF4 value: w ≈ NF4_VALUES[code] * absmax of its block. */
+export function quantizeNf4(w: Float32Array, K: number, N: number, blockSize = 64): QuantizedNf4 {
+  const numel = K * N;
+  const absmax = new Float32Array(Math.ceil(numel / blockSize));
+  const packed = new Uint8Array(Math.ceil(numel / 2));
+  // element i of [N, K] is w[k][n] with n = floor(i / K), k = i % K
+  const at = (i: number): number => w[(i % K) * N + Math.floor(i / K)] as number;
+  for (let b = 0; b < absmax.length; b++) {
+    const end = Math.min(numel, (b + 1) * blockSize);
+    let amax = 0;
+    for (let i = b * blockSize; i < end; i++) amax = Math.max(amax, Math.abs(at(i)));
+    absmax[b] = amax;
+    for (let i = b * blockSize; i < end; i++) {
+      const code = nearestNf4(amax ? at(i) / amax : 0);
+      packed[i >> 1] = (packed[i >> 1] as number) | (i % 2 === 0 ? code << 4 : code);
+    }
+  }
+  return { packed, absmax };
 }

@@ -99,10 +99,10 @@ test('Node and browser in one sweep, side by side; a dtype or browser that canno
   assert.match(r.stdout, /transformers-js-cpu-fp32-synthetic-tiny\s+ok/);
   assert.match(r.stdout, /transformers-js-browser-wasm-fp32-synthetic-tiny\s+ok/);
 
-  const bnb4 = await runCli(['run', '--engine', 'transformers-js-browser', '--dtype', 'bnb4', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'x.json')]);
-  assert.equal(bnb4.code, 2);
-  assert.equal(bnb4.stderr.trim().split('\n').length, 1, bnb4.stderr);
-  assert.match(bnb4.stderr, /synthetic transformers\.js models are built in fp32, q8, uint8, int8, q4, fp16, q4f16, got dtype 'bnb4'/);
+  const dtype = await runCli(['run', '--engine', 'transformers-js-browser', '--dtype', 'fp99', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'x.json')]);
+  assert.equal(dtype.code, 2);
+  assert.equal(dtype.stderr.trim().split('\n').length, 1, dtype.stderr);
+  assert.match(dtype.stderr, /dtype 'fp99' is not one engine transformers-js-browser knows; allowed: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4$/m);
   const nowhere = await runCli(['run', '--engine', 'transformers-js-browser', '--engine-option', 'browser=/nonexistent/chromium', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'y.json')]);
   assert.equal(nowhere.code, 2);
   assert.equal(nowhere.stderr.trim(), "tokenbench: engine transformers-js-browser: no browser at /nonexistent/chromium; install Debian's chromium (apt-get install chromium), or give its path in TOKENBENCH_BROWSER or --engine-option browser=PATH");
@@ -114,21 +114,21 @@ test('Node and browser in one sweep, side by side; a dtype or browser that canno
   assert.match(device.stderr, /wasm, webgpu/);
 });
 
-test('synthetic models in q8 and q4 on Node and in the browser: N tokens every iteration, the file of each dtype', chromium.options, async () => {
+test('synthetic models in q8, q4 and bnb4 on Node and in the browser: N tokens every iteration, the file of each dtype', chromium.options, async () => {
   chromium.check();
   const out = join(tempDir(), 'q.json');
-  const r = await runCli(['run', '--engine', 'transformers-js', 'transformers-js-browser', '--dtype', 'q8', 'q4', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '6', '--no-store', '--quiet', '--output', out]);
+  const r = await runCli(['run', '--engine', 'transformers-js', 'transformers-js-browser', '--dtype', 'q8', 'q4', 'bnb4', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '6', '--no-store', '--quiet', '--output', out]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const run = readResult(out);
-  assert.deepEqual(run.benchmarks.map((b) => `${b.engine?.name} ${b.engine?.dtype}`).sort(), ['transformers-js q4', 'transformers-js q8', 'transformers-js-browser q4', 'transformers-js-browser q8']);
+  assert.deepEqual(run.benchmarks.map((b) => `${b.engine?.name} ${b.engine?.dtype}`).sort(), ['transformers-js bnb4', 'transformers-js q4', 'transformers-js q8', 'transformers-js-browser bnb4', 'transformers-js-browser q4', 'transformers-js-browser q8']);
   for (const b of run.benchmarks) checkIterations(b, 6);
   const folder = run.benchmarks[0]?.model?.path as string;
-  assert.ok(existsSync(join(folder, 'onnx', 'model_quantized.onnx')) && existsSync(join(folder, 'onnx', 'model_q4.onnx')));
+  for (const file of ['model_quantized.onnx', 'model_q4.onnx', 'model_bnb4.onnx']) assert.ok(existsSync(join(folder, 'onnx', file)), file);
 });
 
 test('in the page, the KV cache of every synthetic dtype gives what recomputation without it gives', chromium.options, async () => {
   chromium.check();
-  for (const dtype of ['fp32', 'q8', 'int8', 'uint8', 'q4', 'fp16', 'q4f16']) {
+  for (const dtype of ['fp32', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'fp16', 'q4f16']) {
     const [config] = expandConfigs([{ fields: { engine: 'transformers-js-browser', model: 'synthetic:tiny', dtype, sequence_length: 8, num_tokens_to_generate: 6 }, where: 'test' }]);
     assert.ok(config);
     const engine = new TransformersJsBrowserEngine(config, { cacheDir: TEST_CACHE_DIR });
@@ -139,7 +139,7 @@ test('in the page, the KV cache of every synthetic dtype gives what recomputatio
       assert.deepEqual(rows.tokens, rows.recomputedTokens, dtype);
       // rounding for fp32 and 4-bit weights, float16's for fp16; 8-bit quantizes activations over the whole input
       const gap = maxRelativeLogitGap(rows);
-      const tolerance = ({ fp32: 1e-5, q4: 1e-5, fp16: 5e-3, q4f16: 5e-3 } as Record<string, number>)[dtype] ?? 2e-2;
+      const tolerance = ({ fp32: 1e-5, q4: 1e-5, bnb4: 1e-5, fp16: 5e-3, q4f16: 5e-3 } as Record<string, number>)[dtype] ?? 2e-2;
       assert.ok(gap < tolerance, `${dtype}: ${gap}`);
     } finally {
       await engine.dispose();
@@ -154,7 +154,7 @@ test('fp16 and q4f16 on a WebGPU adapter without shader-f16 (SwiftShader): the c
   assert.equal(r.code, 1, r.stderr + r.stdout);
   const [fp16, q4] = readResult(out).benchmarks as [BenchmarkResult, BenchmarkResult];
   assert.deepEqual([fp16.status, fp16.error?.kind, fp16.iterations.length], ['failed', 'engine_load', 0]);
-  assert.match(fp16.error?.message ?? '', /the WebGPU adapter \(swiftshader\) has no shader-f16, which dtype fp16 needs; fp32, q8, int8, uint8 and q4 run on it/);
+  assert.match(fp16.error?.message ?? '', /the WebGPU adapter \(swiftshader\) has no shader-f16, which dtype fp16 needs; fp32, q8, int8, uint8, q4 and bnb4 run on it/);
   checkIterations(q4, 2);
 });
 

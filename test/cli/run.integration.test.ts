@@ -152,7 +152,6 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
     [['--batchsize', '2'], /unknown option --batchsize/],
     [['--engine-option', 'threads=0'], /engine option threads must be an integer >= 1, got '0'/],
     [['--dtype', 'fp99'], /dtype 'fp99' is not one engine transformers-js knows; allowed: fp32, fp16/],
-    [['--dtype', 'bnb4'], /model synthetic:tiny: synthetic transformers\.js models are built in fp32, q8, uint8, int8, q4, fp16, q4f16, got dtype 'bnb4'/],
     [['--batch-size', '0x2'], /batch_size must be an integer >= 1, got '0x2'/],
     [['--batch-size', '1,,2'], /run: --batch-size has an empty value in '1,,2'/],
     [['--sequence-length', '2045'], /model synthetic:tiny: sequence_length \+ num_tokens_to_generate = 2173 exceeds the model's 2048 positions/],

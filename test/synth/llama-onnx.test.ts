@@ -53,9 +53,9 @@ async function session(path: string): Promise<ort.InferenceSession> {
  * for fp32 and 4-bit weights (fp32 activations); 8-bit dynamic quantization quantizes the
  * activations over the whole input, which differs between one token and the whole sequence.
  */
-const CACHE_TOLERANCE: Record<WeightFormat, number> = { fp32: 1e-5, q4: 1e-5, uint8: 2e-2, int8: 2e-2, fp16: 5e-3, q4f16: 5e-3 };
+const CACHE_TOLERANCE: Record<WeightFormat, number> = { fp32: 1e-5, q4: 1e-5, bnb4: 1e-5, uint8: 2e-2, int8: 2e-2, fp16: 5e-3, q4f16: 5e-3 };
 
-for (const format of ['fp32', 'uint8', 'int8', 'q4', 'fp16', 'q4f16'] as const) test(`${format} weights: greedy decoding with the KV cache equals recomputation without it`, async () => {
+for (const format of ['fp32', 'uint8', 'int8', 'q4', 'bnb4', 'fp16', 'q4f16'] as const) test(`${format} weights: greedy decoding with the KV cache equals recomputation without it`, async () => {
   const path = join(tempDir(), 'model.onnx');
   writeLlamaOnnx(path, SHAPE, 7, false, format);
   const s = await session(path);

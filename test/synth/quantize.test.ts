@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { maxRelativeLogitGap } from '../../src/engines/cache-check.js';
 import { writeLlamaOnnx } from '../../src/synth/llama-onnx.js';
-import { quantize4, quantize8 } from '../../src/synth/quantize.js';
+import { NF4_VALUES, quantize4, quantize8, quantizeNf4 } from '../../src/synth/quantize.js';
 import { headDim, resolveShape } from '../../src/synth/shape.js';
 import { tempDir } from '../helpers.js';
 
@@ -39,13 +39,26 @@ test('4-bit blocks by hand: scale max|w|/7, values + 8, two a byte low nibble fi
   assert.deepEqual([two.blocks, two.packed.length, two.scales.length], [2, 2 * 2 * 2, 4]);
 });
 
+test('NF4 by hand: the transposed weight in blocks, each over its absmax to the nearest NF4 value, the first of two in the high nibble', () => {
+  // [K=2, N=2] rows (1, -0.5) and (0.25, 0): transposed and flattened (1, 0.25, -0.5, 0); blocks of 2
+  const q = quantizeNf4(new Float32Array([1, -0.5, 0.25, 0]), 2, 2, 2);
+  assert.deepEqual([...q.absmax], [1, 0.5]);
+  // 1 -> 15; 0.25 -> 0.2461 (10); -0.5 / 0.5 = -1 -> 0; 0 -> 7
+  assert.deepEqual([...q.packed], [(15 << 4) | 10, (0 << 4) | 7]);
+  assert.equal(NF4_VALUES[10], 0.24611230194568634);
+  // an odd count: the last byte's low nibble is empty; 0.3 / 0.6 = 0.5 is nearer 0.4407 (12) than 0.5626 (13)
+  const odd = quantizeNf4(new Float32Array([0.3, -0.6, 0.6]), 3, 1, 4);
+  assert.deepEqual([...odd.absmax].map((v) => Math.round(v * 1e6) / 1e6), [0.6]);
+  assert.deepEqual([...odd.packed], [(12 << 4) | 0, 15 << 4]);
+});
+
 const SHAPE = { ...resolveShape('layers=2,hidden=64,heads=8,kv-heads=2,intermediate=96,vocab=512'), tieEmbeddings: false };
 
 test('the quantized graphs are the fp32 weights quantized, with the operators real exports use', async () => {
   const dir = tempDir();
   const i64 = (values: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, values.length]);
   const prompt = [5, 17, 99, 3, 250, 41];
-  const logitsOf = async (format: 'fp32' | 'uint8' | 'int8' | 'q4'): Promise<number[]> => {
+  const logitsOf = async (format: 'fp32' | 'uint8' | 'int8' | 'q4' | 'bnb4'): Promise<number[]> => {
     const path = join(dir, `${format}.onnx`);
     writeLlamaOnnx(path, SHAPE, 7, false, format);
     const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
@@ -56,11 +69,11 @@ test('the quantized graphs are the fp32 weights quantized, with the operators re
   };
   const fp32 = await logitsOf('fp32');
   // 8-bit within a few percent of the largest logit, 4-bit within a quarter of it (but not equal: they are quantized)
-  for (const [format, limit, op] of [['uint8', 0.05, 'MatMulInteger'], ['int8', 0.05, 'MatMulInteger'], ['q4', 0.25, 'MatMulNBits']] as const) {
+  for (const [format, limit, op] of [['uint8', 0.05, 'MatMulInteger'], ['int8', 0.05, 'MatMulInteger'], ['q4', 0.25, 'MatMulNBits'], ['bnb4', 0.25, 'MatMulBnb4']] as const) {
     const gap = maxRelativeLogitGap({ cached: [fp32], recomputed: [await logitsOf(format)] });
     assert.ok(gap > 0 && gap < limit, `${format}: ${gap} of the largest logit from fp32's`);
     const file = readFileSync(join(dir, `${format}.onnx`)).toString('latin1');
     assert.ok(file.includes(op), `${format} has ${op}`);
-    if (op === 'MatMulNBits') assert.ok(file.includes('com.microsoft'));
+    if (op !== 'MatMulInteger') assert.ok(file.includes('com.microsoft'));
   }
 });
