@@ -9,17 +9,18 @@ import { GcTrace } from './gc-trace.js';
 
 export interface BrowserHandle {
   readonly browser: Browser;
-  /** null where the browser cannot trace. */
+  /** null where the browser cannot trace, or was asked not to. */
   readonly gc: GcTrace | null;
   /** Configs that have opened a page in this browser so far. */
   pagesOpened: number;
   close(): Promise<void>;
 }
 
-export async function launchBrowser(executable: string, args: readonly string[]): Promise<BrowserHandle> {
+/** A browser of `executable` with `args`, its collections traced when `traceGc`. */
+export async function launchBrowser(executable: string, args: readonly string[], traceGc: boolean): Promise<BrowserHandle> {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: executable, headless: true, args: [...args] });
-  const gc = await GcTrace.start(browser);
+  const gc = traceGc ? await GcTrace.start(browser) : null;
   return {
     browser,
     gc,

@@ -82,11 +82,24 @@ export class GcTrace {
   /** Ends the trace, takes in what it recorded, and starts it again (the browser sends events only when a trace ends). */
   async read(): Promise<void> {
     if (!this.running) return;
+    await this.pause();
+    await this.begin();
+  }
+
+  /** Ends the trace and takes in what it recorded; resume() starts it again (bench/browser-engine.ts weighs the trace's cost so). */
+  async pause(): Promise<void> {
+    if (!this.running) return;
     const complete = new Promise<boolean>((resolve) => this.cdp.once('Tracing.tracingComplete', (e) => resolve(e.dataLossOccurred === true)));
     this.running = false;
     await this.cdp.send('Tracing.end');
     this.lossy = await complete;
-    await this.begin();
+    // only the processes of tokenbench's pages matter (the browser has renderers of its own)
+    const pages = new Set(this.events.filter((e) => e.name.startsWith(PAGE_MARK_PREFIX)).map((e) => e.pid));
+    this.events.splice(0, this.events.length, ...this.events.filter((e) => pages.has(e.pid)));
+  }
+
+  async resume(): Promise<void> {
+    if (!this.running) await this.begin();
   }
 
   /** Where the page that made mark `name` runs, once the trace holding the mark was read. */

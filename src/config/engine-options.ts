@@ -33,6 +33,7 @@ export const ENGINE_OPTIONS: Readonly<Record<EngineName, Readonly<Record<string,
     wasm_build: { kind: { type: 'enum', values: ['plain', 'asyncify', 'jsep', 'jspi'] }, help: "onnxruntime-web's WASM build (default plain for wasm, asyncify for webgpu)" },
     browser: { kind: { type: 'string' }, help: 'the Chromium executable (default $TOKENBENCH_BROWSER, else /usr/bin/chromium)' },
     browser_flags: { kind: { type: 'string' }, help: 'more browser flags, space-separated' },
+    gc_trace: { kind: { type: 'bool' }, help: "trace the browser's garbage collections, for engine.browser.gc (default true; false: no trace, gc null)" },
   },
   openai: {
     url: { kind: { type: 'url' }, help: 'the server\'s base URL, e.g. http://localhost:8000/v1 (required; also --url)' },

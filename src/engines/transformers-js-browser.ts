@@ -187,12 +187,13 @@ export class TransformersJsBrowserEngine implements Engine {
    */
   private async acquireBrowser(executable: string, args: string[]): Promise<BrowserHandle> {
     const scope = this.context.runScope;
-    const launch = (): Promise<BrowserHandle> => launchBrowser(executable, args);
+    const traceGc = this.config.engine_options.gc_trace !== false;
+    const launch = (): Promise<BrowserHandle> => launchBrowser(executable, args, traceGc);
     if (!scope) {
       this.ownBrowser = true;
       return launch();
     }
-    const key = ['transformers-js-browser', executable, ...args].join('\u0000');
+    const key = ['transformers-js-browser', executable, `gc_trace=${traceGc}`, ...args].join('\u0000');
     const close = (handle: BrowserHandle): Promise<void> => handle.close();
     const kept = await scope.keep(key, launch, close);
     if (kept.browser.isConnected()) return kept;

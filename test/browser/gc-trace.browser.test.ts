@@ -35,7 +35,7 @@ function churn(): void {
 
 test('a page is found in the trace by its mark, on this process clock; its collections fall where it allocated, and not where another page did', chromium.options, async () => {
   chromium.check();
-  const handle = await launchBrowser(DEFAULT_BROWSER, ['--headless', '--no-sandbox', '--disable-gpu']);
+  const handle = await launchBrowser(DEFAULT_BROWSER, ['--headless', '--no-sandbox', '--disable-gpu'], true);
   try {
     assert.ok(handle.gc, 'Chromium can trace');
     const [one, other] = await Promise.all([0, 1].map(async () => (await handle.browser.newContext()).newPage()));

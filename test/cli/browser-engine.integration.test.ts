@@ -78,13 +78,16 @@ test('wasm in headless Chromium at 1 and 2 threads: N tokens every iteration, pa
   assert.ok(await gone(flag, 5000), 'no browser process is left after the run');
 });
 
-test('webgpu on SwiftShader: the software adapter named as a fallback, N tokens every iteration', chromium.options, async () => {
+test('webgpu on SwiftShader: the software adapter named as a fallback, N tokens every iteration; gc_trace=false leaves the browser untraced', chromium.options, async () => {
   chromium.check();
   const out = join(tempDir(), 'g.json');
-  const r = await runCli(['run', '--engine', 'transformers-js-browser', '--device', 'webgpu', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--no-store', '--quiet', '--output', out]);
+  const r = await runCli(['run', '--engine', 'transformers-js-browser', '--device', 'webgpu', '--engine-option', 'gc_trace=false', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--no-store', '--quiet', '--output', out]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const b = readResult(out).benchmarks[0] as BenchmarkResult;
   checkIterations(b, 4);
+  // untraced, as asked: no GC figures, and none printed
+  assert.equal(b.engine?.browser?.gc, null);
+  assert.doesNotMatch(r.stdout, /garbage collection/);
   assert.deepEqual([b.engine?.device, b.engine?.browser?.wasm_build, b.engine?.browser?.webgpu?.fallback, b.engine?.browser?.webgpu?.architecture], ['webgpu', 'asyncify', true, 'swiftshader']);
   assert.match(r.stdout, /WebGPU ran on a software fallback adapter \(swiftshader\): a path check, not a GPU's speed/);
 });
