@@ -6,6 +6,7 @@
  *
  *   npm run build && npx tsx bench/monitor-schedule.ts [--seconds 60]
  */
+import { ProcessTree } from '../src/monitor/process-tree.js';
 import { spawnSync } from 'node:child_process';
 import { AmdSmiSampler } from '../src/monitor/amdsmi.js';
 import { HostSampler } from '../src/monitor/host.js';
@@ -48,10 +49,10 @@ process.env.TOKENBENCH_NVML_LIB = fakeNvml();
 process.env.TOKENBENCH_AMDSMI_LIB = fakeAmdSmi();
 process.env.TOKENBENCH_ZE_LIB = fakeZe();
 process.env.FAKE_NVML_PROC_PID = String(process.pid);
-const nvml = new NvmlSampler(process.pid);
+const nvml = new NvmlSampler(new ProcessTree(process.pid));
 const amd = new AmdSmiSampler();
 const ze = new LevelZeroSampler();
-const host = new HostSampler(process.pid);
+const host = new HostSampler(new ProcessTree(process.pid));
 console.log('cost per sample of one device (us), stand-in libraries:');
 console.log(`  nvml (util, memory, power, energy, temp, clock, processes) ${costUs(() => nvml.read(0)).toFixed(2)}`);
 console.log(`  amdsmi (activity, vram, power, temp, energy)                ${costUs(() => amd.read(0)).toFixed(2)}`);

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { noDeviceReason, openBackends } from '../monitor/backends.js';
 import { HostSampler } from '../monitor/host.js';
+import { ProcessTree } from '../monitor/process-tree.js';
 import { SamplingLoop } from '../monitor/sampling-loop.js';
 import type { SampleRow } from '../monitor/types.js';
 import { InputError } from '../util/errors.js';
@@ -14,7 +15,7 @@ export const MONITOR_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'interval-ms': { arity: 'one', value: 'MS', help: 'sampling period (default 50)' },
   'duration-ms': { arity: 'one', value: 'MS', help: 'stop after this long (default: until COMMAND exits, or SIGINT/SIGTERM)' },
   devices: { arity: 'many', value: 'DEV', help: 'devices: nvidia:0, amd:1, intel:0, an index, or all (default all visible)' },
-  pid: { arity: 'one', value: 'PID', help: 'process whose CPU and memory the host rows report (default: COMMAND, else this process)' },
+  pid: { arity: 'one', value: 'PID', help: 'process whose CPU and memory the host rows report, with every process below it (default: COMMAND, else this process)' },
   help: { arity: 'none', help: 'show this help' },
 };
 
@@ -58,7 +59,9 @@ export async function monitorCommand(argv: readonly string[]): Promise<number> {
   const pidText = single(args, 'pid', 'monitor');
   const pid = pidText === undefined ? undefined : positiveNumber(pidText, 'pid', undefined);
 
-  const opened = openBackends(intervalMs, pid ?? process.pid, args.flags.get('devices'));
+  // the watched process and what it starts; without --pid, this one and the command it runs (below)
+  const watched = new ProcessTree(pid ?? process.pid, new Set());
+  const opened = openBackends(intervalMs, watched, args.flags.get('devices'));
   if (opened.unknownChoices.length > 0) {
     throw new InputError('usage', `monitor: --devices ${opened.unknownChoices.join(', ')} matched no device (found: ${opened.visible.map((d) => d.id).join(', ') || 'none'})`);
   }
@@ -73,7 +76,7 @@ export async function monitorCommand(argv: readonly string[]): Promise<number> {
 
   const [command, ...commandArgs] = args.rest;
   const child = command === undefined ? undefined : spawn(command, commandArgs, { stdio: ['inherit', process.stderr, 'inherit'] });
-  const host = new HostSampler(pid ?? child?.pid ?? process.pid);
+  const host = new HostSampler(pid === undefined && child?.pid !== undefined ? new ProcessTree(child.pid) : watched);
   const loop = new SamplingLoop(opened.targets, host, intervalMs, (rows) => {
     process.stdout.write(rows.map(sampleLine).join(''));
   });

@@ -2,6 +2,7 @@
  * Finds the devices: per vendor the library first, then its command-line tool; keeps what each
  * attempt said, so "no devices" always comes with a reason.
  */
+import type { ProcessTree } from './process-tree.js';
 import { AmdSmiSampler } from './amdsmi.js';
 import { LevelZeroSampler } from './level-zero.js';
 import { NvmlSampler } from './nvml.js';
@@ -31,9 +32,9 @@ export interface OpenedBackends {
   visible: DeviceInfo[];
 }
 
-const CANDIDATES: Record<Vendor, { backend: string; open: (intervalMs: number, pid: number) => GpuSampler }[]> = {
+const CANDIDATES: Record<Vendor, { backend: string; open: (intervalMs: number, watched: ProcessTree) => GpuSampler }[]> = {
   nvidia: [
-    { backend: 'nvml', open: (_i, pid) => new NvmlSampler(pid) },
+    { backend: 'nvml', open: (_i, watched) => new NvmlSampler(watched) },
     { backend: 'nvidia-smi', open: (i) => new NvidiaSmiSampler(i) },
   ],
   amd: [
@@ -51,7 +52,7 @@ function oneLine(err: unknown): string {
 }
 
 /** Opens one backend per vendor that has devices; the engine-visible ones, narrowed by `choice`. */
-export function openBackends(intervalMs: number, watchedPid: number, choice?: readonly string[]): OpenedBackends {
+export function openBackends(intervalMs: number, watched: ProcessTree, choice?: readonly string[]): OpenedBackends {
   const samplers: GpuSampler[] = [];
   const attempts: BackendAttempt[] = [];
   let targets: Target[] = [];
@@ -59,7 +60,7 @@ export function openBackends(intervalMs: number, watchedPid: number, choice?: re
     for (const c of CANDIDATES[vendor]) {
       let sampler: GpuSampler;
       try {
-        sampler = c.open(intervalMs, watchedPid);
+        sampler = c.open(intervalMs, watched);
       } catch (err) {
         attempts.push({ vendor, backend: c.backend, ok: false, detail: oneLine(err) });
         continue;

@@ -6,6 +6,7 @@
  */
 import { openBackends } from './backends.js';
 import { HostSampler } from './host.js';
+import { ProcessTree } from './process-tree.js';
 import type { ChildMessage, MonitorOptions, ParentMessage } from './protocol.js';
 import { SamplingLoop } from './sampling-loop.js';
 import type { SampleRow } from './types.js';
@@ -25,7 +26,9 @@ function main(): void {
   // belt and braces: a parent that died is noticed at the next sample even if the pipe is not
   const parent = process.ppid;
 
-  const opened = openBackends(options.intervalMs, options.watchedPid, options.devices);
+  // the run's process and what it started (a browser), without this monitor
+  const watched = new ProcessTree(options.watchedPid);
+  const opened = openBackends(options.intervalMs, watched, options.devices);
   const buffer: SampleRow[] = [];
   const waiting: { id: number; from: bigint; to: bigint }[] = [];
   let lastT = 0n;
@@ -55,7 +58,7 @@ function main(): void {
     // a range is answered once a sample after its end exists
     while (waiting.length > 0 && lastT > (waiting[0] as { to: bigint }).to) answer(waiting.shift() as { id: number; from: bigint; to: bigint });
   };
-  const host = new HostSampler(options.watchedPid);
+  const host = new HostSampler(watched);
   const loop = new SamplingLoop(opened.targets, host, options.intervalMs, record);
 
   process.on('message', (m: ParentMessage) => {

@@ -1,10 +1,12 @@
 /**
  * The host, always sampled (also with no GPU): machine CPU utilisation from /proc/stat, the
- * watched process's CPU (percent of one core) and RSS from /proc/<pid>, system memory in use from
- * /proc/meminfo, and the RAPL package energy counter where it is readable.
+ * watched process tree's CPU (percent of one core) and RSS from /proc/<pid> of each of its
+ * processes (process-tree.ts), system memory in use from /proc/meminfo, and the RAPL package energy
+ * counter where it is readable.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import type { ProcessTree } from './process-tree.js';
 import type { HostReading } from './types.js';
 
 const RAPL = '/sys/class/powercap/intel-rapl:0';
@@ -75,20 +77,26 @@ export function kbField(text: string, key: string): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
+/** A process's /proc files, kept open while it is in the tree. */
+interface ProcFiles {
+  stat: KeptFile;
+  status: KeptFile;
+}
+
 export class HostSampler {
   private readonly ticksPerSecond = clockTicks();
   private lastMachine: { busy: number; total: number } | undefined;
-  private lastProc: { ticks: number; t: bigint } | undefined;
+  /** Each process's CPU ticks at the last sample, and when that was. */
+  private lastProc: { ticks: Map<number, number>; t: bigint } | undefined;
   private readonly raplMax = Number(read(`${RAPL}/max_energy_range_uj`)) || undefined;
   private rapl: { last: number; wraps: number } | undefined;
 
-  private readonly files: Record<'stat' | 'pidStat' | 'pidStatus' | 'meminfo' | 'rapl', KeptFile>;
+  private readonly files: Record<'stat' | 'meminfo' | 'rapl', KeptFile>;
+  private readonly procFiles = new Map<number, ProcFiles>();
 
-  constructor(pid: number) {
+  constructor(private readonly watched: ProcessTree) {
     this.files = {
       stat: new KeptFile('/proc/stat'),
-      pidStat: new KeptFile(`/proc/${pid}/stat`),
-      pidStatus: new KeptFile(`/proc/${pid}/status`),
       meminfo: new KeptFile('/proc/meminfo'),
       rapl: new KeptFile(`${RAPL}/energy_uj`),
     };
@@ -96,6 +104,21 @@ export class HostSampler {
 
   close(): void {
     for (const f of Object.values(this.files)) f.close();
+    for (const f of this.procFiles.values()) for (const k of Object.values(f)) k.close();
+    this.procFiles.clear();
+  }
+
+  /** The tree's processes' files: opened for the ones new to it, closed for the ones gone. */
+  private filesOfTree(): [number, ProcFiles][] {
+    const pids = this.watched.pids();
+    for (const [pid, f] of this.procFiles) {
+      if (pids.includes(pid)) continue;
+      f.stat.close();
+      f.status.close();
+      this.procFiles.delete(pid);
+    }
+    for (const pid of pids) if (!this.procFiles.has(pid)) this.procFiles.set(pid, { stat: new KeptFile(`/proc/${pid}/stat`), status: new KeptFile(`/proc/${pid}/status`) });
+    return [...this.procFiles];
   }
 
   read(): HostReading {
@@ -108,16 +131,26 @@ export class HostSampler {
       }
       this.lastMachine = stat;
     }
-    const ticks = parseProcPidStat(this.files.pidStat.read() ?? '');
-    if (ticks !== undefined) {
-      if (this.lastProc && now > this.lastProc.t) {
-        const seconds = Number(now - this.lastProc.t) / 1e9;
-        r.proc_cpu_pct = (100 * (ticks - this.lastProc.ticks)) / this.ticksPerSecond / seconds;
-      }
+    // the tree's CPU: each process's ticks since the last sample (one new to the tree counts from its first)
+    const ticks = new Map<number, number>();
+    let spent = 0;
+    let rss: number | undefined;
+    for (const [pid, f] of this.filesOfTree()) {
+      const t = parseProcPidStat(f.stat.read() ?? '');
+      if (t === undefined) continue;
+      ticks.set(pid, t);
+      const before = this.lastProc?.ticks.get(pid);
+      if (before !== undefined) spent += t - before;
+      const status = f.status.read();
+      const bytes = status ? kbField(status, 'VmRSS') : undefined;
+      if (bytes !== undefined) rss = (rss ?? 0) + bytes;
+    }
+    if (ticks.size > 0) {
+      if (this.lastProc && now > this.lastProc.t) r.proc_cpu_pct = (100 * spent) / this.ticksPerSecond / (Number(now - this.lastProc.t) / 1e9);
       this.lastProc = { ticks, t: now };
     }
-    const status = this.files.pidStatus.read();
-    if (status) r.proc_rss_bytes = kbField(status, 'VmRSS');
+    // summed over the tree's processes: pages they share count once in each
+    if (rss !== undefined) r.proc_rss_bytes = rss;
     const meminfo = this.files.meminfo.read();
     if (meminfo) {
       const total = kbField(meminfo, 'MemTotal');

@@ -3,6 +3,7 @@
  * energy counter, temperature, SM clock and this process's memory, each call skipped for good
  * once the driver says NOT_SUPPORTED.
  */
+import { ProcessTree } from './process-tree.js';
 import koffi from 'koffi';
 import { cString, GuardedQueries } from './guarded-query.js';
 import { loadLibrary } from './load-library.js';
@@ -35,12 +36,12 @@ export class NvmlSampler implements GpuSampler {
   private readonly handles: unknown[] = [];
   private readonly infos: DeviceInfo[] = [];
   private readonly queries = new GuardedQueries({ success: NVML_SUCCESS, notSupported: NVML_ERROR_NOT_SUPPORTED, ignored: [NVML_ERROR_INSUFFICIENT_SIZE] }, (code, what) => this.check(code, what));
-  private readonly watchedPid: number;
+  private readonly watched: ProcessTree;
   private readonly ticks: number[] = [];
   private readonly slowValues: DeviceReading[] = [];
 
-  constructor(watchedPid = process.ppid) {
-    this.watchedPid = watchedPid;
+  constructor(watched: ProcessTree = new ProcessTree(process.ppid)) {
+    this.watched = watched;
     this.lib = loadLibrary(nvmlLibraryPath());
     const declare = (name: string, ret: string, args: (string | koffi.IKoffiCType)[]): void => {
       this.fn[name] = this.lib.func(name, ret, args) as unknown as Fn;
@@ -133,15 +134,16 @@ export class NvmlSampler implements GpuSampler {
     return Object.assign(r, this.slowValues[physicalIndex]);
   }
 
-  /** Memory this process's watched pid uses on the device (absent when the driver does not say). */
+  /** Memory the watched process tree uses on the device, summed (absent when the driver does not say). */
   private processMemory(device: number, handle: unknown): number | undefined {
     const count = [16];
     const infos = Array.from({ length: 16 }, () => ({ pid: 0, usedGpuMemory: 0n, gpuInstanceId: 0, computeInstanceId: 0 }));
+    const tree = this.watched.pids();
     let result: number | undefined;
     this.queries.run(device, 'processes', () => this.call('nvmlDeviceGetComputeRunningProcesses_v3', handle, count, infos), () => {
       for (const p of infos.slice(0, count[0])) {
         // NVML_VALUE_NOT_AVAILABLE (all ones) means the driver does not know, e.g. under MIG or in a container
-        if (p.pid === this.watchedPid && BigInt(p.usedGpuMemory) !== 0xffffffffffffffffn) result = Number(p.usedGpuMemory);
+        if (tree.includes(p.pid) && BigInt(p.usedGpuMemory) !== 0xffffffffffffffffn) result = (result ?? 0) + Number(p.usedGpuMemory);
       }
     });
     return result;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AmdSmiSampler, powerLayoutFor } from '../../src/monitor/amdsmi.js';
 import { LevelZeroSampler } from '../../src/monitor/level-zero.js';
+import { ProcessTree } from '../../src/monitor/process-tree.js';
 import { NvmlSampler } from '../../src/monitor/nvml.js';
 import { fakeAmdSmi, fakeNvml, fakeZe } from './standins.js';
 
@@ -47,7 +48,7 @@ function assertEnergyBetween(joules: number, watts: number, a: { before: number;
 
 test('NVML: devices, units (mW, mJ, bytes) and this process\'s memory', () => {
   withEnv({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '3', FAKE_NVML_PROC_PID: String(process.pid) }, () => {
-    const s = new NvmlSampler(process.pid);
+    const s = new NvmlSampler(new ProcessTree(process.pid));
     try {
       const d = s.devices();
       assert.equal(d.length, 3);
@@ -72,7 +73,7 @@ test('NVML: devices, units (mW, mJ, bytes) and this process\'s memory', () => {
 
 test('NVML: NOT_SUPPORTED queries leave their keys out; a lost GPU throws', () => {
   withEnv({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1', FAKE_NVML_NOT_SUPPORTED: 'power,energy,processes', FAKE_NVML_LOST_AFTER: '3' }, () => {
-    const s = new NvmlSampler(process.pid);
+    const s = new NvmlSampler(new ProcessTree(process.pid));
     try {
       const r = s.read(0);
       assert.deepEqual(Object.keys(r).sort(), ['mem_total_bytes', 'mem_used_bytes', 'sm_clock_mhz', 'temp_c', 'util_pct']);
@@ -83,10 +84,10 @@ test('NVML: NOT_SUPPORTED queries leave their keys out; a lost GPU throws', () =
     }
   });
   withEnv({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_INIT_FAIL: '1' }, () => {
-    assert.throws(() => new NvmlSampler(process.pid), /nvmlInit_v2: Driver Not Loaded \(9\)/);
+    assert.throws(() => new NvmlSampler(new ProcessTree(process.pid)), /nvmlInit_v2: Driver Not Loaded \(9\)/);
   });
   withEnv({ TOKENBENCH_NVML_LIB: '/nonexistent/libnvidia-ml.so.1' }, () => {
-    assert.throws(() => new NvmlSampler(process.pid), /^Error: \/nonexistent\/libnvidia-ml\.so\.1: /);
+    assert.throws(() => new NvmlSampler(new ProcessTree(process.pid)), /^Error: \/nonexistent\/libnvidia-ml\.so\.1: /);
   });
 });
 
