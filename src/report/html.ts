@@ -52,8 +52,26 @@ function deviceSeries(it: BenchmarkResult['iterations'][number]): { series: Seri
   return { series, label: 'CPU % (no GPU)' };
 }
 
+/** A share of the page's generate time as a percentage. */
+const percent = (share: number | null): string => (share === null ? '-' : `${f(share * 100, 1)}%`);
+
+/** What the page of a browser engine ran on and what it cost itself, under the benchmark's heading; empty for other engines. */
+function pageNote(b: BenchmarkResult): string {
+  const p = b.engine?.browser;
+  if (!p) return '';
+  const parts = [
+    `in the page: ${p.browser}${p.browser_reused ? ' (shared with earlier configs)' : ''}`,
+    `WASM build ${p.wasm_build}, ${p.threads} thread(s), ${p.cross_origin_isolated ? 'cross-origin isolated' : 'not isolated'}`,
+    ...(p.webgpu ? [`WebGPU adapter ${p.webgpu.architecture || p.webgpu.vendor}${p.webgpu.fallback ? ' (software fallback: a path check, not a GPU)' : ''}`] : []),
+    ...(p.long_tasks ? [`main thread in long tasks ${percent(p.long_tasks.share)} of generate()`] : []),
+    ...(p.gc ? [`in garbage collection ${percent(p.gc.share)} (${p.gc.collections} collections, ${p.gc.major_collections} major)`] : []),
+    ...(p.clock_moved_ms !== null ? [`page clock moved ${f(p.clock_moved_ms, 3)} ms over the config`] : []),
+  ];
+  return `<p class="note">${escapeHtml(parts.join('; '))}</p>`;
+}
+
 function benchmarkSection(b: BenchmarkResult, i: number): string {
-  const head = `<h2 id="b${i}">${escapeHtml(b.config.name)}</h2><p class="note">status ${escapeHtml(b.status)}${b.error ? `: ${escapeHtml(b.error.kind)}: ${escapeHtml(b.error.message)}` : ''}; engine ${escapeHtml(b.engine ? `${b.engine.name} ${b.engine.version} ${b.engine.device} ${b.engine.dtype}` : '-')}; model ${escapeHtml(b.model?.id ?? '-')}; hash ${b.config.hash.slice(0, 12)}</p>`;
+  const head = `<h2 id="b${i}">${escapeHtml(b.config.name)}</h2><p class="note">status ${escapeHtml(b.status)}${b.error ? `: ${escapeHtml(b.error.kind)}: ${escapeHtml(b.error.message)}` : ''}; engine ${escapeHtml(b.engine ? `${b.engine.name} ${b.engine.version} ${b.engine.device} ${b.engine.dtype}` : '-')}; model ${escapeHtml(b.model?.id ?? '-')}; hash ${b.config.hash.slice(0, 12)}</p>${pageNote(b)}`;
   const server = serverCheckSection(b);
   if (hasRequestRecords(b) && (b.request_count ?? b.requests?.length ?? 0) > 0) return `${head}${server}${loadCharts(b, i)}`;
   const it = typicalIteration(b);

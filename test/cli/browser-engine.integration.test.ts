@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { maxRelativeLogitGap } from '../../src/engines/cache-check.js';
@@ -101,6 +101,12 @@ test('Node and browser in one sweep, side by side; a dtype or browser that canno
   assert.deepEqual(run.benchmarks.map((b) => [b.engine?.name, b.engine?.device, b.status]), [['transformers-js', 'cpu', 'ok'], ['transformers-js-browser', 'wasm', 'ok']]);
   assert.match(r.stdout, /transformers-js-cpu-fp32-synthetic-tiny\s+ok/);
   assert.match(r.stdout, /transformers-js-browser-wasm-fp32-synthetic-tiny\s+ok/);
+  // the report says what the page ran on and cost itself, for the browser config alone
+  const html = join(tempDir(), 's.html');
+  assert.equal((await runCli(['report', out, '-o', html])).code, 0);
+  const notes = readFileSync(html, 'utf8').match(/<p class="note">in the page: [^<]*<\/p>/g) ?? [];
+  assert.equal(notes.length, 1, notes.join('\n'));
+  assert.match(notes[0] as string, /in the page: chromium \d+[^;]*; WASM build plain, 1 thread\(s\), cross-origin isolated; main thread in long tasks [\d.]+% of generate\(\); in garbage collection [\d.]+% \(\d+ collections, \d+ major\); page clock moved [\d.]+ ms over the config/);
 
   const dtype = await runCli(['run', '--engine', 'transformers-js-browser', '--dtype', 'fp99', '--iterations', '1', '--no-store', '--output', join(tempDir(), 'x.json')]);
   assert.equal(dtype.code, 2);
