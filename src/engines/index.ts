@@ -6,7 +6,7 @@ import { checkLlamaDevice, createLlamaCppEngine } from './llama-cpp.js';
 import { checkShapeLimits, shapeOfConfigJson } from './model-limits.js';
 import { checkTransformersFiles, checkTransformersFolder, parseModelRef } from './model-source.js';
 import { createTransformersJsEngine } from './transformers-js.js';
-import { checkBrowser, createTransformersJsBrowserEngine } from './transformers-js-browser.js';
+import { checkBrowser, checkWebGpu, createTransformersJsBrowserEngine } from './transformers-js-browser.js';
 import { checkServedModel, createOpenAiEngine } from './openai.js';
 import { ONNX_DTYPE_FILES } from '../synth/model-folder.js';
 import { resolveShape } from '../synth/shape.js';
@@ -26,6 +26,7 @@ export async function checkConfig(config: BenchmarkConfig): Promise<string | nul
   const ref = parseModelRef(config.model);
   if (config.engine === 'transformers-js-browser') {
     checkBrowser(config);
+    await checkWebGpu(config);
     if (ref.source === 'hub') throw new InputError('model', `model ${ref.id}: the browser engine loads a local folder or synthetic:<preset>, not a hub id (its page asks nothing of the network)`);
   }
   if (config.engine === 'transformers-js' || config.engine === 'transformers-js-browser') {
@@ -52,7 +53,7 @@ export async function checkConfigs(configs: readonly BenchmarkConfig[]): Promise
   const warnings: string[] = [];
   for (const c of configs) {
     // shape limits depend on the lengths and the batch too
-    const key = [c.engine, c.model, c.device, c.dtype, c.batch_size, c.sequence_length, c.num_tokens_to_generate, String(c.engine_options.url), String(c.engine_options.model_check)].join('\u0000');
+    const key = [c.engine, c.model, c.device, c.dtype, c.batch_size, c.sequence_length, c.num_tokens_to_generate, String(c.engine_options.url), String(c.engine_options.model_check), String(c.engine_options.browser), String(c.engine_options.browser_flags)].join('\u0000');
     if (seen.has(key)) continue;
     seen.add(key);
     const warning = await checkConfig(c);

@@ -77,6 +77,62 @@ export function checkBrowser(config: BenchmarkConfig): void {
   if (!existsSync(path)) throw new InputError('config', `engine transformers-js-browser: no browser at ${path}; install Debian's chromium (apt-get install chromium), or give its path in TOKENBENCH_BROWSER or --engine-option browser=PATH`);
 }
 
+/** The flags a config's browser is started with. */
+function browserArgs(config: BenchmarkConfig): string[] {
+  const flags = config.engine_options.browser_flags;
+  const extra = typeof flags === 'string' ? flags.split(/\s+/).filter(Boolean) : [];
+  return [...BASE_FLAGS, ...(config.device === 'webgpu' ? ['--enable-unsafe-webgpu'] : ['--disable-gpu']), ...extra];
+}
+
+/** Dtypes that are float16 in the graph: on WebGPU they need the adapter's shader-f16. */
+const HALF_DTYPES = new Set(['fp16', 'q4f16']);
+
+/** What WebGPU adapter a browser gets: its name and whether it has shader-f16; null for none. */
+type AdapterAnswer = { name: string; shaderF16: boolean } | null;
+
+/** The answers of the browsers asked so far, by executable and flags (undefined: it could not be asked): each is started once to ask. */
+const adapterAnswers = new Map<string, Promise<AdapterAnswer | undefined>>();
+
+/** Starts the browser with these flags, asks a blank page of a loopback server (WebGPU needs a secure context) for its WebGPU adapter, and closes both. */
+async function askWebGpuAdapter(executable: string, args: string[]): Promise<AdapterAnswer> {
+  const { chromium } = await import('playwright-core');
+  const server = await startPageServer('<!doctype html><title>tokenbench</title>', {});
+  const browser = await chromium.launch({ executablePath: executable, headless: true, args }).catch(async (err: unknown) => {
+    await server.close();
+    throw err;
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.origin}/`);
+    return await page.evaluate(async () => {
+      type Adapter = { info?: { vendor?: string; architecture?: string }; features: Set<string> };
+      const gpu = (globalThis as unknown as { navigator: { gpu?: { requestAdapter(): Promise<Adapter | null> } } }).navigator.gpu;
+      const adapter = gpu ? await gpu.requestAdapter() : null;
+      return adapter ? { name: adapter.info?.architecture || adapter.info?.vendor || 'unnamed', shaderF16: adapter.features.has('shader-f16') } : null;
+    });
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/**
+ * Refuses, before anything runs, a webgpu config whose browser gives no WebGPU adapter, or whose
+ * dtype is float16 on an adapter without shader-f16 (SwiftShader's). A browser that cannot be
+ * started here is left to fail its configs at load, saying why.
+ */
+export async function checkWebGpu(config: BenchmarkConfig): Promise<void> {
+  if (config.device !== 'webgpu') return;
+  const executable = browserOf(config);
+  const args = browserArgs(config);
+  const key = [executable, ...args].join('\u0000');
+  if (!adapterAnswers.has(key)) adapterAnswers.set(key, askWebGpuAdapter(executable, args).catch(() => undefined));
+  const adapter = await (adapterAnswers.get(key) as Promise<AdapterAnswer | undefined>);
+  if (adapter === undefined) return;
+  if (adapter === null) throw new InputError('config', `engine transformers-js-browser, device webgpu: ${executable} gives no WebGPU adapter (with flags ${args.join(' ')}); run on device wasm, or give the browser flags a GPU needs in --engine-option browser_flags`);
+  if (HALF_DTYPES.has(config.dtype) && !adapter.shaderF16) throw new InputError('config', `engine transformers-js-browser, device webgpu, dtype ${config.dtype}: the WebGPU adapter of ${executable} (${adapter.name}) has no shader-f16, which ${config.dtype} needs; fp32, q8, int8, uint8, q4 and bnb4 run on it`);
+}
+
 /** The folder a package's main file is in (its dist/). */
 function packageDist(name: string): string {
   return dirname(createRequire(import.meta.url).resolve(name));
@@ -141,11 +197,10 @@ export class TransformersJsBrowserEngine implements Engine {
       '/models/model/': folder,
     });
     const origin = this.server.origin;
-    const extra = typeof o.browser_flags === 'string' ? o.browser_flags.split(/\s+/).filter(Boolean) : [];
     const executable = browserOf(this.config);
     let handle: BrowserHandle;
     try {
-      handle = await this.acquireBrowser(executable, [...BASE_FLAGS, ...(device === 'webgpu' ? ['--enable-unsafe-webgpu'] : ['--disable-gpu']), ...extra]);
+      handle = await this.acquireBrowser(executable, browserArgs(this.config));
     } catch (err) {
       throw new RunError('engine_load', `browser ${executable}: cannot start it (${firstLine(err)})`);
     }

@@ -156,15 +156,24 @@ test('in the page, the KV cache of every synthetic dtype gives what recomputatio
   }
 });
 
-test('fp16 and q4f16 on a WebGPU adapter without shader-f16 (SwiftShader): the config fails at load saying so, before anything is measured', chromium.options, async () => {
+test('fp16 and q4f16 on a WebGPU adapter without shader-f16 (SwiftShader): refused before anything runs, saying so; the engine refuses them at load too', chromium.options, async () => {
   chromium.check();
-  const out = join(tempDir(), 'f.json');
-  const r = await runCli(['run', '--engine', 'transformers-js-browser', '--device', 'webgpu', '--dtype', 'fp16', 'q4', '--warmup', '0', '--iterations', '1', '--sequence-length', '8', '--new-tokens', '2', '--no-store', '--quiet', '--output', out]);
-  assert.equal(r.code, 1, r.stderr + r.stdout);
-  const [fp16, q4] = readResult(out).benchmarks as [BenchmarkResult, BenchmarkResult];
-  assert.deepEqual([fp16.status, fp16.error?.kind, fp16.iterations.length], ['failed', 'engine_load', 0]);
-  assert.match(fp16.error?.message ?? '', /the WebGPU adapter \(swiftshader\) has no shader-f16, which dtype fp16 needs; fp32, q8, int8, uint8, q4 and bnb4 run on it/);
-  checkIterations(q4, 2);
+  const dir = tempDir();
+  const out = join(dir, 'f.json');
+  const r = await runCli(['run', '--engine', 'transformers-js-browser', '--device', 'webgpu', '--dtype', 'q4', 'fp16', '--warmup', '0', '--iterations', '1', '--sequence-length', '8', '--new-tokens', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 2, r.stderr + r.stdout);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^tokenbench: engine transformers-js-browser, device webgpu, dtype fp16: the WebGPU adapter of \S+ \(swiftshader\) has no shader-f16, which fp16 needs; fp32, q8, int8, uint8, q4 and bnb4 run on it$/m);
+  assert.equal(existsSync(out), false, 'nothing ran, nothing written');
+  // a library caller that skips the checks: the page refuses at load
+  const [config] = expandConfigs([{ fields: { engine: 'transformers-js-browser', device: 'webgpu', model: 'synthetic:tiny', dtype: 'q4f16', sequence_length: 8, num_tokens_to_generate: 2 }, where: 'test' }]);
+  assert.ok(config);
+  const engine = new TransformersJsBrowserEngine(config, { cacheDir: TEST_CACHE_DIR });
+  try {
+    await assert.rejects(engine.load(), /the WebGPU adapter \(swiftshader\) has no shader-f16, which dtype q4f16 needs; fp32, q8, int8, uint8, q4 and bnb4 run on it/);
+  } finally {
+    await engine.dispose();
+  }
 });
 
 test('kill -9 of tokenbench mid-run: its browser goes with it', chromium.options, async () => {

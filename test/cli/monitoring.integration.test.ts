@@ -37,7 +37,8 @@ test('samples line up with the token stamps; energy comes from the counter', asy
     const first = it.token_ms[0] as number;
     const last = it.token_ms.at(-1) as number;
     if (gpu.length > 1) assert.ok(gpu.some((s) => s.t_ms > first && s.t_ms < last), 'a sample between the first and last token');
-    assert.ok(it.monitor.samples.some((s) => s.device === 'host'));
+    // the host is sampled with the devices, so a window has its rows exactly when it has theirs
+    assert.equal(it.monitor.samples.some((s) => s.device === 'host'), gpu.length > 0);
   }
   // how many windows a niced sampler reaches depends on the machine's load; the device summary
   // below needs one

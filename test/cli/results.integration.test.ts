@@ -64,8 +64,12 @@ test('compare: files, run ids and formats; a real slowdown fails the gate', asyn
   // themselves: an outlier iteration can make the constructed slowdown far larger than 30%)
   const changes = JSON.parse((await runCli(['compare', a, slowPath, '--format', 'json'])).stdout) as { pairs: { metrics: { change_ci95: [number, number] }[] }[] };
   const largest = Math.max(...changes.pairs.flatMap((p) => p.metrics.flatMap((m) => m.change_ci95.map(Math.abs))));
-  const lenient = await runCli(['compare', a, slowPath, '--threshold', `${Math.ceil(largest * 100) + 10}%`]);
-  assert.equal(lenient.code, 0, lenient.stdout);
+  // --threshold stops below 1000%; a baseline outlier 8x its median (a hiccup of a loaded machine
+  // in a few-ms iteration) makes the constructed change larger than any threshold can be
+  if (largest < 9.8) {
+    const lenient = await runCli(['compare', a, slowPath, '--threshold', `${Math.ceil(largest * 100) + 10}%`]);
+    assert.equal(lenient.code, 0, lenient.stdout);
+  }
 
   // two different configs paired by name
   const names = read(a).benchmarks.map((x) => x.config.name);
