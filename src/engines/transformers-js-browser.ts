@@ -95,14 +95,13 @@ const adapterAnswers = new Map<string, Promise<AdapterAnswer | undefined>>();
 
 /** Starts the browser with these flags, asks a blank page of a loopback server (WebGPU needs a secure context) for its WebGPU adapter, and closes both. */
 async function askWebGpuAdapter(executable: string, args: string[]): Promise<AdapterAnswer> {
-  const { chromium } = await import('playwright-core');
   const server = await startPageServer('<!doctype html><title>tokenbench</title>', {});
-  const browser = await chromium.launch({ executablePath: executable, headless: true, args }).catch(async (err: unknown) => {
+  const handle = await launchBrowser(executable, args, false).catch(async (err: unknown) => {
     await server.close();
     throw err;
   });
   try {
-    const page = await browser.newPage();
+    const page = await handle.browser.newPage();
     await page.goto(`${server.origin}/`);
     return await page.evaluate(async () => {
       type Adapter = { info?: { vendor?: string; architecture?: string }; features: Set<string> };
@@ -111,7 +110,7 @@ async function askWebGpuAdapter(executable: string, args: string[]): Promise<Ada
       return adapter ? { name: adapter.info?.architecture || adapter.info?.vendor || 'unnamed', shaderF16: adapter.features.has('shader-f16') } : null;
     });
   } finally {
-    await browser.close();
+    await handle.close();
     await server.close();
   }
 }

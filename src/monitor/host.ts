@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import type { ProcessTree } from './process-tree.js';
+import { type ProcessTree, statFieldsAfterName } from './process-tree.js';
 import type { HostReading } from './types.js';
 
 const RAPL = '/sys/class/powercap/intel-rapl:0';
@@ -63,9 +63,9 @@ export function parseProcStat(text: string): { busy: number; total: number } | u
   return { busy: total - idle, total };
 }
 
-/** utime + stime (ticks) from /proc/<pid>/stat; the command name may hold spaces and parentheses. */
+/** utime + stime (ticks) from /proc/<pid>/stat. */
 export function parseProcPidStat(text: string): number | undefined {
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const rest = statFieldsAfterName(text);
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;

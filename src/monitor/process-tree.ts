@@ -7,9 +7,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** The parent pid from the text of /proc/<pid>/stat (its fourth field; the name may hold spaces and parentheses). */
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): the state first, field 3. */
+export function statFieldsAfterName(text: string): string[] {
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The parent pid from the text of /proc/<pid>/stat (its fourth field). */
 export function parentOfStat(text: string): number | undefined {
-  const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+  const ppid = Number(statFieldsAfterName(text)[1]);
   return Number.isInteger(ppid) ? ppid : undefined;
 }
 
@@ -37,14 +42,20 @@ export function parentsFromProc(): Map<number, number> {
 /** `root` and every process below it by parent links, without `exclude` and what is below those; root first. */
 export function treeOf(root: number, parents: ReadonlyMap<number, number>, exclude: ReadonlySet<number>): number[] {
   const children = new Map<number, number[]>();
-  for (const [pid, ppid] of parents) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  const tree: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.shift() as number;
-    if (exclude.has(pid) && pid !== root) continue;
-    tree.push(pid);
-    for (const child of children.get(pid) ?? []) if (!tree.includes(child)) queue.push(child);
+  for (const [pid, ppid] of parents) {
+    const siblings = children.get(ppid);
+    if (siblings) siblings.push(pid);
+    else children.set(ppid, [pid]);
+  }
+  // breadth first; the queue only grows, so it is walked by index
+  const tree: number[] = [root];
+  const seen = new Set(tree);
+  for (let i = 0; i < tree.length; i++) {
+    for (const child of children.get(tree[i] as number) ?? []) {
+      if (seen.has(child) || exclude.has(child)) continue;
+      seen.add(child);
+      tree.push(child);
+    }
   }
   return tree;
 }

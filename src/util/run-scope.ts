@@ -28,11 +28,6 @@ export class RunScope {
     }
   }
 
-  /** Whether something is kept under `key` now. */
-  has(key: string): boolean {
-    return this.kept.has(key);
-  }
-
   /** Closes and forgets what `key` kept (it died, say); the next keep() makes a new one. */
   async drop(key: string): Promise<void> {
     const held = this.kept.get(key);
