@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { NamedConfig } from '../config/fields.js';
-import { configHash } from '../config/hash.js';
-import { modelSlug } from '../config/naming.js';
 import { groupFrom, type Shard, shardFrom } from '../config/shard.js';
 import { expandConfigs } from '../config/sweep.js';
 import { checkConfigs } from '../engines/index.js';
-import { type LoadConfig, type LoadProgress, runLoadBenchmarks } from '../load/load-benchmark.js';
+import { type LoadProgress, runLoadBenchmarks } from '../load/load-benchmark.js';
+import { type LoadConfig, loadValueConfig } from '../load/load-config.js';
 import { datasetPrompts } from '../load/prompts.js';
+import { findCapacity, MAX_PROBES, probeRequests } from '../load/capacity.js';
 import { meetParts } from '../load/rendezvous.js';
 import { runLoadWorkers, type WorkerRunner } from '../load/workers.js';
 import { readResultFile } from '../results/store/store.js';
@@ -20,6 +20,8 @@ import { checkRecordsPaths } from '../results/request-records.js';
 import type { BenchmarkResult, LoadSettings } from '../results/schema.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, type ParsedArgs, parseArgs, single } from './args.js';
+import { CAPACITY_FLAGS, capacitySearchOf } from './capacity.js';
+import { type NumberRule, parseNumber as parseFlagNumber } from './numbers.js';
 import { EXIT_CODES, withRunSession } from './run-session.js';
 
 export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
@@ -53,6 +55,7 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   group: { arity: 'one', value: 'ID', help: 'the group the parts share (default $TOKENBENCH_GROUP, else slurm-$SLURM_ARRAY_JOB_ID); needed with --shard' },
   workers: { arity: 'one', value: 'N', help: 'run each value in N processes on this machine (one per core), each sending part of it as --shard does, merged into one result (default 1)' },
   'meet-timeout': { arity: 'one', value: 'SECONDS', help: 'with --shard: how long a part waits for the others before the value fails (default 600)' },
+  ...CAPACITY_FLAGS,
   output: { arity: 'one', commas: false, value: 'FILE', help: 'result file (default DIR/run-<time>-<id>.json)' },
   'output-dir': { arity: 'one', commas: false, value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
   store: { arity: 'one', commas: false, value: 'URL', help: 'results store: sqlite:PATH or postgres://... (default as for run)' },
@@ -80,17 +83,8 @@ ${EXIT_CODES}`;
 /** The longest prompt or output a load run asks for (2^20 tokens): longer than any served context. */
 const MAX_LENGTH = 1_048_576;
 
-interface NumberRule {
-  int?: boolean;
-  min: number;
-  exclusive?: boolean;
-}
-
 function parseNumber(flag: string, value: string, rule: NumberRule): number {
-  const n = Number(value);
-  const bad = value.trim() === '' || !Number.isFinite(n) || (rule.int && !Number.isInteger(n)) || (rule.exclusive ? n <= rule.min : n < rule.min);
-  if (bad) throw new InputError('usage', `load: --${flag} must be ${rule.int ? 'an integer' : 'a number'} ${rule.exclusive ? '>' : '>='} ${rule.min}, got '${value}'`);
-  return n;
+  return parseFlagNumber('load', flag, value, rule);
 }
 
 function optionalNumber(args: ParsedArgs, flag: string, rule: NumberRule): number | null {
@@ -108,13 +102,15 @@ export function parseSlo(items: readonly string[]): LoadSettings['slo'] {
     if (!m) throw new InputError('usage', `load: --slo takes ttft=, tpot= or e2e= with a time like 500ms, 0.5s or 800us; got '${item}'`);
     const ms = Number(m[2]) * (UNIT_MS[m[3] ?? 'ms'] as number);
     const key = m[1] === 'itl' ? 'tpot' : (m[1] as 'ttft' | 'tpot' | 'e2e');
+    if (slo[`${key}_ms`] !== null) throw new InputError('usage', `load: --slo gives ${key} twice ('${item}'); give each metric once`);
+    if (ms <= 0) throw new InputError('usage', `load: --slo ${key} must be above 0, got '${item}'`);
     slo[`${key}_ms`] = ms;
   }
   return slo;
 }
 
-/** One config per swept value. */
-export function loadConfigs(args: ParsedArgs): LoadConfig[] {
+/** One config per swept value; `defaultRequests` when neither --requests nor --duration is given. */
+export function loadConfigs(args: ParsedArgs, defaultRequests = 100): LoadConfig[] {
   const url = single(args, 'url', 'load');
   const model = single(args, 'model', 'load');
   if (url === undefined) throw new InputError('usage', 'load: --url is required (the server, e.g. http://localhost:8000/v1)');
@@ -134,7 +130,7 @@ export function loadConfigs(args: ParsedArgs): LoadConfig[] {
   const arrival = (arrivalFlag ?? (burstiness !== null ? 'gamma' : 'poisson')) as LoadSettings['arrival'];
   let requests = optionalNumber(args, 'requests', { int: true, min: 1 });
   const duration = optionalNumber(args, 'duration', { min: 0, exclusive: true });
-  if (requests === null && duration === null) requests = 100;
+  if (requests === null && duration === null) requests = defaultRequests;
   const inputLen = optionalNumber(args, 'input-len', { int: true, min: 1 }) ?? 128;
   const outputLen = optionalNumber(args, 'output-len', { int: true, min: 1 }) ?? 128;
   // past any served context: a server that does not say its context would otherwise never finish
@@ -202,10 +198,7 @@ export function loadConfigs(args: ParsedArgs): LoadConfig[] {
       slo,
       late_ms: lateMs,
     };
-    const { name: _name, hash: _hash, ...fields } = base;
-    const config = { ...fields, num_tokens_to_generate: outputLen, load };
-    const label = mode === 'closed' ? `c${value}` : `r${value}-${arrival}${arrival === 'gamma' ? `${load.burstiness}` : ''}`;
-    return { ...config, name: `load-${label}-s${inputLen}_n${outputLen}-${modelSlug(model)}`, hash: configHash(config as unknown as NamedConfig) } as LoadConfig;
+    return loadValueConfig({ ...base, num_tokens_to_generate: outputLen }, load);
   });
 }
 
@@ -231,7 +224,8 @@ class LoadLog implements LoadProgress {
     this.started = performance.now();
     this.last = 0;
     this.tokens = 0;
-    this.write(`[${index + 1}/${total}] ${name}`);
+    // a search does not know how many probes it will take (total 0)
+    this.write(`[${total > 0 ? `${index + 1}/${total}` : `probe ${index + 1}`}] ${name}`);
   }
   request(done: number, outputTokens: number): void {
     this.tokens += outputTokens;
@@ -295,7 +289,8 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.positionals.length > 0) throw new InputError('usage', `load: unexpected argument '${args.positionals[0]}'; see 'tokenbench load --help'`);
-  const configs = loadConfigs(args);
+  const search = capacitySearchOf(args);
+  const configs = loadConfigs(args, search ? probeRequests(search.percentile) : 100);
   // a bad dataset is bad input: found before anything is sent
   const dataset = configs[0]?.load.dataset;
   if (dataset) datasetPrompts(dataset, 1);
@@ -330,7 +325,8 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
       const stored = part && store && group !== null ? await store.okConfigHashesOfGroup(group, part.shard.count) : new Set<string>();
       const todo = configs.filter((c) => !stored.has(c.hash));
       // each value's records go beside the result file: nothing there that is not tokenbench's is overwritten
-      checkRecordsPaths(outputPath, todo.length);
+      // a search's probes are not known ahead: as many as any search can take
+      checkRecordsPaths(outputPath, search ? MAX_PROBES : todo.length);
       if (todo.length < configs.length) progress.message(`${configs.length - todo.length} of ${configs.length} values already measured ok by all ${part?.shard.count} parts in group ${group}, skipped`);
       const options = { outputPath, progress, signal, unsaved, ...(store ? { store } : {}), ...(part ? { part } : {}) };
       if (workers > 1) {
@@ -343,7 +339,8 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
         } finally {
           rmSync(meetDir, { recursive: true, force: true });
         }
-      } else await runLoadBenchmarks(todo, options, run);
+      } else if (search) await findCapacity(configs[0] as LoadConfig, search, options, run);
+      else await runLoadBenchmarks(todo, options, run);
     },
     formatLoadSummary,
   );

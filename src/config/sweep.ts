@@ -32,7 +32,7 @@ export interface RawConfig {
 }
 
 /** A number written out in decimal (no hex, no Infinity); text from flags. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function describe(value: unknown): string {
   // JSON would print Infinity and NaN (YAML's .inf, .nan) as null

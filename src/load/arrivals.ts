@@ -17,6 +17,8 @@ export interface ScheduleSpec {
   /** Stop after this many requests, and/or once the schedule passes `durationS`. */
   requests: number | null;
   durationS: number | null;
+  /** Scale a count-bounded draw so that its own rate, (n - 1) / (last - first), is `rate` exactly (its shape kept). */
+  exactRate?: boolean;
 }
 
 /** A standard normal draw (Box-Muller). */
@@ -57,10 +59,16 @@ export function arrivalSchedule(spec: ScheduleSpec): number[] {
   const limitMs = spec.durationS === null ? Infinity : spec.durationS * 1000;
   const times: number[] = [];
   for (let t = 0; t < limitMs && (spec.requests === null || times.length < spec.requests); t += gap()) times.push(t);
+  const last = times[times.length - 1] ?? 0;
+  // a duration-bounded draw keeps its times: scaling them would move requests past the duration
+  if (spec.exactRate && spec.durationS === null && times.length >= 2 && last > 0) {
+    const scale = ((times.length - 1) * meanGapMs) / last;
+    return times.map((t) => t * scale);
+  }
   return times;
 }
 
 /** The whole drawn schedule of an open-loop load run's settings (every part of it draws the same). */
 export function scheduleOf(s: LoadSettings): number[] {
-  return arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s });
+  return arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s, exactRate: s.exact_rate === true });
 }

@@ -2,13 +2,12 @@
  * Load runs as benchmarks: one benchmark per swept value (a concurrency or a request rate), each
  * with its per-request records and load summary, saved to the result file after every value.
  */
-import type { NamedConfig } from '../config/fields.js';
 import { promptReuseOf } from '../config/prompt-reuse.js';
 import { describeServer, openAiTarget } from '../engines/openai.js';
 import { OpenAiClient } from '../http/openai-client.js';
 import { LoadTally } from '../results/load-summary.js';
 import { RecordsSink } from '../results/request-records.js';
-import type { BenchmarkResult, LoadSettings, RunResult } from '../results/schema.js';
+import type { BenchmarkResult, LoadRequestRecord, LoadSettings, RunResult } from '../results/schema.js';
 import type { ResultStore } from '../results/store/store.js';
 import { RunRecorder } from '../results/recorder.js';
 import { errorMessage, RunError } from '../util/errors.js';
@@ -17,8 +16,10 @@ import { lagWarning } from './event-loop-lag.js';
 import { runLoad, settingsOfPart } from './load-runner.js';
 import type { PartStart } from './rendezvous.js';
 import { datasetPrompts, type LoadPrompt, syntheticPrompts } from './prompts.js';
+import type { LoadConfig } from './load-config.js';
 
-export type LoadConfig = NamedConfig & { load: LoadSettings };
+export type { LoadConfig } from './load-config.js';
+
 
 export interface LoadProgress {
   start(index: number, total: number, name: string, planned: number | null): void;
@@ -35,6 +36,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Each failure to save the result file or the store is appended here. */
   unsaved?: string[];
+  /** Also sees every measured request's record as it ends (the capacity search judges a probe from them). */
+  observe?: (record: LoadRequestRecord) => void;
   /** load --shard: this process runs one part of each value, and meets the other parts before measuring. */
   part?: { shard: Shard; meet: (config: LoadConfig) => Promise<PartStart> };
 }
@@ -86,6 +89,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
       onRecord: (r) => {
         tally.add(r);
         keeper.keep(r);
+        options.observe?.(r);
       },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(part ? { part: part.shard, beforeMeasure: async () => void (partStart = await part.meet(config)) } : {}),

@@ -1,5 +1,5 @@
 /** The console summary: one row per config with p50 and p95 of TTFT, ITL, e2e and tokens/s. */
-import type { Noise, RunResult, ServerCheck, StatsRecord } from '../results/schema.js';
+import type { Capacity, Noise, RunResult, ServerCheck, StatsRecord } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
 
 function pair(s: StatsRecord | null | undefined, digits: number): string {
@@ -131,5 +131,11 @@ export function formatLoadSummary(run: RunResult): string {
     '',
     `TPOT = ITL per request, (last token - first token) / (N - 1); goodput counts failed requests as not good; percentiles: ${PERCENTILE_METHOD}`,
     ...notes,
+    ...(run.capacity ? ['', ...capacityLines(run.capacity)] : []),
   ].join('\n');
+}
+
+/** A capacity search's answer, last: the probes are printed as they end. */
+function capacityLines(c: Capacity): string[] {
+  return [`${c.answer[0]?.toUpperCase() ?? ''}${c.answer.slice(1)}.`, ...(c.limit ? [`What limits it: ${c.limit}.`] : [])];
 }

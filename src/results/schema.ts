@@ -46,6 +46,8 @@ export const LoadSettingsSchema = z.object({
   slo: SloSchema,
   /** A request sent this much after its scheduled time counts as late. */
   late_ms: z.number().nonnegative(),
+  /** Open loop bounded by a request count: the drawn schedule is scaled so that its own rate is request_rate exactly (capacity probes; absent: as drawn). */
+  exact_rate: z.boolean().optional(),
 });
 
 export const ConfigSchema = z.object({
@@ -380,6 +382,86 @@ export const BenchmarkSchema = z.object({
   server_check: ServerCheckSchema.nullable().optional(),
 });
 
+/** One SLO metric of one capacity probe, judged at the search's percentile: value and 95% interval (null: past the values, where failed requests lie). */
+export const CapacityCheckSchema = z.object({
+  metric: z.enum(['ttft', 'tpot', 'e2e']),
+  limit_ms: z.number(),
+  /** The percentile of this metric over the probe's measured requests (latencies from when each was due; failed or never-sent requests count as over every limit). */
+  value_ms: z.number().nullable(),
+  /** Its 95% interval from order statistics; a null bound: the requests cannot bound that side (a p99 from 100 requests has no upper bound) or it lies among the failed. */
+  ci95_ms: z.tuple([z.number().nullable(), z.number().nullable()]),
+  holds: z.boolean(),
+  /** The whole interval lies on the same side of the limit as the value: the verdict stands against the noise of the percentile. */
+  sure: z.boolean(),
+});
+
+/** One probe of a capacity search: a whole measured load value (its benchmark in this result), judged against the SLO. */
+export const CapacityPointSchema = z.object({
+  probe: z.number().int().positive(),
+  /** saturation: the closed-loop run that learns the most the server serves; rate or concurrency: a probe of the search. */
+  kind: z.enum(['saturation', 'rate', 'concurrency']),
+  /** The config name of this probe's benchmark. */
+  benchmark: z.string(),
+  status: z.enum(['ok', 'failed', 'skipped', 'interrupted']),
+  /** The rate asked for (open loop); null for a closed loop. */
+  rate_rps: z.number().nullable(),
+  /** The drawn schedule's own rate (a Poisson draw of a few hundred requests differs from the rate asked by chance). */
+  schedule_rate_rps: z.number().nullable(),
+  concurrency: z.number().int().nullable(),
+  /** Requests sent per second (first to last send). */
+  achieved_rps: z.number().nullable(),
+  /** Requests that succeeded per second over the window. */
+  throughput_rps: z.number(),
+  output_tokens_per_s: z.number(),
+  /** The median request's output tokens per second of its own (new tokens / e2e): what one user sees. */
+  tokens_per_s_per_user: z.number().nullable(),
+  /** Measured requests (scheduled) and of them failed or never sent. */
+  requests: z.number().int(),
+  failed: z.number().int(),
+  /** Latencies from when each request was due (what a user waits); null: no data, or among the failed. */
+  ttft_p50_ms: z.number().nullable(),
+  ttft_p99_ms: z.number().nullable(),
+  e2e_p99_ms: z.number().nullable(),
+  /** The same from when each was sent (the client's own delay left out). */
+  ttft_sent_p99_ms: z.number().nullable(),
+  e2e_sent_p99_ms: z.number().nullable(),
+  /** p99 of the delay between when a request was due and when it was written. */
+  dispatch_delay_p99_ms: z.number().nullable(),
+  checks: z.array(CapacityCheckSchema),
+  /** Of the measured requests, the share that succeeded within every limit (from when due). */
+  goodput_fraction: z.number(),
+  /** Every check holds (null for the saturation run, which is not judged). */
+  holds: z.boolean().nullable(),
+  /** The client's CPU or event-loop delay could have distorted this probe (why), or null. */
+  client_warning: z.string().nullable(),
+});
+
+/** load --find-max-rate / --find-max-concurrency: the most load the server held within the SLO. */
+export const CapacitySchema = z.object({
+  search: z.enum(['rate', 'concurrency']),
+  /** found; none_holds (not even the lowest value probed); holds_at_limit (the highest value probed held); interrupted; failed (the saturation run failed). */
+  status: z.enum(['found', 'none_holds', 'holds_at_limit', 'interrupted', 'failed']),
+  percentile: z.number(),
+  slo: SloSchema,
+  /** Rate search: stop when the bracket is within this fraction of the rate held. */
+  precision: z.number(),
+  arrival: z.enum(['constant', 'poisson', 'gamma']).nullable(),
+  /** The highest rate (or concurrency) probed that held; 0 when none did; null while unknown. */
+  max_rate_rps: z.number().nullable(),
+  max_concurrency: z.number().int().nullable(),
+  /** What the noise of the percentiles allows: the highest value whose every interval lies within the limits, and the lowest whose interval for some metric lies past one (null: none did). */
+  interval: z.tuple([z.number(), z.number().nullable()]).nullable(),
+  /** Requests per second the server completed in the saturating closed loop. */
+  saturation_rps: z.number().nullable(),
+  saturation_concurrency: z.number().int(),
+  /** Where the search stood: the highest value that held and the lowest that failed. */
+  bracket: z.object({ holds: z.number().nullable(), fails: z.number().nullable() }),
+  /** The answer in plain words, and what limits it. */
+  answer: z.string(),
+  limit: z.string().nullable(),
+  points: z.array(CapacityPointSchema),
+});
+
 export const RunResultSchema = z.object({
   schema: z.literal(RESULT_SCHEMA),
   run_id: z.string().uuid(),
@@ -403,6 +485,8 @@ export const RunResultSchema = z.object({
   /** --shard I/N (or the scheduler's array index): this run took items I, I + N, ... of the expanded sweep. */
   shard: z.object({ index: z.number().int().nonnegative(), count: z.number().int().positive() }).optional(),
   benchmarks: z.array(BenchmarkSchema),
+  /** load --find-max-rate / --find-max-concurrency: the search's answer and every probe. */
+  capacity: CapacitySchema.optional(),
 });
 
 export type StatsRecord = z.infer<typeof StatsSchema>;
@@ -416,6 +500,9 @@ export type Noise = z.infer<typeof NoiseSchema>;
 export type ServerCheck = z.infer<typeof ServerCheckSchema>;
 export type BenchmarkResult = z.infer<typeof BenchmarkSchema>;
 export type RunResult = z.infer<typeof RunResultSchema>;
+export type Capacity = z.infer<typeof CapacitySchema>;
+export type CapacityPoint = z.infer<typeof CapacityPointSchema>;
+export type CapacityCheck = z.infer<typeof CapacityCheckSchema>;
 export type BenchmarkStatus = BenchmarkResult['status'];
 export type MonitorWindow = z.infer<typeof MonitorWindowSchema>;
 export type BenchmarkMonitor = z.infer<typeof BenchmarkMonitorSchema>;

@@ -183,6 +183,56 @@ export function ci95MedianSorted(sorted: ArrayLike<number>): [number, number] | 
   return [sorted[j - 1] as number, sorted[n - j] as number];
 }
 
+/** P(X = k) for X ~ Binomial(n, p), 0 < p < 1. */
+export function binomialPmf(k: number, n: number, p: number): number {
+  return Math.exp(logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1) + k * Math.log(p) + (n - k) * Math.log1p(-p));
+}
+
+/**
+ * The 1-based ranks [l, u] of the order statistics that bound the q-quantile with 95% confidence:
+ * l the largest rank with P(B <= l - 1) <= 0.025 and u the smallest with P(B >= u) <= 0.025, for B ~
+ * Binomial(n, q) the samples below the true quantile. l = 0 or u = n + 1 where n samples cannot bound
+ * that side (a p99 from 100 samples has no upper bound).
+ */
+export function quantileIntervalRanks(n: number, q: number): [number, number] {
+  if (q <= 0 || q >= 1) throw new RangeError(`quantile ${q} outside (0, 1)`);
+  let l = 0;
+  let cdf = 0;
+  for (let k = 0; k < n; k++) {
+    cdf += binomialPmf(k, n, q);
+    if (cdf > 0.025) break;
+    l = k + 1;
+  }
+  let u = n + 1;
+  let tail = 0;
+  for (let k = n; k > 0; k--) {
+    tail += binomialPmf(k, n, q);
+    if (tail > 0.025) break;
+    u = k;
+  }
+  return [l, u];
+}
+
+/**
+ * The q-quantile (numpy's interpolation) of n = sorted.length + over samples, where `over` more
+ * samples lie above every value (requests that failed count as slower than any limit): Infinity
+ * where the quantile reaches them, with its 95% interval from order statistics (each bound Infinity
+ * past the values, -Infinity where n samples cannot bound the lower side).
+ */
+export function quantileWithOver(sorted: ArrayLike<number>, over: number, q: number): { value: number; ci95: [number, number] } {
+  const finite = sorted.length;
+  const n = finite + over;
+  if (n === 0) return { value: NaN, ci95: [NaN, NaN] };
+  const at = (rank: number): number => (rank < 1 ? -Infinity : rank > finite ? Infinity : (sorted[rank - 1] as number));
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const a = at(lo + 1);
+  const b = at(lo + 2);
+  const value = h === lo ? a : b === Infinity ? Infinity : a + (b - a) * (h - lo);
+  const [l, u] = quantileIntervalRanks(n, q);
+  return { value, ci95: [at(l), at(u)] };
+}
+
 /** All statistics of the result schema; null for no samples; a RunError for NaN or an infinity. */
 export function summarize(samples: readonly number[], what?: string): Stats | null {
   if (samples.length === 0) return null;

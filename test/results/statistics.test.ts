@@ -124,3 +124,28 @@ test('golden and edge values: the percentile method every result names, medians,
   assert.equal(studentTCdf(Infinity, 5), 1);
   assert.equal(studentTCdf(-Infinity, 5), 0);
 });
+
+test('95% interval of any quantile from binomial order statistics', async () => {
+  const { binomialPmf, quantileIntervalRanks, quantileWithOver } = await import('../../src/results/statistics.js');
+  close(binomialPmf(2, 5, 0.3), 10 * 0.09 * 0.343, 1e-12);
+  // q = 1/2 is the median's interval: the same ranks as ci95MedianSorted
+  assert.deepEqual(quantileIntervalRanks(20, 0.5), [6, 15]);
+  assert.deepEqual(quantileIntervalRanks(10, 0.5), [2, 9]);
+  // n = 100, q = 0.9: P(B <= 83) = 0.0206 <= 0.025 < P(B <= 84) = 0.0399, so l = 84; P(B >= 96) = 0.0237, P(B >= 95) = 0.0576, so u = 96
+  assert.deepEqual(quantileIntervalRanks(100, 0.9), [84, 96]);
+  // a p99 of 100 samples cannot be bounded above: P(B = 100) = 0.366
+  assert.equal(quantileIntervalRanks(100, 0.99)[1], 101);
+  const s = Array.from({ length: 100 }, (_, i) => i + 1);
+  const p90 = quantileWithOver(s, 0, 0.9);
+  close(p90.value, 90.1, 1e-12); // numpy: position 89.1
+  assert.deepEqual(p90.ci95, [84, 96]);
+  assert.equal(quantileWithOver(s, 0, 0.99).ci95[1], Infinity);
+  // 2 of 100 failed: they lie above every value, so the p99 (position 98.01) reaches them
+  const failed = quantileWithOver(s.slice(0, 98), 2, 0.99);
+  assert.equal(failed.value, Infinity);
+  // ... and the p90 does not: the 98 values with 2 above are the same order statistics up to rank 98
+  close(quantileWithOver(s.slice(0, 98), 2, 0.9).value, 90.1, 1e-12);
+  // a position exactly on a rank takes that value: n = 101, q = 0.5, position 50, rank 51
+  assert.equal(quantileWithOver(s, 1, 0.5).value, 51);
+  assert.throws(() => quantileIntervalRanks(10, 1), RangeError);
+});

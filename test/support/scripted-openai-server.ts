@@ -28,6 +28,9 @@
  *   drop_reused=1    a request that arrives on a connection that served an earlier one is not
  *                    answered: the connection is closed (llama.cpp's server closes after each stream)
  *   one_write=1      write the whole response body in one write (a server that does not stream)
+ *   slots=K          a server with K slots and one FIFO queue (per model string): a request waits
+ *                    for a free slot, and its ttft (prefill) and itl count from when it got one; the
+ *                    slot is freed when its response ends (a server of known capacity)
  *
  * POST /tokenize and /detokenize (vLLM's shapes) use a whitespace tokenizer; GET /_log returns
  * the write log; GET /v1/models lists the names given to startScriptedServer (404 when none).
@@ -49,6 +52,8 @@ export interface ScriptedRequestLog {
   done: boolean;
   /** The prompt as sent: token ids, or the text (chat: the last message's content). */
   prompt: number[] | string;
+  /** slots=K: when the request got its slot (ns). */
+  slot_ns?: string;
 }
 
 interface Script {
@@ -72,11 +77,12 @@ interface Script {
   cached: number | null;
   dropReused: boolean;
   oneWrite: boolean;
+  slots: number | null;
 }
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, oneWrite: false };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, oneWrite: false, slots: null };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -102,6 +108,7 @@ export function parseScript(model: string): Script {
       case 'no_tokenize': s.noTokenize = v === '1'; break;
       case 'word_tokens': s.wordTokens = n; break;
       case 'drop_reused': s.dropReused = v === '1'; break;
+      case 'slots': s.slots = n; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
   }
@@ -146,11 +153,28 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
   /** Requests each connection has carried. */
   const served = new WeakMap<object, number>();
 
-  const stream = (res: ServerResponse, body: Record<string, unknown>, script: Script, arrived: bigint, chat: boolean): void => {
+  /** slots=K: free slots and the FIFO queue of waiting requests, per model string. */
+  const slotPools = new Map<string, { free: number; waiting: (() => void)[] }>();
+  const takeSlot = (model: string, slots: number): Promise<() => void> => {
+    const pool = slotPools.get(model) ?? { free: slots, waiting: [] };
+    slotPools.set(model, pool);
+    const release = (): void => {
+      const next = pool.waiting.shift();
+      if (next) next();
+      else pool.free++;
+    };
+    if (pool.free > 0) {
+      pool.free--;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) => pool.waiting.push(() => resolve(release)));
+  };
+
+  const stream = (res: ServerResponse, body: Record<string, unknown>, script: Script, arrived: bigint, chat: boolean, startAt = arrived): ScriptedRequestLog => {
     const id = `cmpl-${counter++}`;
     const messages = Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]) : [];
     const prompt = Array.isArray(body.prompt) ? (body.prompt as number[]) : typeof body.prompt === 'string' ? body.prompt : String(messages[messages.length - 1]?.content ?? '');
-    const entry: ScriptedRequestLog = { id, arrived_ns: arrived.toString(), scheduled_ns: [], written_ns: [], tokens: [], done: false, prompt };
+    const entry: ScriptedRequestLog = { id, arrived_ns: arrived.toString(), scheduled_ns: [], written_ns: [], tokens: [], done: false, prompt, ...(startAt !== arrived ? { slot_ns: startAt.toString() } : {}) };
     res.on('close', () => (entry.done = true));
     log.push(entry);
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
@@ -210,7 +234,7 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
         return;
       }
       const [atMs, payload, tokens] = event;
-      const scheduled = arrived + BigInt(Math.round(atMs * 1e6));
+      const scheduled = startAt + BigInt(Math.round(atMs * 1e6));
       const wait = Number(scheduled - process.hrtime.bigint()) / 1e6;
       if (wait > 0) {
         setTimeout(writeNext, wait);
@@ -239,6 +263,7 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     };
     if (script.firstByte > 0) setTimeout(start, script.firstByte);
     else start();
+    return entry;
   };
 
   const handle: RequestListener = async (req, res) => {
@@ -282,6 +307,13 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
       return;
     }
     if (script.fail === 'status' && script.failAt === 0) return json(script.status, { error: { message: `scripted status ${script.status}`, type: 'scripted' } });
+    if (script.slots !== null) {
+      const release = await takeSlot(String(body.model), script.slots);
+      if (res.destroyed) return release();
+      res.on('close', release);
+      stream(res, body, script, arrived, chat, process.hrtime.bigint());
+      return;
+    }
     stream(res, body, script, arrived, chat);
   };
   const server = tls ? createTlsServer(tls, handle) : createServer(handle);

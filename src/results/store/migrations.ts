@@ -120,6 +120,11 @@ export const MIGRATIONS: readonly { version: number; statements: string[] }[] = 
       )`,
     ],
   },
+  {
+    // load --find-max-rate: the search's answer and probes (the probes' benchmarks are rows as usual)
+    version: 7,
+    statements: ['ALTER TABLE runs ADD COLUMN capacity TEXT'],
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that serializes migrations of several writers. */

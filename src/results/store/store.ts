@@ -55,6 +55,7 @@ interface RunRow {
   group_id: string | null;
   shard_index: number | null;
   shard_count: number | null;
+  capacity?: string | null;
 }
 
 interface BenchmarkRow {
@@ -174,9 +175,9 @@ export class ResultStore {
 
   private async upsertRun(run: RunResult, source: string): Promise<void> {
     await this.db.run(
-      `INSERT INTO runs (run_id, started_at, finished_at, tool_version, git_commit, git_branch, git_dirty, host, devices, source, interleaved, group_id, shard_index, shard_count)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, devices = excluded.devices`,
+      `INSERT INTO runs (run_id, started_at, finished_at, tool_version, git_commit, git_branch, git_dirty, host, devices, source, interleaved, group_id, shard_index, shard_count, capacity)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, devices = excluded.devices, capacity = excluded.capacity`,
       [
         run.run_id,
         run.started_at,
@@ -192,6 +193,7 @@ export class ResultStore {
         run.group ?? null,
         run.shard?.index ?? null,
         run.shard?.count ?? null,
+        json(run.capacity),
       ],
     );
   }
@@ -352,6 +354,7 @@ export class ResultStore {
       ...(run.interleaved ? { interleaved: true } : {}),
       ...(run.group_id !== null && run.group_id !== undefined ? { group: run.group_id } : {}),
       ...(run.shard_count !== null && run.shard_count !== undefined ? { shard: { index: Number(run.shard_index), count: Number(run.shard_count) } } : {}),
+      ...(run.capacity ? { capacity: JSON.parse(run.capacity) } : {}),
       benchmarks: benchmarks.map((b) => ({
         config: JSON.parse(b.config),
         status: b.status as BenchmarkResult['status'],
