@@ -16,6 +16,7 @@ import { runLoadWorkers, type WorkerRunner } from '../load/workers.js';
 import { readResultFile } from '../results/store/store.js';
 import { newRunResult } from '../measure/runner.js';
 import { formatLoadSummary } from '../report/console.js';
+import { parsePercentiles } from '../report/load-figures.js';
 import { checkRecordsPaths } from '../results/request-records.js';
 import type { BenchmarkResult, LoadSettings } from '../results/schema.js';
 import { InputError } from '../util/errors.js';
@@ -61,6 +62,7 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   store: { arity: 'one', commas: false, value: 'URL', help: 'results store: sqlite:PATH or postgres://... (default as for run)' },
   'no-store': { arity: 'none', help: 'write the result file only' },
   json: { arity: 'none', help: 'print the whole result as JSON on stdout (the request records stay in their JSONL file)' },
+  percentiles: { arity: 'many', value: 'P', help: 'the percentiles of the latency table, of 50, 90, 95, 99 (default all four; report takes the same)' },
   quiet: { arity: 'none', help: 'no progress output' },
   help: { arity: 'none', help: 'show this help' },
 };
@@ -290,6 +292,7 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   }
   if (args.positionals.length > 0) throw new InputError('usage', `load: unexpected argument '${args.positionals[0]}'; see 'tokenbench load --help'`);
   const search = capacitySearchOf(args);
+  const percentiles = parsePercentiles('load', args.flags.get('percentiles'));
   const configs = loadConfigs(args, search ? probeRequests(search.percentile) : 100);
   // a bad dataset is bad input: found before anything is sent
   const dataset = configs[0]?.load.dataset;
@@ -342,6 +345,6 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
       } else if (search) await findCapacity(configs[0] as LoadConfig, search, options, run);
       else await runLoadBenchmarks(todo, options, run);
     },
-    formatLoadSummary,
+    (result) => formatLoadSummary(result, percentiles),
   );
 }

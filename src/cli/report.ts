@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readLoadChartData, runReportHtml } from '../report/html.js';
+import { parsePercentiles } from '../report/load-figures.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
 import { resolveRun } from './sides.js';
@@ -10,6 +11,7 @@ export const REPORT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   output: { arity: 'one', value: 'FILE', help: 'the HTML file (default report-<run id>.html)' },
   group: { arity: 'one', value: 'ID', help: 'the runs of this group as one (the same as RUN group:ID)' },
   store: { arity: 'one', value: 'URL', help: 'store to look run ids and commits up in' },
+  percentiles: { arity: 'many', value: 'P', help: 'load runs: the percentiles of the latency table, of 50, 90, 95, 99 (default all four)' },
   help: { arity: 'none', help: 'show this help' },
 };
 
@@ -19,7 +21,9 @@ export const REPORT_HELP = `Usage: tokenbench report RUN [-o report.html]
 RUN is a result file, a run id in the store, a git commit, or group:ID (the runs of a sharded
 job as one; what is missing is said on stderr). The report is one HTML file that
 opens offline: summary, token timelines, ITL gap histogram and CDF, TTFT and e2e distributions,
-device readings on the token time axis, sweep plots, run metadata.
+device readings on the token time axis, sweep plots, run metadata; for load runs the totals
+and latency tables the console prints, and for a rate or concurrency sweep or a capacity search
+the latency-throughput curves (SLO limits and the capacity marked) and the Pareto front.
 
 ${formatFlags(REPORT_FLAGS)}`;
 
@@ -32,10 +36,11 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   const group = single(args, 'group', 'report');
   const specs = [...args.positionals, ...(group !== undefined ? [`group:${group}`] : [])];
   if (specs.length !== 1) throw new InputError('usage', `report: give one RUN (a result file, run id, commit or group:ID) or --group ID; see 'tokenbench report --help'`);
+  const percentiles = parsePercentiles('report', args.flags.get('percentiles'));
   const run = await resolveRun(specs[0] as string, single(args, 'store', 'report'));
   const output = resolve(single(args, 'output', 'report') ?? `report-${run.group ?? run.run_id.slice(0, 8)}.html`);
   await readLoadChartData(run);
-  writeFileSync(output, runReportHtml(run));
+  writeFileSync(output, runReportHtml(run, percentiles));
   process.stdout.write(`Report: ${output}\n`);
   return 0;
 }

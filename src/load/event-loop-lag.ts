@@ -34,8 +34,18 @@ export class EventLoopLag {
   }
 }
 
-/** A warning when the lag could have distorted the stamps, else null. */
-export function lagWarning(lag: LoopLag): string | null {
+/** Below this share of one core, a lagging client was not busy itself: other processes held the CPU. */
+const BUSY_SHARE = 0.5;
+
+/**
+ * A warning when the lag could have distorted the stamps, else null: what it did to them, and what
+ * would help, from whether the client itself was busy (`cpuShare`: its CPU time over the measured
+ * time, in cores) or was kept waiting by other processes.
+ */
+export function lagWarning(lag: LoopLag, cpuShare: number | null = null): string | null {
   if (lag.p99 <= WARN_P99_MS) return null;
-  return `the client's event loop lagged ${lag.p99.toFixed(2)} ms at p99 (max ${lag.max.toFixed(1)} ms): chunk stamps may be late by up to that much; use fewer streams per process`;
+  const what = `the client's event loop lagged ${lag.p99.toFixed(2)} ms at p99 (max ${lag.max.toFixed(1)} ms), so a chunk could be stamped (and a request sent) up to that much late, which TTFT, ITL and the dispatch delay then include`;
+  if (cpuShare === null) return `${what}; use fewer streams per process (--workers) or a quieter machine`;
+  if (cpuShare >= BUSY_SHARE) return `${what}; the client was busy itself (${(cpuShare * 100).toFixed(0)}% of a core): spread the streams over processes with --workers N`;
+  return `${what}; the client was not busy itself (${(cpuShare * 100).toFixed(0)}% of a core), so other processes on this machine held the CPU: run on a quieter machine, or give the client a core of its own (taskset)`;
 }

@@ -97,7 +97,8 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
     result.phases_ms.measure = performance.now() - measureStart;
     result.summary = tally.summary();
     result.server_check = tally.serverCheck();
-    const warning = lagWarning(run.lag);
+    const measuredMs = result.phases_ms.measure ?? 0;
+    const warning = lagWarning(run.lag, measuredMs > 0 ? run.cpuMs / measuredMs : null);
     if (warning) options.progress.message(warning);
     result.load = tally.load(run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
     result.load.origin_ns = run.originNs.toString();

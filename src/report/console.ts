@@ -1,6 +1,7 @@
 /** The console summary: one row per config with p50 and p95 of TTFT, ITL, e2e and tokens/s. */
 import type { Capacity, Noise, RunResult, ServerCheck, StatsRecord } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
+import { DEFAULT_PERCENTILES, type KeptPercentile, loadLatencies, loadTotals, loadValueLabel } from './load-figures.js';
 
 function pair(s: StatsRecord | null | undefined, digits: number): string {
   if (!s) return '-';
@@ -80,25 +81,26 @@ export function serverCheckNotes(name: string, check: ServerCheck | null | undef
   if (check.model_mismatches > 0) out.push(`${name}: ${check.model_mismatches} responses named another model: ${check.served_models.join(', ')}`);
   const t = check.ttft_client_minus_server_ms;
   const i = check.itl_client_over_server;
-  if (t && i) out.push(`${name}: client minus server (its own timings, ${check.timed_requests} requests): TTFT p50 ${t.p50.toFixed(2)} ms (network and queue), ITL p50 ${((i.p50 - 1) * 100).toFixed(2)}%`);
+  // the server's timings start when a slot takes the request: under load the gap is mostly its queue
+  if (t && i) out.push(`${name}: client minus server (its own timings, ${check.timed_requests} requests): TTFT p50 ${t.p50.toFixed(2)} ms (time the server did not count as prompt processing: its queue wait for a slot, which grows with load, plus the network and the client's read), ITL p50 ${((i.p50 - 1) * 100).toFixed(2)}%`);
   return out;
 }
 
 const num = (v: number | null | undefined, digits: number): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
 
-/** The summary table of a load run: one row per swept value. */
-export function formatLoadSummary(run: RunResult): string {
-  const header = ['value', 'status', 'ok/sent', 'rate achieved/target', 'req/s', 'out tok/s', 'TTFT ms p50/p99', 'TPOT ms p50/p99', 'e2e ms p50/p99', 'goodput', 'late', 'loop lag p99'];
+/** The summary of a load run: one row per swept value, then its totals and latencies as the HTML report shows them, and a capacity search's answer. */
+export function formatLoadSummary(run: RunResult, percentiles: readonly KeptPercentile[] = DEFAULT_PERCENTILES): string {
+  const header = ['value', 'status', 'ok/sent', 'req/s sent/drawn/asked', 'req/s', 'out tok/s', 'TTFT ms p50/p99', 'TPOT ms p50/p99', 'e2e ms p50/p99', 'goodput', 'late', 'loop lag p99'];
   const p5099 = (s: StatsRecord | null | undefined, digits: number): string => (s ? `${s.p50.toFixed(digits)} / ${s.p99.toFixed(digits)}` : '-');
   const rows = run.benchmarks.map((b) => {
     const l = b.load;
     const s = b.config.load;
-    const value = s ? (s.mode === 'closed' ? `concurrency ${s.concurrency}` : `rate ${s.request_rate}/s ${s.arrival}`) : b.config.name;
     return [
-      value,
+      loadValueLabel(b),
       b.status === 'ok' ? 'ok' : `${b.status}${b.error ? ` (${b.error.kind})` : ''}`,
       l ? `${l.counts.ok}/${l.counts.sent}` : '-',
-      l ? `${num(l.achieved_rate, 2)} / ${l.target_rate === null ? '-' : num(l.target_rate, 2)}` : '-',
+      // the drawn schedule's own rate: a Poisson draw of a few hundred requests is off the rate asked by chance, not by the client
+      l ? `${num(l.achieved_rate, 2)} / ${l.schedule_rate === null ? '-' : num(l.schedule_rate, 2)} / ${l.target_rate === null ? '-' : num(l.target_rate, 2)}` : '-',
       num(l?.request_throughput, 2),
       num(l?.output_throughput, 1),
       p5099(b.summary?.ttft_ms, 1),
@@ -109,6 +111,8 @@ export function formatLoadSummary(run: RunResult): string {
       l ? `${l.client.event_loop_lag_ms.p99.toFixed(2)} ms` : '-',
     ];
   });
+  const totals = loadTotals(run);
+  const latencies = loadLatencies(run, percentiles);
   const notes = run.benchmarks.flatMap((b) => {
     const l = b.load;
     const out: string[] = [];
@@ -131,6 +135,10 @@ export function formatLoadSummary(run: RunResult): string {
     '',
     `TPOT = ITL per request, (last token - first token) / (N - 1); goodput counts failed requests as not good; percentiles: ${PERCENTILE_METHOD}`,
     ...notes,
+    '',
+    formatTable(totals.header, totals.rows),
+    '',
+    formatTable(latencies.header, latencies.rows),
     ...(run.capacity ? ['', ...capacityLines(run.capacity)] : []),
   ].join('\n');
 }

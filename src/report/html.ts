@@ -8,7 +8,9 @@ import { hasRequestRecords, requestRecords } from '../results/request-records.js
 import type { BenchmarkResult, LoadRequestRecord, RunResult, StatsRecord } from '../results/schema.js';
 import { itlGapsMs } from '../results/metrics.js';
 import type { Comparison } from './compare.js';
-import { CHART_CSS, cdf, chart, escapeHtml, histogram, type Series } from './svg.js';
+import { CHART_CSS, cdf, chart, escapeHtml, histogram, type Series, table } from './svg.js';
+import { DEFAULT_PERCENTILES, type KeptPercentile } from './load-figures.js';
+import { loadCurvesHtml, loadTablesHtml } from './load-html.js';
 
 function page(title: string, body: string): string {
   return `<!doctype html>
@@ -20,10 +22,6 @@ function page(title: string, body: string): string {
 
 const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined ? '-' : x.toFixed(d));
 const pair = (s: StatsRecord | null | undefined, d: number): string => (s ? `${f(s.p50, d)} / ${f(s.p95, d)}` : '-');
-
-function table(header: string[], rows: string[][]): string {
-  return `<table><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('')}</table>`;
-}
 
 /** The iteration whose e2e is the median: the "typical" one. */
 function typicalIteration(b: BenchmarkResult): BenchmarkResult['iterations'][number] | undefined {
@@ -243,14 +241,16 @@ function metadata(run: RunResult): string {
   return `<h2>Run metadata</h2>${table(['', ''], rows)}`;
 }
 
-export function runReportHtml(run: RunResult): string {
+export function runReportHtml(run: RunResult, percentiles: readonly KeptPercentile[] = DEFAULT_PERCENTILES): string {
   const summary = table(
-    ['config', 'status', 'TTFT ms p50/p95', 'ITL ms p50/p95', 'e2e ms p50/p95', 'tokens/s p50/p95', 'n'],
+    ['config', 'status', 'TTFT ms p50/p95', 'ITL ms p50/p95', 'e2e ms p50/p95', 'tokens/s per request p50/p95', 'n'],
     run.benchmarks.map((b) => [b.config.name, b.status, pair(b.summary?.ttft_ms, 2), pair(b.summary?.itl_ms, 3), pair(b.summary?.e2e_ms, 1), pair(b.summary?.tokens_per_s, 1), String(hasRequestRecords(b) ? (b.summary?.e2e_ms?.n ?? 0) : b.iterations.length)]),
   );
   const body = `<h1>tokenbench run ${escapeHtml(run.run_id.slice(0, 8))}</h1>
 <p class="note">${escapeHtml(run.started_at)}; percentiles: ${escapeHtml(run.percentile_method)}</p>
 <h2>Summary</h2>${summary}
+${loadTablesHtml(run, percentiles)}
+${loadCurvesHtml(run)}
 ${sweepSection(run)}
 ${run.benchmarks.map(benchmarkSection).join('\n')}
 ${metadata(run)}`;

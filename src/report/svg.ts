@@ -27,6 +27,9 @@ export interface ChartSpec {
   xDomain?: [number, number];
   /** The x axis counts something (batch size, tokens): whole-number ticks. */
   xIntegers?: boolean;
+  /** Reference lines across the plot (an SLO limit, a capacity found), dashed, with their label. */
+  hLines?: readonly { y: number; label: string }[];
+  vLines?: readonly { x: number; label: string }[];
 }
 
 const W = 640;
@@ -37,6 +40,11 @@ const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+/** An HTML table of text cells (escaped). */
+export function table(header: string[], rows: string[][]): string {
+  return `<table><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
 /** Round ticks over [lo, hi]; `integers`: a count axis, whose ticks are whole numbers. */
@@ -57,12 +65,25 @@ function fmt(v: number): string {
 }
 
 /** An SVG chart of line/dot/step series and/or bars. */
+/** [lo, hi] widened where it spans nothing (one value, or all equal), so that ticks and positions stay finite. */
+export function spanOf(lo: number, hi: number): [number, number] {
+  if (hi > lo) return [lo, hi];
+  const pad = Math.abs(lo) * 0.1 || 1;
+  return [lo - pad, lo + pad];
+}
+
+const finitePoint = (p: readonly [number, number]): boolean => Number.isFinite(p[0]) && Number.isFinite(p[1]);
+
 export function chart(spec: ChartSpec): string {
-  const series = spec.series ?? [];
-  const bars = spec.bars ?? [];
-  const xs = [...series.flatMap((s) => s.points.map((p) => p[0])), ...bars.flatMap((b) => [b.x0, b.x1])];
-  const ys = [...series.flatMap((s) => s.points.map((p) => p[1])), ...bars.map((b) => b.y), 0];
-  const [x0, x1] = spec.xDomain ?? [Math.min(...xs), Math.max(...xs)];
+  // a missing figure (a failed value, NaN, an infinite percentile) is left out, never drawn as NaN
+  const series = (spec.series ?? []).map((s) => ({ ...s, points: s.points.filter(finitePoint) }));
+  const bars = (spec.bars ?? []).filter((b) => Number.isFinite(b.x0) && Number.isFinite(b.x1) && Number.isFinite(b.y));
+  const hLines = (spec.hLines ?? []).filter((l) => Number.isFinite(l.y));
+  const vLines = (spec.vLines ?? []).filter((l) => Number.isFinite(l.x));
+  const xs = [...series.flatMap((s) => s.points.map((p) => p[0])), ...bars.flatMap((b) => [b.x0, b.x1]), ...vLines.map((l) => l.x)];
+  if (xs.length === 0 || (series.every((s) => s.points.length === 0) && bars.length === 0)) return noDataChart(spec);
+  const ys = [...series.flatMap((s) => s.points.map((p) => p[1])), ...bars.map((b) => b.y), ...hLines.map((l) => l.y), 0];
+  const [x0, x1] = spec.xDomain && spec.xDomain[1] > spec.xDomain[0] ? spec.xDomain : spanOf(Math.min(...xs), Math.max(...xs));
   const y1 = Math.max(...ys) * 1.05 || 1;
   const y0 = Math.min(...ys, 0);
   const sx = (x: number): number => M.left + ((x - x0) / (x1 - x0 || 1)) * (W - M.left - M.right);
@@ -97,6 +118,8 @@ export function chart(spec: ChartSpec): string {
       marks += s.points.length;
     }
   });
+  for (const l of hLines) parts.push(`<line class="ref" x1="${M.left}" x2="${W - M.right}" y1="${sy(l.y)}" y2="${sy(l.y)}"/><text class="ref-label" x="${W - M.right - 4}" y="${sy(l.y) - 4}" text-anchor="end">${escapeHtml(l.label)}</text>`);
+  for (const l of vLines) parts.push(`<line class="ref" x1="${sx(l.x)}" x2="${sx(l.x)}" y1="${M.top}" y2="${H - M.bottom}"/><text class="ref-label" x="${sx(l.x) + 4}" y="${M.top + 12}">${escapeHtml(l.label)}</text>`);
   const legend = series.map((s, i) => `<tspan fill="${COLORS[(i + (bars.length > 0 ? 1 : 0)) % COLORS.length]}">■ ${escapeHtml(s.name)}</tspan>`).join(' ');
   return `<figure><svg class="chart" id="${escapeHtml(spec.id)}" data-points="${marks}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(spec.title)}">
 <text x="${M.left}" y="16" class="title">${escapeHtml(spec.title)}</text><text x="${M.left}" y="32" class="legend">${legend}</text>
@@ -104,6 +127,14 @@ ${parts.join('\n')}
 <line x1="${M.left}" x2="${W - M.right}" y1="${sy(y0)}" y2="${sy(y0)}" class="axis"/><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" class="axis"/>
 <text x="${(W + M.left) / 2}" y="${H - 6}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>
 <text x="14" y="${(H - M.bottom + M.top) / 2}" transform="rotate(-90 14 ${(H - M.bottom + M.top) / 2})" text-anchor="middle">${escapeHtml(spec.yLabel)}</text>
+</svg></figure>`;
+}
+
+/** A chart's frame saying "no data" (a failed or empty value), with no marks. */
+function noDataChart(spec: ChartSpec): string {
+  return `<figure><svg class="chart" id="${escapeHtml(spec.id)}" data-points="0" data-empty="true" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(spec.title)}: no data">
+<text x="${M.left}" y="16" class="title">${escapeHtml(spec.title)}</text>
+<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="empty">no data</text>
 </svg></figure>`;
 }
 
@@ -143,4 +174,5 @@ h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}svg.chart{width:640px;height:260px;background:#fff;border:1px solid #eee}
 svg text{font-size:11px;fill:#333}svg .title{font-size:13px;font-weight:600}.grid{stroke:#eee}.axis{stroke:#999}
+.ref{stroke:#b91c1c;stroke-dasharray:4 3}svg .ref-label{fill:#b91c1c}svg .empty{font-size:14px;fill:#888}
 .slower{color:#b91c1c;font-weight:600}.faster{color:#15803d;font-weight:600}.note{color:#555}`;

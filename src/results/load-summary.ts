@@ -52,6 +52,7 @@ export class LoadTally {
   private promptMismatches = 0;
   private good = 0;
   private outputTokens = 0;
+  private inputTokens = 0;
   private allTokens = 0;
   private firstStart = Infinity;
   private lastStart = -Infinity;
@@ -98,6 +99,7 @@ export class LoadTally {
     if (r.ok) {
       this.ok++;
       this.outputTokens += r.output_tokens;
+      this.inputTokens += r.prompt_tokens ?? r.input_tokens ?? 0;
       if (r.output_tokens !== r.max_tokens) this.shortOutputs++;
     }
     for (const [key, { over, value }] of Object.entries(LOAD_STATS) as [LoadStatKey, (typeof LOAD_STATS)[LoadStatKey]][]) {
@@ -140,6 +142,8 @@ export class LoadTally {
       achieved_rate: rateOver(this.sent, this.firstStart, this.lastStart),
       request_throughput: perSecond(this.ok, windowMs),
       output_throughput: perSecond(this.outputTokens, windowMs),
+      total_throughput: perSecond(this.inputTokens + this.outputTokens, windowMs),
+      tokens: { input: this.inputTokens, output: this.outputTokens },
       counts: {
         scheduled,
         sent: this.sent,

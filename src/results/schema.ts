@@ -192,6 +192,10 @@ export const LoadSummarySchema = z.object({
   achieved_rate: z.number().nullable(),
   request_throughput: z.number(),
   output_throughput: z.number(),
+  /** Prompt and output tokens of the successful requests per second over the window (absent in results before it was kept). */
+  total_throughput: z.number().optional(),
+  /** Prompt tokens (as the server counted them, else as asked) and output tokens of the successful requests. */
+  tokens: z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative() }).optional(),
   /** scheduled = sent + dropped; sent = ok + failed. */
   counts: z.object({
     scheduled: z.number().int(),
