@@ -121,7 +121,9 @@ test('load: open loop on a chat dataset; bad input is one line and exit 2; an un
   const bad: [string[], RegExp][] = [
     [['--slo', 'ttft=fast'], /--slo takes ttft=, tpot= or e2e=/],
     [['--concurrency', '2', '--request-rate', '5'], /not both/],
-    [['--request-rate', '0'], /--request-rate must be a number > 0, got '0'/],
+    [['--request-rate', '0'], /--request-rate must be a number > 0, written in decimal; got '0'/],
+    [['--concurrency', '0x2'], /--concurrency must be an integer >= 1 \(at most 9007199254740991\), written in decimal; got '0x2'/],
+    [['--requests', '9007199254740993'], /--requests must be an integer >= 1 \(at most 9007199254740991\)/],
     [['--arrival', 'weibull', '--request-rate', '1'], /--arrival must be one of constant, poisson, gamma/],
     [['--concurrency', '2', '--burstiness', '0.5'], /--burstiness applies to an open loop \(--request-rate\)/],
     [['--concurrency', '2', '--max-concurrency', '4'], /--max-concurrency applies to an open loop/],
