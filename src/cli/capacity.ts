@@ -1,5 +1,5 @@
 /** The flags of load's capacity search (--find-max-rate, --find-max-concurrency): read and checked before anything runs. */
-import { type CapacitySearchSettings, DEFAULT_PRECISION, DEFAULT_SATURATION_CONCURRENCY } from '../load/capacity.js';
+import { type CapacitySearchSettings, DEFAULT_PRECISION, DEFAULT_SATURATION_CONCURRENCY, MIN_PROBE_S } from '../load/capacity.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, type ParsedArgs, single } from './args.js';
 import { parseNumber } from './numbers.js';
@@ -51,5 +51,6 @@ export function capacitySearchOf(args: ParsedArgs): CapacitySearchSettings | nul
     precision,
     saturationConcurrency: saturationText === undefined ? DEFAULT_SATURATION_CONCURRENCY : parseNumber('load', 'saturation-concurrency', saturationText, { int: true, min: 1 }),
     warmupRequests: warmupText === undefined ? null : parseNumber('load', 'warmup-requests', warmupText, { int: true, min: 0 }),
+    minProbeS: args.flags.has('requests') || args.flags.has('duration') ? null : MIN_PROBE_S,
   };
 }

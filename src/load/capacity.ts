@@ -22,7 +22,15 @@ export interface CapacitySearchSettings {
   saturationConcurrency: number;
   /** --warmup-requests, or null for each probe's default (its concurrency; 8 for an open loop). */
   warmupRequests: number | null;
+  /** When neither --requests nor --duration was given: a rate probe sends at least this many seconds of requests. */
+  minProbeS: number | null;
 }
+
+/** A rate probe's least length by default: a queue that builds over time needs time to show. */
+export const MIN_PROBE_S = 10;
+
+/** Under this a probe is too short to show a queue building, and the result says so. */
+const SHORT_PROBE_S = 2;
 
 /** The default rate precision (5% of the rate) and saturating concurrency. */
 export const DEFAULT_PRECISION = 0.05;
@@ -211,7 +219,7 @@ export function describeCapacity(c: Capacity, requestsPerProbe: string): { answe
 export async function findCapacity(base: LoadConfig, settings: CapacitySearchSettings, options: LoadOptions, run: RunResult): Promise<Capacity> {
   const s = base.load;
   const recorder = new RunRecorder(run, { outputPath: options.outputPath, store: options.store, message: (text) => options.progress.message(text), unsaved: options.unsaved });
-  const perProbe = s.requests !== null ? `${s.requests} requests${s.duration_s !== null ? ` or ${s.duration_s} s` : ''}` : `${s.duration_s} s of requests`;
+  const perProbe = s.requests !== null ? `${settings.minProbeS !== null ? 'at least ' : ''}${s.requests} requests${s.duration_s !== null ? ` or ${s.duration_s} s` : ''}` : `${s.duration_s} s of requests`;
   const capacity: Capacity = {
     search: settings.search,
     status: 'interrupted',
@@ -227,6 +235,7 @@ export async function findCapacity(base: LoadConfig, settings: CapacitySearchSet
     bracket: { holds: null, fails: null },
     answer: 'the search has not ended',
     limit: null,
+    notes: [],
     points: [],
   };
   run.capacity = capacity;
@@ -250,7 +259,15 @@ export async function findCapacity(base: LoadConfig, settings: CapacitySearchSet
   const closed = (concurrency: number): LoadSettings => ({ ...s, mode: 'closed', concurrency, request_rate: null, max_concurrency: null, warmup_requests: settings.warmupRequests ?? concurrency });
   // a probe offers the rate it names: a count-bounded draw is scaled to it (a Poisson draw of 150
   // requests is otherwise 10% off by chance, the same way at every rate of one seed)
-  const open = (rate: number): LoadSettings => ({ ...s, mode: 'open', request_rate: rate, concurrency: null, warmup_requests: settings.warmupRequests ?? 8, ...(s.duration_s === null ? { exact_rate: true } : {}) });
+  const open = (rate: number): LoadSettings => ({
+    ...s,
+    mode: 'open',
+    request_rate: rate,
+    concurrency: null,
+    requests: settings.minProbeS !== null && s.requests !== null ? Math.max(s.requests, Math.ceil(rate * settings.minProbeS)) : s.requests,
+    warmup_requests: settings.warmupRequests ?? 8,
+    ...(s.duration_s === null ? { exact_rate: true } : {}),
+  });
 
   let outcome: NextProbe = { value: 0 };
   if (settings.search === 'rate') {
@@ -279,6 +296,8 @@ export async function findCapacity(base: LoadConfig, settings: CapacitySearchSet
   else capacity.max_concurrency = best;
   capacity.interval = capacity.points.some((p) => p.holds !== null) ? noiseInterval(capacity.points, settings.search) : null;
   Object.assign(capacity, describeCapacity(capacity, perProbe));
+  const short = run.benchmarks.filter((b) => b.config.load?.mode === 'open' && b.load && b.load.window_s < SHORT_PROBE_S).map((b) => b.config.load?.request_rate);
+  if (short.length > 0) capacity.notes.push(`the probes at ${short.join(', ')} req/s lasted under ${SHORT_PROBE_S} s: a queue that builds over time had no time to show, so they may hold where a longer run would not; give more --requests or a --duration`);
   await recorder.finish();
   return capacity;
 }

@@ -145,5 +145,5 @@ export function formatLoadSummary(run: RunResult, percentiles: readonly KeptPerc
 
 /** A capacity search's answer, last: the probes are printed as they end. */
 function capacityLines(c: Capacity): string[] {
-  return [`${c.answer[0]?.toUpperCase() ?? ''}${c.answer.slice(1)}.`, ...(c.limit ? [`What limits it: ${c.limit}.`] : [])];
+  return [`${c.answer[0]?.toUpperCase() ?? ''}${c.answer.slice(1)}.`, ...(c.limit ? [`What limits it: ${c.limit}.`] : []), ...c.notes.map((n) => `Note: ${n}.`)];
 }

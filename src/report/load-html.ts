@@ -140,6 +140,6 @@ export function loadCurvesHtml(run: RunResult): string {
       ],
     }),
   );
-  const note = c ? `<p class="note">${escapeHtml(c.answer)}.${c.limit ? ` What limits it: ${escapeHtml(c.limit)}.` : ''} Lines: p50 and p99 over the successful requests; dots: the p${c.percentile} the search judged, counting failed requests as over every limit.</p>` : '';
+  const note = c ? `<p class="note">${escapeHtml(c.answer)}.${c.limit ? ` What limits it: ${escapeHtml(c.limit)}.` : ''}${c.notes.map((n) => ` Note: ${escapeHtml(n)}.`).join('')} Lines: p50 and p99 over the successful requests; dots: the p${c.percentile} the search judged, counting failed requests as over every limit.</p>` : '';
   return `<h2>${c ? 'Capacity' : 'Latency against throughput'}</h2>${note}<div class="charts">${charts.join('\n')}</div>`;
 }

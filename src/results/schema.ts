@@ -463,6 +463,8 @@ export const CapacitySchema = z.object({
   /** The answer in plain words, and what limits it. */
   answer: z.string(),
   limit: z.string().nullable(),
+  /** What a reader must know about how far to trust the answer (probes too short to show a queue, ...). */
+  notes: z.array(z.string()),
   points: z.array(CapacityPointSchema),
 });
 

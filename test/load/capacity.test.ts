@@ -134,7 +134,7 @@ test('the answer states the noise and what limits it', () => {
   assert.deepEqual(points.map((p) => p.holds), [true, true, false, false]);
   // 20 holds but its interval reaches 95 * 96 / 90 = 101.3 > 100: only 10 surely holds; 22's reaches down to 98, under: only 30 surely fails
   assert.deepEqual(noiseInterval(points, 'rate'), [10, 30]);
-  const c: Capacity = { search: 'rate', status: 'found', percentile: 90, slo, precision: 0.1, arrival: 'poisson', max_rate_rps: 20, max_concurrency: null, interval: [10, 30], saturation_rps: 33, saturation_concurrency: 64, bracket: { holds: 20, fails: 22 }, answer: '', limit: null, points };
+  const c: Capacity = { search: 'rate', status: 'found', percentile: 90, slo, precision: 0.1, arrival: 'poisson', max_rate_rps: 20, max_concurrency: null, interval: [10, 30], saturation_rps: 33, saturation_concurrency: 64, bracket: { holds: 20, fails: 22 }, answer: '', limit: null, notes: [], points };
   const { answer, limit } = describeCapacity(c, '100 requests');
   assert.equal(answer, 'capacity: 20 req/s (Poisson arrivals) with TTFT <= 100 ms for 90% of requests (from when each was due); the noise of p90 over 100 requests per probe puts it between 10 and 30 req/s (more requests per probe, --requests, narrow this)');
   assert.match(limit ?? '', /^at 22 req\/s: TTFT p90 105 ms > 100 ms \(95\.1 ms at 20\); .*the server completes at most 33\.00 req\/s when saturated \(concurrency 64\); 22 req\/s is 67% of it$/);
