@@ -94,7 +94,6 @@ export function formatLoadSummary(run: RunResult, percentiles: readonly KeptPerc
   const p5099 = (s: StatsRecord | null | undefined, digits: number): string => (s ? `${s.p50.toFixed(digits)} / ${s.p99.toFixed(digits)}` : '-');
   const rows = run.benchmarks.map((b) => {
     const l = b.load;
-    const s = b.config.load;
     return [
       loadValueLabel(b),
       b.status === 'ok' ? 'ok' : `${b.status}${b.error ? ` (${b.error.kind})` : ''}`,
