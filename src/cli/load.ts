@@ -209,7 +209,7 @@ export function loadConfigs(args: ParsedArgs, defaultRequests = 100): LoadConfig
  * done, output tokens/s so far, time left); otherwise one line when each value starts and one when
  * it ends. Requests end while others are in flight, so nothing more is done per request.
  */
-class LoadLog implements LoadProgress {
+export class LoadLog implements LoadProgress {
   private planned: number | null = null;
   private started = 0;
   private last = 0;

@@ -10,13 +10,15 @@ import { historyCommand } from './history.js';
 import { importCommand } from './import.js';
 import { loadCommand } from './load.js';
 import { monitorCommand } from './monitor.js';
+import { quickCommand } from './quick.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { synthCommand } from './synth.js';
 
 const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }>> = {
   run: { run: runCommand, summary: 'benchmark text generation (default command of npm start)' },
-  load: { run: loadCommand, summary: 'load-test an OpenAI-compatible server (closed or open loop, goodput)' },
+  load: { run: loadCommand, summary: 'load-test an OpenAI-compatible server (closed or open loop, goodput, --find-max-rate)' },
+  quick: { run: quickCommand, summary: 'find a local server and say in about a minute what it serves within an SLO' },
   synth: { run: synthCommand, summary: 'build a synthetic model folder' },
   monitor: { run: monitorCommand, summary: 'sample GPUs and the host, one JSON line per sample' },
   compare: { run: compareCommand, summary: 'compare two runs statistically (exit 1 on a regression)' },

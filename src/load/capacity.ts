@@ -24,6 +24,8 @@ export interface CapacitySearchSettings {
   warmupRequests: number | null;
   /** When neither --requests nor --duration was given: a rate probe sends at least this many seconds of requests. */
   minProbeS: number | null;
+  /** Measured requests of a concurrency probe, by its concurrency (default: the base's --requests). */
+  requestsAt?: (concurrency: number) => number;
 }
 
 /** A rate probe's least length by default: a queue that builds over time needs time to show. */
@@ -205,6 +207,9 @@ export function describeCapacity(c: Capacity, requestsPerProbe: string): { answe
   if (held && held.ttft_p50_ms !== null && failed.ttft_p50_ms !== null && failed.ttft_p50_ms > 1.5 * held.ttft_p50_ms) {
     parts.push(`the median TTFT rises from ${ms(held.ttft_p50_ms)} to ${ms(failed.ttft_p50_ms)}: requests wait in the server's queue before their prefill`);
   }
+  if (c.search === 'concurrency' && held && failed.throughput_rps < 1.15 * held.throughput_rps) {
+    parts.push(`throughput stops growing past ${valueOf(held, c.search)} in flight (${held.throughput_rps.toFixed(2)} req/s there, ${failed.throughput_rps.toFixed(2)} at ${valueOf(failed, c.search)}): more users only queue`);
+  }
   if (c.search === 'rate' && c.saturation_rps !== null && c.saturation_rps > 0) {
     parts.push(`the server completes at most ${c.saturation_rps.toFixed(2)} req/s when saturated (concurrency ${c.saturation_concurrency}); ${valueOf(failed, c.search)} req/s is ${((valueOf(failed, c.search) / c.saturation_rps) * 100).toFixed(0)}% of it`);
   }
@@ -219,7 +224,6 @@ export function describeCapacity(c: Capacity, requestsPerProbe: string): { answe
 export async function findCapacity(base: LoadConfig, settings: CapacitySearchSettings, options: LoadOptions, run: RunResult): Promise<Capacity> {
   const s = base.load;
   const recorder = new RunRecorder(run, { outputPath: options.outputPath, store: options.store, message: (text) => options.progress.message(text), unsaved: options.unsaved });
-  const perProbe = s.requests !== null ? `${settings.minProbeS !== null ? 'at least ' : ''}${s.requests} requests${s.duration_s !== null ? ` or ${s.duration_s} s` : ''}` : `${s.duration_s} s of requests`;
   const capacity: Capacity = {
     search: settings.search,
     status: 'interrupted',
@@ -256,7 +260,7 @@ export async function findCapacity(base: LoadConfig, settings: CapacitySearchSet
     options.progress.message(formatPoint(point, settings.percentile));
     return point;
   };
-  const closed = (concurrency: number): LoadSettings => ({ ...s, mode: 'closed', concurrency, request_rate: null, max_concurrency: null, warmup_requests: settings.warmupRequests ?? concurrency });
+  const closed = (concurrency: number): LoadSettings => ({ ...s, mode: 'closed', concurrency, request_rate: null, max_concurrency: null, warmup_requests: settings.warmupRequests ?? concurrency, ...(settings.requestsAt ? { requests: settings.requestsAt(concurrency) } : {}) });
   // a probe offers the rate it names: a count-bounded draw is scaled to it (a Poisson draw of 150
   // requests is otherwise 10% off by chance, the same way at every rate of one seed)
   const open = (rate: number): LoadSettings => ({
@@ -295,6 +299,10 @@ export async function findCapacity(base: LoadConfig, settings: CapacitySearchSet
   if (settings.search === 'rate') capacity.max_rate_rps = best;
   else capacity.max_concurrency = best;
   capacity.interval = capacity.points.some((p) => p.holds !== null) ? noiseInterval(capacity.points, settings.search) : null;
+  // what the probes really measured (the requests of each, by value, can differ)
+  const counts = capacity.points.filter((p) => p.holds !== null).map((p) => p.requests);
+  const [fewest, most] = [Math.min(...counts), Math.max(...counts)];
+  const perProbe = counts.length === 0 ? 'the requests' : fewest === most ? `${fewest} requests` : `${fewest} to ${most} requests`;
   Object.assign(capacity, describeCapacity(capacity, perProbe));
   const short = run.benchmarks.filter((b) => b.config.load?.mode === 'open' && b.load && b.load.window_s < SHORT_PROBE_S).map((b) => b.config.load?.request_rate);
   if (short.length > 0) capacity.notes.push(`the probes at ${short.join(', ')} req/s lasted under ${SHORT_PROBE_S} s: a queue that builds over time had no time to show, so they may hold where a longer run would not; give more --requests or a --duration`);

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { CapacityPoint } from '../../src/results/schema.js';
-import { readResult, runCli, tempDir } from '../helpers.js';
+import { freePort, readResult, runCli, tempDir } from '../helpers.js';
 import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 import { simulatedMaxRate, type SlotServer } from '../support/slot-queue.js';
 
@@ -150,4 +150,27 @@ test('a capacity search refuses bad input: one line, exit 2, nothing written', a
     assert.match(lines[0] as string, message, flags.join(' '));
     assert.equal(existsSync(join(dir, 'out')), false, `${flags.join(' ')}: nothing written`);
   }
+});
+
+test('quick finds the server on the ports given, picks its model and answers in plain words; no server is one line', async () => {
+  const model = 'slots=2,ttft=15,itl=4';
+  const listed = await startScriptedServer(0, undefined, [model]);
+  try {
+    const dir = tempDir();
+    const closedPort = String(await freePort());
+    // 64 tokens take about 267 ms a slot: 4 users wait one service (about 282 ms to the first token), 5 or more wait two for some (549 ms)
+    const r = await runCli(['quick', '--ports', closedPort, String(listed.port), '--slo', 'ttft=400ms', '--no-store', '--output', join(dir, 'q.json')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^Server: http://127\\.0\\.0\\.1:${listed.port}/v1, model ${model}$`, 'm'));
+    assert.match(r.stdout, /^One user: first token in \d+ ms \(median\), [\d.]+ tokens\/s per request\.$/m);
+    assert.match(r.stdout, /^Capacity: 4 users at once \(closed loop\) with TTFT <= 400 ms for 90% of requests \(from when each was due\).* With 4 at once it completed [\d.]+ requests\/s/m);
+    assert.match(r.stdout, /^What limits it: at 5 users at once: TTFT p90/m);
+    const c = readResult(join(dir, 'q.json')).capacity;
+    assert.deepEqual(c?.points.map((p) => [p.concurrency, p.requests]), [[1, 10], [2, 10], [4, 12], [8, 24], [6, 18], [5, 15]]);
+  } finally {
+    await listed.close();
+  }
+  const none = await runCli(['quick', '--ports', String(await freePort()), '--no-store']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^tokenbench: quick: no OpenAI-compatible server listed a model on 127\.0\.0\.1 ports \d+; start one, or give --url\n$/);
 });
