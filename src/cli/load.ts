@@ -80,6 +80,11 @@ however long the run.
 ${formatFlags(LOAD_FLAGS)}
 
 A value fails when under 90% of its scheduled requests succeed.
+
+Capacity: --find-max-rate (or --find-max-concurrency) with --slo finds the most load the server
+holds with P% (--slo-percentile) of each SLO metric within its limit, latency counted from when each
+request was due: a saturating closed loop, then probes narrowing in, each a saved value; the answer
+says how certain it is and what limits it (docs/capacity.md).
 ${EXIT_CODES}`;
 
 /** The longest prompt or output a load run asks for (2^20 tokens): longer than any served context. */
