@@ -4,7 +4,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
-const RESOLUTION_MS = 2;
+const RESOLUTION_MS = 50;
 /**
  * Above this p99 lag, stamps may be off by more than the accuracy tokenbench aims for. libuv's
  * timers run on a millisecond clock, so an idle loop already reads up to about 1 ms here.
