@@ -171,6 +171,36 @@ async function main(): Promise<void> {
       await cli(d, ['run', '--warmup', '0', '--iterations', '1', '--sequence-length', '8', '--new-tokens', '4', '--no-gpu-monitoring', '--output', join(d, 'a.json')]);
       return cli(d, ['compare', join(d, 'a.json'), join(d, 'a.json')]);
     }, check: (_d, o) => (/at least 2 measured iterations/.test(o.stderr) ? null : 'does not say why') },
+    // issue 26's list, and what the same checking found
+    { name: 'load --concurrency 0x2', expect: 2, run: (d) => cli(d, ['load', '--url', server.url, '--model', 'm', '--concurrency', '0x2']) },
+    { name: 'load --requests 9007199254740993 (past 2^53)', expect: 2, run: (d) => cli(d, ['load', '--url', server.url, '--model', 'm', '--requests', '9007199254740993']) },
+    { name: '--batch-size 9007199254740993 (past 2^53)', expect: 2, run: run(['--batch-size', '9007199254740993']) },
+    { name: 'load --slo ttft twice', expect: 2, run: (d) => cli(d, ['load', '--url', server.url, '--model', 'm', '--slo', 'ttft=1s', 'ttft=2s']) },
+    { name: 'load --slo ttft=0', expect: 2, run: (d) => cli(d, ['load', '--url', server.url, '--model', 'm', '--slo', 'ttft=0ms']) },
+    { name: 'load --meet-timeout without --shard or --workers', expect: 2, run: (d) => cli(d, ['load', '--url', server.url, '--model', 'm', '--meet-timeout', '5']) },
+    { name: 'load --prompt-reuse prefix=N past the prompt', expect: 2, run: (d) => cli(d, ['load', '--url', server.url, '--model', 'm', '--input-len', '16', '--prompt-reuse', 'prefix=32']) },
+    { name: 'run --shard without a group', expect: 2, run: run(['--shard', '0/2']) },
+    { name: 'run --shard with --no-store', expect: 2, run: run(['--shard', '0/2', '--group', 'g', '--no-store']) },
+    { name: 'TOKENBENCH_SHARD_COUNT alone', expect: 2, run: (d) => runCli(['run', ...QUICK], { cwd: d, env: { TOKENBENCH_STORE: `sqlite:${join(d, 'store.db')}`, TOKENBENCH_SHARD_COUNT: '4' } }) },
+    { name: 'SLURM_ARRAY_TASK_ID 0x1', expect: 2, run: (d) => runCli(['run', ...QUICK, '--group', 'g'], { cwd: d, env: { TOKENBENCH_STORE: `sqlite:${join(d, 'store.db')}`, SLURM_ARRAY_TASK_ID: '0x1', SLURM_ARRAY_TASK_COUNT: '4' } }) },
+    { name: 'SLURM_ARRAY_TASK_ID 1e0', expect: 2, run: (d) => runCli(['run', ...QUICK, '--group', 'g'], { cwd: d, env: { TOKENBENCH_STORE: `sqlite:${join(d, 'store.db')}`, SLURM_ARRAY_TASK_ID: '1e0', SLURM_ARRAY_TASK_COUNT: '4' } }) },
+    { name: 'history --group with a bad id', expect: 2, run: (d) => cli(d, ['history', '--group', 'bad id!']) },
+    { name: 'a browser path that is a folder', expect: 2, run: (d) => cli(d, ['run', ...QUICK, '--engine', 'transformers-js-browser', '--engine-option', `browser=${d}`]) },
+    { name: 'a browser path without the run bit', expect: 2, run: (d) => cli(d, ['run', ...QUICK, '--engine', 'transformers-js-browser', '--engine-option', `browser=${file('chrome', '#!/bin/sh\n')(d)}`]) },
+    { name: '--device cuda without CUDA (transformers-js)', expect: 2, run: run(['--device', 'cuda']) },
+    { name: 'import of a result whose records file is missing', expect: 2, mayWrite: true, run: async (d) => {
+      const out = join(d, 'l.json');
+      await cli(d, ['load', '--url', server.url, '--model', 'ttft=2,itl=1', '--requests', '4', '--no-store', '--quiet', '--output', out]);
+      spawnSync('rm', [join(d, 'l.requests-0.jsonl')]);
+      return cli(d, ['import', out, '--store', `sqlite:${join(d, 'fresh.db')}`]);
+    }, check: (d) => (existsSync(join(d, 'fresh.db')) ? 'created the database first' : null) },
+    { name: 'report of a result whose records file was cut', expect: 2, mayWrite: true, run: async (d) => {
+      const out = join(d, 'l.json');
+      await cli(d, ['load', '--url', server.url, '--model', 'ttft=2,itl=1', '--requests', '6', '--no-store', '--quiet', '--output', out]);
+      const records = join(d, 'l.requests-0.jsonl');
+      writeFileSync(records, readFileSync(records, 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
+      return cli(d, ['report', out, '-o', join(d, 'r.html')]);
+    }, check: (d) => (existsSync(join(d, 'r.html')) ? 'wrote a report from the records left' : null) },
     { name: 'a hub id without a network', expect: 1, mayWrite: true, run: run(['--model', 'HuggingFaceTB/SmolLM2-135M']), check: (_d, o) => (/cannot download it from the Hugging Face hub \(network/.test(o.stdout) ? null : 'unclear') },
   ];
 

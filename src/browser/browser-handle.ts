@@ -19,7 +19,9 @@ export interface BrowserHandle {
 /** A browser of `executable` with `args`, its collections traced when `traceGc`. */
 export async function launchBrowser(executable: string, args: readonly string[], traceGc: boolean): Promise<BrowserHandle> {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: executable, headless: true, args: [...args] });
+  // tokenbench handles Ctrl-C and SIGTERM itself (finish or cut the config, save, then close the
+  // browser): Playwright's own handlers would close the browser under the iteration in flight
+  const browser = await chromium.launch({ executablePath: executable, headless: true, args: [...args], handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
   const gc = traceGc ? await GcTrace.start(browser) : null;
   return {
     browser,

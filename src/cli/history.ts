@@ -1,6 +1,7 @@
 /** `tokenbench history`: a config's runs over time from the store. */
 import { formatTable } from '../report/console.js';
 import { redactUrl, ResultStore, storeUrl } from '../results/store/store.js';
+import { groupFrom } from '../config/shard.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
 
@@ -31,12 +32,13 @@ export async function historyCommand(argv: readonly string[]): Promise<number> {
   }
   const metric = single(args, 'metric', 'history') ?? 'itl_ms';
   if (!METRICS.includes(metric)) throw new InputError('usage', `history: --metric must be one of ${METRICS.join(', ')}, got '${metric}'`);
+  // the group checked as run and load check it, before the store is opened
+  const group = args.flags.has('group') ? (groupFrom(single(args, 'group', 'history'), {}, 'history') ?? undefined) : undefined;
   const url = storeUrl(single(args, 'store', 'history'));
   const store = await ResultStore.open(url, { mustExist: true });
   try {
     const name = single(args, 'config', 'history');
     const hash = single(args, 'hash', 'history');
-    const group = single(args, 'group', 'history');
     const rows = await store.history({ ...(name ? { name } : {}), ...(hash ? { hash } : {}), ...(group ? { group } : {}) }, metric);
     if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
     else {

@@ -1,6 +1,7 @@
 /** `tokenbench import FILE...`: result files (tokenbench's and benchmark_v2's) into the store. */
 import { readFileSync } from 'node:fs';
 import { fromBenchmarkV2, isBenchmarkV2 } from '../results/benchmark-v2.js';
+import { checkRecords } from '../results/request-records.js';
 import type { RunResult } from '../results/schema.js';
 import { readResultFile, redactUrl, ResultStore, storeUrl } from '../results/store/store.js';
 import { errorMessage, InputError } from '../util/errors.js';
@@ -39,6 +40,8 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
   }
   if (args.positionals.length === 0) throw new InputError('usage', "import: give one or more result files; see 'tokenbench import --help'");
   const runs = args.positionals.map((p) => ({ path: p, ...readAnyResult(p) }));
+  // every records file read through first: one missing, cut or emptied is bad input before the store is even opened
+  for (const r of runs) await checkRecords(r.run);
   const url = storeUrl(single(args, 'store', 'import'));
   const store = await ResultStore.open(url);
   try {

@@ -12,8 +12,9 @@ import { type LoadConfig, loadValueConfig } from '../load/load-config.js';
 import { datasetPrompts } from '../load/prompts.js';
 import { findCapacity, MAX_PROBES, probeRequests } from '../load/capacity.js';
 import { meetParts } from '../load/rendezvous.js';
-import { runLoadWorkers, type WorkerRunner } from '../load/workers.js';
-import { readResultFile } from '../results/store/store.js';
+import { LostWorkers, runLoadWorkers, type WorkerRunner } from '../load/workers.js';
+import { claimShard } from '../results/store/shard-claims.js';
+import { readResultFile, storeUrl } from '../results/store/store.js';
 import { newRunResult } from '../measure/runner.js';
 import { formatLoadSummary } from '../report/console.js';
 import { parsePercentiles } from '../report/load-figures.js';
@@ -55,10 +56,10 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   shard: { arity: 'one', value: 'I/N', help: 'run part I (from 0) of N of each value: open loop, requests j with j mod N = I of the one schedule; closed loop, a share of the concurrency and requests. The parts meet in the store and start together (default: from SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with TOKENBENCH_SHARD_COUNT)' },
   group: { arity: 'one', value: 'ID', help: 'the group the parts share (default $TOKENBENCH_GROUP, else slurm-$SLURM_ARRAY_JOB_ID); needed with --shard' },
   workers: { arity: 'one', value: 'N', help: 'run each value in N processes on this machine (one per core), each sending part of it as --shard does, merged into one result (default 1)' },
-  'meet-timeout': { arity: 'one', value: 'SECONDS', help: 'with --shard: how long a part waits for the others before the value fails (default 600)' },
+  'meet-timeout': { arity: 'one', value: 'SECONDS', help: 'with --shard or --workers: how long a part waits for the others before the value fails (default 600; a lost worker is noticed at once)' },
   ...CAPACITY_FLAGS,
   output: { arity: 'one', commas: false, value: 'FILE', help: 'result file (default DIR/run-<time>-<id>.json)' },
-  'output-dir': { arity: 'one', commas: false, value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
+  'output-dir': { arity: 'one', commas: false, value: 'DIR', help: 'folder for the result file (default ./tokenbench-results); the store does not move with it: it stays sqlite:./tokenbench-results/tokenbench.db under the current folder unless --store or TOKENBENCH_STORE says otherwise' },
   store: { arity: 'one', commas: false, value: 'URL', help: 'results store: sqlite:PATH or postgres://... (default as for run)' },
   'no-store': { arity: 'none', help: 'write the result file only' },
   json: { arity: 'none', help: 'print the whole result as JSON on stdout (the request records stay in their JSONL file)' },
@@ -79,7 +80,10 @@ however long the run.
 
 ${formatFlags(LOAD_FLAGS)}
 
-A value fails when under 90% of its scheduled requests succeed.
+A value fails when under 90% of its scheduled requests succeed. Ctrl-C: the first stops sending and
+lets the requests in flight finish (counted when they do), the second cuts them (recorded as
+interrupted, neither ok nor failed) and saves, a third quits at once; SIGTERM does the same, cutting
+the requests in flight by itself after 10 s.
 
 Capacity: --find-max-rate (or --find-max-concurrency) with --slo finds the most load the server
 holds with P% (--slo-percentile) of each SLO metric within its limit, latency counted from when each
@@ -246,7 +250,9 @@ export class LoadLog implements LoadProgress {
   }
   end(result: BenchmarkResult): void {
     const c = result.load?.counts;
-    this.write(`  ${result.status}${c ? `: ${c.ok} ok, ${c.failed} failed, ${c.late} late` : ''}${result.error ? ` (${result.error.kind}: ${result.error.message})` : ''}`);
+    // every scheduled request in one of these: a dead server's requests are never sent, not "0 failed"
+    const counts = c ? `: ${c.ok} ok, ${c.failed} failed${c.interrupted ? `, ${c.interrupted} interrupted` : ''}${c.dropped > 0 ? `, ${c.dropped} never sent` : ''}, ${c.late} late` : '';
+    this.write(`  ${result.status}${counts}${result.error ? ` (${result.error.kind}: ${result.error.message})` : ''}`);
   }
   message(text: string): void {
     this.write(`  ${text}`);
@@ -254,10 +260,10 @@ export class LoadLog implements LoadProgress {
 }
 
 /** Flags a worker does not get: its part, where it meets and writes, and what only the parent prints. */
-const PARENT_ONLY = new Set(['workers', 'shard', 'group', 'store', 'no-store', 'output', 'output-dir', 'json', 'quiet', 'meet-timeout']);
+const PARENT_ONLY = new Set(['workers', 'shard', 'group', 'store', 'no-store', 'output', 'output-dir', 'json', 'quiet']);
 
-/** Worker i of n: this command again as part i, meeting the others in a SQLite file in `meetDir`; a Ctrl-C is passed on. */
-function workerProcesses(args: ParsedArgs, meetDir: string, signal: AbortSignal): WorkerRunner {
+/** Worker i of n: this command again as part i, meeting the others in a SQLite file in `meetDir`; a Ctrl-C is passed on, and a second one too. */
+function workerProcesses(args: ParsedArgs, meetDir: string, signal: AbortSignal, cut: AbortSignal): WorkerRunner {
   const passed = [...args.flags].flatMap(([flag, values]) => (PARENT_ONLY.has(flag) ? [] : [`--${flag}`, ...(LOAD_FLAGS[flag]?.arity === 'none' ? [] : values)]));
   return (index, count) =>
     new Promise((resolve) => {
@@ -269,8 +275,10 @@ function workerProcesses(args: ParsedArgs, meetDir: string, signal: AbortSignal)
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       const onAbort = (): void => void child.kill('SIGINT');
       signal.addEventListener('abort', onAbort, { once: true });
+      if (cut !== signal) cut.addEventListener('abort', onAbort, { once: true });
       child.on('close', (code, sig) => {
         signal.removeEventListener('abort', onAbort);
+        cut.removeEventListener('abort', onAbort);
         try {
           resolve(readResultFile(output));
         } catch {
@@ -306,6 +314,7 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   const group = groupFrom(single(args, 'group', 'load'), process.env, 'load');
   const meetTimeoutS = optionalNumber(args, 'meet-timeout', { min: 0, exclusive: true }) ?? 600;
   const workers = optionalNumber(args, 'workers', { int: true, min: 1 }) ?? 1;
+  if (args.flags.has('meet-timeout') && !shard && workers === 1) throw new InputError('usage', 'load: --meet-timeout is how long the parts of a split run wait for each other; it applies with --shard or --workers');
   if (shard) {
     if (group === null) throw new InputError('usage', 'load: --shard needs the group its parts share: --group ID (or TOKENBENCH_GROUP, or a Slurm array job)');
     if (args.flags.has('no-store')) throw new InputError('usage', 'load: --shard needs the store its parts meet in; drop --no-store');
@@ -318,38 +327,47 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
   const run = newRunResult();
   if (group !== null) run.group = group;
   if (shard !== null) run.shard = shard;
-  return withRunSession(
-    args,
-    'load',
-    run,
-    (text) => progress.message(text),
-    async ({ outputPath, store, signal, unsaved }) => {
-      const part =
-        shard && store && group !== null
-          ? { shard, meet: (config: LoadConfig) => meetParts(store, group, config.hash, shard, { host: hostname(), timeoutMs: meetTimeoutS * 1000, signal }) }
-          : undefined;
-      if (part) progress.message(`part ${shard?.index}/${shard?.count} of group ${group}: each value starts when all parts have warmed up and met in the store`);
-      // a job resubmitted skips the values every part of it already measured ok; the others are measured again by all parts
-      const stored = part && store && group !== null ? await store.okConfigHashesOfGroup(group, part.shard.count) : new Set<string>();
-      const todo = configs.filter((c) => !stored.has(c.hash));
-      // each value's records go beside the result file: nothing there that is not tokenbench's is overwritten
-      // a search's probes are not known ahead: as many as any search can take
-      checkRecordsPaths(outputPath, search ? MAX_PROBES : todo.length);
-      if (todo.length < configs.length) progress.message(`${configs.length - todo.length} of ${configs.length} values already measured ok by all ${part?.shard.count} parts in group ${group}, skipped`);
-      const options = { outputPath, progress, signal, unsaved, ...(store ? { store } : {}), ...(part ? { part } : {}) };
-      if (workers > 1) {
-        progress.message(`${workers} worker processes, each sending part of every value; merged when all are done`);
-        // a new folder of tokenbench's own for the workers' meeting place and part files; removed
-        // whole afterwards, as nothing else can be in it (the merged result goes where the user said)
-        const meetDir = mkdtempSync(join(tmpdir(), 'tokenbench-workers-'));
-        try {
-          await runLoadWorkers(todo, workers, workerProcesses(args, meetDir, signal), options, run);
-        } finally {
-          rmSync(meetDir, { recursive: true, force: true });
-        }
-      } else if (search) await findCapacity(configs[0] as LoadConfig, search, options, run);
-      else await runLoadBenchmarks(todo, options, run);
-    },
-    (result) => formatLoadSummary(result, percentiles),
-  );
+  // the part is this process's alone while it runs: a second one for it is refused before anything is written
+  const release = shard && group !== null ? await claimShard(storeUrl(single(args, 'store', 'load')), group, 'load', shard) : null;
+  try {
+    return await withRunSession(
+      args,
+      'load',
+      run,
+      (text) => progress.message(text),
+      async ({ outputPath, store, signal, cut, unsaved }) => {
+        const part =
+          shard && store && group !== null
+            ? { shard, meet: (config: LoadConfig) => meetParts(store, group, config.hash, shard, { host: hostname(), timeoutMs: meetTimeoutS * 1000, signal }) }
+            : undefined;
+        if (part) progress.message(`part ${shard?.index}/${shard?.count} of group ${group}: each value starts when all parts have warmed up and met in the store`);
+        // a job resubmitted skips the values every part of it already measured ok; the others are measured again by all parts
+        const stored = part && store && group !== null ? await store.okConfigHashesOfGroup(group, part.shard.count) : new Set<string>();
+        const todo = configs.filter((c) => !stored.has(c.hash));
+        // each value's records go beside the result file: nothing there that is not tokenbench's is overwritten
+        // a search's probes are not known ahead: as many as any search can take
+        checkRecordsPaths(outputPath, search ? MAX_PROBES : todo.length);
+        if (todo.length < configs.length) progress.message(`${configs.length - todo.length} of ${configs.length} values already measured ok by all ${part?.shard.count} parts in group ${group}, skipped`);
+        const options = { outputPath, progress, signal, cut, unsaved, ...(store ? { store } : {}), ...(part ? { part } : {}) };
+        if (workers > 1) {
+          progress.message(`${workers} worker processes, each sending part of every value; merged when all are done`);
+          // a new folder of tokenbench's own for the workers' meeting place and part files; removed
+          // whole afterwards, as nothing else can be in it (the merged result goes where the user said)
+          const meetDir = mkdtempSync(join(tmpdir(), 'tokenbench-workers-'));
+          const lost = new LostWorkers(`sqlite:${join(meetDir, 'meet.db')}`, todo, workers, (text) => progress.message(text));
+          try {
+            await runLoadWorkers(todo, workers, workerProcesses(args, meetDir, signal, cut), options, run, (i, why) => lost.add(i, why));
+          } finally {
+            await lost.close();
+            rmSync(meetDir, { recursive: true, force: true });
+          }
+        } else if (search) await findCapacity(configs[0] as LoadConfig, search, options, run);
+        else await runLoadBenchmarks(todo, options, run);
+      },
+      (result) => formatLoadSummary(result, percentiles),
+      true,
+    );
+  } finally {
+    await release?.();
+  }
 }

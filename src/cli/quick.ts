@@ -108,8 +108,16 @@ export async function quickCommand(argv: readonly string[]): Promise<number> {
   for (const warning of await checkConfigs([base])) progress.message(warning);
   progress.message(`quick: ${url}, model ${model}: users at once 1, 2, 4, ... until ${search.saturationConcurrency} or the SLO fails`);
   const run = newRunResult();
-  return withRunSession(args, 'quick', run, (text) => progress.message(text), async ({ outputPath, store, signal, unsaved }) => {
-    checkRecordsPaths(outputPath, MAX_PROBES);
-    await findCapacity(base, search, { outputPath, progress, signal, unsaved, ...(store ? { store } : {}) }, run);
-  }, (result) => formatQuick(result, server));
+  return withRunSession(
+    args,
+    'quick',
+    run,
+    (text) => progress.message(text),
+    async ({ outputPath, store, signal, cut, unsaved }) => {
+      checkRecordsPaths(outputPath, MAX_PROBES);
+      await findCapacity(base, search, { outputPath, progress, signal, cut, unsaved, ...(store ? { store } : {}) }, run);
+    },
+    (result) => formatQuick(result, server),
+    true,
+  );
 }

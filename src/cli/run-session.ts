@@ -16,10 +16,16 @@ import { type ParsedArgs, single } from './args.js';
 export interface RunSession {
   outputPath: string;
   store: ResultStore | undefined;
+  /** The first Ctrl-C or SIGTERM: start nothing new, finish what is in flight and save. */
   signal: AbortSignal;
+  /** With `graceful` (load runs): the second Ctrl-C, or SIGTERM's grace ran out: cut what is in flight too. */
+  cut: AbortSignal;
   /** Each failure to save the result file or the store is appended here (exit code 3). */
   unsaved: string[];
 }
+
+/** After SIGTERM, how long a graceful run lets requests in flight finish before it cuts them. */
+export const SIGTERM_GRACE_MS = 10_000;
 
 /** Exit codes of `run` and `load`, for their --help. */
 export const EXIT_CODES = 'Exit codes: 0 all ok, 1 a config failed, 2 bad input (nothing run), 3 measured but not all saved (the result file or the store failed: NOT SAVED lines say what), 130 interrupted (Ctrl-C), 143 stopped (SIGTERM); a signal wins over 3, and 3 over 1.';
@@ -69,7 +75,10 @@ function checkResultPath(path: string, flag: string): () => void {
 
 /**
  * Opens the store, runs `body` with Ctrl-C handled, closes the store, prints the summary (and the
- * whole result with --json) and returns the exit code (EXIT_CODES).
+ * whole result with --json) and returns the exit code (EXIT_CODES). Ctrl-C: the first stops
+ * starting anything and saves what finishes; the second quits at once, or with `graceful` (load
+ * runs, whose requests in flight take seconds) cuts what is in flight and saves that too, and only
+ * a third quits. SIGTERM with `graceful` cuts what is in flight after SIGTERM_GRACE_MS by itself.
  */
 export async function withRunSession(
   args: ParsedArgs,
@@ -78,6 +87,7 @@ export async function withRunSession(
   interruptMessage: (text: string) => void,
   body: (session: RunSession) => Promise<void>,
   summarize: (run: RunResult) => string,
+  graceful = false,
 ): Promise<number> {
   const output = single(args, 'output', command);
   const outputPath = resolve(output ?? defaultResultPath(single(args, 'output-dir', command) ?? 'tokenbench-results', run.run_id, new Date(run.started_at)));
@@ -90,22 +100,37 @@ export async function withRunSession(
     throw err;
   }
   const abort = new AbortController();
+  const cut = new AbortController();
   // every request in flight listens for the interrupt (and stops listening when it ends): a load
   // run at concurrency 32 has 32 listeners, which is no leak, so Node's warning past 10 is off
   setMaxListeners(0, abort.signal);
+  setMaxListeners(0, cut.signal);
   let stoppedBy: NodeJS.Signals | null = null;
+  let grace: NodeJS.Timeout | undefined;
+  const again = (signal: NodeJS.Signals): string => (signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C');
+  const cutInFlight = (why: string): void => {
+    if (cut.signal.aborted) return;
+    interruptMessage(`${why}: cutting the requests in flight (recorded as interrupted) and saving (${again(stoppedBy ?? 'SIGINT')} again to quit now)`);
+    cut.abort();
+  };
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (abort.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
+    if (abort.signal.aborted) {
+      if (graceful && !cut.signal.aborted) return cutInFlight(`${again(signal)} again`);
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
+    }
     stoppedBy = signal;
-    interruptMessage(`${signal === 'SIGTERM' ? 'Stopped (SIGTERM)' : 'Interrupted'}: finishing what is in flight and saving (${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'} again to quit now)`);
+    const what = graceful ? `sending no new requests; those in flight finish and count (${again(signal)} again cuts them${signal === 'SIGTERM' ? `, as do ${SIGTERM_GRACE_MS / 1000} s` : ''})` : `finishing what is in flight and saving (${again(signal)} again to quit now)`;
+    interruptMessage(`${signal === 'SIGTERM' ? 'Stopped (SIGTERM)' : 'Interrupted'}: ${what}`);
     abort.abort();
+    if (graceful && signal === 'SIGTERM') grace = setTimeout(() => cutInFlight(`${SIGTERM_GRACE_MS / 1000} s after SIGTERM`), SIGTERM_GRACE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const unsaved: string[] = [];
   try {
-    await body({ outputPath, store, signal: abort.signal, unsaved });
+    await body({ outputPath, store, signal: abort.signal, cut: graceful ? cut.signal : abort.signal, unsaved });
   } finally {
+    clearTimeout(grace);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await store?.close().catch(() => undefined);

@@ -6,6 +6,9 @@ import { ENGINE_OPTIONS } from '../config/engine-options.js';
 import { groupFrom, shardFrom, shardItems } from '../config/shard.js';
 import { expandConfigs, type RawConfig } from '../config/sweep.js';
 import { checkConfigs } from '../engines/index.js';
+import { claimShard } from '../results/store/shard-claims.js';
+import { storeUrl } from '../results/store/store.js';
+import { DeviceMonitor } from '../monitor/monitor.js';
 import { LogProgress, type ProgressReporter, silentProgress, TtyProgress } from '../measure/progress.js';
 import { checkInterleavable, newRunResult, runBenchmarks } from '../measure/runner.js';
 import { formatRunSummary } from '../report/console.js';
@@ -61,7 +64,7 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   group: { arity: 'one', value: 'ID', help: 'the group the parts of one job share (default $TOKENBENCH_GROUP, else slurm-$SLURM_ARRAY_JOB_ID); configs already stored ok in the group are skipped, so a failed part is simply run again' },
   interleave: { arity: 'none', help: 'configs take turns: all loaded and warmed up first, then one measured iteration of each per round, so drift of the machine hits all alike (compare --pair then pairs them by round)' },
   output: { arity: 'one', value: 'FILE', help: 'result file (default: DIR/run-<time>-<id>.json)' },
-  'output-dir': { arity: 'one', value: 'DIR', help: 'folder for the result file (default ./tokenbench-results)' },
+  'output-dir': { arity: 'one', value: 'DIR', help: 'folder for the result file (default ./tokenbench-results); the store does not move with it: it stays sqlite:./tokenbench-results/tokenbench.db under the current folder unless --store or TOKENBENCH_STORE says otherwise' },
   'cache-dir': { arity: 'one', value: 'DIR', help: 'where synthetic models are built (default $XDG_CACHE_HOME/tokenbench)' },
   store: { arity: 'one', value: 'URL', help: 'results store: sqlite:PATH or postgres://... (default $TOKENBENCH_STORE or sqlite:./tokenbench-results/tokenbench.db)' },
   'no-store': { arity: 'none', help: 'write the result file only' },
@@ -135,6 +138,18 @@ export function rawConfigsFromArgs(args: ParsedArgs): RawConfig[] {
   return files.flatMap((file) => readConfigFile(file).map((raw) => ({ fields: { ...raw.fields, ...overrides }, where: raw.where, textFields })));
 }
 
+/** `--devices` that name a device that is not there are bad input, found before the store or the result file is touched. */
+async function checkDeviceChoice(devices: readonly string[]): Promise<void> {
+  let monitor: DeviceMonitor;
+  try {
+    monitor = await DeviceMonitor.start({ intervalMs: 1000, watchedPid: process.pid, devices: [...devices] });
+  } catch {
+    return; // a monitor that cannot start is said when the run starts it, as without --devices
+  }
+  await monitor.stop();
+  if (monitor.unknownChoices.length > 0) throw new InputError('usage', `run: --devices ${monitor.unknownChoices.join(', ')} matched no device; 'tokenbench monitor --duration-ms 100' lists the devices there are`);
+}
+
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, RUN_FLAGS, 'run');
   if (args.flags.has('help')) {
@@ -145,6 +160,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const sweep = expandConfigs(rawConfigsFromArgs(args));
   const shard = shardFrom(single(args, 'shard', 'run'), process.env, 'run');
   const group = groupFrom(single(args, 'group', 'run'), process.env, 'run');
+  // the parts of a sweep meet in the store under their group, as load's do
+  if (shard && group === null) throw new InputError('usage', 'run: --shard needs the group its parts share: --group ID (or TOKENBENCH_GROUP, or a Slurm array job)');
+  if (shard && args.flags.has('no-store')) throw new InputError('usage', 'run: --shard needs the store its parts meet in; drop --no-store');
   const mine = shardItems(sweep, shard);
   const interleave = args.flags.has('interleave');
   if (interleave) checkInterleavable(mine);
@@ -155,23 +173,30 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   for (const warning of warnings) progress.message(warning);
   const cacheDir = resolve(single(args, 'cache-dir', 'run') ?? defaultCacheDir());
   const devices = args.flags.get('devices');
+  if (devices && mine.some((c) => c.gpu_monitoring)) await checkDeviceChoice(devices);
   const run = newRunResult();
   if (group !== null) run.group = group;
   if (shard !== null) run.shard = shard;
-  return withRunSession(
-    args,
-    'run',
-    run,
-    (text) => progress.message(text),
-    async ({ outputPath, store, signal, unsaved }) => {
-      // a part run again skips what its group already has: a failed task is simply resubmitted
-      const stored = group !== null && store ? await store.okConfigHashesOfGroup(group) : new Set<string>();
-      const configs = mine.filter((c) => !stored.has(c.hash));
-      const skipped = mine.length - configs.length;
-      const notes = [shard ? `shard ${shard.index}/${shard.count}: ${mine.length} of ${sweep.length} configs` : '', skipped > 0 ? `${skipped} already stored ok in group ${group}, skipped` : ''];
-      if (notes.some(Boolean)) progress.message(notes.filter(Boolean).join('; '));
-      await runBenchmarks(configs, { cacheDir, outputPath, progress, signal, unsaved, interleave, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
-    },
-    formatRunSummary,
-  );
+  // the part is this process's alone while it runs: a second one for it is refused before anything is written
+  const release = shard && group !== null ? await claimShard(storeUrl(single(args, 'store', 'run')), group, 'run', shard) : null;
+  try {
+    return await withRunSession(
+      args,
+      'run',
+      run,
+      (text) => progress.message(text),
+      async ({ outputPath, store, signal, unsaved }) => {
+        // a part run again skips what its group already has: a failed task is simply resubmitted
+        const stored = group !== null && store ? await store.okConfigHashesOfGroup(group) : new Set<string>();
+        const configs = mine.filter((c) => !stored.has(c.hash));
+        const skipped = mine.length - configs.length;
+        const notes = [shard ? `shard ${shard.index}/${shard.count}: ${mine.length} of ${sweep.length} configs` : '', skipped > 0 ? `${skipped} already stored ok in group ${group}, skipped` : ''];
+        if (notes.some(Boolean)) progress.message(notes.filter(Boolean).join('; '));
+        await runBenchmarks(configs, { cacheDir, outputPath, progress, signal, unsaved, interleave, ...(devices ? { devices } : {}), ...(store ? { store } : {}) }, run);
+      },
+      formatRunSummary,
+    );
+  } finally {
+    await release?.();
+  }
 }

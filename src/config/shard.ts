@@ -5,6 +5,9 @@
  */
 import { InputError } from '../util/errors.js';
 
+/** A scheduler's index or count as it writes them: decimal digits only (no hex, exponent or sign), within the exact integers. */
+const indexOf = (text: string | undefined): number => (text !== undefined && /^\d{1,15}$/.test(text.trim()) ? Number(text) : NaN);
+
 export interface Shard {
   /** 0-based index of this part. */
   index: number;
@@ -15,7 +18,7 @@ export interface Shard {
 /** The shard, from `--shard I/N`, else the scheduler's environment; null when there is none. */
 export function shardFrom(flag: string | undefined, env: NodeJS.ProcessEnv, command: string): Shard | null {
   if (flag !== undefined) {
-    const m = /^(\d+)\/(\d+)$/.exec(flag.trim());
+    const m = /^(\d{1,15})\/(\d{1,15})$/.exec(flag.trim());
     const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : null;
     if (!shard || shard.count < 1 || shard.index >= shard.count) {
       throw new InputError('usage', `${command}: --shard takes I/N, this part's index from 0 and the number of parts (0 <= I < N), got '${flag}'`);
@@ -25,7 +28,7 @@ export function shardFrom(flag: string | undefined, env: NodeJS.ProcessEnv, comm
   const task = env.SLURM_ARRAY_TASK_ID;
   if (task !== undefined && task !== '') {
     // --array=MIN-MAX[:STEP]; an array with holes (--array=1,4,9) has no dense index: --shard says it
-    const [id, min, step, count] = [task, env.SLURM_ARRAY_TASK_MIN ?? '0', env.SLURM_ARRAY_TASK_STEP ?? '1', env.SLURM_ARRAY_TASK_COUNT].map(Number) as [number, number, number, number];
+    const [id, min, step, count] = [task, env.SLURM_ARRAY_TASK_MIN ?? '0', env.SLURM_ARRAY_TASK_STEP ?? '1', env.SLURM_ARRAY_TASK_COUNT].map(indexOf) as [number, number, number, number];
     const index = (id - min) / step;
     if (![id, min, step, count].every(Number.isInteger) || step < 1 || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
       throw new InputError(
@@ -37,8 +40,8 @@ export function shardFrom(flag: string | undefined, env: NodeJS.ProcessEnv, comm
   }
   const completion = env.JOB_COMPLETION_INDEX;
   if (completion !== undefined && completion !== '') {
-    const index = Number(completion);
-    const count = Number(env.TOKENBENCH_SHARD_COUNT);
+    const index = indexOf(completion);
+    const count = indexOf(env.TOKENBENCH_SHARD_COUNT);
     if (!Number.isInteger(index) || index < 0 || !Number.isInteger(count) || count < 1 || index >= count) {
       throw new InputError(
         'usage',
@@ -46,6 +49,10 @@ export function shardFrom(flag: string | undefined, env: NodeJS.ProcessEnv, comm
       );
     }
     return { index, count };
+  }
+  // a count with no index would be ignored: the run would go whole where parts were meant
+  if (env.TOKENBENCH_SHARD_COUNT !== undefined && env.TOKENBENCH_SHARD_COUNT !== '') {
+    throw new InputError('usage', `${command}: TOKENBENCH_SHARD_COUNT ${env.TOKENBENCH_SHARD_COUNT} is set but no part index is (JOB_COMPLETION_INDEX, which a Kubernetes Indexed Job sets, or SLURM_ARRAY_TASK_ID); give --shard I/N or unset it`);
   }
   return null;
 }

@@ -75,7 +75,8 @@ function checkValue(kind: FieldKind | OptionKind, value: unknown, label: string,
     case 'int':
     case 'number': {
       const n = typeof value === 'number' ? value : text && typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : NaN;
-      if (!Number.isFinite(n) || (kind.type === 'int' && !Number.isInteger(n))) fail();
+      // an integer past 2^53 is not the number written: refused, not rounded
+      if (!Number.isFinite(n) || (kind.type === 'int' && !Number.isSafeInteger(n))) fail();
       const exclusive = kind.type === 'number' && kind.exclusiveMin === true;
       if (exclusive ? n <= kind.min : n < kind.min) fail();
       return n;
@@ -182,6 +183,10 @@ export function expandConfigs(raws: readonly RawConfig[]): NamedConfig[] {
         throw new InputError('config', `${where}: dtype '${base.dtype}' is not one engine ${engine} knows; allowed: ${dtypes.join(', ')}`);
       }
       for (const options of expandEngineOptions(engine, base.engine_options as Record<string, unknown>, whereOf('engine_options'), isText('engine_options'))) {
+        const shared = /^prefix=(\d+)$/.exec(String(options.prompt_reuse ?? ''));
+        if (shared && Number(shared[1]) > base.sequence_length) {
+          throw new InputError('config', `${whereOf('engine_options')}: engine option prompt_reuse ${options.prompt_reuse} shares more tokens than the prompt has (sequence_length ${base.sequence_length}); give prefix=N with N <= ${base.sequence_length}`);
+        }
         expanded.push({ ...base, engine_options: options });
       }
     }

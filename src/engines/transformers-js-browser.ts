@@ -11,7 +11,7 @@
  * Tokenizing and decoding run here, on the same tokenizer files.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -71,10 +71,17 @@ export function browserOf(config: BenchmarkConfig): string {
   return typeof option === 'string' && option.length > 0 ? option : (process.env.TOKENBENCH_BROWSER ?? DEFAULT_BROWSER);
 }
 
-/** Refuses a browser that is not there, before anything runs. */
+/** Refuses a browser that is not there, or not a program this user may run, before anything runs. */
 export function checkBrowser(config: BenchmarkConfig): void {
   const path = browserOf(config);
-  if (!existsSync(path)) throw new InputError('config', `engine transformers-js-browser: no browser at ${path}; install Debian's chromium (apt-get install chromium), or give its path in TOKENBENCH_BROWSER or --engine-option browser=PATH`);
+  const hint = "install Debian's chromium (apt-get install chromium), or give its path in TOKENBENCH_BROWSER or --engine-option browser=PATH";
+  if (!existsSync(path)) throw new InputError('config', `engine transformers-js-browser: no browser at ${path}; ${hint}`);
+  if (statSync(path).isDirectory()) throw new InputError('config', `engine transformers-js-browser: ${path} is a folder, not a browser program; ${hint}`);
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new InputError('config', `engine transformers-js-browser: ${path} is not executable (no run permission); chmod +x it, or ${hint}`);
+  }
 }
 
 /** The flags a config's browser is started with. */

@@ -2,10 +2,13 @@
  * transformers.js (`@huggingface/transformers`) on onnxruntime-node. Synthetic and local models
  * load with remote access off; a hub id loads through the library's normal download path.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { BenchmarkConfig } from '../config/fields.js';
 import { ensureSyntheticOnnx } from '../synth/cache.js';
 import { EOS_TOKEN_ID } from '../synth/tokenizer.js';
-import { errorMessage, RunError } from '../util/errors.js';
+import { errorMessage, InputError, RunError } from '../util/errors.js';
 import type { Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
 import { checkTransformersFolder, parseModelRef } from './model-source.js';
 
@@ -189,4 +192,32 @@ export function newTokensOfSequences(data: ArrayLike<number | bigint>, dims: rea
 
 export function createTransformersJsEngine(config: BenchmarkConfig, context: EngineContext): Engine {
   return new TransformersJsEngine(config, context);
+}
+
+/** Where onnxruntime-node keeps its native libraries: the CUDA provider lands here when it was installed (README). */
+function onnxruntimeBinDir(): string | null {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    return join(dirname(pkg), 'bin', `napi-v6`, process.platform, process.arch);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses a transformers.js device this install cannot run, before anything runs: onnxruntime
+ * prints several lines of its own and fails every iteration otherwise. cuda needs onnxruntime-node's
+ * CUDA provider (installed on demand, README) and an NVIDIA driver; dml is Windows', coreml macOS's.
+ */
+export function checkOnnxDevice(config: BenchmarkConfig): void {
+  const device = config.device;
+  const platformOf: Record<string, NodeJS.Platform> = { dml: 'win32', coreml: 'darwin' };
+  const needed = platformOf[device];
+  if (needed && process.platform !== needed) throw new InputError('config', `engine transformers-js: device ${device} runs on ${needed === 'win32' ? 'Windows' : 'macOS'} only; use --device cpu`);
+  if (device !== 'cuda' || process.platform !== 'linux') return;
+  const bin = onnxruntimeBinDir();
+  if (bin && !existsSync(join(bin, 'libonnxruntime_providers_cuda.so'))) {
+    throw new InputError('config', `engine transformers-js: device cuda needs onnxruntime-node's CUDA provider, which this install left out (${bin} has no libonnxruntime_providers_cuda.so); add it with ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install, or use --device cpu`);
+  }
+  if (!existsSync('/proc/driver/nvidia/version')) throw new InputError('config', 'engine transformers-js: device cuda, but no NVIDIA driver is loaded here (/proc/driver/nvidia/version is missing); use --device cpu');
 }

@@ -9,7 +9,7 @@ import { cachedPromptTokens, type ServerTimings, serverTimings } from './server-
 import type { SseEvent } from './sse.js';
 import type { Exchange } from './stream-request.js';
 
-export type FailureKind = 'connect' | 'timeout' | 'http_status' | 'malformed' | 'truncated' | 'server_error' | 'no_tokens' | 'aborted';
+export type FailureKind = 'connect' | 'timeout' | 'http_status' | 'malformed' | 'truncated' | 'server_error' | 'no_tokens' | 'interrupted';
 
 export interface RequestFailure {
   kind: FailureKind;
@@ -218,7 +218,7 @@ export class OpenAiStreamReader {
       reading.failure ??= { kind, message };
       return reading;
     };
-    if (x.end.kind === 'connect' || x.end.kind === 'timeout' || x.end.kind === 'aborted') fail(x.end.kind, x.end.message);
+    if (x.end.kind === 'connect' || x.end.kind === 'timeout' || x.end.kind === 'interrupted') fail(x.end.kind, x.end.message);
     if (x.status !== null && (x.status < 200 || x.status > 299)) return fail('http_status', httpErrorMessage(x.status, x.errorBody));
     if (this.failure) fail(this.failure.kind, this.failure.message);
 

@@ -31,7 +31,7 @@ export type TransportEnd =
   | { kind: 'connect'; message: string }
   | { kind: 'timeout'; message: string }
   | { kind: 'truncated'; message: string }
-  | { kind: 'aborted'; message: string };
+  | { kind: 'interrupted'; message: string };
 
 export interface Exchange {
   /** Just before the request was written on its connection; null if it never was. */
@@ -55,6 +55,9 @@ export interface Exchange {
 
 const ERROR_BODY_LIMIT = 65536;
 
+/** A request in flight cut by the run's interrupt (a second Ctrl-C, or SIGTERM's grace ran out): an AbortError, so it is told apart from a connection the server cut. */
+const cutError = (): Error => Object.assign(new Error('cut by the interrupt'), { name: 'AbortError' });
+
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -62,7 +65,7 @@ function classifyTransportError(err: Error & { code?: string }, sent: boolean, h
   const code = err.code ?? '';
   const message = `${code ? `${code}: ` : ''}${err.message}`;
   if (TIMEOUT_CODES.has(code)) return { kind: 'timeout', message };
-  if (code === 'UND_ERR_ABORTED' || err.name === 'AbortError') return { kind: 'aborted', message };
+  if (code === 'UND_ERR_ABORTED' || err.name === 'AbortError') return { kind: 'interrupted', message };
   if (!sent || CONNECT_CODES.has(code)) return { kind: 'connect', message };
   return headers ? { kind: 'truncated', message } : { kind: 'connect', message };
 }
@@ -137,7 +140,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       timedOut = true;
       abortRequest?.(new Error(`no end after ${request.totalTimeoutMs} ms`));
     }, request.totalTimeoutMs);
-    const onAbort = (): void => abortRequest?.(new Error('aborted by the run'));
+    const onAbort = (): void => abortRequest?.(cutError());
     request.signal?.addEventListener('abort', onAbort, { once: true });
 
     let streaming = false;
@@ -159,7 +162,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
             socket = s;
             x.reused = countRequestOn(s) > 0;
           });
-          if (request.signal?.aborted) abort(new Error('aborted by the run'));
+          if (request.signal?.aborted) abort(cutError());
         },
         onHeaders(statusCode: number): boolean {
           x.headersAt = arrivedAt();

@@ -135,15 +135,19 @@ export function judgeProbe(probe: number, kind: CapacityPoint['kind'], result: B
     checks,
     goodput_fraction: requests > 0 ? lat.good / requests : 0,
     holds: judged ? checks.every((c) => c.holds) && lat.records > 0 : null,
-    client_warning: clientWarning(load?.client.warning ?? null, dispatchP99, slo),
+    client_warning: clientWarning(load?.client.warning ?? null, dispatchP99, slo, load && load.window_s > 0 ? load.client.cpu_ms / (load.window_s * 1000) : null),
   };
 }
 
-/** Why the client itself may have moved a probe's latencies: its own lag warning, or sends late by a tenth of a limit. */
-function clientWarning(lag: string | null, dispatchP99: number | null, slo: Slo): string | null {
+/** A client busier than this share of one core may itself be what limits the load it sends. */
+const BUSY_CLIENT_SHARE = 0.8;
+
+/** Why the client itself may have moved a probe's latencies: its own lag warning, sends late by a tenth of a limit, or a core nearly used up. */
+export function clientWarning(lag: string | null, dispatchP99: number | null, slo: Slo, cpuShare: number | null): string | null {
   const limit = Math.min(slo.ttft_ms ?? Infinity, slo.e2e_ms ?? Infinity);
   const late = dispatchP99 !== null && Number.isFinite(limit) && dispatchP99 > 0.1 * limit ? `the client wrote requests late (dispatch delay p99 ${dispatchP99.toFixed(1)} ms, over a tenth of the ${limit} ms limit): the latencies from when they were due include the client's own delay` : null;
-  return [lag, late].filter((w) => w !== null).join('; ') || null;
+  const busy = cpuShare !== null && cpuShare >= BUSY_CLIENT_SHARE ? `the client used ${(cpuShare * 100).toFixed(0)}% of a core, so it may itself have limited the load: spread it over processes (load --workers)` : null;
+  return [lag, late, busy].filter((w) => w !== null).join('; ') || null;
 }
 
 /** The probe's value: its rate, or its concurrency. */

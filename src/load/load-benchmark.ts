@@ -34,6 +34,8 @@ export interface LoadOptions {
   store?: ResultStore;
   progress: LoadProgress;
   signal?: AbortSignal;
+  /** Cuts requests in flight (default: `signal`): the second Ctrl-C. */
+  cut?: AbortSignal;
   /** Each failure to save the result file or the store is appended here. */
   unsaved?: string[];
   /** Also sees every measured request's record as it ends (the capacity search judges a probe from them). */
@@ -92,6 +94,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
         options.observe?.(r);
       },
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.cut ? { cut: options.cut } : {}),
       ...(part ? { part: part.shard, beforeMeasure: async () => void (partStart = await part.meet(config)) } : {}),
     });
     result.phases_ms.measure = performance.now() - measureStart;

@@ -25,7 +25,10 @@ export interface LoadRun {
 }
 
 export interface LoadRunOptions {
+  /** Stops sending: no request is started once it is aborted. */
   signal?: AbortSignal;
+  /** Cuts the requests in flight (default: `signal`); they are recorded as interrupted. */
+  cut?: AbortSignal;
   /**
    * One part of a load run split over processes or machines (--shard): an open loop sends the
    * requests j of the whole run's schedule with j mod count = index; a closed loop runs its share
@@ -91,6 +94,7 @@ export function settingsOfPart(s: LoadSettings, part: Shard | undefined): LoadSe
 
 export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt[], s: LoadSettings, options: LoadRunOptions = {}): Promise<LoadRun> {
   const { signal, part } = options;
+  const cut = options.cut ?? signal;
   const promptFor = (i: number): LoadPrompt => prompts[i % prompts.length] as LoadPrompt;
   const own = settingsOfPart(s, part);
   // an open loop's send times (this part's entries of the whole schedule), drawn before the clock starts
@@ -101,7 +105,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   await closedLoop(warmWorkers, own.warmup_requests, null, signal, async (i) => {
     // from the end of the list: a warmup must not put a measured prompt in the server's prefix cache
     const p = promptFor(prompts.length - 1 - (i % prompts.length));
-    await client.send(p.prompt, p.outputTokens, signal);
+    await client.send(p.prompt, p.outputTokens, cut);
   });
   await options.beforeMeasure?.();
 
@@ -116,7 +120,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
 
   const send = async (index: number, due: bigint): Promise<void> => {
     const p = promptFor(index);
-    const r = await client.send(p.prompt, p.outputTokens, signal);
+    const r = await client.send(p.prompt, p.outputTokens, cut);
     const base = httpRequestRecord(r, origin, p.inputTokens, p.overhead);
     const scheduled = msBetween(origin, due);
     const sent = r.exchange.t0 !== null;

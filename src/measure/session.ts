@@ -40,6 +40,9 @@ export function emptyResult(config: NamedConfig, status: BenchmarkResult['status
 /** New tokens of an iteration, all rows. */
 const tokensOf = (record: IterationRecord): number => record.new_tokens.reduce((a, b) => a + b, 0);
 
+/** How long a config's engine may take to let go of its model, browser or server before the run goes on without waiting. */
+const DISPOSE_TIMEOUT_MS = 15_000;
+
 export class BenchmarkSession {
   readonly result: BenchmarkResult;
   private readonly engine: Engine;
@@ -124,7 +127,10 @@ export class BenchmarkSession {
     // requests to a server: the client against the server's own account
     const http = result.iterations.flatMap((it) => it.http ?? []);
     if (http.length > 0) result.server_check = summarizeServerCheck(http, promptReuseOf(this.config), this.config.model);
-    await this.engine.dispose().catch(() => undefined);
+    // an engine whose browser or server went away must not hold the run (and its saving) forever
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.engine.dispose().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, DISPOSE_TIMEOUT_MS)))]);
+    clearTimeout(timer);
     // an engine may learn facts as it ends (a browser page's clock after the config)
     if (result.engine) result.engine = this.engine.describe().engine;
     await attachMonitorSamples(result, this.config, this.windows, monitor);
@@ -179,7 +185,10 @@ export class BenchmarkSession {
   }
 
   private fail(err: unknown): void {
-    const error = classifyRunError(err, this.phase === 'load' ? 'load' : 'generate');
+    // what fails once the user has interrupted (a browser closed by the same Ctrl-C, a request cut)
+    // failed because of the interrupt: the config is interrupted, with the iterations it finished
+    const byInterrupt = this.options.signal?.aborted && !(err instanceof RunError && err.kind === 'interrupted');
+    const error = byInterrupt ? new RunError('interrupted', `interrupted by the user (then ${errorMessage(err)})`) : classifyRunError(err, this.phase === 'load' ? 'load' : 'generate');
     this.result.status = error.kind === 'interrupted' ? 'interrupted' : 'failed';
     this.result.error = { kind: error.kind, message: `${this.phase}: ${errorMessage(error)}` };
   }

@@ -107,6 +107,11 @@ export function chart(spec: ChartSpec): string {
         parts.push(`<circle class="mark" cx="${sx(x)}" cy="${sy(y)}" r="2.5" fill="${color}"><title>${escapeHtml(s.name)}: ${fmt(x)}, ${fmt(y)}</title></circle>`);
         marks++;
       }
+    } else if (s.points.length === 1) {
+      // a path of one point draws nothing: a line of one sample shows as a dot
+      const [x, y] = s.points[0] as [number, number];
+      parts.push(`<circle class="mark" cx="${sx(x)}" cy="${sy(y)}" r="3" fill="${color}"><title>${escapeHtml(s.name)}: ${fmt(x)}, ${fmt(y)}</title></circle>`);
+      marks++;
     } else if (s.points.length > 0) {
       let d = '';
       s.points.forEach(([x, y], k) => {
@@ -114,7 +119,9 @@ export function chart(spec: ChartSpec): string {
         else if (s.kind === 'step') d += `H${sx(x)}V${sy(y)}`;
         else d += `L${sx(x)},${sy(y)}`;
       });
-      parts.push(`<path class="mark" d="${d}" fill="none" stroke="${color}" stroke-width="1.6"><title>${escapeHtml(s.name)}</title></path>`);
+      // past the palette, lines are dashed, so that two series never look the same
+      const dash = i + (bars.length > 0 ? 1 : 0) >= COLORS.length ? ' stroke-dasharray="6 3"' : '';
+      parts.push(`<path class="mark" d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${dash}><title>${escapeHtml(s.name)}</title></path>`);
       marks += s.points.length;
     }
   });

@@ -48,6 +48,7 @@ export class LoadTally {
   private sent = 0;
   private ok = 0;
   private late = 0;
+  private interrupted = 0;
   private shortOutputs = 0;
   private promptMismatches = 0;
   private good = 0;
@@ -83,8 +84,11 @@ export class LoadTally {
   add(r: LoadRequestRecord): void {
     this.requests++;
     const sent = r.dispatch_delay_ms !== null;
-    if (r.failure) {
-      // one account: scheduled = sent + dropped (never sent), sent = ok + failed (by kind)
+    if (r.failure && sent && r.failure.kind === 'interrupted') {
+      // cut by the run's interrupt: the server was not at fault
+      this.interrupted++;
+    } else if (r.failure) {
+      // one account: scheduled = sent + dropped (never sent), sent = ok + failed (by kind) + interrupted
       const into = sent ? this.failures : this.notSent;
       into[r.failure.kind] = (into[r.failure.kind] ?? 0) + 1;
       if (!this.firstFailure || r.index < this.firstFailure.index) this.firstFailure = { index: r.index, failure: r.failure };
@@ -148,7 +152,8 @@ export class LoadTally {
         scheduled,
         sent: this.sent,
         ok: this.ok,
-        failed: this.sent - this.ok,
+        failed: this.sent - this.ok - this.interrupted,
+        interrupted: this.interrupted,
         dropped: scheduled - this.sent,
         late: this.late,
         short_outputs: this.shortOutputs,

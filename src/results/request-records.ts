@@ -9,6 +9,7 @@ import { closeSync, createReadStream, existsSync, openSync, readSync } from 'nod
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { errorMessage, InputError } from '../util/errors.js';
 import type { BenchmarkResult, LoadRequestRecord } from './schema.js';
 
@@ -43,7 +44,28 @@ export async function* requestRecords(b: BenchmarkResult): AsyncGenerator<LoadRe
 export function attachRecordsFile(b: BenchmarkResult, path: string): void {
   b.requests_file = basename(path);
   delete b.requests;
-  setRecordSource(b, () => readRecordsFile(path));
+  setRecordSource(b, () => countedRecords(b, path, readRecordsFile(path)));
+}
+
+/**
+ * `records` of `b`, checked against the count the result gives: a file emptied, cut or added to
+ * after the run is an InputError naming both, so that no figure is read from it.
+ */
+async function* countedRecords(b: BenchmarkResult, path: string, records: AsyncIterable<LoadRequestRecord>): AsyncGenerator<LoadRequestRecord> {
+  const mismatch = (held: string): InputError =>
+    new InputError('result_file', `${b.config.name}: its records file ${path} holds ${held} records where the result counts ${b.request_count}; it was changed after the run, so nothing is read from it (restore it as written)`);
+  let n = 0;
+  for await (const r of records) {
+    n++;
+    if (b.request_count !== undefined && n > b.request_count) throw mismatch(`more than ${b.request_count}`);
+    yield r;
+  }
+  if (b.request_count !== undefined && n !== b.request_count) throw mismatch(String(n));
+}
+
+/** Reads every record of `run` once, so that a records file that is missing or does not hold what the result counts is refused before anything is written. */
+export async function checkRecords(run: { benchmarks: readonly BenchmarkResult[] }): Promise<void> {
+  for (const b of run.benchmarks) for await (const _ of requestRecords(b));
 }
 
 /**
@@ -67,6 +89,11 @@ export class RecordsSink {
     else this.inline.push(r);
   }
 
+  /** Closes the file without saying it holds anything (the records could not all be read). */
+  async abandon(): Promise<void> {
+    await this.writer?.close().catch(() => undefined);
+  }
+
   /** Closes the file and says in `b` where its records are; a failure to write them is returned (the summary stands), not thrown. */
   async finish(b: BenchmarkResult): Promise<string | null> {
     const writer = this.writer;
@@ -78,8 +105,16 @@ export class RecordsSink {
     try {
       await writer.close();
     } catch (err) {
-      delete b.request_count;
-      return `request records ${writer.path}: cannot write them (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); the value's summary is kept, its records are not`;
+      const code = (err as NodeJS.ErrnoException).code ?? errorMessage(err);
+      if (writer.whole === 0) {
+        delete b.request_count;
+        return `request records ${writer.path}: cannot write them (${code}); the value's summary is kept, its records are not`;
+      }
+      // the file holds the first records whole: it stays, and says how many are missing
+      attachRecordsFile(b, writer.path);
+      b.request_count = writer.whole;
+      b.records_missing = this.count - writer.whole;
+      return `request records ${writer.path}: writing stopped (${code}) after ${writer.whole} of ${this.count} records; the file holds those ${writer.whole} whole, and the value's summary counts all ${this.count}`;
     }
     attachRecordsFile(b, writer.path);
     b.request_count = this.count;
@@ -94,7 +129,12 @@ export class RecordsSink {
  */
 export async function keepRecords(b: BenchmarkResult, outputPath: string | undefined, position: number): Promise<string | null> {
   const sink = await RecordsSink.create(outputPath, position);
-  for await (const r of requestRecords(b)) sink.keep(r);
+  try {
+    for await (const r of requestRecords(b)) sink.keep(r);
+  } catch (err) {
+    await sink.abandon();
+    throw err;
+  }
   return sink.finish(b);
 }
 
@@ -106,16 +146,24 @@ export function recordsPath(resultPath: string, position: number): string {
 /** Whether a record has the fields every reader relies on. */
 const isRecord = (r: unknown): r is LoadRequestRecord => typeof r === 'object' && r !== null && typeof (r as LoadRequestRecord).index === 'number' && Array.isArray((r as LoadRequestRecord).token_ms);
 
-/** Whether the file at `path` is tokenbench's own request records: empty, or its first line a record. */
-function isRecordsFile(path: string): boolean {
+/**
+ * Whether the file at `path` is tokenbench's own request records: every line a record, read to the
+ * end (a file that only begins like records is not overwritten); a last line without its newline,
+ * a record cut by a full disk or a kill, is allowed.
+ */
+export function isRecordsFile(path: string): boolean {
   const fd = openSync(path, 'r');
   try {
-    const head = Buffer.alloc(64 * 1024);
-    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8');
-    if (text.length === 0) return true;
-    const newline = text.indexOf('\n');
-    if (newline < 0) return false;
-    return isRecord(JSON.parse(text.slice(0, newline)));
+    const chunk = Buffer.alloc(1 << 20);
+    const utf8 = new StringDecoder('utf8');
+    let carry = '';
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+      const lines = (carry + utf8.write(chunk.subarray(0, n))).split('\n');
+      carry = lines.pop() as string;
+      for (const line of lines) if (line.length > 0 && !isRecord(JSON.parse(line))) return false;
+    }
+    // the unterminated tail: a record, or the start of one
+    return carry.length === 0 || carry.startsWith('{"');
   } catch {
     return false;
   } finally {
@@ -123,11 +171,7 @@ function isRecordsFile(path: string): boolean {
   }
 }
 
-/**
- * Refuses records paths that hold something other than tokenbench's request records: the user named
- * the result file, and its records files beside it may replace earlier records of that result, but
- * nothing else.
- */
+/** Beside a result, only tokenbench's own records files are replaced: anything else at their paths is bad input. */
 export function checkRecordsPaths(resultPath: string, count: number): void {
   for (let position = 0; position < count; position++) {
     const path = recordsPath(resultPath, position);
@@ -174,13 +218,20 @@ const FLUSH_AT = 256 * 1024;
 /**
  * Appends records to a new JSONL file as they come. Writes go out in the background in chunks, so
  * a request ending costs one JSON.stringify on the event loop; close() waits for all of them and
- * rejects with the first failure (a full disk), after which nothing more is written.
+ * rejects with the first failure (a full disk), after which nothing more is written. A chunk is
+ * written whole or not at all: on a failure the file is cut back to the end of the last chunk
+ * written, so it holds `whole` complete records and no part of one.
  */
 export class RecordsWriter {
   private pending = '';
+  private pendingCount = 0;
   private written: Promise<void> = Promise.resolve();
   private failure: unknown = null;
+  /** Bytes of complete records in the file. */
+  private bytes = 0;
   count = 0;
+  /** Records in the file, whole. */
+  whole = 0;
 
   private constructor(
     readonly path: string,
@@ -199,20 +250,39 @@ export class RecordsWriter {
 
   write(r: LoadRequestRecord): void {
     this.count++;
+    this.pendingCount++;
     this.pending += `${JSON.stringify(r)}\n`;
     if (this.pending.length >= FLUSH_AT) this.flush();
   }
 
   private flush(): void {
     const text = this.pending;
+    const records = this.pendingCount;
     this.pending = '';
+    this.pendingCount = 0;
     if (text.length === 0 || this.failure !== null) return;
     this.written = this.written.then(async () => {
       if (this.failure !== null) return;
+      const bytes = Buffer.from(text, 'utf8');
+      let at = 0;
       try {
-        await this.file.write(text);
+        // a write may take only part of a chunk (a disk nearly full): the rest goes in the next
+        while (at < bytes.length) {
+          const { bytesWritten } = await this.file.write(bytes, at, bytes.length - at, this.bytes + at);
+          if (bytesWritten === 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+          at += bytesWritten;
+        }
+        this.bytes += bytes.length;
+        this.whole += records;
       } catch (err) {
         this.failure = err;
+        // no record cut in half: the file ends after the last whole line that reached it
+        const keep = bytes.subarray(0, at).lastIndexOf(0x0a) + 1;
+        let lines = 0;
+        for (let i = bytes.indexOf(0x0a); i >= 0 && i < keep; i = bytes.indexOf(0x0a, i + 1)) lines++;
+        this.bytes += keep;
+        this.whole += lines;
+        await this.file.truncate(this.bytes).catch(() => undefined);
       }
     });
   }

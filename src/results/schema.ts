@@ -196,7 +196,7 @@ export const LoadSummarySchema = z.object({
   total_throughput: z.number().optional(),
   /** Prompt tokens (as the server counted them, else as asked) and output tokens of the successful requests. */
   tokens: z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative() }).optional(),
-  /** scheduled = sent + dropped; sent = ok + failed. */
+  /** scheduled = sent + dropped; sent = ok + failed + interrupted. */
   counts: z.object({
     scheduled: z.number().int(),
     /** Written to the server (a t0 was taken). */
@@ -204,6 +204,8 @@ export const LoadSummarySchema = z.object({
     ok: z.number().int(),
     /** Sent and failed: the sum of `failures`. */
     failed: z.number().int(),
+    /** Sent and cut by the run's interrupt (a second Ctrl-C, or SIGTERM's grace ran out): neither ok nor failed; sent = ok + failed + interrupted. Absent in files before it was kept. */
+    interrupted: z.number().int().optional(),
     /** Scheduled but never written (a connection failure, the end of the run, an interrupt): the sum of `not_sent`. */
     dropped: z.number().int(),
     late: z.number().int(),
@@ -214,7 +216,7 @@ export const LoadSummarySchema = z.object({
   }),
   /** Requests sent that failed, by kind. */
   failures: z.record(z.string(), z.number().int()),
-  /** Requests never sent, by reason: a failure kind (connect, aborted), or not_attempted (the run ended first). */
+  /** Requests never sent, by reason: a failure kind (connect, interrupted), or not_attempted (the run ended first). */
   not_sent: z.record(z.string(), z.number().int()).optional(),
   goodput: z.object({ slo: SloSchema, good: z.number().int(), fraction: z.number(), rate: z.number() }).nullable(),
   stats: z.object({
@@ -375,6 +377,8 @@ export const BenchmarkSchema = z.object({
   summary: SummarySchema.nullable(),
   /** Device and host summary over the measured iterations; null when gpu_monitoring is off. */
   monitor: BenchmarkMonitorSchema.nullable(),
+  /** Load runs whose records file could not take them all (a full disk): how many records the summary counts that the file does not hold. */
+  records_missing: z.number().int().positive().optional(),
   /** Load runs: every request, and what the run achieved. */
   requests: z.array(LoadRequestSchema).optional(),
   /** Load runs written by a file: the records are not inline but in this JSONL file beside the result file, one request per line, in the order they ended. */

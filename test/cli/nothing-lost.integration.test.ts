@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { ResultStore } from '../../src/results/store/store.js';
-import { readResult, runCli, tempDir } from '../helpers.js';
+import { readResult, readResultWithRecords, runCli, tempDir } from '../helpers.js';
+import { startScriptedServer } from '../support/scripted-openai-server.js';
 import { fullFileSystem, mountedFileSystem, readOnlyFileSystem } from '../support/filesystems.js';
 import { postgresServer, postgresTestUrl } from '../support/postgres.js';
 import { needs } from '../support/requirements.js';
@@ -105,5 +106,54 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.ok((run.benchmarks[1]?.iterations.length ?? 0) > 0);
     assert.ok(run.finished_at);
     assert.ok(existsSync(out));
+  });
+}
+
+/** A load run at 4 in flight of 2-second requests, signalled once (or twice) after its measured requests began. */
+async function interruptedLoad(signals: readonly NodeJS.Signals[], dir: string): Promise<{ code: number | null; stderr: string; run: ReturnType<typeof readResult> }> {
+  const server = await startScriptedServer();
+  try {
+    const out = join(dir, 'load.json');
+    let sent = false;
+    const r = await runCli(['load', '--url', server.url, '--model', 'ttft=20,itl=50', '--no-model-check', '--input-len', '8', '--output-len', '40', '--concurrency', '4', '--requests', '40', '--warmup-requests', '0', '--no-store', '--output', out], {
+      onStderr: (text, child) => {
+        if (sent || !/\[1\/1\] load-c4/.test(text)) return;
+        sent = true;
+        // well inside the first requests (about 2 s each), so that 4 are in flight
+        setTimeout(() => {
+          signals.forEach((s, i) => setTimeout(() => child.kill(s), i * 300));
+        }, 600);
+      },
+    });
+    return { code: r.code, stderr: r.stderr, run: readResult(out) };
+  } finally {
+    await server.close();
+  }
+}
+
+test('a load run, Ctrl-C once: no new requests, the 4 in flight finish and count as ok; the value is interrupted and saved', async () => {
+  const { code, stderr, run } = await interruptedLoad(['SIGINT'], tempDir());
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /Interrupted: sending no new requests; those in flight finish and count \(Ctrl-C again cuts them\)/);
+  const b = run.benchmarks[0];
+  assert.equal(b?.status, 'interrupted');
+  const c = b?.load?.counts;
+  assert.deepEqual([c?.sent, c?.ok, c?.failed, c?.interrupted], [4, 4, 0, 0], JSON.stringify(c));
+});
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`a load run, ${signal} twice: the requests in flight are cut and recorded as interrupted, not failed; everything is saved`, async () => {
+    const dir = tempDir();
+    const r = await interruptedLoad([signal, signal], dir);
+    assert.equal(r.code, code, r.stderr);
+    assert.match(r.stderr, /again: cutting the requests in flight \(recorded as interrupted\) and saving/);
+    const b = r.run.benchmarks[0];
+    assert.equal(b?.status, 'interrupted');
+    const c = b?.load?.counts;
+    assert.deepEqual([c?.sent, c?.ok, c?.failed, c?.interrupted], [4, 0, 0, 4], JSON.stringify(c));
+    assert.deepEqual(b?.load?.failures, {});
+    const records = (await readResultWithRecords(join(dir, 'load.json'))).benchmarks[0]?.requests ?? [];
+    assert.deepEqual(records.map((q) => q.failure?.kind), ['interrupted', 'interrupted', 'interrupted', 'interrupted']);
+    assert.ok(records.every((q) => q.failure?.message.includes('cut by the interrupt')));
   });
 }

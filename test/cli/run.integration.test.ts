@@ -174,7 +174,7 @@ test('bad input: one line, exit code 2, no stack trace, no result file', async (
   assert.deepEqual(readFileSync(notADatabase), notes, 'the file that is not a database is untouched');
   const unknown = await runCli(['frobnicate']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown command 'frobnicate'; commands: run, load, synth/);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'; commands: run, load, quick, synth/);
 });
 
 test('help and version', async () => {

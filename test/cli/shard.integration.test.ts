@@ -4,13 +4,16 @@
  * again skips what is stored, and report and compare read the group as one run.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { mergeLoadParts } from '../../src/load/merge-parts.js';
 import type { BenchmarkResult } from '../../src/results/schema.js';
-import { inlineRecords, readResult, readResultWithRecords, ROOT, runCli, tempDir } from '../helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { CLI, inlineRecords, readResult, readResultWithRecords, ROOT, runCli, TEST_CACHE_DIR, tempDir } from '../helpers.js';
+import { freshPostgresUrl, postgresServer } from '../support/postgres.js';
+import { needs } from '../support/requirements.js';
 import { startScriptedServer } from '../support/scripted-openai-server.js';
 
 const dir = tempDir('tokenbench-shard-');
@@ -192,13 +195,111 @@ test('load --workers 2: two processes on this machine each send part of the run,
 
     for (const [args, message] of [
       [['--workers', '2', '--shard', '0/2', '--group', 'g'], /^tokenbench: load: --workers runs its own parts on this machine; it cannot also be a part of a sharded job \(--shard, or a scheduler's index\)$/],
-      [['--workers', '0'], /^tokenbench: load: --workers must be an integer >= 1, got '0'$/],
+      [['--workers', '0'], /^tokenbench: load: --workers must be an integer >= 1 \(at most 9007199254740991\), written in decimal; got '0'$/],
+      [['--meet-timeout', '5'], /^tokenbench: load: --meet-timeout is how long the parts of a split run wait for each other; it applies with --shard or --workers$/],
       [['--workers', '3', '--concurrency', '2'], /^tokenbench: load: --concurrency 2 cannot be shared by 3 parts; give at least 3$/],
     ] as const) {
       const bad = await runCli(['load', '--url', server.url, '--model', 'x', ...args]);
       assert.equal(bad.code, 2, bad.stderr);
       assert.match(bad.stderr.trim(), message);
     }
+  } finally {
+    await server.close();
+  }
+});
+
+/** The pids of `parent`'s child processes, from /proc. */
+function childrenOf(parent: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent ? [Number(d)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+for (const when of ['while measuring', 'right after it started'] as const) {
+  test(`load --workers 2, a worker killed ${when}: the other is not kept waiting, its records are kept, the value fails naming the lost worker`, async () => {
+    const server = await startScriptedServer();
+    try {
+      const out = join(tempDir(), 'lost.json');
+      let killed: number | null = null;
+      const started = performance.now();
+      // 2 in flight a worker, 2-second requests: 12 requests take each worker about 6 s
+      const r = await runCli(['load', '--url', server.url, '--model', 'ttft=20,itl=50', '--no-model-check', '--concurrency', '4', '--requests', '12', '--warmup-requests', '2', '--input-len', '8', '--output-len', '40', '--workers', '2', '--no-store', '--output', out], {
+        onStderr: (text, child) => {
+          if (killed !== null || !/2 worker processes/.test(text)) return;
+          killed = -1;
+          setTimeout(() => {
+            const workers = childrenOf(child.pid as number);
+            killed = workers[0] ?? null;
+            if (killed !== null) process.kill(killed, 'SIGKILL');
+          }, when === 'while measuring' ? 5000 : 150);
+        },
+      });
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(killed !== null && killed > 0, 'a worker was found and killed');
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /worker \d \(part \d\/2\) was lost: exited SIGKILL without a result; the others go on without it/);
+      // a lost worker is noticed at once: the other does not wait the meet timeout (600 s)
+      assert.ok(seconds < 60, `${seconds.toFixed(1)} s`);
+      const result = await readResultWithRecords(out);
+      const b = result.benchmarks[0];
+      assert.equal(b?.status, 'failed');
+      assert.equal(b?.error?.kind, 'parts_missing');
+      assert.match(b?.error?.message ?? '', /^1 of 2 workers measured this value; worker \d \(part \d\/2\) was lost: exited SIGKILL without a result; the records of the 1 that did are kept$/);
+      // the surviving part's records outlive the run: its file is beside the result, and holds what the value counts
+      assert.ok(b?.requests_file && existsSync(join(dirname(out), b.requests_file)), `records file ${b?.requests_file}`);
+      assert.equal(b?.requests?.length, b?.request_count);
+      assert.equal(b?.request_count, 6, 'the surviving worker sent its share, 6 of 12');
+      assert.ok(b?.requests?.every((q) => q.ok));
+      assert.equal(b?.load?.counts.scheduled, 12);
+      assert.equal(b?.load?.counts.ok, 6);
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+const postgres = needs(postgresServer(), { what: 'libfaketime', missing: spawnSync('sh', ['-c', 'command -v faketime']).status === 0 ? null : 'faketime not found (.ci/run installs Debian\'s faketime)' });
+
+/** The CLI in a process whose wall clock is `skewS` seconds off (libfaketime; the monotonic clock left true, as two machines' would be). */
+function skewedCli(skewS: number, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('faketime', ['-f', `${skewS >= 0 ? '+' : ''}${skewS}s`, process.execPath, CLI, ...args], {
+      env: { ...process.env, FAKETIME_DONT_FAKE_MONOTONIC: '1', TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('load parts on machines whose clocks differ (+2.5 s and -2.5 s): each measures its offset with the right sign, and all start at one true instant', postgres.options, async () => {
+  postgres.check();
+  const pgStore = await freshPostgresUrl();
+  const server = await startScriptedServer();
+  try {
+    const LOAD = ['load', '--url', server.url, '--model', 'ttft=5,itl=2', '--no-model-check', '--request-rate', '40', '--arrival', 'constant', '--requests', '12', '--warmup-requests', '0', '--input-len', '8', '--output-len', '4', '--store', pgStore, '--group', 'skewed', '--quiet'];
+    const out = (i: number): string => join(dir, `skewed-${i}.json`);
+    const skews = [0, 2.5, -2.5];
+    const parts = await Promise.all(skews.map((s, i) => skewedCli(s, [...LOAD, '--shard', `${i}/3`, '--output', out(i)])));
+    for (const p of parts) assert.equal(p.code, 0, p.stderr);
+    const loads = skews.map((_, i) => readResult(out(i)).benchmarks[0]?.load);
+    // the store's clock minus each machine's: 0, -2500 and +2500 ms, within the uncertainty each states (and a margin for the round trips)
+    for (const [i, s] of skews.entries()) {
+      const part = loads[i]?.part;
+      assert.ok(part, `part ${i}`);
+      assert.ok(Math.abs(part.clock_offset_ms - -s * 1000) < part.clock_uncertainty_ms + 50, `part ${i}: offset ${part.clock_offset_ms.toFixed(1)} ms against ${-s * 1000} ms (uncertainty ${part.clock_uncertainty_ms.toFixed(2)} ms)`);
+    }
+    // the monotonic clock is one for all three processes: their measured phases began within a few ms of each other, not seconds
+    const origins = loads.map((l) => Number(BigInt(l?.origin_ns as string) / 1000n) / 1000);
+    const spread = Math.max(...origins) - Math.min(...origins);
+    assert.ok(spread < 50, `the parts began ${spread.toFixed(1)} ms apart`);
   } finally {
     await server.close();
   }

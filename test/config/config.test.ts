@@ -166,3 +166,12 @@ test('golden values: the hash and name of fixed configs, as users match them acr
     assert.equal(c?.hash, hash);
   }
 });
+
+test('an integer past 2^53 is refused, not rounded; a shared prefix longer than the prompt is refused', () => {
+  throwsInput(() => expand({ batch_size: '9007199254740993' }), /batch_size must be an integer >= 1, got '9007199254740993'$/);
+  throwsInput(() => expand({ measurement_iterations: 2 ** 60 }), /measurement_iterations must be an integer >= 1/);
+  assert.equal(expand({ measurement_iterations: '9007199254740991' })[0]?.measurement_iterations, Number.MAX_SAFE_INTEGER);
+  const served = { engine: 'openai', model: 'm', sequence_length: 16, engine_options: { url: 'http://127.0.0.1:9/v1', prompt_reuse: 'prefix=17' } };
+  throwsInput(() => expand(served), /^command line: engine option prompt_reuse prefix=17 shares more tokens than the prompt has \(sequence_length 16\); give prefix=N with N <= 16$/);
+  assert.equal(expand({ ...served, engine_options: { ...served.engine_options, prompt_reuse: 'prefix=16' } }).length, 1);
+});

@@ -49,3 +49,13 @@ test('shard i of n takes items i, i + n, ...: the shards together are the whole,
   assert.deepEqual(shardItems(items, { index: 3, count: 20 }), ['d']);
   assert.deepEqual(shardItems(items, { index: 12, count: 20 }), []);
 });
+
+test('a scheduler index written other than in decimal digits, or a count with no index, is refused', () => {
+  for (const id of ['0x1', '1e0', '+1', ' 1.0', '99999999999999999999']) {
+    usage(() => shardFrom(undefined, { SLURM_ARRAY_TASK_ID: id, SLURM_ARRAY_TASK_COUNT: '4' }, 'run'), /is not one of a contiguous array; give --shard I\/N$/);
+    usage(() => shardFrom(undefined, { JOB_COMPLETION_INDEX: id, TOKENBENCH_SHARD_COUNT: '4' }, 'run'), /^run: JOB_COMPLETION_INDEX .* needs TOKENBENCH_SHARD_COUNT/);
+  }
+  usage(() => shardFrom(undefined, { JOB_COMPLETION_INDEX: '1', TOKENBENCH_SHARD_COUNT: '0x4' }, 'run'), /got '0x4'/);
+  usage(() => shardFrom(undefined, { TOKENBENCH_SHARD_COUNT: '4' }, 'load'), /^load: TOKENBENCH_SHARD_COUNT 4 is set but no part index is .*; give --shard I\/N or unset it$/);
+  usage(() => shardFrom('1/99999999999999999', {}, 'run'), /--shard takes I\/N/);
+});

@@ -178,7 +178,7 @@ test('what the reader keeps: the first string id and model, cache and server tim
 });
 
 test('a transport that failed is named as it failed, before anything about the stream; a non-2xx status as http_status, a missing one never', () => {
-  for (const kind of ['connect', 'timeout', 'aborted'] as const) {
+  for (const kind of ['connect', 'timeout', 'interrupted'] as const) {
     const r = read([chunk('a')], { end: { kind, message: `${kind} happened` }, status: kind === 'connect' ? null : 200 });
     assert.deepEqual(r.failure, { kind, message: `${kind} happened` });
     assert.equal(r.outputTokens, 1, 'the tokens that did arrive are counted');

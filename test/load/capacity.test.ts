@@ -139,3 +139,11 @@ test('the answer states the noise and what limits it', () => {
   assert.equal(answer, 'capacity: 20 req/s (Poisson arrivals) with TTFT <= 100 ms for 90% of requests (from when each was due); the noise of p90 over 100 requests per probe puts it between 10 and 30 req/s (more requests per probe, --requests, narrow this)');
   assert.match(limit ?? '', /^at 22 req\/s: TTFT p90 105 ms > 100 ms \(95\.1 ms at 20\); .*the server completes at most 33\.00 req\/s when saturated \(concurrency 64\); 22 req\/s is 67% of it$/);
 });
+
+test("a probe's client warning: the client's lag, its late sends, a core nearly used up", async () => {
+  const { clientWarning } = await import('../../src/load/capacity.js');
+  const slo = { ttft_ms: 200, tpot_ms: null, e2e_ms: null };
+  assert.equal(clientWarning(null, 5, slo, 0.3), null);
+  assert.match(clientWarning(null, 25, slo, 0.3) ?? '', /dispatch delay p99 25\.0 ms, over a tenth of the 200 ms limit/);
+  assert.match(clientWarning('lagged', 5, slo, 0.92) ?? '', /^lagged; the client used 92% of a core, so it may itself have limited the load/);
+});

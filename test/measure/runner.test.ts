@@ -88,6 +88,30 @@ test('a load that throws is engine_load; an engine error mid-run is engine_gener
   assert.equal(oom.result.status, 'failed');
 });
 
+test('an iteration that fails because of the interrupt (a browser closed by the same Ctrl-C) makes the config interrupted, not failed', async () => {
+  const controller = new AbortController();
+  const log: Log = { calls: [], generateCalls: 0, prompts: [] };
+  // the abort comes, then generate() fails under it, as a page whose browser went away does
+  const factory = scriptedEngine(
+    {
+      steps: (asked, call) => {
+        if (call !== 4) return asked;
+        controller.abort();
+        throw new Error('Target page, context or browser has been closed');
+      },
+    },
+    log,
+  );
+  const result = await runBenchmark(config(), { cacheDir: '/nonexistent', engineFactory: factory, signal: controller.signal });
+  assert.equal(result.status, 'interrupted');
+  assert.equal(result.error?.kind, 'interrupted');
+  assert.equal(result.error?.message, 'measure: interrupted by the user (then Target page, context or browser has been closed)');
+  assert.ok(result.iterations.length >= 1, 'the iterations finished before are kept');
+  // without the interrupt the same error fails the config
+  const plain = scriptedEngine({ generateError: { call: 4, error: new Error('Target page, context or browser has been closed') } }, { calls: [], generateCalls: 0, prompts: [] });
+  assert.equal((await runBenchmark(config(), { cacheDir: '/nonexistent', engineFactory: plain })).status, 'failed');
+});
+
 test('an abort stops before the next iteration: interrupted, with what was measured kept', async () => {
   const controller = new AbortController();
   const log: Log = { calls: [], generateCalls: 0, prompts: [] };

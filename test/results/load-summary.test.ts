@@ -83,8 +83,12 @@ test('a load run by hand: window, rates, throughput, the one account of schedule
   assert.equal(s.achieved_rate, (4 * 1000) / 81); // sends 100, 127, 140, 160, 181
   assert.equal(s.request_throughput, (4 * 1000) / 90);
   assert.equal(s.output_throughput, ((4 + 3 + 4 + 4) * 1000) / 90);
-  assert.deepEqual(s.counts, { scheduled: 7, sent: 5, ok: 4, failed: 1, dropped: 2, late: 1, short_outputs: 1, prompt_mismatches: 1 });
+  assert.deepEqual(s.counts, { scheduled: 7, sent: 5, ok: 4, failed: 1, interrupted: 0, dropped: 2, late: 1, short_outputs: 1, prompt_mismatches: 1 });
   assert.deepEqual(s.failures, { http_status: 1 });
+  // a sent request cut by the run's interrupt is neither ok nor failed: sent = ok + failed + interrupted
+  const cut = summarizeLoad([...REQUESTS, request({ index: 9, t0_ms: 150, ok: false, failure: { kind: 'interrupted', message: 'cut by the interrupt' } })], settings(), schedule, client);
+  assert.deepEqual([cut.counts.sent, cut.counts.ok, cut.counts.failed, cut.counts.interrupted], [6, 4, 1, 1]);
+  assert.deepEqual(cut.failures, { http_status: 1 });
   assert.deepEqual(s.not_sent, { not_sent: 1, not_attempted: 1 });
   assert.equal(s.goodput, null, 'no SLO, no goodput');
   // statistics over the successful requests (dispatch delay: over all that were sent)
@@ -166,4 +170,30 @@ test('a load run summarised one request at a time past the exact limit: the same
   assert.equal(summary?.e2e_ms?.n, summarizeRequests(many)?.e2e_ms?.n);
   const run = { benchmarks: [{ config: { name: 'v' }, status: 'ok', error: null, summary, load: sketched, server_check: null }] } as unknown as RunResult;
   assert.match(formatLoadSummary(run), /v: percentiles of e2e_ms, ttft_ms, itl_ms, itl_gap_ms, tokens_per_s, decode_tokens_per_s, ttfb_ms, ttfo_ms, dispatch_delay_ms, ttft_from_schedule_ms, e2e_from_schedule_ms are from a quantile sketch \(too many values to keep\): each within 0\.5% of the exact value/);
+});
+
+test('a load value: tokens in and out and total throughput tallied; the console and the HTML report show the same totals and latencies', async () => {
+  const { loadLatencies, loadTotals } = await import('../../src/report/load-figures.js');
+  const { loadTablesHtml } = await import('../../src/report/load-html.js');
+  const rs = [request({ index: 0, t0_ms: 0, e2e_ms: 100 }), request({ index: 1, t0_ms: 50, e2e_ms: 150 }), request({ index: 2, t0_ms: 60, ok: false })];
+  const tally = new LoadTally(settings(), { reuse: { mode: 'unique' }, model: 'm' });
+  for (const r of rs) tally.add(r);
+  const load = tally.load(null, client);
+  // two successful requests; the window is 0 to 200 ms
+  assert.deepEqual(load.tokens, { input: 2 * ((rs[0]?.prompt_tokens ?? rs[0]?.input_tokens) as number), output: 2 * (rs[0]?.output_tokens as number) });
+  assert.equal(load.total_throughput, ((load.tokens?.input as number) + (load.tokens?.output as number)) / 0.2);
+  const run = { benchmarks: [{ config: { name: 'v', load: { ...settings(), mode: 'closed', concurrency: 2 } }, status: 'ok', error: null, summary: tally.summary(), load, server_check: null }] } as unknown as RunResult;
+  const console = formatLoadSummary(run, [50, 99]);
+  const html = loadTablesHtml(run, [50, 99]);
+  for (const row of [...loadTotals(run).rows, ...loadLatencies(run, [50, 99]).rows]) {
+    for (const cell of row) {
+      assert.ok(console.includes(cell), `console has ${cell}`);
+      assert.ok(html.includes(`<td>${cell}</td>`), `HTML has ${cell}`);
+    }
+  }
+  assert.deepEqual(loadLatencies(run, [50, 99]).header, ['value', 'metric (ms)', 'n', 'mean', 'sd', 'p50', 'p99']);
+  // a value with no successful request reads "no data", never NaN
+  const empty = { benchmarks: [{ config: { name: 'e', load: { ...settings(), mode: 'closed', concurrency: 1 } }, status: 'failed', error: null, summary: null, load: undefined, server_check: null }] } as unknown as RunResult;
+  assert.match(loadTablesHtml(empty, [50]), /<td>no data<\/td>/);
+  assert.doesNotMatch(loadTablesHtml(empty, [50]) + formatLoadSummary(empty), /NaN|Infinity/);
 });

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { attachRecordsFile, checkRecordsPaths, keepRecords, readRecordsFile, recordsPath, RecordsWriter, requestRecords } from '../../src/results/request-records.js';
+import { attachRecordsFile, checkRecordsPaths, keepRecords, readRecordsFile, recordsPath, RecordsSink, RecordsWriter, requestRecords } from '../../src/results/request-records.js';
 import type { BenchmarkResult, LoadRequestRecord, RunResult } from '../../src/results/schema.js';
 import { readResultFile, ResultStore } from '../../src/results/store/store.js';
 import { writeRunResult } from '../../src/results/writer.js';
 import { InputError } from '../../src/util/errors.js';
 import { runCli, tempDir } from '../helpers.js';
+import { mountedFileSystem, smallFileSystem } from '../support/filesystems.js';
 import { freshPostgresUrl, postgresServer } from '../support/postgres.js';
 import { needs } from '../support/requirements.js';
 import { startScriptedServer } from '../support/scripted-openai-server.js';
@@ -135,4 +136,57 @@ test('SQLite: the records of a load run are stored in chunks and read back one c
 test('PostgreSQL: the same on a real server', postgres.options, async () => {
   postgres.check();
   await storeRoundTrip(await freshPostgresUrl());
+});
+
+test('a records file is judged tokenbench\'s to replace by every line, not its first; a cut last line (a full disk, a kill) still is', () => {
+  const dir = tempDir();
+  const resultPath = join(dir, 'r.json');
+  const path = recordsPath(resultPath, 0);
+  // records first, then the user's own text
+  writeFileSync(path, `${JSON.stringify(record(0))}\n${JSON.stringify(record(1))}\nmy notes\n`);
+  assert.throws(() => checkRecordsPaths(resultPath, 1), InputError);
+  writeFileSync(path, `${JSON.stringify(record(0))}\n${JSON.stringify(record(1)).slice(0, 30)}`);
+  checkRecordsPaths(resultPath, 1);
+  // a user's text after many records, past the first chunk read
+  writeFileSync(path, `${Array.from({ length: 4000 }, (_, i) => JSON.stringify(record(i))).join('\n')}\nnot a record\n`);
+  assert.throws(() => checkRecordsPaths(resultPath, 1), InputError);
+});
+
+test('a records file changed after the run is refused when read, naming both counts; nothing is read from it', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'r.requests-0.jsonl');
+  writeFileSync(path, `${[0, 1, 2].map((i) => JSON.stringify(record(i))).join('\n')}\n`);
+  const cut = bench({ request_count: 6 });
+  attachRecordsFile(cut, path);
+  await assert.rejects(all(requestRecords(cut)), (e: unknown) => e instanceof InputError && e.message === `load-x: its records file ${path} holds 3 records where the result counts 6; it was changed after the run, so nothing is read from it (restore it as written)`);
+  const grown = bench({ request_count: 2 });
+  attachRecordsFile(grown, path);
+  await assert.rejects(all(requestRecords(grown)), (e: unknown) => e instanceof InputError && /holds more than 2 records where the result counts 2/.test(e.message));
+  const right = bench({ request_count: 3 });
+  attachRecordsFile(right, path);
+  assert.equal((await all(requestRecords(right))).length, 3);
+  writeFileSync(path, '');
+  await assert.rejects(all(requestRecords(right)), (e: unknown) => e instanceof InputError && /holds 0 records where the result counts 3/.test(e.message));
+});
+
+const smallFs = smallFileSystem(64);
+const small = needs({ ...mountedFileSystem(smallFs), what: 'a 64 KiB tmpfs' });
+
+test('a disk that fills while records stream: the file keeps whole records only, and the value says how many are missing', small.options, async () => {
+  small.check();
+  const path = join(smallFs as string, 'r.requests-0.jsonl');
+  // 3000 records of about 400 bytes: 1.2 MB into 64 KiB, in chunks of 256 KiB and partial writes
+  const sink = await RecordsSink.create(join(smallFs as string, 'r.json'), 0);
+  for (let i = 0; i < 3000; i++) sink.keep(record(i));
+  const b = bench({});
+  const unsaved = await sink.finish(b);
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  assert.equal(lines.pop(), '', 'the file ends with a whole line');
+  for (const line of lines) assert.ok(JSON.parse(line).index >= 0);
+  assert.equal(b.request_count, lines.length);
+  assert.equal(b.records_missing, 3000 - lines.length);
+  assert.match(unsaved ?? '', new RegExp(`request records ${path}: writing stopped \\(ENOSPC\\) after ${lines.length} of 3000 records; the file holds those ${lines.length} whole, and the value's summary counts all 3000`));
+  // what is there reads back, checked against its count
+  assert.equal((await all(requestRecords(b))).length, lines.length);
 });

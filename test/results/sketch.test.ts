@@ -96,3 +96,43 @@ test('past its limit a metric sink keeps a sketch: n, mean, std, min and max exa
   const exactNoise = noiseOf(values);
   assert.ok(noise && exactNoise && close(noise.cv, exactNoise.cv, 1e-9) && close(noise.log_sigma, exactNoise.log_sigma, 1e-9));
 });
+
+test('sketches of zeros, negatives, one value, and merges with empty ones: every order statistic within the bound of the exact one', () => {
+  const exactQuantile = (values: readonly number[], q: number): number => quantileSorted([...values].sort((a, b) => a - b), q);
+  const within = (got: number, want: number, what: string): void => assert.ok(Math.abs(got - want) <= 0.005 * Math.abs(want) + 1e-12, `${what}: ${got} against ${want}`);
+  const sketchOf = (values: readonly number[]): QuantileSketch => {
+    const s = new QuantileSketch(0.005);
+    for (const v of values) s.add(v);
+    return s;
+  };
+  // a clock offset's values around zero: negatives, zeros and positives, in order
+  const mixed = [-40, -3.5, -0.25, 0, 0, 0, 1e-12, 0.3, 2, 7.5, 90];
+  const s = sketchOf(mixed);
+  assert.equal(s.count, mixed.length);
+  assert.deepEqual([s.min, s.max], [-40, 90]);
+  const sorted = [...mixed].sort((a, b) => a - b);
+  for (let k = 0; k < mixed.length; k++) within(s.valueAtRank(k), sorted[k] as number, `rank ${k}`);
+  for (const q of [0, 0.1, 0.25, 0.5, 0.9, 0.99, 1]) within(s.quantile(q), exactQuantile(mixed, q), `q ${q}`);
+  // one value: every quantile is it
+  const one = sketchOf([-2.5]);
+  for (const q of [0, 0.5, 1]) assert.equal(one.quantile(q), -2.5);
+  // all zeros
+  assert.equal(sketchOf([0, 0, 0]).quantile(0.99), 0);
+  // merges with an empty sketch, either way, change nothing; an empty sketch has no order statistics
+  const empty = new QuantileSketch(0.005);
+  assert.throws(() => empty.quantile(0.5), RangeError);
+  const left = sketchOf(mixed);
+  left.merge(new QuantileSketch(0.005));
+  const right = new QuantileSketch(0.005);
+  right.merge(sketchOf(mixed));
+  for (const merged of [left, right]) {
+    assert.deepEqual([merged.count, merged.min, merged.max], [mixed.length, -40, 90]);
+    for (const q of [0.1, 0.5, 0.9]) assert.equal(merged.quantile(q), s.quantile(q));
+  }
+  // parts whose counts differ: the merge counts every value once (a sum, not a max)
+  const a = sketchOf([1, 2, 3]);
+  a.merge(sketchOf([-1, -2, 4, 5, 6, 7, 8]));
+  assert.equal(a.count, 10);
+  within(a.quantile(0.5), exactQuantile([1, 2, 3, -1, -2, 4, 5, 6, 7, 8], 0.5), 'median of the merge');
+  assert.throws(() => sketchOf([1]).add(Number.NaN), RangeError);
+});

@@ -120,3 +120,53 @@ test('a corrupt SQLite file or a store that does not answer: an InputError, noth
   await assert.rejects(ResultStore.open('postgres://nobody:secret@127.0.0.1:9/none'), (e: unknown) => e instanceof InputError && /postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none/.test(e.message) && /ECONNREFUSED/.test(e.message));
   assert.ok(Date.now() - started < 6000);
 });
+
+/** Claims of one part by holders that come and go, against the store at `url`. */
+async function shardClaims(url: string): Promise<void> {
+  const { claimShard } = await import('../../src/results/store/shard-claims.js');
+  const store = await ResultStore.open(url);
+  try {
+    const part = { index: 1, count: 3 };
+    const a = { id: 'a', host: 'h1', pid: 101 };
+    const b = { id: 'b', host: 'h2', pid: 202 };
+    const never = (): boolean => false;
+    assert.equal(await store.claimShard('g', 'run', part, a, 60_000, never), null, 'a free part is claimed');
+    assert.equal(await store.claimShard('g', 'run', part, a, 60_000, never), null, 'its holder claims it again');
+    const refused = await store.claimShard('g', 'run', part, b, 60_000, never);
+    assert.deepEqual([refused?.id, refused?.host, refused?.pid], ['a', 'h1', 101]);
+    assert.ok((refused?.age_ms as number) >= 0 && (refused?.age_ms as number) < 60_000);
+    // another command, group or index is another part
+    assert.equal(await store.claimShard('g', 'load', part, b, 60_000, never), null);
+    assert.equal(await store.claimShard('g2', 'run', part, b, 60_000, never), null);
+    assert.equal(await store.claimShard('g', 'run', { index: 2, count: 3 }, b, 60_000, never), null);
+    // a holder known to be gone is taken over at once; one not heard from past the stale limit too
+    assert.equal(await store.claimShard('g', 'run', part, b, 60_000, (c) => c.id === 'a'), null);
+    assert.equal((await store.claimShard('g', 'run', part, a, 60_000, never))?.id, 'b');
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(await store.claimShard('g', 'run', part, a, 10, never), null, 'stale after 10 ms');
+    // a beat keeps it; a release frees it for anyone
+    await store.beatShard('g', 'run', 1, a);
+    assert.equal((await store.claimShard('g', 'run', part, b, 60_000, never))?.id, 'a');
+    await store.releaseShard('g', 'run', 1, b);
+    assert.equal((await store.claimShard('g', 'run', part, b, 60_000, never))?.id, 'a', 'only its holder releases it');
+    await store.releaseShard('g', 'run', 1, a);
+    assert.equal(await store.claimShard('g', 'run', part, b, 60_000, never), null);
+  } finally {
+    await store.close();
+  }
+  // through claimShard: a live holder in this process's own place is refused with one line; its release frees the part
+  const release = await claimShard(url, 'g3', 'load', { index: 0, count: 2 });
+  await assert.rejects(claimShard(url, 'g3', 'load', { index: 0, count: 2 }), (e: unknown) => e instanceof InputError && /^load: part 0\/2 of group g3 is being run by process \d+ on \S+ \(heard from 0 s ago\); one part runs once at a time/.test(e.message));
+  await release();
+  const again = await claimShard(url, 'g3', 'load', { index: 0, count: 2 });
+  await again();
+}
+
+test('SQLite: a part of a sharded job is claimed by one process at a time; a dead or silent holder is taken over', async () => {
+  await shardClaims(`sqlite:${join(tempDir(), 'claims.db')}`);
+});
+
+test('PostgreSQL: the same claims on a real server', postgres.options, async () => {
+  postgres.check();
+  await shardClaims(await freshPostgresUrl());
+});

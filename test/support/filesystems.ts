@@ -25,6 +25,11 @@ export function fullFileSystem(): string | null {
   return dir;
 }
 
+/** An empty tmpfs of `sizeK` KiB: writes go in until it is full. */
+export function smallFileSystem(sizeK: number): string | null {
+  return mount(`size=${sizeK}k`);
+}
+
 /** A read-only tmpfs. */
 export function readOnlyFileSystem(): string | null {
   return mount('ro,size=16k');

@@ -125,6 +125,24 @@ export const MIGRATIONS: readonly { version: number; statements: string[] }[] = 
     version: 7,
     statements: ['ALTER TABLE runs ADD COLUMN capacity TEXT'],
   },
+  {
+    // run/load --shard: a part claims its index in its group, so that two processes cannot run the same part at once
+    version: 8,
+    statements: [
+      `CREATE TABLE shard_claims (
+        group_id TEXT NOT NULL,
+        command TEXT NOT NULL,
+        shard_index INTEGER NOT NULL,
+        shard_count INTEGER NOT NULL,
+        holder TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        claimed_ms {REAL} NOT NULL,
+        beat_ms {REAL} NOT NULL,
+        PRIMARY KEY (group_id, command, shard_index)
+      )`,
+    ],
+  },
 ];
 
 /** Key of the PostgreSQL advisory lock that serializes migrations of several writers. */

@@ -40,6 +40,16 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }
 
+/** Who runs a part of a sharded job: a process on a host, with an id of its own. */
+export interface ShardHolder {
+  id: string;
+  host: string;
+  pid: number;
+}
+
+/** A claim on a part, as the store has it: its holder and when it last beat (server clock, ms). */
+export type ShardClaim = ShardHolder & { beat_ms: number; age_ms: number };
+
 interface RunRow {
   run_id: string;
   started_at: string;
@@ -305,6 +315,47 @@ export class ResultStore {
        ON CONFLICT (group_id, config_hash, shard_index) DO UPDATE SET shard_count = excluded.shard_count, host = excluded.host, registered_ms = excluded.registered_ms`,
       [group, configHash, shard.index, shard.count, host],
     );
+  }
+
+  /**
+   * Claims part `shard` of `group` for `command` as `holder` (unique per process): free, already
+   * this holder's, or taken over from a holder that `isGone` says is dead or that has not beaten
+   * for `staleMs` (server clock). Returns the claim that stands in the way, or null when it is ours.
+   */
+  async claimShard(group: string, command: string, shard: { index: number; count: number }, holder: ShardHolder, staleMs: number, isGone: (h: ShardClaim) => boolean): Promise<ShardClaim | null> {
+    const key = [group, command, shard.index];
+    await this.db.run(
+      `INSERT INTO shard_claims (group_id, command, shard_index, shard_count, holder, host, pid, claimed_ms, beat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ${this.nowMsSql()}, ${this.nowMsSql()}) ON CONFLICT (group_id, command, shard_index) DO NOTHING`,
+      [...key, shard.count, holder.id, holder.host, holder.pid],
+    );
+    const current = async (): Promise<ShardClaim> => {
+      const [row] = await this.db.all<ShardClaim>(`SELECT holder AS id, host, pid, beat_ms, ${this.nowMsSql()} - beat_ms AS age_ms FROM shard_claims WHERE group_id = ? AND command = ? AND shard_index = ?`, key);
+      return { ...(row as ShardClaim), pid: Number(row?.pid), beat_ms: Number(row?.beat_ms), age_ms: Number(row?.age_ms) };
+    };
+    const before = await current();
+    if (before.id === holder.id) return null;
+    if (before.age_ms <= staleMs && !isGone(before)) return before;
+    // taken over only from the very claim seen: of two processes taking it at once, one wins
+    await this.db.run(`UPDATE shard_claims SET holder = ?, host = ?, pid = ?, shard_count = ?, claimed_ms = ${this.nowMsSql()}, beat_ms = ${this.nowMsSql()} WHERE group_id = ? AND command = ? AND shard_index = ? AND holder = ?`, [
+      holder.id,
+      holder.host,
+      holder.pid,
+      shard.count,
+      ...key,
+      before.id,
+    ]);
+    const after = await current();
+    return after.id === holder.id ? null : after;
+  }
+
+  /** Says that `holder` still runs its part (its claim is not stale). */
+  async beatShard(group: string, command: string, index: number, holder: ShardHolder): Promise<void> {
+    await this.db.run(`UPDATE shard_claims SET beat_ms = ${this.nowMsSql()} WHERE group_id = ? AND command = ? AND shard_index = ? AND holder = ?`, [group, command, index, holder.id]);
+  }
+
+  /** Gives the part up (its run ended). */
+  async releaseShard(group: string, command: string, index: number, holder: ShardHolder): Promise<void> {
+    await this.db.run('DELETE FROM shard_claims WHERE group_id = ? AND command = ? AND shard_index = ? AND holder = ?', [group, command, index, holder.id]);
   }
 
   /** The parts of a load config registered in a group with `count` parts since `sinceMs` (server clock): how many, and the latest registration. */
