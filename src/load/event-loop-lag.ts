@@ -4,6 +4,12 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
+/**
+ * How often the lag is sampled. Each sample wakes the loop: at 2 ms the 500 wake-ups a second were
+ * most of an idle client's CPU (bench/client-cpu.ts). A sample is the delay at a moment unrelated
+ * to the traffic, so 20 a second still give the share of time the loop was late, as the stamps
+ * would see it; only a run of a few seconds has too few for its p99.
+ */
 const RESOLUTION_MS = 50;
 /**
  * Above this p99 lag, stamps may be off by more than the accuracy tokenbench aims for. libuv's

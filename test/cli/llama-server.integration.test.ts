@@ -160,6 +160,19 @@ withLlamaServer(1, (server) => {
 });
 
 withLlamaServer(2, (server) => {
+  test('a second run with the same seed sends prompts no earlier run sent: the server processes every prompt token itself again', async () => {
+    const dir = tempDir();
+    for (const k of [1, 2]) {
+      const out = join(dir, `seed-${k}.json`);
+      const r = await runCli(['load', '--url', server.url, '--model', server.model, '--seed', '7', '--concurrency', '2', '--requests', '8', '--input-len', '64', '--output-len', '4', '--no-store', '--quiet', '--output', out]);
+      assert.equal(r.code, 0, r.stderr);
+      const check = readResult(out).benchmarks[0]?.server_check;
+      // with the prompt cache on, a prompt sent again would be served from it: processed well under 1
+      assert.ok((check?.processed_prompt_fraction as number) >= 0.99, `run ${k}: the server processed ${check?.processed_prompt_fraction} of the prompt tokens itself`);
+      assert.equal(check?.cache_contradictions, 0);
+    }
+  });
+
   test('--find-max-rate completes against the real server, and two searches agree within their stated noise', async () => {
     const dir = tempDir();
     const base = ['load', '--url', server.url, '--model', server.model, '--input-len', '32', '--output-len', '32', '--no-store'];

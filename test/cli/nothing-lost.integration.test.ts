@@ -85,6 +85,37 @@ test('a PostgreSQL store that goes away mid-run is reported once; the later conf
   assert.deepEqual(readResult(out).benchmarks.map((b) => [b.config.batch_size, b.status]), [[1, 'ok'], [2, 'ok'], [3, 'ok']]);
 });
 
+test('PostgreSQL gone in the middle of a run --shard part: the part fails cleanly, its finished configs in the file, its claim given up without a word of error', postgres.options, async () => {
+  postgres.check();
+  const url = new URL(postgresTestUrl() as string);
+  const app = `tokenbench-shard-lost-${process.pid}`;
+  url.searchParams.set('application_name', app);
+  const out = join(tempDir(), 'r.json');
+  let killed = false;
+  const group = `lost-${process.pid}`;
+  const r = await runCli(['run', ...QUICK, '--batch-size', '1', '2', '3', '4', '--shard', '0/2', '--group', group, '--store', url.toString(), '--output', out], {
+    onStderr: (text) => {
+      if (!killed && /\[2\/2\]/.test(text)) {
+        killed = true;
+        const admin = new pg.Client({ connectionString: postgresTestUrl() as string });
+        void admin
+          .connect()
+          .then(() => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]))
+          .finally(() => admin.end());
+      }
+    },
+  });
+  assert.ok(killed, r.stderr);
+  assert.equal(r.code, 3, r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at |internal error|Unhandled/);
+  assert.match(r.stderr, /NOT SAVED: store: .*; the result file keeps everything/);
+  // part 0 of 2: configs 1 and 3, both measured and in the file
+  assert.deepEqual(readResult(out).benchmarks.map((b) => [b.config.batch_size, b.status]), [[1, 'ok'], [3, 'ok']]);
+  // the part can be run again at once: its dead claim is taken over
+  const again = await runCli(['run', ...QUICK, '--batch-size', '1', '2', '3', '4', '--shard', '0/2', '--group', group, '--store', postgresTestUrl() as string, '--quiet', '--output', join(tempDir(), 'again.json')]);
+  assert.equal(again.code, 0, again.stderr);
+});
+
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   test(`${signal}: the current config is interrupted, finished ones kept, the file valid, exit ${code}`, async () => {
     const out = join(tempDir(), 'r.json');
