@@ -65,6 +65,12 @@ export function requestBody(target: OpenAiTarget, prompt: Prompt, maxTokens: num
 
 export class OpenAiClient {
   readonly pool: Pool;
+  /**
+   * The server closed a kept-alive connection before answering on it (llama.cpp's server closes after
+   * every streamed response while advertising keep-alive): from then on every request asks for its
+   * connection to close, so none is written to a dead socket, failed and sent again.
+   */
+  private closesConnections = false;
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
 
@@ -106,11 +112,13 @@ export class OpenAiClient {
         idleTimeoutMs: this.target.idleTimeoutMs,
         totalTimeoutMs: this.target.totalTimeoutMs,
         onEvent: (event) => reader.event(event),
+        closeAfter: this.closesConnections,
         ...(signal ? { signal } : {}),
       });
       release?.();
       if (retries === 0 && failedOnStaleConnection(exchange) && !signal?.aborted) {
         retries++;
+        this.closesConnections = true;
         continue;
       }
       const reading = reader.finish(exchange);

@@ -21,6 +21,8 @@ export interface StreamRequest {
   /** The whole request may take at most this long. */
   totalTimeoutMs: number;
   signal?: AbortSignal;
+  /** Ask for the connection to close after this response (a server that closes every connection after each one anyway). */
+  closeAfter?: boolean;
   /** Each complete SSE event of a 2xx response, as it arrives (after its read was stamped). */
   onEvent: (event: SseEvent) => void;
 }
@@ -152,6 +154,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
         body: request.body,
         headersTimeout: request.idleTimeoutMs,
         bodyTimeout: request.idleTimeoutMs,
+        ...(request.closeAfter ? { reset: true } : {}),
       },
       {
         onConnect(abort: (err?: Error) => void): void {

@@ -52,16 +52,20 @@ test('run --engine openai: every request of a run has its own prompt, from the f
   assert.match(bad.stderr, /prompt_reuse must be unique, repeat or prefix=N \(N >= 1\), got 'prefix=0'/);
 });
 
-test('a request on a reused connection that the server closed before answering is sent once more; never after a response byte', async () => {
+test('a request on a reused connection that the server closed before answering is sent once more, and then every request asks for its connection to close; never sent again after a response byte', async () => {
   const out = join(tempDir(), 'l.json');
   // drop_reused: every request that arrives on a connection that carried one before is dropped
   const r = await runCli(['load', '--url', server.url, '--model', 'drop_reused=1,ttft=2,itl=15', '--concurrency', '1', '--requests', '6', '--warmup-requests', '1', '--output-len', '4', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const b = (await readResultWithRecords(out)).benchmarks[0];
   assert.equal(b?.load?.counts.ok, 6);
-  assert.deepEqual(b?.requests?.map((q) => q.retries), [1, 1, 1, 1, 1, 1], 'each measured request went out on a reused connection first');
-  assert.equal(b?.server_check?.retries, 6);
-  assert.match(r.stdout, /6 requests were sent again after the server closed their reused connection/);
+  // the first went out on a reused connection that the server had closed, and was sent again; from
+  // then on the client asks for each connection to close (as this server does anyway): no more retries
+  // (the one retry can fall in the calibration or the warmup, before the measured requests)
+  const retries = b?.requests?.map((q) => q.retries ?? 0) ?? [];
+  assert.ok(retries.slice(1).every((n) => n === 0), `retries ${retries.join(', ')}`);
+  assert.equal(b?.server_check?.retries, retries[0]);
+  if (retries[0] === 1) assert.match(r.stdout, /1 requests were sent again after the server closed their reused connection/);
 
   // a stream cut after its first chunk is a failure, not a retry
   const cut = await runCli(['load', '--url', server.url, '--model', 'fail=cut,fail_at=1', '--concurrency', '1', '--requests', '3', '--warmup-requests', '1', '--output-len', '4', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
