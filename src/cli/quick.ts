@@ -98,7 +98,7 @@ export async function quickCommand(argv: readonly string[]): Promise<number> {
   set('output-len', ['64']);
   const perProbe = single(args, 'requests', 'quick');
   const search = capacitySearchOf(args);
-  if (!search) throw new InputError('usage', 'quick: internal: no search');
+  if (!search) throw new Error('quick: the concurrency search flags were not taken');
   if (perProbe === undefined) search.requestsAt = (c) => Math.max(10, 3 * c);
   else args.flags.set('requests', [perProbe]);
   const [base] = loadConfigs(args, 10) as [LoadConfig];

@@ -190,7 +190,7 @@ export function describeCapacity(c: Capacity, requestsPerProbe: string): { answe
   const value = c.search === 'rate' ? c.max_rate_rps : c.max_concurrency;
   const how = c.search === 'rate' ? ` (${c.arrival === 'poisson' ? 'Poisson' : c.arrival} arrivals)` : ' (closed loop)';
   let answer: string;
-  if (c.status === 'failed') answer = `no answer: the saturating run failed (${c.points[0]?.status ?? 'no result'})`;
+  if (c.status === 'failed') answer = `no answer: the saturating run (${c.saturation_concurrency} in flight) completed no request; see its error above`;
   else if (c.status === 'interrupted') answer = `interrupted: ${c.bracket.holds === null ? 'no value had held yet' : `${c.bracket.holds} ${unit} held`}${c.bracket.fails === null ? '' : `, ${c.bracket.fails} ${unit} failed`}`;
   else if (c.status === 'none_holds') answer = `no load holds ${slo}: it failed even at ${c.bracket.fails} ${unit}`;
   else if (c.status === 'holds_at_limit') answer = `capacity: at least ${value} ${unit}${how} with ${slo}; it held at the most the search tries (${c.search === 'rate' ? 'the saturated throughput' : '--saturation-concurrency'})`;
@@ -279,9 +279,9 @@ export async function findCapacity(base: LoadConfig, settings: CapacitySearchSet
 
   let outcome: NextProbe = { value: 0 };
   if (settings.search === 'rate') {
+    // what it completed when saturated counts even if some requests failed there (timeouts at 64 in flight, say)
     const saturation = await probe('saturation', closed(settings.saturationConcurrency));
-    capacity.saturation_rps = saturation.status === 'ok' ? saturation.throughput_rps : null;
-    if (capacity.saturation_rps === null || capacity.saturation_rps <= 0) outcome = { done: 'found' };
+    capacity.saturation_rps = saturation.status !== 'interrupted' && saturation.throughput_rps > 0 ? saturation.throughput_rps : null;
   }
   const probed = new Set<number>();
   while (!options.signal?.aborted && !(capacity.saturation_rps === null && settings.search === 'rate')) {
