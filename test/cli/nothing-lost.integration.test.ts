@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { ResultStore } from '../../src/results/store/store.js';
-import { readResult, readResultWithRecords, runCli, tempDir } from '../helpers.js';
+import { type CliResult, readResult, readResultWithRecords, runCli, tempDir } from '../helpers.js';
 import { startScriptedServer } from '../support/scripted-openai-server.js';
 import { fullFileSystem, mountedFileSystem, readOnlyFileSystem } from '../support/filesystems.js';
 import { postgresServer, postgresTestUrl } from '../support/postgres.js';
@@ -57,26 +57,31 @@ test('a disk that fills: the run goes on, the store keeps every config, NOT SAVE
   assert.ok(run.finished_at, 'the store has the finish time');
 });
 
-test('a PostgreSQL store that goes away mid-run is reported once; the later configs still run and the file keeps all, exit 3', postgres.options, async () => {
-  postgres.check();
+/** Runs the CLI with `args` against the test PostgreSQL, ending its connections when stderr first matches `when`; whether they were ended, and the outcome. */
+async function withStoreKilled(args: (store: string) => string[], when: RegExp): Promise<{ killed: boolean; r: CliResult }> {
   const url = new URL(postgresTestUrl() as string);
-  const app = `tokenbench-lost-${process.pid}`;
+  const app = `tokenbench-lost-${process.pid}-${Math.random().toString(36).slice(2)}`;
   url.searchParams.set('application_name', app);
-  const out = join(tempDir(), 'r.json');
   let killed = false;
-  const r = await runCli(['run', ...QUICK, '--batch-size', '1', '2', '3', '--store', url.toString(), '--output', out], {
+  const r = await runCli(args(url.toString()), {
     onStderr: (text) => {
-      // once the first config is stored, the server ends tokenbench's connection
-      if (!killed && /\[2\/3\]/.test(text)) {
-        killed = true;
-        const admin = new pg.Client({ connectionString: postgresTestUrl() as string });
-        void admin
-          .connect()
-          .then(() => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]))
-          .finally(() => admin.end());
-      }
+      if (killed || !when.test(text)) return;
+      killed = true;
+      const admin = new pg.Client({ connectionString: postgresTestUrl() as string });
+      void admin
+        .connect()
+        .then(() => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]))
+        .finally(() => admin.end());
     },
   });
+  return { killed, r };
+}
+
+test('a PostgreSQL store that goes away mid-run is reported once; the later configs still run and the file keeps all, exit 3', postgres.options, async () => {
+  postgres.check();
+  const out = join(tempDir(), 'r.json');
+  // once the first config is stored, the server ends tokenbench's connection
+  const { killed, r } = await withStoreKilled((store) => ['run', ...QUICK, '--batch-size', '1', '2', '3', '--store', store, '--output', out], /\[2\/3\]/);
   assert.ok(killed, r.stderr);
   assert.equal(r.code, 3, r.stderr);
   assert.doesNotMatch(r.stderr, /\n\s+at |internal error|Unhandled/);
@@ -85,26 +90,11 @@ test('a PostgreSQL store that goes away mid-run is reported once; the later conf
   assert.deepEqual(readResult(out).benchmarks.map((b) => [b.config.batch_size, b.status]), [[1, 'ok'], [2, 'ok'], [3, 'ok']]);
 });
 
-test('PostgreSQL gone in the middle of a run --shard part: the part fails cleanly, its finished configs in the file, its claim given up without a word of error', postgres.options, async () => {
+test('PostgreSQL gone in the middle of a run --shard part: the part fails cleanly with its finished configs in the file, and runs again at once, its dead claim taken over', postgres.options, async () => {
   postgres.check();
-  const url = new URL(postgresTestUrl() as string);
-  const app = `tokenbench-shard-lost-${process.pid}`;
-  url.searchParams.set('application_name', app);
   const out = join(tempDir(), 'r.json');
-  let killed = false;
   const group = `lost-${process.pid}`;
-  const r = await runCli(['run', ...QUICK, '--batch-size', '1', '2', '3', '4', '--shard', '0/2', '--group', group, '--store', url.toString(), '--output', out], {
-    onStderr: (text) => {
-      if (!killed && /\[2\/2\]/.test(text)) {
-        killed = true;
-        const admin = new pg.Client({ connectionString: postgresTestUrl() as string });
-        void admin
-          .connect()
-          .then(() => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]))
-          .finally(() => admin.end());
-      }
-    },
-  });
+  const { killed, r } = await withStoreKilled((store) => ['run', ...QUICK, '--batch-size', '1', '2', '3', '4', '--shard', '0/2', '--group', group, '--store', store, '--output', out], /\[2\/2\]/);
   assert.ok(killed, r.stderr);
   assert.equal(r.code, 3, r.stderr);
   assert.doesNotMatch(r.stderr, /\n\s+at |internal error|Unhandled/);
