@@ -173,7 +173,9 @@ withLlamaServer(2, (server) => {
     }
   });
 
-  test('--find-max-rate completes against the real server, and two searches agree within their stated noise', async () => {
+  // Whether two searches agree is a question of timing on a shared machine (CI once found 89.5 and 42.5 req/s as
+  // the other tests loaded its two cores): bench/capacity.ts measures that spread; this test checks what holds on any machine.
+  test('--find-max-rate completes against the real server: every request checked, the answer the highest rate that held, below every rate that failed', async () => {
     const dir = tempDir();
     const base = ['load', '--url', server.url, '--model', server.model, '--input-len', '32', '--output-len', '32', '--no-store'];
     // the SLO from this machine's own unloaded TTFT, so that the knee lies between idle and saturated here and on a slower CI runner
@@ -181,23 +183,26 @@ withLlamaServer(2, (server) => {
     assert.equal(idle.code, 0, idle.stderr);
     const idleP90 = readResult(join(dir, 'idle.json')).benchmarks[0]?.summary?.ttft_ms?.p90 as number;
     const limit = Math.max(8, Math.ceil(2.5 * idleP90));
-    const searches = [];
-    for (const k of [1, 2]) {
-      const out = join(dir, `cap${k}.json`);
-      const r = await runCli([...base, '--find-max-rate', '--slo', `ttft=${limit}ms`, '--slo-percentile', '90', '--requests', '300', '--max-rate-precision', '0.1', '--saturation-concurrency', '8', '--quiet', '--output', out]);
-      assert.equal(r.code, 0, r.stderr);
-      const run = readResult(out);
-      const c = run.capacity;
-      assert.ok(c, 'the result holds the capacity');
-      // every probe checked as every request to this server is: exact prompt, all tokens, its timings inside ours
-      for (const b of run.benchmarks) assert.equal(b.load?.counts.prompt_mismatches, 0, b.config.name);
-      assert.ok(['found', 'holds_at_limit'].includes(c.status), `search ${k}: ${c.status}: ${c.answer}`);
-      assert.ok((c.max_rate_rps as number) > 0);
-      searches.push(c);
-    }
-    const [a, b] = searches as [NonNullable<(typeof searches)[0]>, NonNullable<(typeof searches)[0]>];
-    // each answer lies inside the other's noise interval, widened by the search's precision
-    const inside = (x: number, [lo, hi]: [number, number | null]): boolean => x >= lo / 1.1 && (hi === null || x <= hi * 1.1);
-    assert.ok(inside(a.max_rate_rps as number, b.interval as [number, number | null]) && inside(b.max_rate_rps as number, a.interval as [number, number | null]), `TTFT <= ${limit} ms: ${a.max_rate_rps} req/s ${JSON.stringify(a.interval)} against ${b.max_rate_rps} req/s ${JSON.stringify(b.interval)}`);
+    const out = join(dir, 'cap.json');
+    const r = await runCli([...base, '--find-max-rate', '--slo', `ttft=${limit}ms`, '--slo-percentile', '90', '--requests', '300', '--max-rate-precision', '0.1', '--saturation-concurrency', '8', '--quiet', '--output', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = readResult(out);
+    const c = run.capacity;
+    assert.ok(c, 'the result holds the capacity');
+    // every probe checked as every request to this server is: exact prompt, all tokens, its timings inside ours
+    for (const b of run.benchmarks) assert.equal(b.load?.counts.prompt_mismatches, 0, b.config.name);
+    assert.ok(['found', 'holds_at_limit'].includes(c.status), `${c.status}: ${c.answer}`);
+    const answer = c.max_rate_rps as number;
+    assert.ok(answer > 0);
+    const probes = c.points.filter((p) => p.kind === 'rate');
+    const held = probes.filter((p) => p.holds === true).map((p) => p.rate_rps as number);
+    const failed = probes.filter((p) => p.holds === false).map((p) => p.rate_rps as number);
+    assert.equal(Math.max(...held), answer, 'the answer is the highest rate probed that held');
+    assert.equal(c.bracket.holds, answer);
+    for (const f of failed) assert.ok(f > answer, `${f} req/s failed below the answer ${answer}`);
+    // each probe's verdict is its checks' verdict, and the saturation run is not judged
+    for (const p of c.points) assert.equal(p.holds, p.kind === 'saturation' ? null : p.checks.every((k) => k.holds), `probe ${p.probe}`);
+    if (c.status === 'found') assert.ok((c.bracket.fails as number) <= answer * 1.1 + 1e-9, `stopped at ${JSON.stringify(c.bracket)}, wider than 10%`);
+    assert.ok(c.interval && c.interval[0] <= answer, `noise interval ${JSON.stringify(c.interval)} against ${answer}`);
   });
 });
