@@ -5,7 +5,7 @@ import { checkGgufFile } from './gguf-file.js';
 import { checkLlamaDevice, createLlamaCppEngine } from './llama-cpp.js';
 import { checkShapeLimits, shapeOfConfigJson } from './model-limits.js';
 import { checkTransformersFiles, checkTransformersFolder, parseModelRef } from './model-source.js';
-import { checkOnnxDevice, createTransformersJsEngine } from './transformers-js.js';
+import { checkHubModel, checkOnnxDevice, createTransformersJsEngine } from './transformers-js.js';
 import { checkBrowser, checkWebGpu, createTransformersJsBrowserEngine } from './transformers-js-browser.js';
 import { checkServedModel, createOpenAiEngine } from './openai.js';
 import { ONNX_DTYPE_FILES } from '../synth/model-folder.js';
@@ -29,7 +29,10 @@ export async function checkConfig(config: BenchmarkConfig): Promise<string | nul
     await checkWebGpu(config);
     if (ref.source === 'hub') throw new InputError('model', `model ${ref.id}: the browser engine loads a local folder or synthetic:<preset>, not a hub id (its page asks nothing of the network)`);
   }
-  if (config.engine === 'transformers-js') checkOnnxDevice(config);
+  if (config.engine === 'transformers-js') {
+    checkOnnxDevice(config);
+    if (ref.source === 'hub') await checkHubModel(ref.id);
+  }
   if (config.engine === 'transformers-js' || config.engine === 'transformers-js-browser') {
     if (ref.source === 'local') {
       checkTransformersFolder(ref.id, ref.path);

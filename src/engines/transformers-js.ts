@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BenchmarkConfig } from '../config/fields.js';
 import { ensureSyntheticOnnx } from '../synth/cache.js';
 import { EOS_TOKEN_ID } from '../synth/tokenizer.js';
@@ -220,4 +221,36 @@ export function checkOnnxDevice(config: BenchmarkConfig): void {
     throw new InputError('config', `engine transformers-js: device cuda needs onnxruntime-node's CUDA provider, which this install left out (${bin} has no libonnxruntime_providers_cuda.so); add it with ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install, or use --device cpu`);
   }
   if (!existsSync('/proc/driver/nvidia/version')) throw new InputError('config', 'engine transformers-js: device cuda, but no NVIDIA driver is loaded here (/proc/driver/nvidia/version is missing); use --device cpu');
+}
+
+/** Where transformers.js caches hub downloads (its default: `.cache/` in its own package folder), keyed by `<id>/<file>`. */
+function transformersCacheDir(): string | null {
+  try {
+    return join(dirname(dirname(fileURLToPath(import.meta.resolve('@huggingface/transformers')))), '.cache');
+  } catch {
+    return null;
+  }
+}
+
+/** How long the hub may take to say whether it has a model before the run is refused. */
+const HUB_CHECK_TIMEOUT_MS = 10_000;
+
+/**
+ * A hub id loads from transformers.js's cache or from the hub; refuses it before anything runs when
+ * it is in neither (no network, or not on the hub), instead of a result of failed iterations.
+ */
+export async function checkHubModel(id: string): Promise<void> {
+  const cache = transformersCacheDir();
+  if (cache && existsSync(join(cache, id, 'config.json'))) return;
+  const url = `https://huggingface.co/${id}/resolve/main/config.json`;
+  const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
+  let status: number;
+  try {
+    const res = await fetch(url, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(HUB_CHECK_TIMEOUT_MS), headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    status = res.status;
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    throw new InputError('model', `model ${id}: not in transformers.js's cache (${cache ?? 'none'}) and the Hugging Face hub cannot be reached (${cause ?? errorMessage(err)}); download the folder where there is a network and pass it as --model ./path`);
+  }
+  if (status >= 400) throw new InputError('model', `model ${id}: the Hugging Face hub has no config.json for it (HTTP ${status}${status === 401 ? ': private or gated; set HF_TOKEN' : ''})`);
 }

@@ -1,8 +1,9 @@
 /** The CLI end to end on the tiny synthetic model: result file, metrics, bad input, Ctrl-C. */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
 import { runCli, tempDir } from '../helpers.js';
 
@@ -202,6 +203,28 @@ test('synth writes a model folder that a run loads', async () => {
   assert.equal(readResult(out).benchmarks[0]?.model?.source, 'local');
   const bad = await runCli(['synth', '--preset', 'nope']);
   assert.equal(bad.code, 2);
+});
+
+test('a hub id is refused before anything is written when it is neither in transformers.js\'s cache nor on a reachable hub; a cached copy loads offline', async () => {
+  const dir = tempDir();
+  const missing = await runCli(['run', ...SMALL_RUN, '--model', 'tokenbench-test/no-such-model', '--output-dir', join(dir, 'out'), '--store', join(dir, 'db', 't.db')]);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /^tokenbench: model tokenbench-test\/no-such-model: (not in transformers\.js's cache .* and the Hugging Face hub cannot be reached|the Hugging Face hub has no config\.json for it)/);
+  assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+  assert.ok(!existsSync(join(dir, 'out')) && !existsSync(join(dir, 'db')), 'nothing written');
+  // what an earlier download leaves: the files under <cache>/<id>/, where transformers.js looks first
+  const cache = join(dirname(dirname(fileURLToPath(import.meta.resolve('@huggingface/transformers')))), '.cache');
+  const id = `tokenbench-test/cached-${process.pid}`;
+  try {
+    const s = await runCli(['synth', '--preset', 'tiny', '--layers', '1', '--vocab', '512', '--out', join(cache, id)]);
+    assert.equal(s.code, 0, s.stderr);
+    const out = join(dir, 'r.json');
+    const r = await runCli(['run', ...SMALL_RUN, '--model', id, '--output', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readResult(out).benchmarks[0]?.model?.source, 'hub');
+  } finally {
+    rmSync(join(cache, 'tokenbench-test'), { recursive: true, force: true });
+  }
 });
 
 test('synth --out never deletes what is not a tokenbench model: a file or a folder of the user is refused; --force replaces only a model folder', async () => {
