@@ -96,28 +96,25 @@ export function stampingConnector(): buildConnector.connector {
     });
 }
 
+/** Requests written on each socket, every one of them (a stream, or a JSON request on the same keep-alive connection). */
 const requestsWritten = new WeakMap<Socket, number>();
 
-/** Counts a request written on `socket`; returns how many it had carried before (> 0: a reused keep-alive connection). */
-export function countRequestOn(socket: Socket): number {
-  const before = requestsWritten.get(socket) ?? 0;
-  requestsWritten.set(socket, before + 1);
-  return before;
-}
-
-/** Called with the socket of the request undici is writing now. */
-let awaitingSocket: ((socket: Socket) => void) | null = null;
+/** Called with the socket of the request undici is writing now, and how many it carried before (> 0: a reused keep-alive connection). */
+let awaitingSocket: ((socket: Socket, before: number) => void) | null = null;
 
 subscribe('undici:client:sendHeaders', (message) => {
+  const socket = (message as { socket: Socket }).socket;
+  const before = requestsWritten.get(socket) ?? 0;
+  requestsWritten.set(socket, before + 1);
   const take = awaitingSocket;
   awaitingSocket = null;
-  take?.((message as { socket: Socket }).socket);
+  take?.(socket, before);
 });
 
 /**
  * Call from a dispatch handler's onConnect: undici calls it and then, in the same synchronous
  * write, publishes sendHeaders with the socket, so nothing can come in between.
  */
-export function socketOfRequestBeingWritten(receive: (socket: Socket) => void): void {
+export function socketOfRequestBeingWritten(receive: (socket: Socket, before: number) => void): void {
   awaitingSocket = receive;
 }

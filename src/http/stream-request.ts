@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { countRequestOn, lastReadStamp, socketOfRequestBeingWritten } from './read-stamps.js';
+import { lastReadStamp, socketOfRequestBeingWritten } from './read-stamps.js';
 import { SseFramer, type SseEvent } from './sse.js';
 
 export interface StreamRequest {
@@ -161,9 +161,9 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
           // undici calls this right before it writes the request on the socket
           x.t0 = process.hrtime.bigint();
           abortRequest = abort;
-          socketOfRequestBeingWritten((s) => {
+          socketOfRequestBeingWritten((s, before) => {
             socket = s;
-            x.reused = countRequestOn(s) > 0;
+            x.reused = before > 0;
           });
           if (request.signal?.aborted) abort(cutError());
         },

@@ -67,6 +67,15 @@ test('a request on a reused connection that the server closed before answering i
   assert.equal(b?.server_check?.retries, retries[0]);
   if (retries[0] === 1) assert.match(r.stdout, /1 requests were sent again after the server closed their reused connection/);
 
+  // a retried request waits from when it was due: the dropped send's 300 ms count in its from-due latency, not in its TTFT
+  const late = await runCli(['load', '--url', server.url, '--model', 'drop_reused=1,drop_ms=300,ttft=5,itl=5', '--request-rate', '5', '--requests', '4', '--warmup-requests', '0', '--output-len', '4', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
+  assert.equal(late.code, 0, late.stderr + late.stdout);
+  const retried = (await readResultWithRecords(out)).benchmarks[0]?.requests?.filter((q) => (q.retries ?? 0) > 0) ?? [];
+  for (const q of retried) {
+    assert.ok((q.ttft_ms as number) < 250, `TTFT ${q.ttft_ms} ms`);
+    assert.ok((q.ttft_from_schedule_ms as number) - (q.ttft_ms as number) >= 300, `from due ${q.ttft_from_schedule_ms} ms, TTFT ${q.ttft_ms} ms`);
+  }
+
   // a stream cut after its first chunk is a failure, not a retry
   const cut = await runCli(['load', '--url', server.url, '--model', 'fail=cut,fail_at=1', '--concurrency', '1', '--requests', '3', '--warmup-requests', '1', '--output-len', '4', '--input-len', '8', '--no-store', '--quiet', '--output', out]);
   assert.equal(cut.code, 1);

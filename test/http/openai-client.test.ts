@@ -127,6 +127,34 @@ test('failures are classified, never thrown', async () => {
   assert.equal(notFound.reading.failure?.kind, 'http_status');
 });
 
+test('a request whose reused connection the server closed before answering is sent again and timed from the second send; one cut after a response byte is not', async () => {
+  const client = new OpenAiClient(
+    { url: server.url, model: 'drop_reused=1,drop_ms=300,ttft=20,itl=5', api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 10_000, totalTimeoutMs: 20_000, busyPoll: false },
+    1,
+  );
+  try {
+    const first = await client.send({ text: 'a b c d' }, 4);
+    assert.equal(first.retries, 0);
+    const before = process.hrtime.bigint();
+    const again = await client.send({ text: 'a b c d' }, 4);
+    const waited = Number(process.hrtime.bigint() - before) / 1e6;
+    assert.equal(again.reading.failure, null);
+    assert.equal(again.retries, 1);
+    // the first send was held 300 ms and dropped: the metrics are the second send's own
+    assert.ok(waited >= 300, `${waited} ms`);
+    assert.ok((again.metrics?.ttft_ms as number) < 250, `TTFT ${again.metrics?.ttft_ms} ms includes the dropped send`);
+    assert.ok(Number((again.exchange.t0 as bigint) - before) / 1e6 >= 300, 't0 is taken again for the second send');
+    const served = server.log.filter((e) => e.id === again.reading.responseId);
+    assert.equal(served.length, 1, 'answered once');
+  } finally {
+    await client.close();
+  }
+  // cut after the first event: a failure, never sent again (a second answer would be counted twice)
+  const cut = await send('fail=cut,fail_at=1', 4);
+  assert.equal(cut.reading.failure?.kind, 'truncated');
+  assert.equal(cut.retries, 0);
+});
+
 test('a chunk sent together with the end of the connection is counted, and the request is truncated', async () => {
   // reads are held until the check phase (read-stamps.ts): the end must not overtake them
   for (const [model, tokens] of [['ttft=5,itl=2,fail=fin,fail_at=3', 3], ['ttft=5,itl=2,fail=reset,fail_at=3', null]] as const) {

@@ -11,7 +11,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Client } from 'undici';
-import { countRequestOn, lastReadStamp, socketOfRequestBeingWritten, stampingConnector } from '../../src/http/read-stamps.js';
+import { lastReadStamp, socketOfRequestBeingWritten, stampingConnector } from '../../src/http/read-stamps.js';
 import { busyWait } from '../helpers.js';
 
 let server: Server;
@@ -138,29 +138,36 @@ test('reads that take little work go over together in one check phase', async ()
   assert.ok(together.some((n) => n >= 4), `reads handed over before the loop turned: ${together.join(', ')}`);
 });
 
-test('requests on a socket are counted from 0; another socket counts on its own', () => {
-  const a = new Socket();
-  const b = new Socket();
-  assert.deepEqual([countRequestOn(a), countRequestOn(a), countRequestOn(b), countRequestOn(a)], [0, 1, 0, 2]);
-});
-
-test('the socket a request is written on reaches the one waiting for it, once; its reads are stamped', async () => {
+test('the socket a request is written on reaches the one waiting for it, once, with every request it carried before; its reads are stamped', async () => {
   const http = createHttpServer((_req, res) => res.end('ok'));
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
   const client = new Client(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { connect: stampingConnector() });
   try {
     const sockets: Socket[] = [];
-    socketOfRequestBeingWritten((s) => sockets.push(s));
+    const counts: number[] = [];
+    socketOfRequestBeingWritten((s, before) => {
+      sockets.push(s);
+      counts.push(before);
+    });
     const first = await client.request({ path: '/', method: 'GET' });
     assert.equal(await first.body.text(), 'ok');
     assert.equal(sockets.length, 1);
+    assert.deepEqual(counts, [0], 'a new connection');
     const stamp = lastReadStamp(sockets[0] as Socket);
     assert.ok(stamp !== null && stamp <= process.hrtime.bigint(), 'the response was read through the stamping socket');
     // nobody waiting: the next request's socket goes nowhere
     const second = await client.request({ path: '/', method: 'GET' });
     await second.body.text();
     assert.equal(sockets.length, 1);
+    // yet it is counted: a request after it on that connection is a third, whoever waits for it
+    socketOfRequestBeingWritten((s, before) => {
+      sockets.push(s);
+      counts.push(before);
+    });
+    await (await client.request({ path: '/', method: 'GET' })).body.text();
+    assert.deepEqual(counts, [0, 2]);
+    assert.equal(sockets[1], sockets[0], 'the same keep-alive connection');
   } finally {
     await client.close();
     http.close();

@@ -27,6 +27,7 @@
  *   word_tokens=K    count each word of a text prompt as K tokens (default 1)
  *   drop_reused=1    a request that arrives on a connection that served an earlier one is not
  *                    answered: the connection is closed (llama.cpp's server closes after each stream)
+ *   drop_ms=MS       with drop_reused, hold such a request this long before closing its connection
  *   one_write=1      write the whole response body in one write (a server that does not stream)
  *   slots=K          a server with K slots and one FIFO queue (per model string): a request waits
  *                    for a free slot, and its ttft (prefill) and itl count from when it got one; the
@@ -76,13 +77,14 @@ interface Script {
   wordTokens: number;
   cached: number | null;
   dropReused: boolean;
+  dropMs: number;
   oneWrite: boolean;
   slots: number | null;
 }
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, oneWrite: false, slots: null };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -108,6 +110,7 @@ export function parseScript(model: string): Script {
       case 'no_tokenize': s.noTokenize = v === '1'; break;
       case 'word_tokens': s.wordTokens = n; break;
       case 'drop_reused': s.dropReused = v === '1'; break;
+      case 'drop_ms': s.dropMs = n; break;
       case 'slots': s.slots = n; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
@@ -303,6 +306,7 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
       return json(400, { error: { message: (err as Error).message } });
     }
     if (script.dropReused && before > 0) {
+      if (script.dropMs > 0) await new Promise((resolve) => setTimeout(resolve, script.dropMs));
       req.socket.destroy();
       return;
     }
