@@ -1,0 +1,99 @@
+/** Parts of one load value merged by hand: counts and tokens summed, the window the union, CPU summed, lag the worst, failures kept. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mergeLoadParts } from '../../src/load/merge-parts.js';
+import { requestRecords } from '../../src/results/request-records.js';
+import type { BenchmarkResult, LoadRequestRecord, LoadSettings } from '../../src/results/schema.js';
+
+const settings: LoadSettings = {
+  mode: 'closed',
+  concurrency: 2,
+  request_rate: null,
+  arrival: 'poisson',
+  burstiness: 1,
+  seed: 0,
+  requests: 5,
+  duration_s: null,
+  warmup_requests: 0,
+  max_concurrency: null,
+  range_ratio: 0,
+  dataset: null,
+  slo: { ttft_ms: 5, tpot_ms: null, e2e_ms: null },
+  late_ms: 5,
+};
+
+/** A request of `tokens` tokens sent at t0 (ms from the part's start) and ended 10 ms later. */
+function request(index: number, t0: number, tokens: number, fields: Partial<LoadRequestRecord> = {}): LoadRequestRecord {
+  return {
+    index,
+    t0_ms: t0,
+    status: 200,
+    ok: true,
+    failure: null,
+    ttfb_ms: 1,
+    ttft_ms: 2,
+    ttfo_ms: 2,
+    last_token_ms: 8,
+    e2e_ms: 10,
+    itl_ms: 2,
+    output_tokens: tokens,
+    input_tokens: 16,
+    prompt_tokens: 16,
+    token_source: 'logprobs',
+    reads: tokens,
+    response_id: `r${index}`,
+    max_tokens: tokens,
+    scheduled_ms: t0,
+    dispatch_delay_ms: 0,
+    ttft_from_schedule_ms: 2,
+    e2e_from_schedule_ms: 10,
+    token_ms: [],
+    ...fields,
+  };
+}
+
+function part(name: string, requests: LoadRequestRecord[], cpuMs: number, lagP99: number, status: BenchmarkResult['status'] = 'ok'): BenchmarkResult {
+  return {
+    config: { name, load: settings, model: 'm', engine: 'openai', engine_options: {} },
+    status,
+    error: status === 'ok' ? null : { kind: 'request_failed', message: `${name} failed` },
+    request_count: requests.length,
+    requests,
+    load: { client: { cpu_ms: cpuMs, cpu_us_per_token: null, event_loop_lag_ms: { p50: lagP99 / 4, p99: lagP99, max: lagP99 * 2 }, warning: lagP99 > 2 ? `lag ${lagP99} ms` : null } },
+  } as unknown as BenchmarkResult;
+}
+
+test('parts that differ in counts, tokens, CPU and lag merge to sums, the union of their windows and the worst lag', async () => {
+  // part 0: two requests of 4 tokens at 0 and 20 ms; part 1: three, of 8 tokens at 5 and 30 ms, and one failed at 40 ms
+  const a = part('a', [request(0, 0, 4), request(2, 20, 4, { ttft_ms: 6, ttfo_ms: 6, ttft_from_schedule_ms: 6 })], 100, 1);
+  const failure = { kind: 'http_status' as const, message: 'HTTP 500' };
+  const b = part('b', [request(1, 5, 8), request(3, 30, 8), request(4, 40, 0, { ok: false, status: 500, failure, ttft_ms: null, ttfo_ms: null, last_token_ms: null, itl_ms: null, e2e_ms: 1, ttft_from_schedule_ms: null, e2e_from_schedule_ms: 1 })], 40, 3, 'failed');
+  const m = await mergeLoadParts([a, b]);
+  const l = m.load;
+  assert.ok(l);
+  assert.equal(m.request_count, 5);
+  assert.deepEqual(
+    { sent: l.counts.sent, ok: l.counts.ok, failed: l.counts.failed, scheduled: l.counts.scheduled, dropped: l.counts.dropped },
+    { sent: 5, ok: 4, failed: 1, scheduled: 5, dropped: 0 },
+  );
+  assert.deepEqual(l.failures, { http_status: 1 });
+  assert.deepEqual(l.tokens, { input: 64, output: 24 });
+  // window: first send 0 ms to last end 30 + 10 = 40 ms (the failed one ends at 41)
+  assert.equal(l.window_s, 0.041);
+  assert.ok(Math.abs((l.output_throughput as number) - 24 / 0.041) < 1e-9);
+  // CPU of both processes, per token of both: (100 + 40) ms over 24 tokens
+  assert.equal(l.client.cpu_ms, 140);
+  assert.ok(Math.abs((l.client.cpu_us_per_token as number) - (140 * 1000) / 24) < 1e-9);
+  assert.deepEqual(l.client.event_loop_lag_ms, { p50: 0.75, p99: 3, max: 6 });
+  assert.equal(l.client.warning, 'lag 3 ms');
+  // goodput: TTFT within 5 ms for 3 of 5 (one took 6 ms, one failed)
+  assert.equal(l.goodput?.good, 3);
+  assert.equal(l.goodput?.fraction, 0.6);
+  // a failed part fails the merged value, with its error
+  assert.equal(m.status, 'failed');
+  assert.equal(m.error?.message, 'b failed');
+  // the records are every part's, part after part
+  const indices: number[] = [];
+  for await (const r of requestRecords(m)) indices.push(r.index);
+  assert.deepEqual(indices, [0, 2, 1, 3, 4]);
+});
