@@ -1,11 +1,12 @@
 /** `tokenbench compare BASELINE CANDIDATE`: a statistical comparison; exit 1 on a regression (a CI gate). */
 import { writeFileSync } from 'node:fs';
 import { formatTable } from '../report/console.js';
-import { compareRuns, readRequestSamples, formatComparisonMarkdown, formatComparisonText } from '../report/compare.js';
+import { compareRuns, readRequestSamples, formatComparisonMarkdown, formatComparisonText, runOfRounds } from '../report/compare.js';
+import type { RunResult } from '../results/schema.js';
 import { comparisonReportHtml } from '../report/html.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
-import { resolveRun } from './sides.js';
+import { isRoundsFolder, readRounds, resolveRun } from './sides.js';
 
 export const COMPARE_FLAGS: Readonly<Record<string, FlagSpec>> = {
   pair: { arity: 'many', commas: false, value: 'A=B', help: 'compare config A of the baseline with config B of the candidate (by name) instead of matching hashes' },
@@ -19,12 +20,16 @@ export const COMPARE_FLAGS: Readonly<Record<string, FlagSpec>> = {
 export const COMPARE_HELP = `Usage: tokenbench compare BASELINE CANDIDATE [flags]
 
 Each side is a result file, a run id (or its first characters) in the store, a git commit
-whose latest run is in the store, or group:ID (the runs of a sharded job as one). Configs are matched by hash (or paired with --pair). For each
+whose latest run is in the store, or group:ID (the runs of a sharded job as one). Configs are matched by hash (or paired with --pair).
+Both sides may instead be folders of rounds, one result file per round with the same names on both
+sides (examples/ci/gate.sh runs base and head in turns): each round's median is paired with the
+other side's of the same round, so load that changes between rounds cancels. For each
 metric (TTFT, ITL, e2e, tokens/s, decode tokens/s): the medians, the change (Hodges-Lehmann
 ratio) with its 95% interval, the Mann-Whitney U p-value, the smallest change the runs could
 detect, and a verdict. A regression is a change with p < 0.05 whose estimate lies past the
 threshold in the bad direction. When the runs are too noisy to detect a change of the threshold's
-size, it says so and how many iterations would.
+size, it says so and how many iterations would, and a change past the threshold whose interval
+reaches inside it is 'too noisy', not a regression.
 
 ${formatFlags(COMPARE_FLAGS)}
 
@@ -38,6 +43,16 @@ export function parseThreshold(text: string | undefined): number {
   return v;
 }
 
+/** Two folders of rounds, each read as one run of per-round medians; the rounds must match by file name. */
+async function roundsOfBoth(a: string, b: string): Promise<[RunResult, RunResult]> {
+  if (!isRoundsFolder(a) || !isRoundsFolder(b)) throw new InputError('usage', `compare: ${isRoundsFolder(a) ? a : b} is a folder of rounds, so the other side must be one too, got '${isRoundsFolder(a) ? b : a}'`);
+  const [x, y] = [readRounds(a), readRounds(b)];
+  const differ = [...x.names.filter((n) => !y.names.includes(n)), ...y.names.filter((n) => !x.names.includes(n))];
+  if (differ.length > 0) throw new InputError('usage', `compare: the folders of rounds must hold the same file names, one per round; only on one side: ${differ.join(', ')}`);
+  for (const run of [...x.runs, ...y.runs]) await readRequestSamples(run);
+  return [runOfRounds(x.runs), runOfRounds(y.runs)];
+}
+
 export async function compareCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, COMPARE_FLAGS, 'compare');
   if (args.flags.has('help')) {
@@ -49,11 +64,12 @@ export async function compareCommand(argv: readonly string[]): Promise<number> {
   if (!['text', 'markdown', 'json', 'html'].includes(format)) throw new InputError('usage', `compare: --format must be text, markdown, json or html, got '${format}'`);
   const threshold = parseThreshold(single(args, 'threshold', 'compare'));
   const store = single(args, 'store', 'compare');
-  const baseline = await resolveRun(args.positionals[0] as string, store);
-  const candidate = await resolveRun(args.positionals[1] as string, store);
+  const [a, b] = args.positionals as [string, string];
+  const byRound = isRoundsFolder(a) || isRoundsFolder(b);
+  const [baseline, candidate] = byRound ? await roundsOfBoth(a, b) : [await resolveRun(a, store), await resolveRun(b, store)];
   await readRequestSamples(baseline);
   await readRequestSamples(candidate);
-  const comparison = compareRuns(baseline, candidate, { threshold, pairs: args.flags.get('pair') });
+  const comparison = compareRuns(baseline, candidate, { threshold, pairs: args.flags.get('pair'), byRound });
   const text =
     format === 'json'
       ? `${JSON.stringify(comparison, null, 1)}\n`

@@ -2,12 +2,25 @@
  * What `compare` and `report` accept for a run: a result file, a run id in the store, a git
  * commit, or `group:ID`, the runs of a sharded job read as one (what is missing goes to stderr).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { mergeLoadParts } from '../load/merge-parts.js';
 import { mergeGroupRuns } from '../results/group.js';
 import type { RunResult } from '../results/schema.js';
 import { readResultFile, redactUrl, ResultStore, storeUrl } from '../results/store/store.js';
 import { InputError } from '../util/errors.js';
+
+/** Whether a side names a folder of rounds (examples/ci/gate.sh writes one per side). */
+export function isRoundsFolder(spec: string): boolean {
+  return existsSync(spec) && statSync(spec).isDirectory();
+}
+
+/** The result files of a folder of rounds, by name (round-1.json, round-2.json, ...), each read. */
+export function readRounds(dir: string): { names: string[]; runs: RunResult[] } {
+  const names = readdirSync(dir).filter((f) => f.endsWith('.json')).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (names.length < 2) throw new InputError('usage', `${dir}: a folder of rounds needs at least 2 result files (*.json), one per round; it has ${names.length}`);
+  return { names, runs: names.map((n) => readResultFile(join(dir, n))) };
+}
 
 export async function resolveRun(spec: string, storeFlag: string | undefined): Promise<RunResult> {
   if (existsSync(spec) || spec.endsWith('.json')) return readResultFile(spec);

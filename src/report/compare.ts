@@ -55,7 +55,7 @@ export const COMPARED_METRICS: readonly { key: keyof IterationMetrics; label: st
   { key: 'decode_tokens_per_s', label: 'decode tokens/s', lowerIsBetter: false },
 ];
 
-export type Verdict = 'faster' | 'slower' | 'no significant change';
+export type Verdict = 'faster' | 'slower' | 'no significant change' | 'too noisy';
 
 /** How two sides were compared: unpaired (Mann-Whitney U, Hodges-Lehmann) or paired by round (t-test of log ratios). */
 export type ComparisonMethod = 'unpaired' | 'paired';
@@ -132,6 +132,19 @@ export function verdictOf(change: number, p: number, lowerIsBetter: boolean, thr
   return slower ? 'slower' : faster ? 'faster' : 'no significant change';
 }
 
+/**
+ * The verdict, held back where the runs are too noisy for the threshold: a significant change past
+ * it, from runs that could not reliably detect a change of the threshold's size, is `too noisy`
+ * unless its whole interval lies past the threshold. Few, noisy rounds make p < 0.05 by chance
+ * more often than 5% (their spread is rarely normal), and such a "regression" is mostly noise.
+ */
+export function noiseGuardedVerdict(verdict: Verdict, ci95: readonly [number, number], detectable: number | null, threshold: number): Verdict {
+  if (verdict !== 'slower' && verdict !== 'faster') return verdict;
+  if (detectable !== null && detectable <= threshold) return verdict;
+  const [lo, hi] = ci95;
+  return lo > threshold || hi < -threshold ? verdict : 'too noisy';
+}
+
 const ratio = (logShift: number): number => Math.exp(logShift) - 1;
 
 /** One metric's comparison of two independent samples (positive values). */
@@ -141,16 +154,18 @@ export function compareSamples(a: readonly number[], b: readonly number[], lower
   const { p } = mannWhitneyU(a, b);
   // pooled: each side's own spread, weighted by its degrees of freedom
   const sigma = Math.sqrt(((a.length - 1) * logSigma(a) ** 2 + (b.length - 1) * logSigma(b) ** 2) / (a.length + b.length - 2));
+  const ci95: [number, number] = [ratio(hl.ci95[0]), ratio(hl.ci95[1])];
+  const detectable = finiteOrNull(detectableChange(sigma, a.length, b.length));
   return {
     method: 'unpaired',
     baseline_median: medianSorted(sortAscending(a)),
     candidate_median: medianSorted(sortAscending(b)),
     change,
-    change_ci95: [ratio(hl.ci95[0]), ratio(hl.ci95[1])],
+    change_ci95: ci95,
     p_value: p,
-    verdict: verdictOf(change, p, lowerIsBetter, threshold, alpha),
+    verdict: noiseGuardedVerdict(verdictOf(change, p, lowerIsBetter, threshold, alpha), ci95, detectable, threshold),
     log_sigma: sigma,
-    detectable_change: finiteOrNull(detectableChange(sigma, a.length, b.length)),
+    detectable_change: detectable,
   };
 }
 
@@ -160,17 +175,46 @@ export function comparePairedSamples(a: readonly number[], b: readonly number[],
   const t = pairedTTest(logRatios);
   const sigma = Math.sqrt(variance(logRatios));
   const change = ratio(t.estimate);
+  const ci95: [number, number] = [ratio(t.ci95[0]), ratio(t.ci95[1])];
+  const detectable = finiteOrNull(pairedDetectableChange(sigma, logRatios.length));
   return {
     method: 'paired',
     baseline_median: medianSorted(sortAscending(a)),
     candidate_median: medianSorted(sortAscending(b)),
     change,
-    change_ci95: [ratio(t.ci95[0]), ratio(t.ci95[1])],
+    change_ci95: ci95,
     p_value: t.p,
-    verdict: verdictOf(change, t.p, lowerIsBetter, threshold, alpha),
+    verdict: noiseGuardedVerdict(verdictOf(change, t.p, lowerIsBetter, threshold, alpha), ci95, detectable, threshold),
     log_sigma: sigma,
-    detectable_change: finiteOrNull(pairedDetectableChange(sigma, logRatios.length)),
+    detectable_change: detectable,
   };
+}
+
+/**
+ * Runs made in rounds (examples/ci/gate.sh: base and head take turns, one run each per round), as
+ * one run whose iteration i holds round i's median of each metric, so that compareRuns with
+ * `byRound` pairs the sides round by round and load that changes between rounds hits both alike.
+ * The configs are those every round has (by hash).
+ */
+export function runOfRounds(rounds: readonly RunResult[]): RunResult {
+  const first = rounds[0];
+  if (!first) throw new RangeError('no round');
+  const benchmarks = first.benchmarks.flatMap((b) => {
+    const perRound = rounds.map((r) => r.benchmarks.find((x) => x.config.hash === b.config.hash && x.status === 'ok'));
+    if (perRound.some((x) => x === undefined || samplesOf(x).length === 0)) return [];
+    const iterations = (perRound as BenchmarkResult[]).map((x, round) => {
+      const samples = samplesOf(x);
+      const median = (key: keyof IterationMetrics): number => medianSorted(sortAscending(samples.map((it) => it[key] as number)));
+      const metrics = Object.fromEntries(COMPARED_METRICS.map((m) => [m.key, median(m.key)]));
+      return { ...(b.iterations[0] as BenchmarkResult['iterations'][number]), ...metrics, index: round, token_ms: [] };
+    });
+    const merged: BenchmarkResult = { ...b, iterations };
+    delete merged.requests;
+    delete merged.request_count;
+    delete merged.requests_file;
+    return [merged];
+  });
+  return { ...first, benchmarks, interleaved: true };
 }
 
 /** A value a change can be a ratio of. */
@@ -195,7 +239,7 @@ function roundPairs(x: BenchmarkResult, y: BenchmarkResult, key: keyof Iteration
  * Matches configs by hash, then explicit `NAME_A=NAME_B` pairs; throws when nothing matches. Two
  * configs of one interleaved run (`run --interleave`) are compared paired by round, others unpaired.
  */
-export function compareRuns(baseline: RunResult, candidate: RunResult, options: { threshold: number; pairs?: string[] }): Comparison {
+export function compareRuns(baseline: RunResult, candidate: RunResult, options: { threshold: number; pairs?: string[]; byRound?: boolean }): Comparison {
   const ok = (r: RunResult): BenchmarkResult[] => r.benchmarks.filter((b) => samplesOf(b).length >= 2);
   const base = ok(baseline);
   const cand = ok(candidate);
@@ -233,8 +277,8 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
       `compare: the two sides have no config in common (by hash); pair configs by name with --pair NAME_A=NAME_B (baseline: ${base.map((b) => b.config.name).join(', ') || 'none'})`,
     );
   }
-  // two configs of one interleaved run: iteration i of each was measured in round i, side by side
-  const byRound = baseline.run_id === candidate.run_id && baseline.interleaved === true && candidate.interleaved === true;
+  // two configs of one interleaved run, or sides run in turns (runOfRounds): iteration i of each was measured in round i, side by side
+  const byRound = options.byRound === true || (baseline.run_id === candidate.run_id && baseline.interleaved === true && candidate.interleaved === true);
   const pairs = matched.map(([x, y, hashMatch]) => ({
     baseline: x.config.name,
     candidate: y.config.name,

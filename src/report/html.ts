@@ -261,7 +261,7 @@ export function comparisonReportHtml(c: Comparison, baseline: RunResult, candida
   const rows = c.pairs.flatMap((p) =>
     p.metrics.map(
       (m) =>
-        `<tr><td>${escapeHtml(p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`)}</td><td>${escapeHtml(m.label)}</td><td>${f(m.baseline_median, 3)}</td><td>${f(m.candidate_median, 3)}</td><td>${(m.change * 100).toFixed(1)}% [${(m.change_ci95[0] * 100).toFixed(1)}%, ${(m.change_ci95[1] * 100).toFixed(1)}%]</td><td>${m.p_value.toFixed(4)}</td><td>${m.method}</td><td class="${m.verdict === 'slower' ? 'slower' : m.verdict === 'faster' ? 'faster' : ''}">${escapeHtml(m.verdict)}</td></tr>`,
+        `<tr><td>${escapeHtml(p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`)}</td><td>${escapeHtml(m.label)}</td><td>${f(m.baseline_median, 3)}</td><td>${f(m.candidate_median, 3)}</td><td>${(m.change * 100).toFixed(1)}% [${(m.change_ci95[0] * 100).toFixed(1)}%, ${(m.change_ci95[1] * 100).toFixed(1)}%]</td><td>${m.p_value.toFixed(4)}</td><td>${m.method}</td><td class="${m.verdict === 'slower' ? 'slower' : m.verdict === 'faster' ? 'faster' : m.verdict === 'too noisy' ? 'noisy' : ''}">${escapeHtml(m.verdict)}</td></tr>`,
     ),
   );
   const charts = c.pairs.map((p, i) => {

@@ -182,4 +182,4 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:
 .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}svg.chart{width:640px;height:260px;background:#fff;border:1px solid #eee}
 svg text{font-size:11px;fill:#333}svg .title{font-size:13px;font-weight:600}.grid{stroke:#eee}.axis{stroke:#999}
 .ref{stroke:#b91c1c;stroke-dasharray:4 3}svg .ref-label{fill:#b91c1c}svg .empty{font-size:14px;fill:#888}
-.slower{color:#b91c1c;font-weight:600}.faster{color:#15803d;font-weight:600}.note{color:#555}`;
+.slower{color:#b91c1c;font-weight:600}.faster{color:#15803d;font-weight:600}.noisy{color:#a16207}.note{color:#555}`;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI, type CliResult, ROOT, runCli, TEST_CACHE_DIR, TEST_STORE, tempDir } from '../helpers.js';
@@ -53,7 +53,7 @@ test('gate: a slower head fails with exit 1, the markdown table on stdout and in
   const out = tempDir('tokenbench-gate-out-');
   const summary = join(tempDir(), 'summary.md');
   writeFileSync(summary, '# earlier step\n');
-  const r = await gate([base, head], repo, { TOKENBENCH_GATE_DIR: out, GITHUB_STEP_SUMMARY: summary });
+  const r = await gate([base, head], repo, { TOKENBENCH_GATE_DIR: out, GITHUB_STEP_SUMMARY: summary, TOKENBENCH_GATE_ROUNDS: '4' });
   assert.equal(r.code, 1, r.stderr);
   const markdown = readFileSync(join(out, 'compare.md'), 'utf8');
   assert.match(markdown, /\| e2e ms \|.*\| slower \|/);
@@ -61,16 +61,33 @@ test('gate: a slower head fails with exit 1, the markdown table on stdout and in
   assert.ok(r.stdout.includes(markdown.trim()), r.stdout);
   // appended, not overwritten: an earlier step's summary stays
   assert.equal(readFileSync(summary, 'utf8'), `# earlier step\n${markdown}`);
-  for (const side of ['base', 'head']) assert.ok(existsSync(join(out, `${side}.json`)), side);
+  for (const side of ['base', 'head']) for (const round of [1, 2, 3, 4]) assert.ok(existsSync(join(out, side, `round-${round}.json`)), `${side} ${round}`);
+  // paired by round, the sides taking turns: base first in odd rounds, head first in even ones
+  assert.match(markdown, /\| paired \|/);
+  assert.match(r.stderr, /round 1\/4, base\n[^]*round 1\/4, head\n[^]*round 2\/4, head\n[^]*round 2\/4, base\n/);
   assert.match(r.stderr, new RegExp(`gate: base = ${base}`));
+  // compare refuses folders of rounds that do not match, and a folder against a file
+  const fewer = tempDir();
+  for (const round of [1, 2, 3]) copyFileSync(join(out, 'head', `round-${round}.json`), join(fewer, `round-${round}.json`));
+  const mismatch = await runCli(['compare', join(out, 'base'), fewer]);
+  assert.equal(mismatch.code, 2, mismatch.stderr);
+  assert.equal(mismatch.stderr.trim(), 'tokenbench: compare: the folders of rounds must hold the same file names, one per round; only on one side: round-4.json');
+  const mixed = await runCli(['compare', join(out, 'base'), join(fewer, 'round-1.json')]);
+  assert.equal(mixed.code, 2, mixed.stderr);
+  assert.match(mixed.stderr.trim(), /^tokenbench: compare: .*base is a folder of rounds, so the other side must be one too, got '.*round-1\.json'$/);
   // the worktrees are gone; the repository is as it was
   assert.equal(git(repo, 'worktree', 'list').split('\n').length, 1);
   assert.equal(git(repo, 'status', '--porcelain'), '');
 
   // the same commit on both sides: no regression, exit 0
-  const same = await gate([base, base], repo, { TOKENBENCH_GATE_DIR: tempDir('tokenbench-gate-out-'), TOKENBENCH_THRESHOLD: '100%' });
+  const same = await gate([base, base], repo, { TOKENBENCH_GATE_DIR: tempDir('tokenbench-gate-out-'), TOKENBENCH_THRESHOLD: '100%', TOKENBENCH_GATE_ROUNDS: '3' });
   assert.equal(same.code, 0, same.stdout + same.stderr);
   assert.match(same.stdout, /no significant regression past 100\.0%/);
+  // a folder that holds an earlier gate's rounds is refused, not mixed in or deleted
+  const again = await gate([base, base], repo, { TOKENBENCH_GATE_DIR: out });
+  assert.equal(again.code, 2, again.stderr);
+  assert.match(again.stderr.trim(), /^gate: .*\/base already holds results; give TOKENBENCH_GATE_DIR a new or empty folder$/);
+  assert.ok(existsSync(join(out, 'base', 'round-1.json')));
 });
 
 test('gate: bad input is one line and exit code 2, before anything runs', async () => {
@@ -89,6 +106,12 @@ test('gate: bad input is one line and exit code 2, before anything runs', async 
     const r = await gate(args, cwd);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr.trim(), message);
+    assert.equal(r.stdout, '');
+  }
+  for (const rounds of ['1', 'x', '2.5']) {
+    const r = await gate(['HEAD', 'HEAD'], repo, { TOKENBENCH_GATE_ROUNDS: rounds });
+    assert.equal(r.code, 2, `${rounds}: ${r.stderr}`);
+    assert.equal(r.stderr.trim(), `gate: TOKENBENCH_GATE_ROUNDS must be a whole number of at least 2, got '${rounds}'`);
     assert.equal(r.stdout, '');
   }
   // a config the commit does not have: run's own one line and exit code 2

@@ -414,3 +414,30 @@ test('medians print with 1 decimal from 100, 3 from 1, 4 below', () => {
   assert.deepEqual(r.find((x) => x[1] === 'e2e ms')?.slice(2, 4), ['100.0', '99.990']);
   assert.deepEqual(r.find((x) => x[1] === 'ITL ms')?.slice(2, 4), ['1.000', '1.0000']);
 });
+
+test('runs made in rounds: each round\'s median per metric, paired by round; load that changes between rounds cancels, a change every round shares does not', async () => {
+  const { runOfRounds } = await import('../../src/report/compare.js');
+  // the machine's load multiplies everything in a round by 1, 2.3, 1.2, 2.6, 1.5, 1.9: base and head see the same load in each round
+  const load = [1, 2.3, 1.2, 2.6, 1.5, 1.9];
+  const side = (id: string, factor: number): RunResult[] => load.map((l, r) => runOf(`${id}-${r}`, benchmark('c', 'h1', SPREAD.slice(0, 5).map((s, i) => l * factor * (s + ((r * 3 + i) % 5) / 500)))));
+  const base = side('base', 1);
+  // the medians per round, by hand: round 0 of base has scales SPREAD[0..4] + (0, 1, 2, 3, 4)/500, median e2e 100 * its middle value
+  const asRun = runOfRounds(base);
+  assert.equal(asRun.interleaved, true);
+  const scales0 = SPREAD.slice(0, 5).map((s, i) => s + (i % 5) / 500).sort((x, y) => x - y);
+  assert.ok(Math.abs((asRun.benchmarks[0]?.iterations[0]?.e2e_ms as number) - 100 * (scales0[2] as number)) < 1e-9);
+  assert.deepEqual(asRun.benchmarks[0]?.iterations.map((it) => it.index), [0, 1, 2, 3, 4, 5]);
+  // the same code: no change
+  const same = compareRuns(asRun, runOfRounds(side('head', 1)), { threshold: 0.05, byRound: true });
+  assert.equal(same.regressions, 0);
+  assert.ok(same.pairs[0]?.metrics.every((m) => m.method === 'paired' && m.verdict !== 'slower'));
+  // 10% slower in every round: found, though the load moves the medians by up to 2.6x
+  const worse = compareRuns(asRun, runOfRounds(side('head', 1.1)), { threshold: 0.05, byRound: true });
+  const e2e = worse.pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
+  assert.equal(e2e?.verdict, 'slower');
+  assert.ok(Math.abs((e2e?.change as number) - 0.1) < 0.01, `${e2e?.change}`);
+  // a config missing from a round, or failed in one, is left out
+  const gap = side('gap', 1);
+  (gap[2] as RunResult).benchmarks[0] = { ...(gap[2]?.benchmarks[0] as BenchmarkResult), status: 'failed' };
+  assert.equal(runOfRounds(gap).benchmarks.length, 0);
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { comparePairedSamples, compareSamples, verdictOf } from '../../src/report/compare.js';
+import { comparePairedSamples, compareSamples, noiseGuardedVerdict, verdictOf } from '../../src/report/compare.js';
 import { detectableChange, HODGES_LEHMANN_MAX_TERMS, hodgesLehmannShift, logSigma, mannWhitneyU, normalCdf, pairedDetectableChange, pairedTTest, roundsToDetect, samplesToDetect } from '../../src/results/statistics.js';
 
 const close = (a: number, b: number, tol = 1e-4): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -75,11 +75,21 @@ test('verdicts: significant and the estimate past the threshold; in the metric\'
   assert.equal(verdictOf(-0.07, 0.01, false, 0.05), 'slower');
   assert.equal(verdictOf(0.07, 0.01, false, 0.05), 'faster');
   assert.equal(verdictOf(0.07, NaN, true, 0.05), 'no significant change');
-  // about 7% slower with noise: the interval reaches below 5% but the estimate is past it: slower
+  // about 7% slower with noise that 20 samples cannot resolve to 5%: the interval reaches below 5%,
+  // so the estimate past it is not called a regression but too noisy
   const noisyBase = Array.from({ length: 20 }, (_, i) => 10 + ((i * 7) % 13) / 5);
   const noisy = compareSamples(noisyBase, noisyBase.map((x, i) => x * 1.05 + ((i * 5) % 7) / 10), true, 0.05);
   assert.ok(noisy.p_value < 0.05 && noisy.change > 0.05 && noisy.change_ci95[0] < 0.05, JSON.stringify(noisy));
-  assert.equal(noisy.verdict, 'slower');
+  assert.ok((noisy.detectable_change as number) > 0.05, JSON.stringify(noisy));
+  assert.equal(noisy.verdict, 'too noisy');
+  // the guard, case by case: powered runs keep their verdict; unpowered ones keep it only when the whole interval is past the threshold
+  assert.equal(noiseGuardedVerdict('slower', [0.01, 0.2], 0.04, 0.05), 'slower', 'detects 4%: the verdict stands');
+  assert.equal(noiseGuardedVerdict('slower', [0.01, 0.2], 0.06, 0.05), 'too noisy');
+  assert.equal(noiseGuardedVerdict('slower', [0.01, 0.2], null, 0.05), 'too noisy', 'can detect nothing');
+  assert.equal(noiseGuardedVerdict('slower', [0.051, 3], 0.5, 0.05), 'slower', 'the whole interval past the threshold');
+  assert.equal(noiseGuardedVerdict('faster', [-0.4, -0.06], 0.5, 0.05), 'faster');
+  assert.equal(noiseGuardedVerdict('faster', [-0.4, -0.04], 0.5, 0.05), 'too noisy');
+  assert.equal(noiseGuardedVerdict('no significant change', [-0.4, 0.4], 0.5, 0.05), 'no significant change');
 });
 
 test('paired by round: drift shared by both sides cancels, where the unpaired comparison sees only noise', () => {
