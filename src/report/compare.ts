@@ -12,7 +12,7 @@ import { requestMeasure } from '../results/load-summary.js';
 import type { IterationMetrics } from '../results/metrics.js';
 import { hasRequestRecords, requestRecords } from '../results/request-records.js';
 import type { BenchmarkResult, LoadRequestRecord, RunResult } from '../results/schema.js';
-import { detectableChange, finiteOrNull, hodgesLehmannShift, logSigma, mannWhitneyU, medianSorted, pairedDetectableChange, pairedTTest, roundsToDetect, samplesToDetect, sortAscending, variance } from '../results/statistics.js';
+import { detectableChange, finiteOrNull, hodgesLehmannShift, holmAdjusted, logSigma, mannWhitneyU, medianSorted, pairedDetectableChange, pairedTTest, roundsToDetect, samplesToDetect, sortAscending, variance } from '../results/statistics.js';
 import { InputError } from '../util/errors.js';
 
 const requestSamples = new WeakMap<BenchmarkResult, readonly IterationMetrics[]>();
@@ -74,6 +74,8 @@ export interface MetricComparison {
   /** Its 95% interval (the one that inverts the method's test). */
   change_ci95: [number, number];
   p_value: number;
+  /** p_value adjusted by Holm over the metrics of its pair, which are judged together; the verdict uses it. */
+  p_holm: number;
   verdict: Verdict;
   /** The spread the comparison saw: the log-scale sigma of one sample (unpaired, pooled over both sides) or of one round's log ratio (paired). */
   log_sigma: number;
@@ -147,6 +149,20 @@ export function noiseGuardedVerdict(verdict: Verdict, ci95: readonly [number, nu
 
 const ratio = (logShift: number): number => Math.exp(logShift) - 1;
 
+/**
+ * The metrics of one pair judged together: a pair is called slower when any metric is, so each
+ * metric's p is adjusted by Holm over the pair's metrics and the verdict taken from that (five
+ * metrics at 5% each would call a change by chance far more often than 5%).
+ */
+function judgedTogether(metrics: MetricComparison[], threshold: number, alpha = 0.05): MetricComparison[] {
+  const adjusted = holmAdjusted(metrics.map((m) => m.p_value));
+  return metrics.map((m, i) => {
+    const p = adjusted[i] as number;
+    const lowerIsBetter = COMPARED_METRICS.find((c) => c.key === m.metric)?.lowerIsBetter ?? true;
+    return { ...m, p_holm: p, verdict: noiseGuardedVerdict(verdictOf(m.change, p, lowerIsBetter, threshold, alpha), m.change_ci95, m.detectable_change, threshold) };
+  });
+}
+
 /** One metric's comparison of two independent samples (positive values). */
 export function compareSamples(a: readonly number[], b: readonly number[], lowerIsBetter: boolean, threshold: number, alpha = 0.05): Omit<MetricComparison, 'metric' | 'label'> {
   const hl = hodgesLehmannShift(a.map(Math.log), b.map(Math.log));
@@ -163,6 +179,7 @@ export function compareSamples(a: readonly number[], b: readonly number[], lower
     change,
     change_ci95: ci95,
     p_value: p,
+    p_holm: p,
     verdict: noiseGuardedVerdict(verdictOf(change, p, lowerIsBetter, threshold, alpha), ci95, detectable, threshold),
     log_sigma: sigma,
     detectable_change: detectable,
@@ -184,6 +201,7 @@ export function comparePairedSamples(a: readonly number[], b: readonly number[],
     change,
     change_ci95: ci95,
     p_value: t.p,
+    p_holm: t.p,
     verdict: noiseGuardedVerdict(verdictOf(change, t.p, lowerIsBetter, threshold, alpha), ci95, detectable, threshold),
     log_sigma: sigma,
     detectable_change: detectable,
@@ -287,7 +305,7 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
     n_candidate: samplesOf(y).length,
     // a metric with fewer than 2 positive finite values on a side (a rate over no time) is not
     // compared: changes are ratios
-    metrics: COMPARED_METRICS.flatMap((m) => {
+    metrics: judgedTogether(COMPARED_METRICS.flatMap((m) => {
       if (byRound && !hasRequestRecords(x) && !hasRequestRecords(y)) {
         const [a, b] = roundPairs(x, y, m.key);
         return a.length >= 2 ? [{ metric: m.key, label: m.label, ...comparePairedSamples(a, b, m.lowerIsBetter, options.threshold) }] : [];
@@ -295,7 +313,7 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
       const a = samplesOf(x).map((it) => it[m.key] as number).filter(usable);
       const b = samplesOf(y).map((it) => it[m.key] as number).filter(usable);
       return a.length >= 2 && b.length >= 2 ? [{ metric: m.key, label: m.label, ...compareSamples(a, b, m.lowerIsBetter, options.threshold) }] : [];
-    }),
+    }), options.threshold),
     ...(x.server_check || y.server_check ? { server_check: { baseline: serverCheckBrief(x), candidate: serverCheckBrief(y) } } : {}),
   }));
   // one run against itself (configs paired inside it): a config is unmatched only if no pair uses it
@@ -333,17 +351,17 @@ function rows(c: Comparison): string[][] {
       num(m.baseline_median),
       num(m.candidate_median),
       `${pct(m.change)} [${pct(m.change_ci95[0])}, ${pct(m.change_ci95[1])}]`,
-      m.p_value < 0.0001 ? '<0.0001' : m.p_value.toFixed(4),
+      m.p_holm < 0.0001 ? '<0.0001' : m.p_holm.toFixed(4),
       m.method,
       m.verdict,
     ]),
   );
 }
 
-const HEADER = ['config', 'metric', 'baseline p50', 'candidate p50', 'change [95% CI]', 'p', 'method', 'verdict'];
+const HEADER = ['config', 'metric', 'baseline p50', 'candidate p50', 'change [95% CI]', 'p (Holm)', 'method', 'verdict'];
 
 /** What the method column means, under every table. */
-const METHODS = 'unpaired: change is the Hodges-Lehmann ratio with its 95% interval, p from Mann-Whitney U; paired (by round): change is the geometric mean of per-round ratios, p from a t-test of their logs';
+const METHODS = 'unpaired: change is the Hodges-Lehmann ratio with its 95% interval, p from Mann-Whitney U; paired (by round): change is the geometric mean of per-round ratios, p from a t-test of their logs; p is adjusted by Holm over the metrics of a pair, which are judged together';
 
 /** One line per pair with a server check: client minus server on each side, and what to look at. */
 function serverCheckLines(c: Comparison): string[] {

@@ -261,7 +261,7 @@ export function comparisonReportHtml(c: Comparison, baseline: RunResult, candida
   const rows = c.pairs.flatMap((p) =>
     p.metrics.map(
       (m) =>
-        `<tr><td>${escapeHtml(p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`)}</td><td>${escapeHtml(m.label)}</td><td>${f(m.baseline_median, 3)}</td><td>${f(m.candidate_median, 3)}</td><td>${(m.change * 100).toFixed(1)}% [${(m.change_ci95[0] * 100).toFixed(1)}%, ${(m.change_ci95[1] * 100).toFixed(1)}%]</td><td>${m.p_value.toFixed(4)}</td><td>${m.method}</td><td class="${m.verdict === 'slower' ? 'slower' : m.verdict === 'faster' ? 'faster' : m.verdict === 'too noisy' ? 'noisy' : ''}">${escapeHtml(m.verdict)}</td></tr>`,
+        `<tr><td>${escapeHtml(p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`)}</td><td>${escapeHtml(m.label)}</td><td>${f(m.baseline_median, 3)}</td><td>${f(m.candidate_median, 3)}</td><td>${(m.change * 100).toFixed(1)}% [${(m.change_ci95[0] * 100).toFixed(1)}%, ${(m.change_ci95[1] * 100).toFixed(1)}%]</td><td>${m.p_holm.toFixed(4)}</td><td>${m.method}</td><td class="${m.verdict === 'slower' ? 'slower' : m.verdict === 'faster' ? 'faster' : m.verdict === 'too noisy' ? 'noisy' : ''}">${escapeHtml(m.verdict)}</td></tr>`,
     ),
   );
   const charts = c.pairs.map((p, i) => {
@@ -281,7 +281,7 @@ export function comparisonReportHtml(c: Comparison, baseline: RunResult, candida
   });
   const body = `<h1>tokenbench comparison</h1>
 <p class="note">baseline ${escapeHtml(c.baseline_run)} (${escapeHtml(baseline.started_at)}), candidate ${escapeHtml(c.candidate_run)} (${escapeHtml(candidate.started_at)}); threshold ${(c.threshold * 100).toFixed(1)}%; a regression is p &lt; ${c.alpha} with the estimated change (Hodges-Lehmann) past the threshold; method per row: unpaired (Mann-Whitney U) or paired by round (t-test of the per-round log ratios; the change is their geometric mean).</p>
-<table><tr><th>config</th><th>metric</th><th>baseline p50</th><th>candidate p50</th><th>change [95% CI]</th><th>p</th><th>method</th><th>verdict</th></tr>${rows.join('')}</table>
+<table><tr><th>config</th><th>metric</th><th>baseline p50</th><th>candidate p50</th><th>change [95% CI]</th><th>p (Holm)</th><th>method</th><th>verdict</th></tr>${rows.join('')}</table>
 <p><strong>${c.regressions > 0 ? `${c.regressions} significant regression(s)` : 'no significant regression'}</strong></p>
 <div class="charts">${charts.join('\n')}</div>
 ${metadata(candidate)}`;

@@ -420,6 +420,18 @@ export function pairedTTest(differences: readonly number[]): Estimate & { p: num
   return { estimate: m, ci95: ci95Mean(differences) as [number, number], p: Math.min(1, 2 * studentTCdf(-Math.abs(m) / se, n - 1)) };
 }
 
+/** Holm's step-down adjustment of p-values tested together: the chance that any true null is rejected stays at alpha (same order as given). */
+export function holmAdjusted(ps: readonly number[]): number[] {
+  const order = ps.map((p, i) => [p, i] as const).sort((x, y) => x[0] - y[0]);
+  const adjusted = new Array<number>(ps.length);
+  let running = 0;
+  order.forEach(([p, i], k) => {
+    running = Math.max(running, Math.min(1, (ps.length - k) * p));
+    adjusted[i] = Number.isNaN(p) ? NaN : running;
+  });
+  return adjusted;
+}
+
 /** xorshift32 uniform draws in [0, 1) from a seed: resampling that gives the same interval for the same data. */
 function seededUniform(seed: number): () => number {
   let s = seed >>> 0 || 1;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COMPARED_METRICS, compareRuns, compareSamples, formatComparisonMarkdown, formatComparisonText, verdictOf } from '../../src/report/compare.js';
+import { COMPARED_METRICS, compareRuns, compareSamples, formatComparisonMarkdown, formatComparisonText, type MetricComparison, verdictOf } from '../../src/report/compare.js';
 import { roundsToDetect, samplesToDetect } from '../../src/results/statistics.js';
 import type { BenchmarkResult, LoadRequestRecord, RunResult } from '../../src/results/schema.js';
 import { InputError } from '../../src/util/errors.js';
@@ -143,7 +143,7 @@ test('text and markdown: one row per metric, the change with its interval, p, me
   const c = compareRuns(baseline, candidate, { threshold: 0.05 });
   const text = formatComparisonText(c, cells);
   const lines = text.split('\n');
-  assert.equal(lines[0], 'config ; metric ; baseline p50 ; candidate p50 ; change [95% CI] ; p ; method ; verdict');
+  assert.equal(lines[0], 'config ; metric ; baseline p50 ; candidate p50 ; change [95% CI] ; p (Holm) ; method ; verdict');
   const e2e = c.pairs[0]?.metrics.find((m) => m.metric === 'e2e_ms');
   const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   assert.equal(lines[3], `a|b ; e2e ms ; ${e2e?.baseline_median.toFixed(1)} ; ${e2e?.candidate_median.toFixed(1)} ; +20.0% [${pct(e2e?.change_ci95[0] as number)}, ${pct(e2e?.change_ci95[1] as number)}] ; <0.0001 ; unpaired ; slower`);
@@ -159,7 +159,7 @@ test('text and markdown: one row per metric, the change with its interval, p, me
   assert.equal(md[0], '### tokenbench: bbbbbbbb vs aaaaaaaa');
   assert.equal(md[1], '');
   assert.equal(md[9], '');
-  assert.equal(md[2], '| config | metric | baseline p50 | candidate p50 | change [95% CI] | p | method | verdict |');
+  assert.equal(md[2], '| config | metric | baseline p50 | candidate p50 | change [95% CI] | p (Holm) | method | verdict |');
   assert.equal(md[3], '|---|---|---|---|---|---|---|---|');
   assert.match(md[4] ?? '', /^\| a\\\|b \| TTFT ms \| /);
   assert.equal(md[10], '5 significant regression(s) past 5.0%  ');
@@ -184,7 +184,11 @@ test('a p-value between 0.0001 and 1 is printed to 4 places, a small median to 4
   );
   const row = formatComparisonText(c, cells).split('\n')[1] ?? '';
   assert.equal(row.split(' ; ')[2], '0.5050');
-  assert.equal(row.split(' ; ')[5], r.p_value.toFixed(4));
+  // the table shows p adjusted over the pair's metrics (Holm); the raw p stays in the comparison
+  const ttft = c.pairs[0]?.metrics[0];
+  assert.equal(ttft?.p_value, r.p_value);
+  assert.ok((ttft?.p_holm as number) >= r.p_value);
+  assert.equal(row.split(' ; ')[5], ttft?.p_holm.toFixed(4));
 });
 
 test('runs too noisy for the threshold: said per pair, naming the metrics, what they detect and the iterations that would do', () => {
@@ -303,7 +307,9 @@ test('what is compared: exactly 2 samples a side, values a ratio cannot use left
     false,
     0.05,
   );
-  assert.deepEqual(decode && { ...decode, metric: undefined, label: undefined }, { ...expected, metric: undefined, label: undefined });
+  // the same statistics; only the Holm p and the verdict from it are the pair's
+  const own = { metric: undefined, label: undefined, p_holm: undefined, verdict: undefined };
+  assert.deepEqual(decode && { ...decode, ...own }, { ...expected, ...own });
   // one usable value on a side: that metric is not compared
   const one = { config: { name: 'x', hash: 'h' }, status: 'ok', iterations: SPREAD.map((s, i) => iteration(s, i === 0 ? 50 : 0)) } as unknown as BenchmarkResult;
   assert.equal(compareRuns(runOf('a', benchmark('x', 'h', SPREAD)), runOf('b', one), { threshold: 0.05 }).pairs[0]?.metrics.some((m) => m.metric === 'decode_tokens_per_s'), false);
@@ -413,6 +419,23 @@ test('medians print with 1 decimal from 100, 3 from 1, 4 below', () => {
   const r = rowsOf(compareRuns(runOf('a', flat('x', 100, 1)), runOf('b', flat('x', 99.99, 0.99999)), { threshold: 0.05 }));
   assert.deepEqual(r.find((x) => x[1] === 'e2e ms')?.slice(2, 4), ['100.0', '99.990']);
   assert.deepEqual(r.find((x) => x[1] === 'ITL ms')?.slice(2, 4), ['1.000', '1.0000']);
+});
+
+test('the metrics of a pair are judged together: one metric at p = 0.04 among five is not a regression (Holm), one at p < 0.01 is', () => {
+  // only TTFT moves, 8% up with a spread of +-15%; the other metrics are the same samples on both sides
+  const withTtft = (f: (i: number) => number): BenchmarkResult =>
+    ({ config: { name: 'x', hash: 'h' }, status: 'ok', iterations: SPREAD.map((sc, i) => ({ ...iteration(sc), ttft_ms: 10 * sc * f(i) })) }) as unknown as BenchmarkResult;
+  const wobble = (k: number) => (i: number) => 1 + (0.15 * (((i * k) % 10) - 4.5)) / 4.5;
+  const c = compareRuns(runOf('a', withTtft(wobble(13))), runOf('b', withTtft((i) => 1.08 * wobble(7)(i))), { threshold: 0.05 });
+  const ttft = c.pairs[0]?.metrics.find((m) => m.metric === 'ttft_ms') as MetricComparison;
+  assert.ok(ttft.p_value > 0.01 && ttft.p_value < 0.05, `p ${ttft.p_value}: the case this test is about`);
+  assert.equal(verdictOf(ttft.change, ttft.p_value, true, 0.05), 'slower', 'alone it would be called slower');
+  // by hand: the others' p are about 1, so Holm multiplies the smallest, TTFT's, by 5
+  assert.ok(Math.abs(ttft.p_holm - 5 * ttft.p_value) < 1e-12, `${ttft.p_holm} against 5 x ${ttft.p_value}`);
+  assert.equal(ttft.verdict, 'no significant change');
+  // 20% up throughout: p far below 0.01, still slower after the adjustment
+  const clear = compareRuns(runOf('a', withTtft(() => 1)), runOf('b', withTtft(() => 1.2)), { threshold: 0.05 });
+  assert.equal(clear.pairs[0]?.metrics.find((m) => m.metric === 'ttft_ms')?.verdict, 'slower');
 });
 
 test('runs made in rounds: each round\'s median per metric, paired by round; load that changes between rounds cancels, a change every round shares does not', async () => {

@@ -149,3 +149,12 @@ test('95% interval of any quantile from binomial order statistics', async () => 
   assert.equal(quantileWithOver(s, 1, 0.5).value, 51);
   assert.throws(() => quantileIntervalRanks(10, 1), RangeError);
 });
+
+test('Holm: p-values sorted, the k-th smallest times (m - k + 1), never below the one before, at most 1; in the order given', async () => {
+  const { holmAdjusted } = await import('../../src/results/statistics.js');
+  // 0.01 x 5 = 0.05; 0.03 x 4 = 0.12; 0.04 x 3 = 0.12 (not below 0.12); 0.2 x 2 = 0.4; 0.5 x 1 = 0.5
+  assert.deepEqual(holmAdjusted([0.5, 0.04, 0.01, 0.2, 0.03]).map((p) => Number(p.toFixed(12))), [0.5, 0.12, 0.05, 0.4, 0.12]);
+  assert.deepEqual(holmAdjusted([0.3, 0.6]), [0.6, 0.6]);
+  assert.deepEqual(holmAdjusted([0.04]), [0.04]);
+  assert.deepEqual(holmAdjusted([]), []);
+});
