@@ -6,6 +6,7 @@
 import { errorMessage, InputError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import { compareCommand } from './compare.js';
+import { exportCommand } from './export.js';
 import { historyCommand } from './history.js';
 import { importCommand } from './import.js';
 import { loadCommand } from './load.js';
@@ -23,6 +24,7 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[]) => Prom
   monitor: { run: monitorCommand, summary: 'sample GPUs and the host, one JSON line per sample' },
   compare: { run: compareCommand, summary: 'compare two runs statistically (exit 1 on a regression)' },
   report: { run: reportCommand, summary: 'write a self-contained HTML report of a run' },
+  export: { run: exportCommand, summary: 'write a run as CSV, a Markdown table or JSON Lines' },
   import: { run: importCommand, summary: 'load result files (tokenbench, benchmark_v2) into the store' },
   history: { run: historyCommand, summary: "list a config's runs over time from the store" },
 };
@@ -52,6 +54,12 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!entry) throw new InputError('usage', `unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
   return entry.run(rest);
 }
+
+// a reader that stops early (`| head`) closes the pipe: stop writing quietly, as other tools do, not with a stack trace
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

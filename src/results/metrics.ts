@@ -171,3 +171,12 @@ export function cacheContradicts(r: CacheFacts, reuse: { mode: string }): boolea
   if (reuse.mode === 'unique') return cachedBeyondTemplate(r) > 0.01 * r.input_tokens;
   return cachedBeyondTemplate(r) === 0;
 }
+
+/**
+ * Prompt tokens per second as llama-bench's pp test reports them, from an iteration's TTFT:
+ * batch · prompt length / TTFT. TTFT also holds the first token's decode step, so this reads a
+ * little below llama-bench's pp figure (docs/metrics.md).
+ */
+export function promptTokensPerS(ttftMs: number, batchSize: number, promptTokens: number): number {
+  return (batchSize * promptTokens) / (ttftMs / 1000);
+}

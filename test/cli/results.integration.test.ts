@@ -1,7 +1,7 @@
 /** compare, import, history and report through the CLI, on real runs of the tiny model. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
@@ -169,4 +169,48 @@ test('import (tokenbench and benchmark_v2 files) and history', async () => {
   assert.match(stringy.stderr, /broken_benchmark\.json: config abc123: measurements\.e2e_latency\[2\] must be a number of seconds >= 0, got "1\.3"/);
   const none = await runCli(['history', '--store', fresh]);
   assert.match(none.stdout + none.stderr, /0 run\(s\)|no store|no such/);
+});
+
+test('export: a run as CSV, Markdown and JSON Lines, to stdout or a file; a load run\'s records one line each, read from its records file; bad input writes nothing', async () => {
+  const { startScriptedServer } = await import('../support/scripted-openai-server.js');
+  const dir = tempDir();
+  const result = join(dir, 'r.json');
+  const r = await runCli(['run', '--warmup', '1', '--iterations', '3', '--sequence-length', '8', '--new-tokens', '4', '--model', 'synthetic:tiny', '--quiet', '--no-store', '--output', result]);
+  assert.equal(r.code, 0, r.stderr);
+  const csv = await runCli(['export', result, '--format', 'csv']);
+  assert.equal(csv.code, 0, csv.stderr);
+  const rows = csv.stdout.trim().split('\n');
+  assert.equal(rows[0], 'config,status,metric,unit,n,mean,sd,p50,p90,p95,p99');
+  const run = JSON.parse(readFileSync(result, 'utf8')) as RunResult;
+  const ttft = run.benchmarks[0]?.summary?.ttft_ms;
+  assert.ok(rows.includes(`${run.benchmarks[0]?.config.name},ok,ttft_ms,ms,3,${ttft?.mean},${ttft?.std},${ttft?.p50},${ttft?.p90},${ttft?.p95},${ttft?.p99}`), rows.join('\n'));
+  const md = join(dir, 'r.md');
+  const m = await runCli(['export', result, '--format', 'md', '-o', md]);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(readFileSync(md, 'utf8'), /\| config \| status \| n \| TTFT ms p50 \|/);
+  const jsonl = await runCli(['export', result, '--format', 'jsonl']);
+  assert.equal(jsonl.stdout.trim().split('\n').length, 3, 'one line per measured iteration');
+
+  const server = await startScriptedServer();
+  try {
+    const loadResult = join(dir, 'l.json');
+    const l = await runCli(['load', '--url', server.url, '--model', 'ttft=2,itl=1', '--no-model-check', '--concurrency', '2', '--requests', '7', '--output-len', '4', '--input-len', '8', '--no-store', '--quiet', '--output', loadResult]);
+    assert.equal(l.code, 0, l.stderr);
+    const lines = (await runCli(['export', loadResult, '--format', 'jsonl'])).stdout.trim().split('\n').map((x) => JSON.parse(x) as { kind: string; index: number });
+    assert.equal(lines.length, 7);
+    assert.deepEqual(lines.map((x) => x.index).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6]);
+    assert.ok(lines.every((x) => x.kind === 'request'));
+  } finally {
+    await server.close();
+  }
+  for (const [args, message] of [
+    [['export', result, '--format', 'xml', '-o', join(dir, 'x.out')], /^tokenbench: export: --format must be one of csv, md, jsonl, got 'xml'$/],
+    [['export', result], /^tokenbench: export: --format must be one of csv, md, jsonl, got none$/],
+    [['export', join(dir, 'nope.json'), '--format', 'csv', '-o', join(dir, 'x.out')], /nope\.json/],
+  ] as const) {
+    const bad = await runCli([...args]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr.trim(), message);
+    assert.ok(!readdirSync(dir).some((f) => f.startsWith('x.out')), 'nothing written');
+  }
 });
