@@ -40,25 +40,85 @@ function outcome(result: BenchmarkResult): string {
   return `${result.status}${result.error ? `: ${result.error.kind}: ${result.error.message}` : ''}`;
 }
 
-/** One line per phase and per benchmark: for logs and CI. */
+/** How often a log without a terminal says where a phase stands (CI logs, `| tee`). */
+export const LOG_EVERY_MS = 5000;
+
+/** A duration for people: seconds (tenths under ten) under two minutes, else minutes, else hours. */
+export function roughDuration(ms: number): string {
+  const s = ms / 1000;
+  return s < 10 ? `${s.toFixed(1)} s` : s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
+/**
+ * What the whole run will take, said once after the first measured iteration: configs x
+ * (warmup + measured iterations) x that iteration's time (loading and the validity check left
+ * out, so a lower bound where they are slow).
+ */
+export class RunEstimate {
+  private said = false;
+  private configs = 0;
+  private warmup = 0;
+  constructor(private readonly say: (text: string) => void) {}
+  benchmarkStart(total: number): void {
+    this.configs = total;
+  }
+  phaseStart(phase: Phase, steps: number): void {
+    if (phase === 'warmup') this.warmup = steps;
+  }
+  /** The first measured iteration took `ms`, of a phase of `steps`. */
+  firstStep(ms: number, steps: number): void {
+    if (this.said || this.configs * (this.warmup + steps) < 2) return;
+    this.said = true;
+    this.say(`estimate: ${this.configs} config${this.configs === 1 ? '' : 's'} x ${this.warmup + steps} iterations x ${roughDuration(ms)} (the first one) = about ${roughDuration(this.configs * (this.warmup + steps) * ms)} in all`);
+  }
+}
+
+/** One line per phase and per benchmark, and a line every few seconds within a long phase: for logs and CI. */
 export class LogProgress implements ProgressReporter {
   private prefix = '';
-  constructor(private readonly out: NodeJS.WritableStream = process.stderr) {}
+  private phase: Phase = 'load';
+  private steps = 0;
+  private done = 0;
+  private startedAt = 0;
+  private lastLine = 0;
+  private readonly estimate: RunEstimate;
+  constructor(
+    private readonly out: Pick<NodeJS.WritableStream, 'write'> = process.stderr,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.estimate = new RunEstimate((text) => this.out.write(`${text}\n`));
+  }
   benchmarkStart(index: number, total: number, name: string): void {
     this.prefix = `[${index + 1}/${total}]`;
+    this.estimate.benchmarkStart(total);
     this.out.write(`${this.prefix} ${name}\n`);
   }
-  phaseStart(): void {}
-  step(): void {}
+  phaseStart(phase: Phase, steps: number): void {
+    this.phase = phase;
+    this.steps = steps;
+    this.done = 0;
+    this.startedAt = this.lastLine = this.now();
+    this.estimate.phaseStart(phase, steps);
+  }
+  step(): void {
+    this.done++;
+    const now = this.now();
+    if (this.phase === 'measure' && this.done === 1) this.estimate.firstStep(now - this.startedAt, this.steps);
+    if (now - this.lastLine < LOG_EVERY_MS || this.done >= this.steps) return;
+    this.lastLine = now;
+    const elapsed = now - this.startedAt;
+    this.out.write(`${this.prefix}   ${this.phase} ${this.done}/${this.steps}, ${roughDuration(elapsed)} so far, about ${roughDuration((elapsed / this.done) * (this.steps - this.done))} left\n`);
+  }
   phaseEnd(phase: Phase, ms: number): void {
     this.out.write(`${this.prefix}   ${phase} done in ${seconds(ms)}\n`);
   }
   benchmarkEnd(result: BenchmarkResult): void {
     this.out.write(`${this.prefix}   ${outcome(result)}\n`);
   }
-  roundsStart(rounds: number, configs: number): void {
+  roundsStart(rounds: number, configs: number, steps: number): void {
     this.prefix = '[interleaved]';
     this.out.write(`${this.prefix} ${rounds} rounds, one iteration of each of ${configs} configs in turn\n`);
+    this.phaseStart('measure', steps);
   }
   message(text: string): void {
     this.out.write(`${text}\n`);
@@ -73,12 +133,16 @@ export class TtyProgress implements ProgressReporter {
   private tokens = 0;
   private startedAt = 0;
   private prefix = '';
+  private readonly estimate: RunEstimate;
   constructor(
     private readonly out: Pick<NodeJS.WriteStream, 'write'> = process.stderr,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.estimate = new RunEstimate((text) => this.message(text));
+  }
   benchmarkStart(index: number, total: number, name: string): void {
     this.prefix = `[${index + 1}/${total}]`;
+    this.estimate.benchmarkStart(total);
     this.out.write(`${this.prefix} ${name}\n`);
   }
   phaseStart(phase: Phase, steps: number): void {
@@ -87,11 +151,13 @@ export class TtyProgress implements ProgressReporter {
     this.done = 0;
     this.tokens = 0;
     this.startedAt = this.now();
+    this.estimate.phaseStart(phase, steps);
     this.draw();
   }
   step(tokens: number): void {
     this.done++;
     this.tokens += tokens;
+    if (this.phase === 'measure' && this.done === 1) this.estimate.firstStep(this.now() - this.startedAt, this.steps);
     this.draw();
   }
   phaseEnd(phase: Phase, ms: number): void {

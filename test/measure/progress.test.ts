@@ -35,9 +35,11 @@ const oneTokenResult = { status: 'ok', summary: { ttft_ms: { p50: 2 }, itl_ms: n
 
 test('log progress: one plain line per benchmark, phase and outcome, for logs and CI', () => {
   let written = '';
-  const p: ProgressReporter = new LogProgress({ write: (s: string) => ((written += s), true) } as never);
+  let now = 0;
+  const p: ProgressReporter = new LogProgress({ write: (s: string) => ((written += s), true) } as never, () => now);
   p.benchmarkStart(2, 5, 'cfg');
   p.phaseStart('measure', 4);
+  now = 3000;
   p.step(100);
   p.phaseEnd('measure', 1234);
   p.benchmarkEnd(okResult);
@@ -47,8 +49,41 @@ test('log progress: one plain line per benchmark, phase and outcome, for logs an
   p.message('note');
   assert.equal(
     written,
-    '[3/5] cfg\n[3/5]   measure done in 1.23 s\n[3/5]   ok (TTFT p50 12.35 ms, ITL p50 3.210 ms)\n[3/5]   failed: oom: out of memory\n[3/5]   skipped\n[3/5]   ok (TTFT p50 2.00 ms, ITL p50 -)\nnote\n',
+    // the first measured iteration took 3 s: 5 configs x 4 iterations x 3 s = 60 s
+    '[3/5] cfg\nestimate: 5 configs x 4 iterations x 3.0 s (the first one) = about 60 s in all\n[3/5]   measure done in 1.23 s\n[3/5]   ok (TTFT p50 12.35 ms, ITL p50 3.210 ms)\n[3/5]   failed: oom: out of memory\n[3/5]   skipped\n[3/5]   ok (TTFT p50 2.00 ms, ITL p50 -)\nnote\n',
   );
+});
+
+test('log progress without a terminal: a line every 5 s within a long phase, with what is done, the time so far and what is left; the estimate once, warmup counted', () => {
+  let written = '';
+  let now = 0;
+  const p = new LogProgress({ write: (s: string) => ((written += s), true) } as never, () => now);
+  p.benchmarkStart(0, 2, 'cfg');
+  p.phaseStart('warmup', 2);
+  now = 4000;
+  p.step(1);
+  now = 8000;
+  p.step(1); // the last step: the phase's end line says the rest
+  p.phaseEnd('warmup', 8000);
+  written = '';
+  p.phaseStart('measure', 100);
+  for (let i = 1; i <= 10; i++) {
+    now = 8000 + 1500 * i; // 1.5 s an iteration: a line at 6 s (4 done) and at 12 s (8 done)
+    p.step(1);
+  }
+  assert.equal(
+    written,
+    'estimate: 2 configs x 102 iterations x 1.5 s (the first one) = about 5.1 min in all\n' +
+      '[1/2]   measure 4/100, 6.0 s so far, about 2.4 min left\n' +
+      '[1/2]   measure 8/100, 12 s so far, about 2.3 min left\n',
+  );
+  // the estimate is said once per run, not per config
+  written = '';
+  p.benchmarkStart(1, 2, 'cfg2');
+  p.phaseStart('measure', 100);
+  now += 1500;
+  p.step(1);
+  assert.equal(written, '[2/2] cfg2\n');
 });
 
 test('terminal progress: phase ends, outcomes and messages clear the bar first', () => {
