@@ -20,6 +20,7 @@ import { formatLoadSummary } from '../report/console.js';
 import { parsePercentiles } from '../report/load-figures.js';
 import { checkRecordsPaths } from '../results/request-records.js';
 import type { BenchmarkResult, LoadSettings } from '../results/schema.js';
+import { LOG_EVERY_MS, roughDuration } from '../measure/progress.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, type ParsedArgs, parseArgs, single } from './args.js';
 import { CAPACITY_FLAGS, capacitySearchOf } from './capacity.js';
@@ -233,20 +234,23 @@ export class LoadLog implements LoadProgress {
   start(index: number, total: number, name: string, planned: number | null): void {
     this.planned = planned;
     this.started = performance.now();
-    this.last = 0;
+    // a log's first line comes a few seconds in; a terminal's at the first request
+    this.last = this.tty ? 0 : this.started;
     this.tokens = 0;
     // a search does not know how many probes it will take (total 0)
     this.write(`[${total > 0 ? `${index + 1}/${total}` : `probe ${index + 1}`}] ${name}`);
   }
   request(done: number, outputTokens: number): void {
     this.tokens += outputTokens;
-    if (this.quiet || !this.tty) return;
+    if (this.quiet) return;
     const now = performance.now();
-    if (now - this.last < 1000) return;
+    // redrawn each second on a terminal; a line every few seconds in a log (CI, | tee)
+    if (now - this.last < (this.tty ? 1000 : LOG_EVERY_MS)) return;
     this.last = now;
-    const elapsed = (now - this.started) / 1000;
-    const left = this.planned !== null && done > 0 ? ` ${Math.round((elapsed / done) * (this.planned - done))} s left` : '';
-    process.stderr.write(`\r\x1b[2K  ${done}${this.planned !== null ? `/${this.planned}` : ''} requests, ${(this.tokens / elapsed).toFixed(0)} output tok/s${left}`);
+    const elapsed = now - this.started;
+    const left = this.planned !== null && done > 0 ? `, about ${roughDuration((elapsed / done) * (this.planned - done))} left` : '';
+    const line = `  ${done}${this.planned !== null ? `/${this.planned}` : ''} requests, ${((this.tokens * 1000) / elapsed).toFixed(0)} output tok/s, ${roughDuration(elapsed)} so far${left}`;
+    process.stderr.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
   }
   end(result: BenchmarkResult): void {
     const c = result.load?.counts;
