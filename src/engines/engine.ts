@@ -20,6 +20,8 @@ export interface EngineInfo {
   dtype: string;
   /** Engines that run in a browser page: what the page ran on, and its clock against this process's. */
   browser?: BrowserFacts;
+  /** What it takes to run this again: the engine's build and every setting in effect, defaults included (llama-cpp). */
+  settings?: Record<string, string | number | boolean | null>;
 }
 
 export interface BrowserFacts {

@@ -5,12 +5,14 @@
  * shared decode calls). Every sequence's stamps are kept; a step is done when every sequence has
  * its token of that step, and that moment is the step's stamp (DESIGN.md section 4).
  */
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { BenchmarkConfig } from '../config/fields.js';
 import { ensureSyntheticGguf } from '../synth/cache.js';
 import { GGUF_DTYPES, type GgufDtype } from '../synth/llama-gguf.js';
 import { InputError, RunError } from '../util/errors.js';
 import type { Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
+import { modelFileSha256 } from './model-file-hash.js';
 import { parseModelRef } from './model-source.js';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp');
@@ -127,11 +129,34 @@ export class LlamaCppEngine implements Engine {
     });
     this.sequences = Array.from({ length: c.batch_size }, () => (this.context as LlamaContext).getSequence());
     const fileType = this.model.fileInfo.metadata.general?.file_type;
+    const context = this.context;
+    const release = this.llama.llamaCppRelease;
     this.engineInfo = {
       name: 'llama-cpp',
       version: `node-llama-cpp ${lib.getModuleVersion ? await lib.getModuleVersion() : 'unknown'}`,
       device: this.llama.gpu === false ? 'cpu' : this.llama.gpu,
       dtype: fileType === undefined ? c.dtype : (FILE_TYPES[Number(fileType)] ?? `file_type ${fileType}`),
+      // llama-bench's names where it has one, so the two line up (docs/results.md)
+      settings: {
+        llama_cpp_release: `${release.repo}@${release.release}`,
+        build: this.llama.buildType,
+        system_info: this.llama.systemInfo,
+        n_ctx: context.contextSize,
+        n_batch: context.batchSize,
+        // node-llama-cpp queues batches itself and sets the micro-batch to the batch (its AddonContext.cpp)
+        n_ubatch: context.batchSize,
+        flash_attn: String(context.flashAttention),
+        type_k: String(context.kvCacheKeyType),
+        type_v: String(context.kvCacheValueType),
+        n_threads: threads,
+        mmap: this.model.useMmap,
+        n_gpu_layers: this.model.gpuLayers,
+        // llama-bench's size: the weights' bytes as llama.cpp counts them; the file holds the metadata too
+        model_bytes: this.model.size,
+        file_bytes: statSync(path).size,
+        model_params: this.model.fileInsights.totalParameters,
+        model_sha256: await modelFileSha256(path, this.engineContext.cacheDir),
+      },
     };
   }
 

@@ -101,6 +101,18 @@ export interface PairComparison {
   metrics: MetricComparison[];
   /** Requests to a server: the standing check of the client against the server, each side; absent otherwise. */
   server_check?: { baseline: ServerCheckBrief | null; candidate: ServerCheckBrief | null };
+  /** The engine's version and settings where the two sides differ (a change may come from them, not the code): name, baseline, candidate. */
+  settings_differ: [string, string, string][];
+}
+
+/** The engine's version and recorded settings (engine.settings) in which two benchmarks differ, by name. */
+export function settingsDiffer(x: BenchmarkResult, y: BenchmarkResult): [string, string, string][] {
+  const of = (b: BenchmarkResult): Record<string, string> => ({
+    ...(b.engine ? { engine_version: b.engine.version } : {}),
+    ...Object.fromEntries(Object.entries(b.engine?.settings ?? {}).map(([k, v]) => [k, String(v)])),
+  });
+  const [a, b] = [of(x), of(y)];
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).map((k) => [k, a[k] ?? '(none)', b[k] ?? '(none)']);
 }
 
 function serverCheckBrief(b: BenchmarkResult): ServerCheckBrief | null {
@@ -315,6 +327,7 @@ export function compareRuns(baseline: RunResult, candidate: RunResult, options: 
       return a.length >= 2 && b.length >= 2 ? [{ metric: m.key, label: m.label, ...compareSamples(a, b, m.lowerIsBetter, options.threshold) }] : [];
     }), options.threshold),
     ...(x.server_check || y.server_check ? { server_check: { baseline: serverCheckBrief(x), candidate: serverCheckBrief(y) } } : {}),
+    settings_differ: settingsDiffer(x, y),
   }));
   // one run against itself (configs paired inside it): a config is unmatched only if no pair uses it
   const sameRun = baseline.run_id === candidate.run_id;
@@ -404,6 +417,17 @@ function noiseLines(c: Comparison): string[] {
   });
 }
 
+/** One line per pair whose engine version or settings differ: what else changed beside the code. */
+function settingsLines(c: Comparison): string[] {
+  return c.pairs.flatMap((p) => {
+    if (p.settings_differ.length === 0) return [];
+    const name = p.baseline === p.candidate ? p.baseline : `${p.baseline} -> ${p.candidate}`;
+    // a long value (system_info) is cut: the line says it differs; --format json has it whole
+    const short = (v: string): string => (v.length > 40 ? `${v.slice(0, 37)}...` : v);
+    return [`settings differ: ${name}: ${p.settings_differ.map(([k, a, b]) => `${k} ${short(a)} -> ${short(b)}`).join('; ')}`];
+  });
+}
+
 function footer(c: Comparison): string {
   const verdict = c.regressions > 0 ? `${c.regressions} significant regression(s) past ${(c.threshold * 100).toFixed(1)}%` : `no significant regression past ${(c.threshold * 100).toFixed(1)}%`;
   const unmatched = [
@@ -411,7 +435,7 @@ function footer(c: Comparison): string {
     ...c.unmatched.candidate.map((n) => `candidate only: ${n}`),
     ...c.unmatched.too_few_samples.map((n) => `not compared, fewer than 2 samples on a side: ${n}`),
   ];
-  return [verdict, METHODS, ...noiseLines(c), ...unmatched, ...serverCheckLines(c)].join('\n');
+  return [verdict, METHODS, ...noiseLines(c), ...settingsLines(c), ...unmatched, ...serverCheckLines(c)].join('\n');
 }
 
 export function formatComparisonText(c: Comparison, table: (h: string[], r: string[][]) => string): string {

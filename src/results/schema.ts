@@ -355,6 +355,8 @@ export const BenchmarkSchema = z.object({
           browser_reused: z.boolean().optional(),
         })
         .optional(),
+      /** What it takes to run this again: the engine's build and every setting in effect, defaults included (llama-cpp; docs/schema.md). */
+      settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
     })
     .nullable(),
   model: z

@@ -1,5 +1,6 @@
 /** The llama-cpp engine end to end through the CLI on the tiny synthetic GGUF, on CPU, 1 thread. */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,6 +21,20 @@ test('tiny GGUF: exact token counts, increasing stamps, batch > 1 with per-row s
     assert.match(b.engine?.version ?? '', /^node-llama-cpp 3\.21\.1$/);
     assert.equal(b.engine?.dtype, b.config.dtype);
     assert.equal(b.model?.source, 'synthetic');
+    // what it takes to run it again: the build and every setting in effect, the weights by hash
+    const s = b.engine?.settings ?? {};
+    assert.match(String(s.llama_cpp_release), /^ggml-org\/llama\.cpp@b\d+$|^[\w.-]+\/[\w.-]+@[\w.-]+$/, JSON.stringify(s));
+    assert.equal(s.n_threads, 1);
+    assert.equal(s.n_ubatch, s.n_batch);
+    assert.ok((s.n_ctx as number) >= 24 + 16, `n_ctx ${s.n_ctx}`);
+    assert.equal(s.flash_attn, 'false');
+    assert.equal(s.n_gpu_layers, 0);
+    assert.match(String(s.system_info), /CPU/);
+    const gguf = b.model?.path as string;
+    assert.equal(s.file_bytes, statSync(gguf).size);
+    assert.ok((s.model_bytes as number) > 0 && (s.model_bytes as number) <= (s.file_bytes as number), `${s.model_bytes} of ${s.file_bytes}`);
+    assert.equal(s.model_sha256, createHash('sha256').update(readFileSync(gguf)).digest('hex'));
+    assert.ok((s.model_params as number) > 0);
     const samples = new Set<string>();
     for (const it of b.iterations) {
       assert.deepEqual(it.new_tokens, Array(b.config.batch_size).fill(16));

@@ -464,3 +464,18 @@ test('runs made in rounds: each round\'s median per metric, paired by round; loa
   (gap[2] as RunResult).benchmarks[0] = { ...(gap[2]?.benchmarks[0] as BenchmarkResult), status: 'failed' };
   assert.equal(runOfRounds(gap).benchmarks.length, 0);
 });
+
+test('compare names the engine version and settings two sides differ in, beside the table', async () => {
+  const { settingsDiffer } = await import('../../src/report/compare.js');
+  const withEngine = (scales: readonly number[], version: string, settings: Record<string, string | number | boolean | null>): BenchmarkResult => benchmark('x', 'h', scales, { engine: { name: 'llama-cpp', version, device: 'cpu', dtype: 'f16', settings } });
+  const a = withEngine(SPREAD, 'node-llama-cpp 3.21.1', { n_batch: 512, flash_attn: 'false', mmap: true, model_sha256: 'aa' });
+  const b = withEngine(SPREAD, 'node-llama-cpp 3.21.1', { n_batch: 2048, flash_attn: 'false', mmap: true, type_k: 'F16', model_sha256: 'aa' });
+  assert.deepEqual(settingsDiffer(a, b), [
+    ['n_batch', '512', '2048'],
+    ['type_k', '(none)', 'F16'],
+  ]);
+  assert.deepEqual(settingsDiffer(a, a), []);
+  const c = compareRuns(runOf('a', a), runOf('b', withEngine(SPREAD, 'node-llama-cpp 3.22.0', { n_batch: 512, flash_attn: 'false', mmap: true, model_sha256: 'aa' })), { threshold: 0.05 });
+  assert.deepEqual(c.pairs[0]?.settings_differ, [['engine_version', 'node-llama-cpp 3.21.1', 'node-llama-cpp 3.22.0']]);
+  assert.ok(formatComparisonText(c, cells).split('\n').includes('settings differ: x: engine_version node-llama-cpp 3.21.1 -> node-llama-cpp 3.22.0'));
+});
