@@ -2,7 +2,7 @@
  * transformers.js (`@huggingface/transformers`) on onnxruntime-node. Synthetic and local models
  * load with remote access off; a hub id loads through the library's normal download path.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,9 @@ import { ensureSyntheticOnnx } from '../synth/cache.js';
 import { EOS_TOKEN_ID } from '../synth/tokenizer.js';
 import { errorMessage, InputError, RunError } from '../util/errors.js';
 import type { Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
+import { modelFileSha256 } from './model-file-hash.js';
 import { checkTransformersFolder, parseModelRef } from './model-source.js';
+import { ONNX_DTYPE_FILES } from '../synth/model-folder.js';
 
 type Transformers = typeof import('@huggingface/transformers');
 type Model = Awaited<ReturnType<Transformers['AutoModelForCausalLM']['from_pretrained']>>;
@@ -122,6 +124,18 @@ export class TransformersJsEngine implements Engine {
         `sequence_length + num_tokens_to_generate = ${needed} exceeds the model's max_position_embeddings (${maxPositions})`,
       );
     }
+    const folder = local ? location : transformersCacheDir() && join(transformersCacheDir() as string, info.id);
+    const onnx = folder ? join(folder, 'onnx', ONNX_DTYPE_FILES[this.config.dtype]?.file ?? 'model.onnx') : null;
+    this.engineInfo.settings = {
+      onnxruntime_node: onnxruntimeVersion(),
+      execution_provider: this.config.device,
+      // unset, onnxruntime picks: a thread per physical core within an operator, and graph optimization 'all'
+      intra_op_threads: o.threads === undefined ? 'onnxruntime default' : Number(o.threads),
+      inter_op_threads: o.inter_op_threads === undefined ? 'onnxruntime default' : Number(o.inter_op_threads),
+      graph_optimization: o.graph_optimization === undefined ? 'onnxruntime default (all)' : String(o.graph_optimization),
+      file_bytes: onnx && existsSync(onnx) ? statSync(onnx).size : null,
+      model_sha256: onnx && existsSync(onnx) ? await modelFileSha256(onnx, this.context.cacheDir) : null,
+    };
   }
 
   private loaded(): { lib: Transformers; model: Model; tokenizer: Tokenizer } {
@@ -193,6 +207,15 @@ export function newTokensOfSequences(data: ArrayLike<number | bigint>, dims: rea
 
 export function createTransformersJsEngine(config: BenchmarkConfig, context: EngineContext): Engine {
   return new TransformersJsEngine(config, context);
+}
+
+/** onnxruntime-node's version, as installed beside transformers.js. */
+function onnxruntimeVersion(): string | null {
+  try {
+    return (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return null;
+  }
 }
 
 /** Where onnxruntime-node keeps its native libraries: the CUDA provider lands here when it was installed (README). */

@@ -1,6 +1,7 @@
 /** The CLI end to end on the tiny synthetic model: result file, metrics, bad input, Ctrl-C. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,14 @@ test('a run writes a valid result file whose records follow the metric definitio
     assert.match(b.engine?.version ?? '', /^\d+\.\d+\.\d+/);
     assert.equal(b.model?.source, 'synthetic');
     assert.ok((b.model?.parameters ?? 0) > 0);
+    // what it takes to run it again: onnxruntime's version, the provider, settings left to onnxruntime said so, the weights by hash
+    const s = b.engine?.settings ?? {};
+    assert.match(String(s.onnxruntime_node), /^\d+\.\d+\.\d+/);
+    assert.equal(s.execution_provider, 'cpu');
+    assert.equal(s.intra_op_threads, 'onnxruntime default');
+    const onnx = join(b.model?.path as string, 'onnx', 'model.onnx');
+    assert.equal(s.file_bytes, statSync(onnx).size);
+    assert.equal(s.model_sha256, createHash('sha256').update(readFileSync(onnx)).digest('hex'));
     assert.deepEqual(b.validity?.new_tokens, Array(b.config.batch_size).fill(8));
     for (const p of ['load', 'validity', 'warmup', 'measure'] as const) assert.ok((b.phases_ms[p] ?? -1) >= 0);
     assert.equal(b.iterations.length, 4);
