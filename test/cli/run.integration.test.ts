@@ -35,13 +35,13 @@ test('a run writes a valid result file whose records follow the metric definitio
     assert.equal(b.model?.source, 'synthetic');
     assert.ok((b.model?.parameters ?? 0) > 0);
     // what it takes to run it again: onnxruntime's version, the provider, settings left to onnxruntime said so, the weights by hash
-    const s = b.engine?.settings ?? {};
-    assert.match(String(s.onnxruntime_node), /^\d+\.\d+\.\d+/);
-    assert.equal(s.execution_provider, 'cpu');
-    assert.equal(s.intra_op_threads, 'onnxruntime default');
+    const settings = b.engine?.settings ?? {};
+    assert.match(String(settings.onnxruntime_node), /^\d+\.\d+\.\d+/);
+    assert.equal(settings.execution_provider, 'cpu');
+    assert.equal(settings.intra_op_threads, 'onnxruntime default');
     const onnx = join(b.model?.path as string, 'onnx', 'model.onnx');
-    assert.equal(s.file_bytes, statSync(onnx).size);
-    assert.equal(s.model_sha256, createHash('sha256').update(readFileSync(onnx)).digest('hex'));
+    assert.equal(settings.file_bytes, statSync(onnx).size);
+    assert.equal(settings.model_sha256, createHash('sha256').update(readFileSync(onnx)).digest('hex'));
     assert.deepEqual(b.validity?.new_tokens, Array(b.config.batch_size).fill(8));
     for (const p of ['load', 'validity', 'warmup', 'measure'] as const) assert.ok((b.phases_ms[p] ?? -1) >= 0);
     assert.equal(b.iterations.length, 4);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { mergeLoadParts } from '../../src/load/merge-parts.js';
 import { requestRecords } from '../../src/results/request-records.js';
 import type { BenchmarkResult, LoadRequestRecord, LoadSettings } from '../../src/results/schema.js';
+import { loadRequest } from '../support/load-records.js';
 
 const settings: LoadSettings = {
   mode: 'closed',
@@ -24,32 +25,7 @@ const settings: LoadSettings = {
 
 /** A request of `tokens` tokens sent at t0 (ms from the part's start) and ended 10 ms later. */
 function request(index: number, t0: number, tokens: number, fields: Partial<LoadRequestRecord> = {}): LoadRequestRecord {
-  return {
-    index,
-    t0_ms: t0,
-    status: 200,
-    ok: true,
-    failure: null,
-    ttfb_ms: 1,
-    ttft_ms: 2,
-    ttfo_ms: 2,
-    last_token_ms: 8,
-    e2e_ms: 10,
-    itl_ms: 2,
-    output_tokens: tokens,
-    input_tokens: 16,
-    prompt_tokens: 16,
-    token_source: 'logprobs',
-    reads: tokens,
-    response_id: `r${index}`,
-    max_tokens: tokens,
-    scheduled_ms: t0,
-    dispatch_delay_ms: 0,
-    ttft_from_schedule_ms: 2,
-    e2e_from_schedule_ms: 10,
-    token_ms: [],
-    ...fields,
-  };
+  return loadRequest({ index, t0_ms: t0, output_tokens: tokens, reads: tokens, response_id: `r${index}`, max_tokens: tokens, scheduled_ms: t0, token_ms: [], ...fields });
 }
 
 function part(name: string, requests: LoadRequestRecord[], cpuMs: number, lagP99: number, status: BenchmarkResult['status'] = 'ok'): BenchmarkResult {

@@ -57,7 +57,7 @@ test('log progress: one plain line per benchmark, phase and outcome, for logs an
 test('log progress without a terminal: a line every 5 s within a long phase, with what is done, the time so far and what is left; the estimate once, warmup counted', () => {
   let written = '';
   let now = 0;
-  const p = new LogProgress({ write: (s: string) => ((written += s), true) } as never, () => now);
+  const p: ProgressReporter = new LogProgress({ write: (s: string) => ((written += s), true) } as never, () => now);
   p.benchmarkStart(0, 2, 'cfg');
   p.phaseStart('warmup', 2);
   now = 4000;
