@@ -65,11 +65,16 @@ export class RunEstimate {
   phaseStart(phase: Phase, steps: number): void {
     if (phase === 'warmup') this.warmup = steps;
   }
+  /** run --interleave: every config is loaded and warmed up; one measure phase of `steps` iterations of them all is left. */
+  rounds(): void {
+    this.configs = 1;
+    this.warmup = 0;
+  }
   /** The first measured iteration took `ms`, of a phase of `steps`. */
   firstStep(ms: number, steps: number): void {
     if (this.said || this.configs * (this.warmup + steps) < 2) return;
     this.said = true;
-    this.say(`estimate: ${this.configs} config${this.configs === 1 ? '' : 's'} x ${this.warmup + steps} iterations x ${roughDuration(ms)} (the first one) = about ${roughDuration(this.configs * (this.warmup + steps) * ms)} in all`);
+    this.say(`estimate: ${this.configs > 1 ? `${this.configs} configs x ` : ''}${this.warmup + steps} iterations x ${roughDuration(ms)} (the first one) = about ${roughDuration(this.configs * (this.warmup + steps) * ms)} in all`);
   }
 }
 
@@ -118,6 +123,7 @@ export class LogProgress implements ProgressReporter {
   roundsStart(rounds: number, configs: number, steps: number): void {
     this.prefix = '[interleaved]';
     this.out.write(`${this.prefix} ${rounds} rounds, one iteration of each of ${configs} configs in turn\n`);
+    this.estimate.rounds();
     this.phaseStart('measure', steps);
   }
   message(text: string): void {
@@ -169,6 +175,7 @@ export class TtyProgress implements ProgressReporter {
   roundsStart(rounds: number, configs: number, steps: number): void {
     this.prefix = '[interleaved]';
     this.out.write(`${this.prefix} ${rounds} rounds, one iteration of each of ${configs} configs in turn\n`);
+    this.estimate.rounds();
     this.phaseStart('measure', steps);
   }
   message(text: string): void {

@@ -120,5 +120,6 @@ test('interleaved rounds: one line for the rounds, then the measure phase of all
   tty.roundsStart(20, 2, 40);
   now = 1000;
   tty.step(8);
-  assert.equal(drawn, `[interleaved] 20 rounds, one iteration of each of 2 configs in turn\n\r\x1b[2K[interleaved]   measure  [${'.'.repeat(30)}] 0/40\r\x1b[2K[interleaved]   measure  [${'#'.repeat(1)}${'.'.repeat(29)}] 1/40, 8.0 tok/s, 39 s left`);
+  // all configs were warmed up before the rounds: the estimate is the rounds' iterations at the first one's time
+  assert.equal(drawn, `[interleaved] 20 rounds, one iteration of each of 2 configs in turn\n\r\x1b[2K[interleaved]   measure  [${'.'.repeat(30)}] 0/40\r\x1b[2Kestimate: 40 iterations x 1.0 s (the first one) = about 40 s in all\n\r\x1b[2K[interleaved]   measure  [${'#'.repeat(1)}${'.'.repeat(29)}] 1/40, 8.0 tok/s, 39 s left`);
 });
