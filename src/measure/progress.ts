@@ -15,6 +15,8 @@ export interface ProgressReporter {
   benchmarkEnd(result: BenchmarkResult): void;
   /** run --interleave: the measure phase of all configs at once, `steps` iterations in all (optional: reporters written before it keep working). */
   roundsStart?(rounds: number, configs: number, steps: number): void;
+  /** Before the first config: the run's iterations in all, warmup and measured, over every config (for the estimate). */
+  plan?(iterations: number): void;
   message(text: string): void;
 }
 
@@ -50,31 +52,33 @@ export function roughDuration(ms: number): string {
 }
 
 /**
- * What the whole run will take, said once after the first measured iteration: configs x
- * (warmup + measured iterations) x that iteration's time (loading and the validity check left
- * out, so a lower bound where they are slow).
+ * What the whole run will take, said once after the first measured iteration: every iteration of
+ * the run (warmup and measured, over all configs, as planned) at that iteration's time. Loading and
+ * the validity check are left out, so it is a lower bound where they are slow.
  */
 export class RunEstimate {
   private said = false;
   private configs = 0;
-  private warmup = 0;
+  private planned: number | null = null;
+  private interleaved = false;
   constructor(private readonly say: (text: string) => void) {}
+  plan(iterations: number): void {
+    this.planned = iterations;
+  }
   benchmarkStart(total: number): void {
     this.configs = total;
   }
-  phaseStart(phase: Phase, steps: number): void {
-    if (phase === 'warmup') this.warmup = steps;
-  }
-  /** run --interleave: every config is loaded and warmed up; one measure phase of `steps` iterations of them all is left. */
+  /** run --interleave: every config is loaded and warmed up; one measure phase of all their iterations is left. */
   rounds(): void {
-    this.configs = 1;
-    this.warmup = 0;
+    this.interleaved = true;
   }
-  /** The first measured iteration took `ms`, of a phase of `steps`. */
+  /** The first measured iteration took `ms`, of a measure phase of `steps`. */
   firstStep(ms: number, steps: number): void {
-    if (this.said || this.configs * (this.warmup + steps) < 2) return;
+    const total = this.interleaved ? steps : (this.planned ?? this.configs * steps);
+    if (this.said || total < 2) return;
     this.said = true;
-    this.say(`estimate: ${this.configs > 1 ? `${this.configs} configs x ` : ''}${this.warmup + steps} iterations x ${roughDuration(ms)} (the first one) = about ${roughDuration(this.configs * (this.warmup + steps) * ms)} in all`);
+    const over = this.configs > 1 && !this.interleaved ? ` over ${this.configs} configs` : '';
+    this.say(`estimate: ${total} iterations${over} x ${roughDuration(ms)} (the first one) = about ${roughDuration(total * ms)} in all`);
   }
 }
 
@@ -93,6 +97,9 @@ export class LogProgress implements ProgressReporter {
   ) {
     this.estimate = new RunEstimate((text) => this.out.write(`${text}\n`));
   }
+  plan(iterations: number): void {
+    this.estimate.plan(iterations);
+  }
   benchmarkStart(index: number, total: number, name: string): void {
     this.prefix = `[${index + 1}/${total}]`;
     this.estimate.benchmarkStart(total);
@@ -103,7 +110,6 @@ export class LogProgress implements ProgressReporter {
     this.steps = steps;
     this.done = 0;
     this.startedAt = this.lastLine = this.now();
-    this.estimate.phaseStart(phase, steps);
   }
   step(): void {
     this.done++;
@@ -146,6 +152,9 @@ export class TtyProgress implements ProgressReporter {
   ) {
     this.estimate = new RunEstimate((text) => this.message(text));
   }
+  plan(iterations: number): void {
+    this.estimate.plan(iterations);
+  }
   benchmarkStart(index: number, total: number, name: string): void {
     this.prefix = `[${index + 1}/${total}]`;
     this.estimate.benchmarkStart(total);
@@ -157,7 +166,6 @@ export class TtyProgress implements ProgressReporter {
     this.done = 0;
     this.tokens = 0;
     this.startedAt = this.now();
-    this.estimate.phaseStart(phase, steps);
     this.draw();
   }
   step(tokens: number): void {

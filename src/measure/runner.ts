@@ -106,6 +106,7 @@ export async function runBenchmarks(configs: readonly NamedConfig[], runOptions:
   const skip = (config: NamedConfig): void => {
     run.benchmarks.push(emptyResult(config, 'skipped', { kind: 'interrupted', message: 'not run: the run was interrupted' }));
   };
+  progress.plan?.(configs.reduce((n, c) => n + c.warmup_iterations + c.measurement_iterations, 0));
   try {
     if (options.interleave) {
       run.interleaved = true;

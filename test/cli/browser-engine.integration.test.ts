@@ -221,3 +221,47 @@ test('a browser that dies mid-run fails its own config with what happened; the n
   // the run's browser died with the first config: the second started a new one
   assert.equal(b.engine?.browser?.browser_reused, false);
 });
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`${signal} in the real browser: while measuring, the config is interrupted with its iterations; between measure done and its end, the config is kept whole; the browser gone; exit ${code}`, chromium.options, async () => {
+    chromium.check();
+    const flag = marker(`signal-${signal}`);
+    const base = ['run', '--engine', 'transformers-js-browser', '--engine-option', `browser_flags=${flag}`, 'gc_trace=false', '--warmup', '0', '--sequence-length', '8', '--new-tokens', '4', '--no-store'];
+    // while the second config measures
+    const out = join(tempDir(), 'r.json');
+    let sent = false;
+    const r = await runCli([...base, '--iterations', '3', '100000', '--output', out], {
+      onStderr: (text, child) => {
+        if (!sent && /\[2\/2\][^\n]*\n[\s\S]*validity done/.test(text)) {
+          sent = true;
+          setTimeout(() => child.kill(signal), 300);
+        }
+      },
+    });
+    assert.ok(sent, r.stderr);
+    assert.equal(r.code, code, r.stderr);
+    const run = readResult(out);
+    assert.deepEqual(run.benchmarks.map((b) => b.status), ['ok', 'interrupted'], r.stderr);
+    assert.equal(run.benchmarks[1]?.error?.kind, 'interrupted');
+    assert.ok((run.benchmarks[1]?.iterations.length ?? 0) > 0, 'the iterations it finished are kept');
+    assert.ok(run.finished_at);
+    assert.ok(await gone(flag, 10_000), 'the browser is gone');
+
+    // in the window after the first config's measure phase, before its end
+    const late = join(tempDir(), 'late.json');
+    let lateSent = false;
+    const l = await runCli([...base, '--iterations', '3', '100000', '--output', late], {
+      onStderr: (text, child) => {
+        if (!lateSent && /\[1\/2\][\s\S]*measure done/.test(text)) {
+          lateSent = true;
+          child.kill(signal);
+        }
+      },
+    });
+    assert.ok(lateSent, l.stderr);
+    assert.equal(l.code, code, l.stderr);
+    // the first config had measured all it was asked: kept whole; the second never ran
+    assert.deepEqual(readResult(late).benchmarks.map((b) => [b.status, b.iterations.length]), [['ok', 3], ['skipped', 0]], l.stderr);
+    assert.ok(await gone(flag, 10_000), 'the browser is gone');
+  });
+}

@@ -49,8 +49,8 @@ test('log progress: one plain line per benchmark, phase and outcome, for logs an
   p.message('note');
   assert.equal(
     written,
-    // the first measured iteration took 3 s: 5 configs x 4 iterations x 3 s = 60 s
-    '[3/5] cfg\nestimate: 5 configs x 4 iterations x 3.0 s (the first one) = about 60 s in all\n[3/5]   measure done in 1.23 s\n[3/5]   ok (TTFT p50 12.35 ms, ITL p50 3.210 ms)\n[3/5]   failed: oom: out of memory\n[3/5]   skipped\n[3/5]   ok (TTFT p50 2.00 ms, ITL p50 -)\nnote\n',
+    // the first measured iteration took 3 s; no plan given: 5 configs x 4 iterations x 3 s = 60 s
+    '[3/5] cfg\nestimate: 20 iterations over 5 configs x 3.0 s (the first one) = about 60 s in all\n[3/5]   measure done in 1.23 s\n[3/5]   ok (TTFT p50 12.35 ms, ITL p50 3.210 ms)\n[3/5]   failed: oom: out of memory\n[3/5]   skipped\n[3/5]   ok (TTFT p50 2.00 ms, ITL p50 -)\nnote\n',
   );
 });
 
@@ -58,6 +58,8 @@ test('log progress without a terminal: a line every 5 s within a long phase, wit
   let written = '';
   let now = 0;
   const p: ProgressReporter = new LogProgress({ write: (s: string) => ((written += s), true) } as never, () => now);
+  // two configs of 2 warmup and 100 measured iterations each, as the runner plans them
+  p.plan?.(204);
   p.benchmarkStart(0, 2, 'cfg');
   p.phaseStart('warmup', 2);
   now = 4000;
@@ -73,7 +75,7 @@ test('log progress without a terminal: a line every 5 s within a long phase, wit
   }
   assert.equal(
     written,
-    'estimate: 2 configs x 102 iterations x 1.5 s (the first one) = about 5.1 min in all\n' +
+    'estimate: 204 iterations over 2 configs x 1.5 s (the first one) = about 5.1 min in all\n' +
       '[1/2]   measure 4/100, 6.0 s so far, about 2.4 min left\n' +
       '[1/2]   measure 8/100, 12 s so far, about 2.3 min left\n',
   );

@@ -186,12 +186,13 @@ test('--interleave: all configs loaded and warmed up first, then one iteration o
   const log: Log = { calls: [], generateCalls: 0, prompts: [] };
   const order: number[] = [];
   const events: string[] = [];
-  const progress: ProgressReporter = { ...silentProgress, roundsStart: (rounds, configs, steps) => events.push(`rounds ${rounds} ${configs} ${steps}`), benchmarkEnd: (b) => events.push(`end ${b.config.batch_size}`) };
+  const progress: ProgressReporter = { ...silentProgress, plan: (n) => events.push(`plan ${n}`), roundsStart: (rounds, configs, steps) => events.push(`rounds ${rounds} ${configs} ${steps}`), benchmarkEnd: (b) => events.push(`end ${b.config.batch_size}`) };
   const result = await runBenchmarks(interleavedConfigs(), { cacheDir: '/nonexistent', engineFactory: taggedEngine({}, log, order), interleave: true, progress });
   // loads (negative) with their validity run and warmup, then rounds: 1 2 3 | 2 3 1 | (3 is done) 1 2
   assert.deepEqual(order, [-1, 1, 1, -2, 2, 2, -3, 3, 3, 1, 2, 3, 2, 3, 1, 1, 2]);
   assert.equal(result.interleaved, true);
-  assert.deepEqual(events, ['rounds 3 3 8', 'end 1', 'end 2', 'end 3']);
+  // the plan, before the first: 1 warmup each and 3 + 3 + 2 measured iterations
+  assert.deepEqual(events, ['plan 11', 'rounds 3 3 8', 'end 1', 'end 2', 'end 3']);
   assert.deepEqual(result.benchmarks.map((b) => [b.config.batch_size, b.status, b.iterations.map((it) => it.index)]), [[1, 'ok', [0, 1, 2]], [2, 'ok', [0, 1, 2]], [3, 'ok', [0, 1]]]);
   // every model stays loaded until the last round: no dispose before the last generate
   assert.ok(log.calls.indexOf('dispose') > log.calls.lastIndexOf('generate'));
