@@ -77,17 +77,21 @@ test('a GPU lost mid-run: the monitor reports failed, the benchmark does not', a
   assert.match(b?.monitor?.devices[0]?.failure ?? '', /GPU is lost/);
 });
 
-test('a monitor process that dies: every benchmark after it reports failed with why, none fails', async () => {
-  // the stand-in aborts the monitor's process on its 5th utilisation read, mid-run
-  const { code, result, stderr } = await run({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1', FAKE_NVML_CRASH_AFTER: '5' }, ['--batch-size', '1', '2']);
+test('a monitor process that dies: the benchmark it died in reports failed with why, none fails, and the next gets a monitor started again', async () => {
+  // the stand-in aborts its monitor process on the 5th utilisation read; a new monitor is started for
+  // the next benchmark, and dies again after its own 5th read if that benchmark lasts that long.
+  // How many reads a benchmark gets depends on how fast this machine samples, so the test checks
+  // what holds on any machine, not which benchmarks the deaths fell in
+  const { code, result, stderr } = await run({ TOKENBENCH_NVML_LIB: fakeNvml(), FAKE_NVML_DEVICES: '1', FAKE_NVML_CRASH_AFTER: '5' }, ['--batch-size', '1', '2', '3']);
   assert.equal(code, 0, stderr);
-  assert.equal(result.benchmarks.length, 2);
-  for (const b of result.benchmarks) {
-    assert.equal(b.status, 'ok');
-    assert.equal(b.monitor?.status, 'failed');
+  assert.deepEqual(result.benchmarks.map((b) => b.status), ['ok', 'ok', 'ok']);
+  const failed = result.benchmarks.filter((b) => b.monitor?.status === 'failed');
+  assert.ok(failed.length > 0, `the monitor never died: ${result.benchmarks.map((b) => b.monitor?.status).join(', ')}`);
+  for (const b of failed) {
     assert.match(b.monitor?.reason ?? '', /^monitor process exited \(SIGABRT\)$/);
-    for (const it of b.iterations) assert.equal(it.monitor.status, 'failed');
+    assert.ok(b.iterations.some((it) => it.monitor.status === 'failed'), 'the windows after the death say so');
   }
+  for (const b of result.benchmarks.filter((x) => x.monitor?.status !== 'failed')) assert.equal(b.monitor?.status, 'success');
 });
 
 test('an interval longer than the run: no_samples, with why; no readings made up, energy still from the counter', async () => {
