@@ -39,6 +39,11 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   const run = await resolveRun(specs[0] as string, single(args, 'store', 'export'));
   const output = single(args, 'output', 'export');
   if (output === undefined) {
+    // a reader that stops early (`| head`) closes the pipe: end quietly with SIGPIPE's status, as monitor does, not with a stack trace
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') process.stderr.write(`tokenbench: export: cannot write to stdout: ${err.message}\n`);
+      process.exit(err.code === 'EPIPE' ? 141 : 1);
+    });
     await exporter.export(run, (text) => process.stdout.write(text));
     return 0;
   }

@@ -55,12 +55,6 @@ async function main(argv: readonly string[]): Promise<number> {
   return entry.run(rest);
 }
 
-// a reader that stops early (`| head`) closes the pipe: stop writing quietly, as other tools do, not with a stack trace
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
-
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
