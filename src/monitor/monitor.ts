@@ -6,6 +6,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { InputError } from '../util/errors.js';
 import { noDeviceReason } from './backends.js';
 import type { ChildMessage, MonitorOptions } from './protocol.js';
 import type { DeviceInfo, SampleRow } from './types.js';
@@ -21,6 +22,19 @@ export interface CollectedRows {
   rows: SampleRow[];
   /** Devices that failed mid-run, with why. */
   failures: Map<string, string>;
+}
+
+/**
+ * The monitor's CPU priority once it is ready: nice 19 (the lowest) unless TOKENBENCH_MONITOR_NICE
+ * says otherwise; 0 keeps normal priority, for a machine whose cores something keeps busy where the
+ * samples matter more than the benchmark's share of the CPU (at nice 19 beside CPU-bound work, a
+ * sample can wait for seconds).
+ */
+export function monitorNice(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.TOKENBENCH_MONITOR_NICE;
+  if (text === undefined || text === '') return 19;
+  if (!/^(1?[0-9])$/.test(text)) throw new InputError('usage', `TOKENBENCH_MONITOR_NICE must be a whole number from 0 (normal priority) to 19 (the lowest, the default), got '${text}'`);
+  return Number(text);
 }
 
 export class DeviceMonitor {
@@ -56,6 +70,7 @@ export class DeviceMonitor {
 
   /** Starts the child and waits for its ready handshake (after the vendor libraries are initialised). */
   static start(options: MonitorOptions, readyTimeoutMs = 20_000): Promise<DeviceMonitor> {
+    const nice = monitorNice();
     return new Promise((resolve, reject) => {
       // no inherited flags (--expose-gc, inspectors): the child is a plain sampler
       // --single-threaded: no V8 helper threads (concurrent GC and compilers). Only the main thread
@@ -80,9 +95,9 @@ export class DeviceMonitor {
         // Lowest CPU priority from now on (startup ran at normal priority, so a busy machine does
         // not starve it): when the benchmark keeps every core busy, a sample waits for a gap
         // instead of preempting it. Stamps are taken when a sample is read, so they stay exact.
-        if (child.pid !== undefined) {
+        if (child.pid !== undefined && nice > 0) {
           try {
-            setPriority(child.pid, 19);
+            setPriority(child.pid, nice);
           } catch {
             // not permitted here: sample at normal priority
           }

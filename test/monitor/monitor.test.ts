@@ -123,3 +123,13 @@ setInterval(() => undefined, 1000);`,
   }
   assert.ok(gone, "the monitor child outlived its killed parent");
 });
+
+test('the monitor priority: nice 19 unless TOKENBENCH_MONITOR_NICE says 0 to 19; anything else is bad input', async () => {
+  const { monitorNice } = await import('../../src/monitor/monitor.js');
+  const { InputError } = await import('../../src/util/errors.js');
+  assert.equal(monitorNice({}), 19);
+  assert.equal(monitorNice({ TOKENBENCH_MONITOR_NICE: '' }), 19);
+  assert.equal(monitorNice({ TOKENBENCH_MONITOR_NICE: '0' }), 0);
+  assert.equal(monitorNice({ TOKENBENCH_MONITOR_NICE: '10' }), 10);
+  for (const bad of ['20', '-1', '1e1', 'low', '05x']) assert.throws(() => monitorNice({ TOKENBENCH_MONITOR_NICE: bad }), (e: unknown) => e instanceof InputError && /TOKENBENCH_MONITOR_NICE must be a whole number from 0 \(normal priority\) to 19/.test(e.message), bad);
+});

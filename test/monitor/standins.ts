@@ -29,8 +29,14 @@ export const fakeNvml = (): string => build('fake_nvml');
 export const fakeAmdSmi = (): string => build('fake_amdsmi');
 export const fakeZe = (): string => build('fake_ze');
 
-/** Environment with every vendor library pointed at nothing: a machine with no GPU. */
+/**
+ * Environment with every vendor library pointed at nothing: a machine with no GPU. The monitor
+ * samples at normal priority here: the tests check what it reads and when, and at nice 19 a
+ * machine kept busy by other work (CI runners, `npm test` beside two CPU-bound processes) starves
+ * it of every sample in a window of milliseconds.
+ */
 export const NO_GPU_ENV = {
+  TOKENBENCH_MONITOR_NICE: '0',
   TOKENBENCH_NVML_LIB: '/nonexistent/libnvidia-ml.so.1',
   TOKENBENCH_AMDSMI_LIB: '/nonexistent/libamd_smi.so',
   TOKENBENCH_ZE_LIB: '/nonexistent/libze_loader.so.1',
