@@ -3,25 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mergeLoadParts } from '../../src/load/merge-parts.js';
 import { requestRecords } from '../../src/results/request-records.js';
-import type { BenchmarkResult, LoadRequestRecord, LoadSettings } from '../../src/results/schema.js';
-import { loadRequest } from '../support/load-records.js';
+import type { BenchmarkResult, LoadRequestRecord } from '../../src/results/schema.js';
+import { loadRequest, loadSettings } from '../support/load-records.js';
 
-const settings: LoadSettings = {
-  mode: 'closed',
-  concurrency: 2,
-  request_rate: null,
-  arrival: 'poisson',
-  burstiness: 1,
-  seed: 0,
-  requests: 5,
-  duration_s: null,
-  warmup_requests: 0,
-  max_concurrency: null,
-  range_ratio: 0,
-  dataset: null,
-  slo: { ttft_ms: 5, tpot_ms: null, e2e_ms: null },
-  late_ms: 5,
-};
+const settings = loadSettings({ mode: 'closed', concurrency: 2, request_rate: null, arrival: 'poisson', slo: { ttft_ms: 5, tpot_ms: null, e2e_ms: null } });
 
 /** A request of `tokens` tokens sent at t0 (ms from the part's start) and ended 10 ms later. */
 function request(index: number, t0: number, tokens: number, fields: Partial<LoadRequestRecord> = {}): LoadRequestRecord {

@@ -3,26 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatLoadSummary } from '../../src/report/console.js';
 import { LoadTally, requestMeasure, summarizeLoad, summarizeRequests } from '../../src/results/load-summary.js';
-import type { LoadRequestRecord, LoadSettings, RunResult } from '../../src/results/schema.js';
-import { loadRequest as request } from '../support/load-records.js';
+import type { LoadRequestRecord, RunResult } from '../../src/results/schema.js';
+import { loadRequest as request, loadSettings } from '../support/load-records.js';
 
-const settings = (fields: Partial<LoadSettings> = {}): LoadSettings => ({
-  mode: 'open',
-  concurrency: null,
-  request_rate: 50,
-  arrival: 'constant',
-  burstiness: 1,
-  seed: 0,
-  requests: 5,
-  duration_s: null,
-  warmup_requests: 0,
-  max_concurrency: null,
-  range_ratio: 0,
-  dataset: null,
-  slo: { ttft_ms: null, tpot_ms: null, e2e_ms: null },
-  late_ms: 5,
-  ...fields,
-});
+const settings = loadSettings;
 
 const client = { cpuMs: 3, lag: { p50: 0.1, p99: 0.5, max: 1 }, warning: null };
 

@@ -1,5 +1,5 @@
 /** Hand-made load request records for tests. */
-import type { LoadRequestRecord } from '../../src/results/schema.js';
+import type { LoadRequestRecord, LoadSettings } from '../../src/results/schema.js';
 
 /** A request that succeeded unless `fields` say otherwise; times in ms. */
 export function loadRequest(fields: Partial<LoadRequestRecord>): LoadRequestRecord {
@@ -31,3 +31,25 @@ export function loadRequest(fields: Partial<LoadRequestRecord>): LoadRequestReco
   };
 }
 
+
+/** An open loop at 50 requests/s, constant arrivals, 5 requests, no SLO, unless `fields` say otherwise. */
+
+export function loadSettings(fields: Partial<LoadSettings> = {}): LoadSettings {
+  return {
+    mode: 'open',
+    concurrency: null,
+    request_rate: 50,
+    arrival: 'constant',
+    burstiness: 1,
+    seed: 0,
+    requests: 5,
+    duration_s: null,
+    warmup_requests: 0,
+    max_concurrency: null,
+    range_ratio: 0,
+    dataset: null,
+    slo: { ttft_ms: null, tpot_ms: null, e2e_ms: null },
+    late_ms: 5,
+    ...fields,
+  };
+}
