@@ -33,7 +33,6 @@ export function loadRequest(fields: Partial<LoadRequestRecord>): LoadRequestReco
 
 
 /** An open loop at 50 requests/s, constant arrivals, 5 requests, no SLO, unless `fields` say otherwise. */
-
 export function loadSettings(fields: Partial<LoadSettings> = {}): LoadSettings {
   return {
     mode: 'open',
