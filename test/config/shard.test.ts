@@ -1,7 +1,7 @@
 /** Shards and groups: from the flag, from Slurm's and Kubernetes' environment, and the bad ones. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { groupFrom, shardFrom, shardItems } from '../../src/config/shard.js';
+import { groupFrom, shardFrom, shardItems, shareOf } from '../../src/config/shard.js';
 import { InputError } from '../../src/util/errors.js';
 
 const usage = (fn: () => unknown, message: RegExp): void => {
@@ -58,4 +58,25 @@ test('a scheduler index written other than in decimal digits, or a count with no
   usage(() => shardFrom(undefined, { JOB_COMPLETION_INDEX: '1', TOKENBENCH_SHARD_COUNT: '0x4' }, 'run'), /got '0x4'/);
   usage(() => shardFrom(undefined, { TOKENBENCH_SHARD_COUNT: '4' }, 'load'), /^load: TOKENBENCH_SHARD_COUNT 4 is set but no part index is .*; give --shard I\/N or unset it$/);
   usage(() => shardFrom('1/99999999999999999', {}, 'run'), /--shard takes I\/N/);
+});
+
+test('shard edges by hand: many-digit and padded indices, every bound of --shard, Slurm and Indexed Jobs, empty variables ignored, the share of each part', () => {
+  assert.deepEqual(shardFrom('10/12', {}, 'run'), { index: 10, count: 12 });
+  assert.deepEqual(shardFrom(' 1/2 ', {}, 'run'), { index: 1, count: 2 });
+  for (const bad of ['0/0', '2/2', '3/2', '1/', '/2', '-1/2']) assert.throws(() => shardFrom(bad, {}, 'run'), InputError, bad);
+  // Slurm: padded variables are read as scheduler numbers; index = (id - min) / step, from 0 to count - 1
+  assert.deepEqual(shardFrom(undefined, { SLURM_ARRAY_TASK_ID: ' 7 ', SLURM_ARRAY_TASK_MIN: '3', SLURM_ARRAY_TASK_STEP: '2', SLURM_ARRAY_TASK_COUNT: '3' }, 'run'), { index: 2, count: 3 });
+  const slurm = (id: string, min: string, step: string, count: string): NodeJS.ProcessEnv => ({ SLURM_ARRAY_TASK_ID: id, SLURM_ARRAY_TASK_MIN: min, SLURM_ARRAY_TASK_STEP: step, SLURM_ARRAY_TASK_COUNT: count });
+  for (const env of [slurm('2', '3', '1', '4'), slurm('7', '0', '1', '7'), slurm('3', '3', '0', '4'), slurm('3', '3', '1', '0'), slurm('4', '3', '2', '4')]) assert.throws(() => shardFrom(undefined, env, 'run'), InputError, JSON.stringify(env));
+  assert.deepEqual(shardFrom(undefined, slurm('6', '0', '1', '7'), 'run'), { index: 6, count: 7 });
+  // Indexed Jobs: the last index is count - 1; index 0 is an index
+  assert.deepEqual(shardFrom(undefined, { JOB_COMPLETION_INDEX: '0', TOKENBENCH_SHARD_COUNT: '1' }, 'run'), { index: 0, count: 1 });
+  assert.deepEqual(shardFrom(undefined, { JOB_COMPLETION_INDEX: '4', TOKENBENCH_SHARD_COUNT: '5' }, 'run'), { index: 4, count: 5 });
+  for (const env of [{ JOB_COMPLETION_INDEX: '5', TOKENBENCH_SHARD_COUNT: '5' }, { JOB_COMPLETION_INDEX: '0', TOKENBENCH_SHARD_COUNT: '0' }]) assert.throws(() => shardFrom(undefined, env, 'run'), InputError, JSON.stringify(env));
+  // set but empty, as a scheduler's template may leave them: no shard
+  assert.equal(shardFrom(undefined, { SLURM_ARRAY_TASK_ID: '', JOB_COMPLETION_INDEX: '', TOKENBENCH_SHARD_COUNT: '' }, 'run'), null);
+  // 10 items over 4 parts: 3, 3, 2, 2 (items i, i + 4, ...)
+  assert.deepEqual([0, 1, 2, 3].map((index) => shareOf(10, { index, count: 4 })), [3, 3, 2, 2]);
+  assert.deepEqual([0, 1, 2, 3].map((index) => shardItems([...Array(10).keys()], { index, count: 4 }).length), [3, 3, 2, 2]);
+  assert.equal(shareOf(8, { index: 3, count: 4 }), 2);
 });

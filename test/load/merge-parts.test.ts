@@ -58,3 +58,21 @@ test('parts that differ in counts, tokens, CPU and lag merge to sums, the union 
   for await (const r of requestRecords(m)) indices.push(r.index);
   assert.deepEqual(indices, [0, 2, 1, 3, 4]);
 });
+
+test('merging, the edges: no part is an error; a value that is not a load run is the first part as it is; an open loop counts what its schedule asked, records or not; a part without a client summary and parts without warnings', async () => {
+  await assert.rejects(mergeLoadParts([]), RangeError);
+  const plain = { config: { name: 'run', hash: 'h' }, status: 'ok', iterations: [] } as unknown as BenchmarkResult;
+  assert.equal(await mergeLoadParts([plain]), plain);
+  // an open loop of 6 requests at 50/s over two parts, one request never recorded (the run ended first)
+  const open = { ...loadSettings({ requests: 6 }) };
+  const a = { ...part('a', [request(0, 0, 4), request(2, 40, 4)], 10, 0.5), config: { name: 'a', hash: 'h1', load: open, model: 'm', engine: 'openai', engine_options: {} } } as unknown as BenchmarkResult;
+  const b = { ...part('b', [request(1, 20, 4), request(3, 60, 4), request(4, 80, 4)], 20, 0.5), config: { name: 'b', hash: 'h1', load: open, model: 'm', engine: 'openai', engine_options: {} } } as unknown as BenchmarkResult;
+  delete (b as { load?: unknown }).load;
+  const m = await mergeLoadParts([a, b]);
+  assert.deepEqual([m.load?.counts.scheduled, m.load?.counts.sent, m.load?.counts.dropped], [6, 5, 1]);
+  assert.deepEqual(m.load?.not_sent, { not_attempted: 1 });
+  assert.equal(m.load?.schedule_rate, 50);
+  // only part a said what its client did
+  assert.equal(m.load?.client.cpu_ms, 10);
+  assert.equal(m.load?.client.warning, null);
+});

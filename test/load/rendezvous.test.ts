@@ -45,18 +45,20 @@ async function threePartsMeet(url: string): Promise<void> {
     const { offsetMs, uncertaintyMs } = await serverClockOffset(stores[0] as ResultStore);
     assert.ok(Math.abs(offsetMs) <= uncertaintyMs + 1, `offset ${offsetMs} +- ${uncertaintyMs} ms`);
 
-    // a part that never comes: the config fails after the wait, saying how many came
+    // a part that never comes: the config fails after the wait (not before it), saying how many came
+    const waitFrom = performance.now();
     await assert.rejects(
       meetParts(stores[0] as ResultStore, 'job-7', 'hash-b', { index: 0, count: 2 }, { host: 'h', timeoutMs: 200, pollMs: 20 }),
       (e: unknown) => e instanceof RunError && e.kind === 'parts_missing' && e.message === '1 of 2 parts of group job-7 registered within 0 s; the measured phase never started',
     );
+    assert.ok(performance.now() - waitFrom >= 200, `gave up after ${performance.now() - waitFrom} ms of a 200 ms wait`);
     // a registration older than the wait is an earlier run's: not counted
     await (stores[1] as ResultStore).registerLoadPart('job-7', 'hash-d', { index: 1, count: 2 }, 'h');
     await new Promise((resolve) => setTimeout(resolve, 400));
     await assert.rejects(meetParts(stores[0] as ResultStore, 'job-7', 'hash-d', { index: 0, count: 2 }, { host: 'h', timeoutMs: 300, pollMs: 20 }), (e: unknown) => e instanceof RunError && e.kind === 'parts_missing' && e.message.startsWith('1 of 2 parts'));
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(meetParts(stores[1] as ResultStore, 'job-7', 'hash-c', { index: 1, count: 2 }, { host: 'h', signal: controller.signal }), (e: unknown) => e instanceof RunError && e.kind === 'interrupted');
+    await assert.rejects(meetParts(stores[1] as ResultStore, 'job-7', 'hash-c', { index: 1, count: 2 }, { host: 'h', signal: controller.signal }), (e: unknown) => e instanceof RunError && e.kind === 'interrupted' && e.message === 'interrupted by the user while waiting for the other parts');
   } finally {
     for (const s of stores) await s.close();
   }
@@ -69,4 +71,35 @@ test('load parts meet in SQLite: one agreed instant after the last registration,
 test('load parts meet in PostgreSQL, on its clock', postgres.options, async () => {
   postgres.check();
   await threePartsMeet(await freshPostgresUrl());
+});
+
+test('a store whose clock runs 5 s ahead of this machine, or behind: the offset is measured with its sign, and the part starts the lead time after its registration by this machine\'s clock', async () => {
+  for (const skewMs of [5000, -5000]) {
+    const store = await ResultStore.open(`sqlite:${join(tempDir(), 'skew.db')}`);
+    // the same store read through a clock that is skewMs off: its now and the registrations it stamps
+    const skewed = new Proxy(store, {
+      get(target, key) {
+        if (key === 'serverNowMs') return async () => (await target.serverNowMs()) + skewMs;
+        if (key === 'loadPartsRegistered') {
+          return async (...args: Parameters<ResultStore['loadPartsRegistered']>) => {
+            const [group, hash, count, sinceMs] = args;
+            const seen = await target.loadPartsRegistered(group, hash, count, sinceMs - skewMs);
+            return { ...seen, lastMs: seen.lastMs === null ? null : seen.lastMs + skewMs };
+          };
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    try {
+      const { offsetMs, uncertaintyMs } = await serverClockOffset(skewed);
+      assert.ok(Math.abs(offsetMs - skewMs) <= uncertaintyMs + 1, `offset ${offsetMs} +- ${uncertaintyMs} ms for a clock ${skewMs} ms off`);
+      const m = await meetParts(skewed, 'skew', `hash-${skewMs}`, { index: 0, count: 1 }, { host: 'h', leadMs: 300, pollMs: 20 });
+      // the wrong sign would start 10 s late (ahead) or at once, about 10 s past the instant (behind)
+      assert.ok(m.waited_ms >= 300 - 2 * m.clock_uncertainty_ms - 20 && m.waited_ms < 3000, `waited ${m.waited_ms} ms for a lead of 300 ms (clock ${skewMs} ms off)`);
+      assert.ok(m.start_late_ms < 1000, `started ${m.start_late_ms} ms late`);
+    } finally {
+      await store.close();
+    }
+  }
 });

@@ -136,3 +136,22 @@ test('sketches of zeros, negatives, one value, and merges with empty ones: every
   within(a.quantile(0.5), exactQuantile([1, 2, 3, -1, -2, 4, 5, 6, 7, 8], 0.5), 'median of the merge');
   assert.throws(() => sketchOf([1]).add(Number.NaN), RangeError);
 });
+
+test('sketch edges by hand: the relative error in (0, 1), finite values only, the zero band, buckets counted, negatives in ascending order, and what an empty or mismatched sketch says', () => {
+  for (const bad of [0, 1, -0.1, 1.5]) assert.throws(() => new QuantileSketch(bad), new RangeError(`a sketch's relative error must be in (0, 1), got ${bad}`));
+  const s = new QuantileSketch(0.01);
+  assert.throws(() => s.add(Number.NaN), new RangeError('a sketch takes finite values, got NaN'));
+  assert.throws(() => s.valueAtRank(0), new RangeError('an empty sketch has no order statistics'));
+  assert.throws(() => s.merge(new QuantileSketch(0.02)), new RangeError('sketches of relative error 0.01 and 0.02 do not merge'));
+  // 1e-9 is the first magnitude kept in a bucket; below it a value counts as zero
+  s.add(1e-9);
+  s.add(5e-10);
+  assert.equal(s.buckets, 2, 'one bucket for 1e-9, one for the zeros');
+  // negatives added from the smallest magnitude up: order statistics still ascend
+  for (const x of [-1, -10, -100]) s.add(x);
+  assert.equal(s.buckets, 5);
+  const gamma = 1.01 / 0.99;
+  const stands = (x: number): number => Math.sign(x) * ((2 * gamma ** Math.ceil(Math.log(Math.abs(x)) / Math.log(gamma))) / (gamma + 1));
+  // rank 0 is the exact min (clamped); ranks 1 and 2 the buckets of -10 and -1; then the zero; then 1e-9's bucket
+  assert.deepEqual([0, 1, 2, 3, 4].map((k) => s.valueAtRank(k)), [-100, stands(-10), stands(-1), 0, stands(1e-9)]);
+});
