@@ -69,6 +69,9 @@ test('shard edges by hand: many-digit and padded indices, every bound of --shard
   const slurm = (id: string, min: string, step: string, count: string): NodeJS.ProcessEnv => ({ SLURM_ARRAY_TASK_ID: id, SLURM_ARRAY_TASK_MIN: min, SLURM_ARRAY_TASK_STEP: step, SLURM_ARRAY_TASK_COUNT: count });
   for (const env of [slurm('2', '3', '1', '4'), slurm('7', '0', '1', '7'), slurm('3', '3', '0', '4'), slurm('3', '3', '1', '0'), slurm('4', '3', '2', '4')]) assert.throws(() => shardFrom(undefined, env, 'run'), InputError, JSON.stringify(env));
   assert.deepEqual(shardFrom(undefined, slurm('6', '0', '1', '7'), 'run'), { index: 6, count: 7 });
+  // an array of one task is a whole run in one part
+  assert.deepEqual(shardFrom(undefined, slurm('3', '3', '1', '1'), 'run'), { index: 0, count: 1 });
+  usage(() => shardFrom(undefined, slurm('2', '3', '1', '4'), 'run'), /^run: SLURM_ARRAY_TASK_ID 2 \(min 3, step 1, count 4\) is not one of a contiguous array; give --shard I\/N$/);
   // Indexed Jobs: the last index is count - 1; index 0 is an index
   assert.deepEqual(shardFrom(undefined, { JOB_COMPLETION_INDEX: '0', TOKENBENCH_SHARD_COUNT: '1' }, 'run'), { index: 0, count: 1 });
   assert.deepEqual(shardFrom(undefined, { JOB_COMPLETION_INDEX: '4', TOKENBENCH_SHARD_COUNT: '5' }, 'run'), { index: 4, count: 5 });
