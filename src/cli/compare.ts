@@ -26,8 +26,9 @@ sides (examples/ci/gate.sh runs base and head in turns): each round's median is 
 other side's of the same round, so load that changes between rounds cancels. For each
 metric (TTFT, ITL, e2e, tokens/s, decode tokens/s): the medians, the change (Hodges-Lehmann
 ratio) with its 95% interval, the Mann-Whitney U p-value, the smallest change the runs could
-detect, and a verdict. A regression is a change with p < 0.05 whose estimate lies past the
-threshold in the bad direction. When the runs are too noisy to detect a change of the threshold's
+detect, and a verdict. A regression is a change with p < 0.05 (adjusted by Holm over the pair's
+five metrics, which are judged together) whose estimate lies past the threshold in the bad
+direction. When the runs are too noisy to detect a change of the threshold's
 size, it says so and how many iterations would, and a change past the threshold whose interval
 reaches inside it is 'too noisy', not a regression.
 
