@@ -34,10 +34,10 @@ function withoutScheduler(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-/** Runs the built CLI with the shared cache (in `cwd`, default the repository); `onStderr` sees stderr as it arrives. */
-export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+/** Runs the built CLI (or `cli`, another copy of it) with the shared cache (in `cwd`, default the repository); `onStderr` sees stderr as it arrives. */
+export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; cli?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...withoutScheduler(process.env), TOKENBENCH_CACHE_DIR: TEST_CACHE_DIR, TOKENBENCH_STORE: TEST_STORE, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

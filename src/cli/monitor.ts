@@ -61,7 +61,7 @@ export async function monitorCommand(argv: readonly string[]): Promise<number> {
 
   // the watched process and what it starts; without --pid, this one and the command it runs (below)
   const watched = new ProcessTree(pid ?? process.pid, new Set());
-  const opened = openBackends(intervalMs, watched, args.flags.get('devices'));
+  const opened = await openBackends(intervalMs, watched, args.flags.get('devices'));
   if (opened.unknownChoices.length > 0) {
     throw new InputError('usage', `monitor: --devices ${opened.unknownChoices.join(', ')} matched no device (found: ${opened.visible.map((d) => d.id).join(', ') || 'none'})`);
   }

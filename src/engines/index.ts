@@ -11,6 +11,7 @@ import { checkServedModel, createOpenAiEngine } from './openai.js';
 import { ONNX_DTYPE_FILES } from '../synth/model-folder.js';
 import { resolveShape } from '../synth/shape.js';
 import { InputError } from '../util/errors.js';
+import { requirePackages } from '../util/optional-package.js';
 
 export const ENGINE_FACTORIES: Readonly<Record<EngineName, EngineFactory>> = {
   'transformers-js': createTransformersJsEngine,
@@ -19,8 +20,17 @@ export const ENGINE_FACTORIES: Readonly<Record<EngineName, EngineFactory>> = {
   'transformers-js-browser': createTransformersJsBrowserEngine,
 };
 
+/** The optional packages each engine loads (a lean install has none of them). */
+export const ENGINE_PACKAGES: Readonly<Record<EngineName, readonly string[]>> = {
+  'transformers-js': ['@huggingface/transformers', 'onnxruntime-node'],
+  'llama-cpp': ['node-llama-cpp'],
+  openai: [],
+  'transformers-js-browser': ['@huggingface/transformers', 'playwright-core'],
+};
+
 /** Throws an InputError when a config's model or device cannot be what its engine loads; returns a warning when it could not check. */
 export async function checkConfig(config: BenchmarkConfig): Promise<string | null> {
+  requirePackages(ENGINE_PACKAGES[config.engine], `engine ${config.engine}`);
   // a served model name is whatever the server lists; the URL and key are checked too
   if (config.engine === 'openai') return checkServedModel(config);
   const ref = parseModelRef(config.model);

@@ -3,11 +3,9 @@
  * attempt said, so "no devices" always comes with a reason.
  */
 import type { ProcessTree } from './process-tree.js';
-import { AmdSmiSampler } from './amdsmi.js';
-import { LevelZeroSampler } from './level-zero.js';
-import { NvmlSampler } from './nvml.js';
 import { AmdSmiCliSampler, NvidiaSmiSampler, XpuSmiSampler } from './smi-cli.js';
 import type { DeviceInfo, GpuSampler, Vendor } from './types.js';
+import { isInstalled, missingPackageMessage } from '../util/optional-package.js';
 import { chooseDevices, visibleDevices } from './visible-devices.js';
 
 export interface Target {
@@ -32,17 +30,35 @@ export interface OpenedBackends {
   visible: DeviceInfo[];
 }
 
-const CANDIDATES: Record<Vendor, { backend: string; open: (intervalMs: number, watched: ProcessTree) => GpuSampler }[]> = {
+/** koffi, which the library backends call through, is optional: without it they are skipped, named. */
+function needKoffi(): void {
+  if (!isInstalled('koffi')) throw new Error(missingPackageMessage('koffi', 'this backend'));
+}
+
+// the library backends are imported when tried, so that a lean install without koffi loads this file
+const CANDIDATES: Record<Vendor, { backend: string; open: (intervalMs: number, watched: ProcessTree) => Promise<GpuSampler> | GpuSampler }[]> = {
   nvidia: [
-    { backend: 'nvml', open: (_i, watched) => new NvmlSampler(watched) },
+    { backend: 'nvml', open: async (_i, watched) => {
+      needKoffi();
+      const { NvmlSampler } = await import('./nvml.js');
+      return new NvmlSampler(watched);
+    } },
     { backend: 'nvidia-smi', open: (i) => new NvidiaSmiSampler(i) },
   ],
   amd: [
-    { backend: 'amdsmi', open: () => new AmdSmiSampler() },
+    { backend: 'amdsmi', open: async () => {
+      needKoffi();
+      const { AmdSmiSampler } = await import('./amdsmi.js');
+      return new AmdSmiSampler();
+    } },
     { backend: 'amd-smi', open: (i) => new AmdSmiCliSampler(i) },
   ],
   intel: [
-    { backend: 'level-zero', open: () => new LevelZeroSampler() },
+    { backend: 'level-zero', open: async () => {
+      needKoffi();
+      const { LevelZeroSampler } = await import('./level-zero.js');
+      return new LevelZeroSampler();
+    } },
     { backend: 'xpu-smi', open: (i) => new XpuSmiSampler(i) },
   ],
 };
@@ -52,7 +68,7 @@ function oneLine(err: unknown): string {
 }
 
 /** Opens one backend per vendor that has devices; the engine-visible ones, narrowed by `choice`. */
-export function openBackends(intervalMs: number, watched: ProcessTree, choice?: readonly string[]): OpenedBackends {
+export async function openBackends(intervalMs: number, watched: ProcessTree, choice?: readonly string[]): Promise<OpenedBackends> {
   const samplers: GpuSampler[] = [];
   const attempts: BackendAttempt[] = [];
   let targets: Target[] = [];
@@ -60,7 +76,7 @@ export function openBackends(intervalMs: number, watched: ProcessTree, choice?: 
     for (const c of CANDIDATES[vendor]) {
       let sampler: GpuSampler;
       try {
-        sampler = c.open(intervalMs, watched);
+        sampler = await c.open(intervalMs, watched);
       } catch (err) {
         attempts.push({ vendor, backend: c.backend, ok: false, detail: oneLine(err) });
         continue;

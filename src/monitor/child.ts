@@ -18,7 +18,7 @@ function send(message: ChildMessage): void {
   process.send?.(message);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as MonitorOptions;
   // Ctrl-C reaches the whole process group: the parent decides when the monitor stops.
   process.on('SIGINT', () => undefined);
@@ -28,7 +28,7 @@ function main(): void {
 
   // the run's process and what it started (a browser), without this monitor
   const watched = new ProcessTree(options.watchedPid);
-  const opened = openBackends(options.intervalMs, watched, options.devices);
+  const opened = await openBackends(options.intervalMs, watched, options.devices);
   const buffer: SampleRow[] = [];
   const waiting: { id: number; from: bigint; to: bigint }[] = [];
   let lastT = 0n;
@@ -80,9 +80,7 @@ function main(): void {
   loop.begin();
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err: unknown) => {
   send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
   process.exit(1);
-}
+});

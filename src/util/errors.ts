@@ -5,7 +5,7 @@
  */
 
 /** Kinds of bad input: the user must change something before running again (exit code 2). */
-export type InputErrorKind = 'config' | 'config_file' | 'model' | 'usage' | 'store' | 'result_file';
+export type InputErrorKind = 'config' | 'config_file' | 'model' | 'usage' | 'store' | 'result_file' | 'dependency';
 
 /** Kinds of run-time failure, recorded per benchmark (exit code 1). */
 export type RunErrorKind =
