@@ -1,41 +1,41 @@
 /**
- * tokenbench as a library: expand configs, run them, get the result object.
+ * tokenbench as a library: the four things the CLI does, from code, with the types they take and
+ * return. The CLI is a layer of flag parsing over the same functions.
  *
- *   import { runConfigs } from 'tokenbench';
- *   const result = await runConfigs([{ batch_size: [1, 4], num_tokens_to_generate: 64 }]);
+ *   import { run, load, compare, report } from 'tokenbench';
+ *   const result = await run({ batch_size: [1, 4], num_tokens_to_generate: 64 });
+ *   const served = await load({ url: 'http://localhost:8000/v1', model: 'm', concurrency: [1, 8] });
+ *   const diff = await compare('main.json', result);   // diff.regressions > 0: a regression
+ *   const html = await report(served);
+ *
+ * Bad input throws an InputError (kind and one-line message, as the CLI prints it) before anything
+ * runs; a config or value that fails while running is recorded in the result, not thrown.
  */
-import { expandConfigs } from './config/sweep.js';
-import type { NamedConfig } from './config/fields.js';
-import { checkConfigs } from './engines/index.js';
-import { newRunResult, type RunOptions, runBenchmarks } from './measure/runner.js';
-import type { RunResult } from './results/schema.js';
-import { defaultCacheDir } from './synth/cache.js';
+export { run, type RunApiOptions } from './api/run.js';
+export { load, type LoadApiOptions } from './api/load.js';
+export { compare, type CompareApiOptions } from './api/compare.js';
+export { report, type ReportApiOptions } from './api/report.js';
+export type { ConfigInput } from './api/types.js';
+export type { LoadSpec } from './load/load-spec.js';
+export type { LoadProgress } from './load/load-benchmark.js';
+export type { Comparison, PairComparison, MetricComparison, Verdict } from './report/compare.js';
 
 export type { BenchmarkConfig, NamedConfig, EngineName } from './config/fields.js';
-export type { RunResult, BenchmarkResult, IterationRecord, Summary, StatsRecord } from './results/schema.js';
+export type { RunResult, BenchmarkResult, IterationRecord, LoadRequestRecord, LoadSettings, Summary, StatsRecord, Capacity } from './results/schema.js';
 export type { Engine, EngineContext, EngineFactory, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engines/engine.js';
-export type { ProgressReporter } from './measure/progress.js';
+export type { Phase, ProgressReporter } from './measure/progress.js';
 export { RunResultSchema, RESULT_SCHEMA } from './results/schema.js';
 export { summarize, PERCENTILE_METHOD } from './results/statistics.js';
+export { requestRecords } from './results/request-records.js';
+export { readResultFile } from './results/store/store.js';
 export { expandConfigs } from './config/sweep.js';
 export { configHash } from './config/hash.js';
 export { inferName } from './config/naming.js';
-export { InputError, RunError, TokenbenchError } from './util/errors.js';
+export { InputError, RunError, TokenbenchError, type ErrorKind, type InputErrorKind, type RunErrorKind } from './util/errors.js';
 export { LogProgress, TtyProgress } from './measure/progress.js';
 export { runBenchmarks } from './measure/runner.js';
-/** Share one browser (say) across several runBenchmarks calls: pass it as `runScope` and close it yourself. */
+/** Share one browser (say) across several run() calls: pass it as `runScope` and close it yourself. */
 export { RunScope } from './util/run-scope.js';
 
-/**
- * Validates and expands configs (fields as in a config file; lists are sweeps), then runs them.
- * Throws an InputError for bad input before anything runs. With `engineFactory` (an engine of your
- * own) the built-in engines' checks of model, device and limits are left to that engine's load().
- */
-export async function runConfigs(
-  configs: readonly Record<string, unknown>[],
-  options: Partial<RunOptions> = {},
-): Promise<RunResult> {
-  const named: NamedConfig[] = expandConfigs(configs.map((fields, i) => ({ fields, where: `config ${i + 1}` })));
-  if (!options.engineFactory) await checkConfigs(named);
-  return runBenchmarks(named, { cacheDir: defaultCacheDir(), ...options }, newRunResult());
-}
+/** The former name of `run`, kept for programs written against it. */
+export { run as runConfigs } from './api/run.js';

@@ -1,5 +1,6 @@
 /** The flags of load's capacity search (--find-max-rate, --find-max-concurrency): read and checked before anything runs. */
-import { type CapacitySearchSettings, DEFAULT_PRECISION, DEFAULT_SATURATION_CONCURRENCY, MIN_PROBE_S } from '../load/capacity.js';
+import { type CapacitySearchSettings, DEFAULT_PRECISION, DEFAULT_SATURATION_CONCURRENCY } from '../load/capacity.js';
+import { capacitySearchOfSpec, type LoadSpec, type SpecName } from '../load/load-spec.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, type ParsedArgs, single } from './args.js';
 import { parseNumber } from './numbers.js';
@@ -12,8 +13,8 @@ export const CAPACITY_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'saturation-concurrency': { arity: 'one', value: 'N', help: `with a search: requests in flight in the saturating run, and the most a concurrency search tries (default ${DEFAULT_SATURATION_CONCURRENCY})` },
 };
 
-/** The search the flags ask for, or null; every misuse is an InputError naming the flag. */
-export function capacitySearchOf(args: ParsedArgs): CapacitySearchSettings | null {
+/** The search the flags ask for, or null; every misuse is an InputError naming the flag (`name`: a spec field's flag). */
+export function capacitySearchOf(args: ParsedArgs, spec: LoadSpec, name: SpecName): CapacitySearchSettings | null {
   const rate = args.flags.has('find-max-rate');
   const concurrency = args.flags.has('find-max-concurrency');
   const flag = rate ? '--find-max-rate' : '--find-max-concurrency';
@@ -24,33 +25,20 @@ export function capacitySearchOf(args: ParsedArgs): CapacitySearchSettings | nul
     return null;
   }
   if (rate && concurrency) throw new InputError('usage', 'load: give --find-max-rate or --find-max-concurrency, not both');
-  for (const f of ['concurrency', 'request-rate']) {
-    if (args.flags.has(f)) throw new InputError('usage', `load: ${flag} chooses the ${rate ? 'rate' : 'concurrency'} itself; drop --${f}`);
-  }
-  if (concurrency && args.flags.has('max-rate-precision')) throw new InputError('usage', 'load: --max-rate-precision applies to --find-max-rate; a concurrency search narrows to one');
-  if (concurrency) {
-    for (const f of ['arrival', 'burstiness', 'max-concurrency']) {
-      if (args.flags.has(f)) throw new InputError('usage', `load: --${f} applies to an open loop; --find-max-concurrency probes closed loops`);
-    }
-  }
-  if (!args.flags.has('slo')) throw new InputError('usage', `load: ${flag} needs the limits to hold: --slo ttft=200ms (and/or tpot=, e2e=)`);
   for (const f of ['shard', 'workers']) {
     if (args.flags.has(f)) throw new InputError('usage', `load: ${flag} runs in one process; --${f} cannot be used with it`);
   }
   const percentileText = single(args, 'slo-percentile', 'load');
-  const percentile = percentileText === undefined ? 99 : parseNumber('load', 'slo-percentile', percentileText, { min: 0, exclusive: true });
-  if (percentile >= 100) throw new InputError('usage', `load: --slo-percentile must be in (0, 100), got '${percentileText}'`);
+  const percentile = percentileText === undefined ? undefined : parseNumber('load', 'slo-percentile', percentileText, { min: 0, exclusive: true });
+  if (percentile !== undefined && percentile >= 100) throw new InputError('usage', `load: --slo-percentile must be in (0, 100), got '${percentileText}'`);
   const precisionText = single(args, 'max-rate-precision', 'load');
-  const precision = precisionText === undefined ? DEFAULT_PRECISION : parseNumber('load', 'max-rate-precision', precisionText, { min: 0, exclusive: true });
-  if (precision >= 1) throw new InputError('usage', `load: --max-rate-precision must be in (0, 1), a fraction of the rate, got '${precisionText}'`);
+  const precision = precisionText === undefined ? undefined : parseNumber('load', 'max-rate-precision', precisionText, { min: 0, exclusive: true });
+  if (precision !== undefined && precision >= 1) throw new InputError('usage', `load: --max-rate-precision must be in (0, 1), a fraction of the rate, got '${precisionText}'`);
   const saturationText = single(args, 'saturation-concurrency', 'load');
-  const warmupText = single(args, 'warmup-requests', 'load');
-  return {
-    search: rate ? 'rate' : 'concurrency',
-    percentile,
-    precision,
-    saturationConcurrency: saturationText === undefined ? DEFAULT_SATURATION_CONCURRENCY : parseNumber('load', 'saturation-concurrency', saturationText, { int: true, min: 1 }),
-    warmupRequests: warmupText === undefined ? null : parseNumber('load', 'warmup-requests', warmupText, { int: true, min: 0 }),
-    minProbeS: args.flags.has('requests') || args.flags.has('duration') ? null : MIN_PROBE_S,
-  };
+  const saturation = saturationText === undefined ? undefined : parseNumber('load', 'saturation-concurrency', saturationText, { int: true, min: 1 });
+  spec.capacity = { search: rate ? 'rate' : 'concurrency' };
+  if (percentile !== undefined) spec.capacity.percentile = percentile;
+  if (precision !== undefined) spec.capacity.precision = precision;
+  if (saturation !== undefined) spec.capacity.saturation_concurrency = saturation;
+  return capacitySearchOfSpec(spec, name);
 }

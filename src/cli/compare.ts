@@ -1,12 +1,11 @@
 /** `tokenbench compare BASELINE CANDIDATE`: a statistical comparison; exit 1 on a regression (a CI gate). */
 import { writeFileSync } from 'node:fs';
 import { formatTable } from '../report/console.js';
-import { compareRuns, readRequestSamples, formatComparisonMarkdown, formatComparisonText, runOfRounds } from '../report/compare.js';
-import type { RunResult } from '../results/schema.js';
+import { compareRuns, formatComparisonMarkdown, formatComparisonText } from '../report/compare.js';
 import { comparisonReportHtml } from '../report/html.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
-import { isRoundsFolder, readRounds, resolveRun } from './sides.js';
+import { resolveSides } from '../api/compare.js';
 
 export const COMPARE_FLAGS: Readonly<Record<string, FlagSpec>> = {
   pair: { arity: 'many', commas: false, value: 'A=B', help: 'compare config A of the baseline with config B of the candidate (by name) instead of matching hashes' },
@@ -44,16 +43,6 @@ export function parseThreshold(text: string | undefined): number {
   return v;
 }
 
-/** Two folders of rounds, each read as one run of per-round medians; the rounds must match by file name. */
-async function roundsOfBoth(a: string, b: string): Promise<[RunResult, RunResult]> {
-  if (!isRoundsFolder(a) || !isRoundsFolder(b)) throw new InputError('usage', `compare: ${isRoundsFolder(a) ? a : b} is a folder of rounds, so the other side must be one too, got '${isRoundsFolder(a) ? b : a}'`);
-  const [x, y] = [readRounds(a), readRounds(b)];
-  const differ = [...x.names.filter((n) => !y.names.includes(n)), ...y.names.filter((n) => !x.names.includes(n))];
-  if (differ.length > 0) throw new InputError('usage', `compare: the folders of rounds must hold the same file names, one per round; only on one side: ${differ.join(', ')}`);
-  for (const run of [...x.runs, ...y.runs]) await readRequestSamples(run);
-  return [runOfRounds(x.runs), runOfRounds(y.runs)];
-}
-
 export async function compareCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, COMPARE_FLAGS, 'compare');
   if (args.flags.has('help')) {
@@ -66,10 +55,7 @@ export async function compareCommand(argv: readonly string[]): Promise<number> {
   const threshold = parseThreshold(single(args, 'threshold', 'compare'));
   const store = single(args, 'store', 'compare');
   const [a, b] = args.positionals as [string, string];
-  const byRound = isRoundsFolder(a) || isRoundsFolder(b);
-  const [baseline, candidate] = byRound ? await roundsOfBoth(a, b) : [await resolveRun(a, store), await resolveRun(b, store)];
-  await readRequestSamples(baseline);
-  await readRequestSamples(candidate);
+  const { baseline, candidate, byRound } = await resolveSides(a, b, store);
   const comparison = compareRuns(baseline, candidate, { threshold, pairs: args.flags.get('pair'), byRound });
   const text =
     format === 'json'

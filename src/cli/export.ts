@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { EXPORTERS } from '../export/index.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
-import { resolveRun } from './sides.js';
+import { resolveRun } from '../api/run-source.js';
 
 export const EXPORT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   format: { arity: 'one', value: 'FMT', help: `${Object.keys(EXPORTERS).join(', ')} (required)` },

@@ -2,13 +2,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { NamedConfig } from '../config/fields.js';
+import { join } from 'node:path';
 import { groupFrom, type Shard, shardFrom } from '../config/shard.js';
-import { expandConfigs } from '../config/sweep.js';
 import { checkConfigs } from '../engines/index.js';
 import { type LoadProgress, runLoadBenchmarks } from '../load/load-benchmark.js';
-import { type LoadConfig, loadValueConfig } from '../load/load-config.js';
+import type { LoadConfig } from '../load/load-config.js';
+import { loadConfigsOf, type LoadSpec, type SpecName } from '../load/load-spec.js';
 import { datasetPrompts } from '../load/prompts.js';
 import { findCapacity, MAX_PROBES, probeRequests } from '../load/capacity.js';
 import { meetParts } from '../load/rendezvous.js';
@@ -92,9 +91,6 @@ request was due: a saturating closed loop, then probes narrowing in, each a save
 says how certain it is and what limits it (docs/capacity.md).
 ${EXIT_CODES}`;
 
-/** The longest prompt or output a load run asks for (2^20 tokens): longer than any served context. */
-const MAX_LENGTH = 1_048_576;
-
 function parseNumber(flag: string, value: string, rule: NumberRule): number {
   return parseFlagNumber('load', flag, value, rule);
 }
@@ -121,97 +117,61 @@ export function parseSlo(items: readonly string[]): LoadSettings['slo'] {
   return slo;
 }
 
-/** One config per swept value; `defaultRequests` when neither --requests nor --duration is given. */
-export function loadConfigs(args: ParsedArgs, defaultRequests = 100): LoadConfig[] {
-  const url = single(args, 'url', 'load');
-  const model = single(args, 'model', 'load');
-  if (url === undefined) throw new InputError('usage', 'load: --url is required (the server, e.g. http://localhost:8000/v1)');
-  if (model === undefined) throw new InputError('usage', 'load: --model is required (the name the server serves the model under)');
+/** A flag's name for a spec field (`request_rate` is `--request-rate`), so that one validation speaks the CLI's words. */
+export const FLAG_NAME: SpecName = (field) =>
+  ({
+    duration_s: '--duration',
+    timeout_s: '--timeout',
+    'capacity.search': '--find-max-rate',
+    'capacity.percentile': '--slo-percentile',
+    'capacity.precision': '--max-rate-precision',
+    'capacity.saturation_concurrency': '--saturation-concurrency',
+    'slo.ttft_ms': '--slo ttft',
+    'slo.tpot_ms': '--slo tpot',
+    'slo.e2e_ms': '--slo e2e',
+  })[field] ?? `--${field.replace(/_/g, '-')}`;
+
+/** The load run the flags describe (numbers read as decimal text, each named by its flag). */
+export function loadSpecOf(args: ParsedArgs): LoadSpec {
+  const text = (flag: string): string | undefined => single(args, flag, 'load');
+  const num = (flag: string, rule: NumberRule): number | undefined => optionalNumber(args, flag, rule) ?? undefined;
+  const spec: LoadSpec = { url: text('url') ?? '', model: text('model') ?? '' };
   const concurrency = args.flags.get('concurrency');
   const rates = args.flags.get('request-rate');
-  if (concurrency && rates) throw new InputError('usage', 'load: give --concurrency (closed loop) or --request-rate (open loop), not both');
-  // open-loop settings on a closed loop would be ignored: say so instead
-  for (const flag of ['arrival', 'burstiness', 'max-concurrency']) {
-    if (!rates && args.flags.has(flag)) throw new InputError('usage', `load: --${flag} applies to an open loop (--request-rate); a closed loop (--concurrency) has no arrival schedule`);
-  }
-  const arrivalFlag = single(args, 'arrival', 'load');
-  if (arrivalFlag !== undefined && !['constant', 'poisson', 'gamma'].includes(arrivalFlag)) {
-    throw new InputError('usage', `load: --arrival must be one of constant, poisson, gamma, got '${arrivalFlag}'`);
-  }
-  const burstiness = optionalNumber(args, 'burstiness', { min: 0, exclusive: true });
-  const arrival = (arrivalFlag ?? (burstiness !== null ? 'gamma' : 'poisson')) as LoadSettings['arrival'];
-  let requests = optionalNumber(args, 'requests', { int: true, min: 1 });
-  const duration = optionalNumber(args, 'duration', { min: 0, exclusive: true });
-  if (requests === null && duration === null) requests = defaultRequests;
-  const inputLen = optionalNumber(args, 'input-len', { int: true, min: 1 }) ?? 128;
-  const outputLen = optionalNumber(args, 'output-len', { int: true, min: 1 }) ?? 128;
-  // past any served context: a server that does not say its context would otherwise never finish
-  for (const [flag, value] of [['input-len', inputLen], ['output-len', outputLen]] as const) {
-    if (value > MAX_LENGTH) throw new InputError('usage', `load: --${flag} must be at most ${MAX_LENGTH} tokens, got ${value}`);
-  }
-  const dataset = single(args, 'dataset', 'load') ?? null;
-
-  const engineOptions: Record<string, unknown> = { url };
-  const api = single(args, 'api', 'load');
-  if (api !== undefined) engineOptions.api = api;
-  const keyEnv = single(args, 'api-key-env', 'load');
-  if (keyEnv !== undefined) engineOptions.api_key_env = keyEnv;
-  const timeout = single(args, 'timeout', 'load');
-  if (timeout !== undefined) engineOptions.timeout_s = timeout;
-  if (args.flags.has('no-ignore-eos')) engineOptions.ignore_eos = false;
-  if (args.flags.has('no-logprobs')) engineOptions.logprobs = false;
-  if (args.flags.has('no-usage')) engineOptions.usage = false;
-  if (args.flags.has('busy-poll')) engineOptions.busy_poll = true;
-  if (args.flags.has('no-model-check')) engineOptions.model_check = false;
-  const reuse = single(args, 'prompt-reuse', 'load');
-  if (reuse !== undefined) engineOptions.prompt_reuse = reuse;
-
-  const values: { mode: 'closed' | 'open'; value: number }[] = rates
-    ? rates.map((r) => ({ mode: 'open' as const, value: parseNumber('request-rate', r, { min: 0, exclusive: true }) }))
-    : (concurrency ?? ['1']).map((c) => ({ mode: 'closed' as const, value: parseNumber('concurrency', c, { int: true, min: 1 }) }));
-  const seed = optionalNumber(args, 'seed', { int: true, min: 0 }) ?? 0;
-  const warmupFlag = optionalNumber(args, 'warmup-requests', { int: true, min: 0 });
+  if (concurrency) spec.concurrency = concurrency.map((c) => parseNumber('concurrency', c, { int: true, min: 1 }));
+  if (rates) spec.request_rate = rates.map((r) => parseNumber('request-rate', r, { min: 0, exclusive: true }));
   const slo = parseSlo(args.flags.get('slo') ?? []);
-  const lateMs = optionalNumber(args, 'late-ms', { min: 0 }) ?? 10;
-  const maxConcurrency = optionalNumber(args, 'max-concurrency', { int: true, min: 1 });
-  const rangeRatio = optionalNumber(args, 'range-ratio', { min: 0 }) ?? 0;
-  if (rangeRatio > 1) throw new InputError('usage', `load: --range-ratio must be between 0 and 1, got ${rangeRatio}`);
+  if (args.flags.has('slo')) spec.slo = Object.fromEntries(Object.entries(slo).filter(([, v]) => v !== null));
+  const fields: Partial<LoadSpec> = {
+    api: text('api') as LoadSpec['api'],
+    api_key_env: text('api-key-env'),
+    arrival: text('arrival') as LoadSpec['arrival'],
+    burstiness: num('burstiness', { min: 0, exclusive: true }),
+    seed: num('seed', { int: true, min: 0 }),
+    requests: num('requests', { int: true, min: 1 }),
+    duration_s: num('duration', { min: 0, exclusive: true }),
+    warmup_requests: num('warmup-requests', { int: true, min: 0 }),
+    max_concurrency: num('max-concurrency', { int: true, min: 1 }),
+    input_len: num('input-len', { int: true, min: 1 }),
+    output_len: num('output-len', { int: true, min: 1 }),
+    range_ratio: num('range-ratio', { min: 0 }),
+    dataset: text('dataset'),
+    late_ms: num('late-ms', { min: 0 }),
+    timeout_s: num('timeout', { min: 0, exclusive: true }),
+    prompt_reuse: text('prompt-reuse'),
+    ignore_eos: args.flags.has('no-ignore-eos') ? false : undefined,
+    logprobs: args.flags.has('no-logprobs') ? false : undefined,
+    usage: args.flags.has('no-usage') ? false : undefined,
+    busy_poll: args.flags.has('busy-poll') ? true : undefined,
+    model_check: args.flags.has('no-model-check') ? false : undefined,
+  };
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) (spec as unknown as Record<string, unknown>)[k] = v;
+  return spec;
+}
 
-  return values.map(({ mode, value }) => {
-    const warmup = warmupFlag ?? (mode === 'closed' ? value : 8);
-    const [base] = expandConfigs([
-      {
-        fields: {
-          engine: 'openai',
-          model,
-          sequence_length: inputLen,
-          num_tokens_to_generate: Math.max(2, outputLen),
-          warmup_iterations: warmup,
-          measurement_iterations: requests ?? 1,
-          gpu_monitoring: false,
-          engine_options: engineOptions,
-        },
-        where: 'load',
-      },
-    ]) as [NamedConfig];
-    const load: LoadSettings = {
-      mode,
-      concurrency: mode === 'closed' ? value : null,
-      request_rate: mode === 'open' ? value : null,
-      arrival,
-      burstiness: burstiness ?? 1,
-      seed,
-      requests,
-      duration_s: duration,
-      warmup_requests: warmup,
-      max_concurrency: mode === 'open' ? maxConcurrency : null,
-      range_ratio: rangeRatio,
-      dataset: dataset === null ? null : resolve(dataset),
-      slo,
-      late_ms: lateMs,
-    };
-    return loadValueConfig({ ...base, num_tokens_to_generate: outputLen }, load);
-  });
+/** One config per swept value; `defaultRequests` when neither --requests nor --duration is given. */
+export function loadConfigs(args: ParsedArgs, defaultRequests = 100): LoadConfig[] {
+  return loadConfigsOf(loadSpecOf(args), defaultRequests, FLAG_NAME);
 }
 
 /**
@@ -308,9 +268,10 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.positionals.length > 0) throw new InputError('usage', `load: unexpected argument '${args.positionals[0]}'; see 'tokenbench load --help'`);
-  const search = capacitySearchOf(args);
+  const spec = loadSpecOf(args);
+  const search = capacitySearchOf(args, spec, FLAG_NAME);
   const percentiles = parsePercentiles('load', args.flags.get('percentiles'));
-  const configs = loadConfigs(args, search ? probeRequests(search.percentile) : 100);
+  const configs = loadConfigsOf(spec, search ? probeRequests(search.percentile) : 100, FLAG_NAME);
   // a bad dataset is bad input: found before anything is sent
   const dataset = configs[0]?.load.dataset;
   if (dataset) datasetPrompts(dataset, 1);

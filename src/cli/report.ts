@@ -1,11 +1,11 @@
 /** `tokenbench report RUN [-o report.html]`: the self-contained HTML report of a run. */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readLoadChartData, runReportHtml } from '../report/html.js';
+import { report } from '../api/report.js';
 import { parsePercentiles } from '../report/load-figures.js';
 import { InputError } from '../util/errors.js';
 import { type FlagSpec, formatFlags, parseArgs, single } from './args.js';
-import { resolveRun } from './sides.js';
+import { resolveRun } from '../api/run-source.js';
 
 export const REPORT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   output: { arity: 'one', value: 'FILE', help: 'the HTML file (default report-<run id>.html)' },
@@ -39,8 +39,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   const percentiles = parsePercentiles('report', args.flags.get('percentiles'));
   const run = await resolveRun(specs[0] as string, single(args, 'store', 'report'));
   const output = resolve(single(args, 'output', 'report') ?? `report-${run.group ?? run.run_id.slice(0, 8)}.html`);
-  await readLoadChartData(run);
-  writeFileSync(output, runReportHtml(run, percentiles));
+  writeFileSync(output, await report(run, { percentiles }));
   process.stdout.write(`Report: ${output}\n`);
   return 0;
 }

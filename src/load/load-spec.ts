@@ -1,0 +1,242 @@
+/**
+ * A load run as typed values: what `tokenbench load`'s flags say and what a library caller passes
+ * to `load()`. One validation for both; its messages name each value as the caller wrote it (a flag
+ * like `--request-rate`, or a field like `request_rate`).
+ */
+import { resolve } from 'node:path';
+import type { NamedConfig } from '../config/fields.js';
+import { expandConfigs } from '../config/sweep.js';
+import type { LoadSettings } from '../results/schema.js';
+import { InputError } from '../util/errors.js';
+import { type CapacitySearchSettings, DEFAULT_PRECISION, DEFAULT_SATURATION_CONCURRENCY, MIN_PROBE_S } from './capacity.js';
+import { type LoadConfig, loadValueConfig } from './load-config.js';
+
+/** A load run: the server, the swept values and the traffic (the result file's `load` settings, typed). */
+export interface LoadSpec {
+  /** The server's base URL, e.g. http://localhost:8000/v1. */
+  url: string;
+  /** The served model name. */
+  model: string;
+  /** completions (exact token-id prompts; default) or chat. */
+  api?: 'completions' | 'chat';
+  /** The environment variable that holds the API key (the key is never stored). */
+  api_key_env?: string;
+  /** Closed loop: requests in flight; several values are a sweep (default 1). */
+  concurrency?: number | readonly number[];
+  /** Open loop: requests per second; several values are a sweep. */
+  request_rate?: number | readonly number[];
+  /** Open-loop arrivals (default poisson; gamma when `burstiness` is given). */
+  arrival?: LoadSettings['arrival'];
+  /** Gamma shape: 1 is Poisson, below 1 burstier. */
+  burstiness?: number;
+  /** Seed of the arrival schedule and the prompt draws (default 0). */
+  seed?: number;
+  /** Measured requests per value (default 100 when `duration_s` is not given). */
+  requests?: number;
+  /** Stop sending after this long (with `requests`: whichever comes first). */
+  duration_s?: number;
+  /** Requests sent and discarded first (default: the concurrency, or 8 for an open loop). */
+  warmup_requests?: number;
+  /** Open loop: at most this many requests in flight. */
+  max_concurrency?: number;
+  /** Synthetic prompt length in tokens (default 128). */
+  input_len?: number;
+  /** Tokens to generate per request (default 128). */
+  output_len?: number;
+  /** Lengths drawn uniformly from [len(1-R), len(1+R)] (default 0: fixed). */
+  range_ratio?: number;
+  /** A JSONL file of prompts instead of synthetic ones. */
+  dataset?: string;
+  /** Goodput limits in ms. */
+  slo?: { ttft_ms?: number; tpot_ms?: number; e2e_ms?: number };
+  /** A request sent this long after it was due counts as late (default 10). */
+  late_ms?: number;
+  /** A request with no byte for this long fails as a timeout (default 60). */
+  timeout_s?: number;
+  /** Send ignore_eos/min_tokens (default true). */
+  ignore_eos?: boolean;
+  /** Ask for logprobs (default true). */
+  logprobs?: boolean;
+  /** Ask for usage on every chunk (default true). */
+  usage?: boolean;
+  /** Poll instead of sleeping during the run (costs a core). */
+  busy_poll?: boolean;
+  /** Check the model against GET /v1/models (default true). */
+  model_check?: boolean;
+  /** unique (default), repeat, or prefix=N. */
+  prompt_reuse?: string;
+  /** Search the capacity instead of measuring given values (docs/capacity.md); needs `slo`. */
+  capacity?: {
+    search: 'rate' | 'concurrency';
+    /** The percentile of each SLO metric that must hold, in (0, 100) (default 99). */
+    percentile?: number;
+    /** Rate search: the bracket's width as a fraction of the rate (default 0.05). */
+    precision?: number;
+    /** Requests in flight in the saturating run (default 64). */
+    saturation_concurrency?: number;
+  };
+}
+
+/** How a message names a value of the spec: its flag for the CLI, its field for the library. */
+export type SpecName = (field: string) => string;
+
+/** The library's names: the field, dotted under `capacity` and `slo`. */
+export const FIELD_NAME: SpecName = (field) => ({ find_max_rate: "capacity { search: 'rate' }", find_max_concurrency: "capacity { search: 'concurrency' }" })[field] ?? field;
+
+/** The longest prompt or output a load run asks for (2^20 tokens): longer than any served context. */
+const MAX_LENGTH = 1_048_576;
+
+interface NumberRule {
+  int?: boolean;
+  min: number;
+  exclusive?: boolean;
+  max?: number;
+  /** max itself is not allowed. */
+  exclusiveMax?: boolean;
+}
+
+/** `value` if it keeps `rule`, else an InputError naming it. */
+function checked(name: SpecName, field: string, value: number, rule: NumberRule): number {
+  const bad =
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    (rule.int === true && !Number.isSafeInteger(value)) ||
+    (rule.exclusive ? value <= rule.min : value < rule.min) ||
+    (rule.max !== undefined && (rule.exclusiveMax ? value >= rule.max : value > rule.max));
+  if (bad) {
+    const range = `${rule.exclusive ? '>' : '>='} ${rule.min}${rule.max !== undefined ? ` and ${rule.exclusiveMax ? '<' : '<='} ${rule.max}` : ''}`;
+    throw new InputError('usage', `load: ${name(field)} must be ${rule.int ? 'an integer' : 'a number'} ${range}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+const optional = (name: SpecName, field: string, value: number | undefined, rule: NumberRule): number | null => (value === undefined ? null : checked(name, field, value, rule));
+
+const list = (v: number | readonly number[] | undefined): readonly number[] | undefined => (v === undefined ? undefined : typeof v === 'number' ? [v] : v);
+
+/** One config per swept value; `defaultRequests` when neither `requests` nor `duration_s` is given. */
+export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecName = FIELD_NAME): LoadConfig[] {
+  if (!spec.url) throw new InputError('usage', `load: ${name('url')} is required (the server, e.g. http://localhost:8000/v1)`);
+  if (!spec.model) throw new InputError('usage', `load: ${name('model')} is required (the name the server serves the model under)`);
+  const concurrency = list(spec.concurrency);
+  const rates = list(spec.request_rate);
+  if (concurrency && rates) throw new InputError('usage', `load: give ${name('concurrency')} (closed loop) or ${name('request_rate')} (open loop), not both`);
+  // open-loop settings on a closed loop would be ignored: say so instead
+  for (const field of ['arrival', 'burstiness', 'max_concurrency'] as const) {
+    if (!rates && !spec.capacity && spec[field] !== undefined) throw new InputError('usage', `load: ${name(field)} applies to an open loop (${name('request_rate')}); a closed loop (${name('concurrency')}) has no arrival schedule`);
+  }
+  if (spec.arrival !== undefined && !['constant', 'poisson', 'gamma'].includes(spec.arrival)) {
+    throw new InputError('usage', `load: ${name('arrival')} must be one of constant, poisson, gamma, got '${spec.arrival}'`);
+  }
+  if (spec.api !== undefined && !['completions', 'chat'].includes(spec.api)) throw new InputError('usage', `load: ${name('api')} must be completions or chat, got '${spec.api}'`);
+  const burstiness = optional(name, 'burstiness', spec.burstiness, { min: 0, exclusive: true });
+  const arrival = spec.arrival ?? (burstiness !== null ? 'gamma' : 'poisson');
+  let requests = optional(name, 'requests', spec.requests, { int: true, min: 1 });
+  const duration = optional(name, 'duration_s', spec.duration_s, { min: 0, exclusive: true });
+  if (requests === null && duration === null) requests = defaultRequests;
+  // past any served context: a server that does not say its context would otherwise never finish
+  for (const field of ['input_len', 'output_len'] as const) {
+    const value = spec[field];
+    if (value !== undefined && value > MAX_LENGTH) throw new InputError('usage', `load: ${name(field)} must be at most ${MAX_LENGTH} tokens, got ${value}`);
+  }
+  const inputLen = optional(name, 'input_len', spec.input_len, { int: true, min: 1 }) ?? 128;
+  const outputLen = optional(name, 'output_len', spec.output_len, { int: true, min: 1 }) ?? 128;
+
+  const engineOptions: Record<string, string | number | boolean> = { url: spec.url };
+  if (spec.api !== undefined) engineOptions.api = spec.api;
+  if (spec.api_key_env !== undefined) engineOptions.api_key_env = spec.api_key_env;
+  if (spec.timeout_s !== undefined) engineOptions.timeout_s = checked(name, 'timeout_s', spec.timeout_s, { min: 0, exclusive: true });
+  if (spec.ignore_eos === false) engineOptions.ignore_eos = false;
+  if (spec.logprobs === false) engineOptions.logprobs = false;
+  if (spec.usage === false) engineOptions.usage = false;
+  if (spec.busy_poll === true) engineOptions.busy_poll = true;
+  if (spec.model_check === false) engineOptions.model_check = false;
+  if (spec.prompt_reuse !== undefined) engineOptions.prompt_reuse = spec.prompt_reuse;
+
+  const values: { mode: 'closed' | 'open'; value: number }[] = rates
+    ? rates.map((r) => ({ mode: 'open' as const, value: checked(name, 'request_rate', r, { min: 0, exclusive: true }) }))
+    : (concurrency ?? [1]).map((c) => ({ mode: 'closed' as const, value: checked(name, 'concurrency', c, { int: true, min: 1 }) }));
+  if (values.length === 0) throw new InputError('usage', `load: ${name(rates ? 'request_rate' : 'concurrency')} needs at least one value`);
+  const seed = optional(name, 'seed', spec.seed, { int: true, min: 0 }) ?? 0;
+  const warmupGiven = optional(name, 'warmup_requests', spec.warmup_requests, { int: true, min: 0 });
+  const slo = sloOf(spec.slo, name);
+  const lateMs = optional(name, 'late_ms', spec.late_ms, { min: 0 }) ?? 10;
+  const maxConcurrency = optional(name, 'max_concurrency', spec.max_concurrency, { int: true, min: 1 });
+  const rangeRatio = optional(name, 'range_ratio', spec.range_ratio, { min: 0 }) ?? 0;
+  if (rangeRatio > 1) throw new InputError('usage', `load: ${name('range_ratio')} must be between 0 and 1, got ${rangeRatio}`);
+
+  return values.map(({ mode, value }) => {
+    const warmup = warmupGiven ?? (mode === 'closed' ? value : 8);
+    const [base] = expandConfigs([
+      {
+        fields: {
+          engine: 'openai',
+          model: spec.model,
+          sequence_length: inputLen,
+          num_tokens_to_generate: Math.max(2, outputLen),
+          warmup_iterations: warmup,
+          measurement_iterations: requests ?? 1,
+          gpu_monitoring: false,
+          engine_options: engineOptions,
+        },
+        where: 'load',
+      },
+    ]) as [NamedConfig];
+    const load: LoadSettings = {
+      mode,
+      concurrency: mode === 'closed' ? value : null,
+      request_rate: mode === 'open' ? value : null,
+      arrival,
+      burstiness: burstiness ?? 1,
+      seed,
+      requests,
+      duration_s: duration,
+      warmup_requests: warmup,
+      max_concurrency: mode === 'open' ? maxConcurrency : null,
+      range_ratio: rangeRatio,
+      dataset: spec.dataset === undefined ? null : resolve(spec.dataset),
+      slo,
+      late_ms: lateMs,
+    };
+    return loadValueConfig({ ...base, num_tokens_to_generate: outputLen }, load);
+  });
+}
+
+/** The SLO limits, each above 0. */
+function sloOf(given: LoadSpec['slo'], name: SpecName): LoadSettings['slo'] {
+  const slo: LoadSettings['slo'] = { ttft_ms: null, tpot_ms: null, e2e_ms: null };
+  for (const key of Object.keys(given ?? {})) {
+    if (!(key in slo)) throw new InputError('usage', `load: ${name('slo')} takes ttft_ms, tpot_ms and e2e_ms, got '${key}'`);
+    const v = (given as Record<string, number | undefined>)[key];
+    if (v !== undefined) slo[key as keyof typeof slo] = checked(name, `slo.${key}`, v, { min: 0, exclusive: true });
+  }
+  return slo;
+}
+
+/** The capacity search `spec.capacity` asks for, or null; every misuse an InputError naming it. */
+export function capacitySearchOfSpec(spec: LoadSpec, name: SpecName = FIELD_NAME): CapacitySearchSettings | null {
+  const c = spec.capacity;
+  if (!c) return null;
+  if (c.search !== 'rate' && c.search !== 'concurrency') throw new InputError('usage', `load: ${name('capacity.search')} must be rate or concurrency, got '${String(c.search)}'`);
+  const rate = c.search === 'rate';
+  const what = name(rate ? 'find_max_rate' : 'find_max_concurrency');
+  for (const field of ['concurrency', 'request_rate'] as const) {
+    if (spec[field] !== undefined) throw new InputError('usage', `load: ${what} chooses the ${rate ? 'rate' : 'concurrency'} itself; drop ${name(field)}`);
+  }
+  if (!rate && c.precision !== undefined) throw new InputError('usage', `load: ${name('capacity.precision')} applies to ${name('find_max_rate')}; a concurrency search narrows to one`);
+  if (!rate) {
+    for (const field of ['arrival', 'burstiness', 'max_concurrency'] as const) {
+      if (spec[field] !== undefined) throw new InputError('usage', `load: ${name(field)} applies to an open loop; ${what} probes closed loops`);
+    }
+  }
+  const slo = spec.slo ?? {};
+  if (![slo.ttft_ms, slo.tpot_ms, slo.e2e_ms].some((v) => v !== undefined)) throw new InputError('usage', `load: ${what} needs the limits to hold: ${name('slo')} (ttft, tpot and/or e2e)`);
+  return {
+    search: c.search,
+    percentile: optional(name, 'capacity.percentile', c.percentile, { min: 0, exclusive: true, max: 100, exclusiveMax: true }) ?? 99,
+    precision: optional(name, 'capacity.precision', c.precision, { min: 0, exclusive: true, max: 1, exclusiveMax: true }) ?? DEFAULT_PRECISION,
+    saturationConcurrency: optional(name, 'capacity.saturation_concurrency', c.saturation_concurrency, { int: true, min: 1 }) ?? DEFAULT_SATURATION_CONCURRENCY,
+    warmupRequests: optional(name, 'warmup_requests', spec.warmup_requests, { int: true, min: 0 }),
+    minProbeS: spec.requests !== undefined || spec.duration_s !== undefined ? null : MIN_PROBE_S,
+  };
+}
