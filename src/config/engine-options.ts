@@ -66,7 +66,7 @@ export const ENGINE_DEVICES: Readonly<Record<EngineName, readonly string[] | nul
  */
 export const ENGINE_DTYPES: Readonly<Record<EngineName, readonly string[]>> = {
   'transformers-js': ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
-  'llama-cpp': ['f32', 'f16', 'q8_0', 'fp32', 'fp16', 'q8'],
+  'llama-cpp': ['f32', 'f16', 'q8_0', 'q4_0', 'fp32', 'fp16', 'q8', 'q4'],
   openai: ['server'],
   'transformers-js-browser': ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
 };

@@ -56,7 +56,7 @@ export const FIELDS: Readonly<Record<keyof BenchmarkConfig, FieldSpec>> = {
   engine: { kind: { type: 'enum', values: ENGINES }, default: 'transformers-js', help: 'inference engine' },
   model: { kind: { type: 'string' }, default: 'synthetic:tiny', help: 'synthetic:<preset>, a local model folder, a hub id, or (openai) the served model name' },
   device: { kind: { type: 'string' }, default: undefined, help: 'engine device (transformers-js: cpu, cuda, webgpu, ...; transformers-js-browser: wasm, webgpu; llama-cpp: cpu, cuda, vulkan, metal, auto)' },
-  dtype: { kind: { type: 'string' }, default: undefined, help: 'weights (transformers-js: fp32, fp16, q8, q4, ...; llama-cpp synthetic: f32, f16, q8_0)' },
+  dtype: { kind: { type: 'string' }, default: undefined, help: 'weights (transformers-js: fp32, fp16, q8, q4, ...; llama-cpp synthetic: f32, f16, q8_0, q4_0)' },
   engine_options: { kind: { type: 'options' }, default: {}, help: 'engine-specific options, key=value' },
 };
 

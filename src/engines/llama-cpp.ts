@@ -23,7 +23,7 @@ type Sequence = ReturnType<LlamaContext['getSequence']>;
 type Token = Parameters<LlamaModel['detokenize']>[0][number];
 
 /** transformers.js-style dtype names, so one sweep can name the same precision for both engines. */
-const DTYPE_ALIASES: Record<string, string> = { fp32: 'f32', fp16: 'f16', q8: 'q8_0' };
+const DTYPE_ALIASES: Record<string, string> = { fp32: 'f32', fp16: 'f16', q8: 'q8_0', q4: 'q4_0' };
 
 /** GGUF file types (general.file_type) by number, for describe(). */
 const FILE_TYPES: Record<number, string> = { 0: 'f32', 1: 'f16', 2: 'q4_0', 3: 'q4_1', 7: 'q8_0', 8: 'q5_0', 9: 'q5_1', 15: 'q4_k_m', 17: 'q5_k_m', 18: 'q6_k', 32: 'bf16' };
@@ -93,7 +93,7 @@ export class LlamaCppEngine implements Engine {
     if (ref.source === 'synthetic') {
       const dtype = DTYPE_ALIASES[c.dtype] ?? c.dtype;
       if (!(GGUF_DTYPES as readonly string[]).includes(dtype)) {
-        throw new RunError('engine_load', `dtype '${c.dtype}' cannot be built for a synthetic GGUF model; allowed: ${GGUF_DTYPES.join(', ')} (or fp32, fp16, q8)`);
+        throw new RunError('engine_load', `dtype '${c.dtype}' cannot be built for a synthetic GGUF model; allowed: ${GGUF_DTYPES.join(', ')} (or fp32, fp16, q8, q4)`);
       }
       const start = performance.now();
       const synth = ensureSyntheticGguf(c.model, dtype as GgufDtype, this.engineContext.cacheDir, undefined, (dir) => this.engineContext.notify?.(`building ${c.model} (${dtype} GGUF) on first use (kept in ${dir})`));

@@ -54,7 +54,11 @@ export function ensureSyntheticShape(shape: ModelShape, cacheDir: string, seed =
 
 /** The cached GGUF file of `synthetic:<preset>` for llama.cpp, built when missing. */
 export function ensureSyntheticGguf(model: string, dtype: GgufDtype, cacheDir: string, seed = DEFAULT_SEED, onBuild?: (dir: string) => void): SyntheticModel & { file: string } {
-  const shape = resolveShape(model.slice(SYNTHETIC_PREFIX.length));
+  return ensureSyntheticGgufShape(resolveShape(model.slice(SYNTHETIC_PREFIX.length)), dtype, cacheDir, seed, onBuild);
+}
+
+/** The cached GGUF file of a shape, built when missing. */
+export function ensureSyntheticGgufShape(shape: ModelShape, dtype: GgufDtype, cacheDir: string, seed = DEFAULT_SEED, onBuild?: (dir: string) => void): SyntheticModel & { file: string } {
   const dir = join(cacheDir, 'synthetic', 'gguf', `${shapeKey(shape)}-${dtype}-seed${seed}`);
   const file = join(dir, 'model.gguf');
   const existing = readManifest(dir);

@@ -9,7 +9,7 @@ export const GGUF_VERSION = 3;
 export const GGUF_ALIGNMENT = 32;
 
 /** ggml tensor types used here. */
-export const GgmlType = { F32: 0, F16: 1, Q8_0: 8 } as const;
+export const GgmlType = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8 } as const;
 export type GgmlTypeName = keyof typeof GgmlType;
 
 const GgufValue = { UINT8: 0, INT8: 1, UINT16: 2, INT16: 3, UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10, INT64: 11, FLOAT64: 12 } as const;
@@ -33,12 +33,12 @@ export interface GgufTensor {
   produce: () => Uint8Array;
 }
 
-/** Bytes of a tensor of a type: Q8_0 blocks are 32 values in 34 bytes (f16 scale + 32 int8). */
+/** Bytes of a tensor of a type: Q8_0 blocks are 32 values in 34 bytes (f16 scale + 32 int8), Q4_0 in 18 (f16 scale + 32 nibbles). */
 export function tensorBytes(dims: readonly number[], type: GgmlTypeName): number {
   const n = dims.reduce((a, b) => a * b, 1);
   if (type === 'F32') return n * 4;
   if (type === 'F16') return n * 2;
-  return (n / 32) * 34;
+  return (n / 32) * (type === 'Q4_0' ? 18 : 34);
 }
 
 /** A growable little-endian byte writer for the header. */

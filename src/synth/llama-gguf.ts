@@ -13,7 +13,7 @@ import { randomWeights } from './random.js';
 import { headDim, type ModelShape } from './shape.js';
 import { LEARNED_MERGES, learnMerges } from './tokenizer.js';
 
-export const GGUF_DTYPES = ['f32', 'f16', 'q8_0'] as const;
+export const GGUF_DTYPES = ['f32', 'f16', 'q8_0', 'q4_0'] as const;
 export type GgufDtype = (typeof GGUF_DTYPES)[number];
 
 const WEIGHT_STD = 0.02;
@@ -81,24 +81,57 @@ export function quantizeQ8_0(values: Float32Array): Uint8Array {
   return out;
 }
 
+/**
+ * Q4_0, as ggml's reference quantizer writes it: blocks of 32 values as an f16 scale d (the value of
+ * largest magnitude over -8) and 16 bytes of 4-bit codes round(x/d) + 8, clamped to 15; byte j holds
+ * value j in its low nibble and value j+16 in its high one.
+ */
+export function quantizeQ4_0(values: Float32Array): Uint8Array {
+  const blocks = values.length / 32;
+  const out = new Uint8Array(blocks * 18);
+  const view = new DataView(out.buffer);
+  const scale = new Float32Array(1);
+  const half = new Uint16Array(1);
+  for (let b = 0; b < blocks; b++) {
+    let amax = 0;
+    let max = 0;
+    for (let i = 0; i < 32; i++) {
+      const v = values[b * 32 + i] as number;
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    const d = max / -8;
+    const inv = d === 0 ? 0 : 1 / d;
+    scale[0] = d;
+    toHalf(scale, half);
+    view.setUint16(b * 18, half[0] as number, true);
+    // ggml truncates x/d + 8.5 toward zero (an int8 cast); the sum is at least 0.5 here, so floor is the same
+    const code = (x: number): number => Math.min(15, Math.floor(x * inv + 8.5));
+    for (let j = 0; j < 16; j++) out[b * 18 + 2 + j] = code(values[b * 32 + j] as number) | (code(values[b * 32 + 16 + j] as number) << 4);
+  }
+  return out;
+}
+
 function encode(values: Float32Array, type: GgmlTypeName): Uint8Array {
   if (type === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   if (type === 'F16') {
     const h = toHalf(values);
     return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
   }
-  return quantizeQ8_0(values);
+  return type === 'Q4_0' ? quantizeQ4_0(values) : quantizeQ8_0(values);
 }
 
 /** GGUF metadata and tensors of a shape (weights made lazily). */
 export function llamaGgufParts(shape: ModelShape, seed: number, dtype: GgufDtype): { metadata: Record<string, MetadataValue>; tensors: GgufTensor[] } {
   const D = headDim(shape);
   const H = shape.hidden;
-  const weightType: GgmlTypeName = dtype === 'f32' ? 'F32' : dtype === 'f16' ? 'F16' : 'Q8_0';
+  const weightType: GgmlTypeName = dtype === 'f32' ? 'F32' : dtype === 'f16' ? 'F16' : dtype === 'q4_0' ? 'Q4_0' : 'Q8_0';
   const tensors: GgufTensor[] = [];
   const matrix = (name: string, dims: [number, number]): void => {
-    // Q8_0 needs rows of whole 32-value blocks
-    const type: GgmlTypeName = weightType === 'Q8_0' && dims[0] % 32 !== 0 ? 'F16' : weightType;
+    // the block types need rows of whole 32-value blocks
+    const type: GgmlTypeName = (weightType === 'Q8_0' || weightType === 'Q4_0') && dims[0] % 32 !== 0 ? 'F16' : weightType;
     tensors.push({ name, dims, type, produce: () => encode(randomWeights(seed, name, dims[0] * dims[1], WEIGHT_STD), type) });
   };
   const norm = (name: string): void => {
@@ -126,8 +159,8 @@ export function llamaGgufParts(shape: ModelShape, seed: number, dtype: GgufDtype
     'general.architecture': { type: 'string', value: 'llama' },
     'general.name': { type: 'string', value: 'tokenbench synthetic llama' },
     'general.alignment': { type: 'u32', value: 32 },
-    // LLAMA_FTYPE: 0 all F32, 1 mostly F16, 7 mostly Q8_0
-    'general.file_type': { type: 'u32', value: dtype === 'f32' ? 0 : dtype === 'f16' ? 1 : 7 },
+    // LLAMA_FTYPE: 0 all F32, 1 mostly F16, 2 mostly Q4_0, 7 mostly Q8_0
+    'general.file_type': { type: 'u32', value: { f32: 0, f16: 1, q4_0: 2, q8_0: 7 }[dtype] },
     'llama.context_length': { type: 'u32', value: shape.maxPositions },
     'llama.embedding_length': { type: 'u32', value: H },
     'llama.block_count': { type: 'u32', value: shape.layers },

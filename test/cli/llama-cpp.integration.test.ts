@@ -9,12 +9,12 @@ import { runCli, tempDir } from '../helpers.js';
 
 const RUN = ['run', '--engine', 'llama-cpp', '--engine-option', 'threads=1', '--warmup', '1', '--iterations', '3', '--sequence-length', '24', '--new-tokens', '16', '--no-gpu-monitoring', '--quiet'];
 
-test('tiny GGUF: exact token counts, increasing stamps, batch > 1 with per-row stamps, flush between iterations', async () => {
+test('tiny GGUF in f16, q8_0 and q4_0: exact token counts, increasing stamps, batch > 1 with per-row stamps, flush between iterations', async () => {
   const out = join(tempDir(), 'r.json');
-  const r = await runCli([...RUN, '--batch-size', '1', '3', '--dtype', 'f16', 'q8_0', '--output', out]);
+  const r = await runCli([...RUN, '--batch-size', '1', '3', '--dtype', 'f16', 'q8_0', 'q4_0', '--output', out]);
   assert.equal(r.code, 0, r.stderr);
   const run = RunResultSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
-  assert.equal(run.benchmarks.length, 4);
+  assert.equal(run.benchmarks.length, 6);
   for (const b of run.benchmarks) {
     assert.equal(b.status, 'ok', b.error?.message);
     assert.equal(b.engine?.name, 'llama-cpp');

@@ -13,6 +13,9 @@ import type { BenchmarkResult, HttpRequestRecord } from '../../src/results/schem
 import { readResult, readResultWithRecords, runCli, tempDir } from '../helpers.js';
 import { type LlamaServer, startLlamaServer } from '../support/llama-server.js';
 import { needs } from '../support/requirements.js';
+import { tensorBytes } from '../../src/synth/gguf.js';
+import { llamaGgufParts } from '../../src/synth/llama-gguf.js';
+import { type ModelShape, PRESETS } from '../../src/synth/shape.js';
 
 const tools = ['git', 'cmake', 'make', 'g++'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 const toolchain = needs({ what: 'the tools that build llama-server', missing: tools.length > 0 ? `${tools.join(', ')} not found (.ci/run installs them)` : null });
@@ -205,4 +208,32 @@ withLlamaServer(2, (server) => {
     if (c.status === 'found') assert.ok((c.bracket.fails as number) <= answer * 1.1 + 1e-9, `stopped at ${JSON.stringify(c.bracket)}, wider than 10%`);
     assert.ok(c.interval && c.interval[0] <= answer, `noise interval ${JSON.stringify(c.interval)} against ${answer}`);
   });
+});
+
+describe('llama-server on models from synth --format gguf', toolchain.options, () => {
+  for (const dtype of ['q8_0', 'q4_0'] as const) {
+    test(`synth --format gguf --dtype ${dtype}: the real llama-server loads it as ${dtype.toUpperCase()} and answers a load run, every request ok`, async () => {
+      toolchain.check();
+      const dir = join(tempDir(), 'model');
+      const synth = await runCli(['synth', '--format', 'gguf', '--dtype', dtype, '--preset', 'tiny', '--out', dir]);
+      assert.equal(synth.code, 0, synth.stderr);
+      const file = synth.stdout.trim().split('\n').at(-1) as string;
+      assert.equal(file, join(dir, 'model.gguf'));
+      const server = await startLlamaServer({ parallel: 2, threads: 1, model: file });
+      try {
+        // the weights' bytes as llama.cpp read them are those of the types written (a q4_0 block is 18 bytes, q8_0 34)
+        const models = (await (await fetch(`${server.url}/models`)).json()) as { data: { meta?: { size?: number } }[] };
+        const written = llamaGgufParts(PRESETS.tiny as ModelShape, 0, dtype).tensors.reduce((n, t) => n + tensorBytes(t.dims, t.type), 0);
+        assert.equal(models.data[0]?.meta?.size, written);
+        const out = join(tempDir(), 'l.json');
+        const r = await runCli(['load', '--url', server.url, '--model', server.model, '--concurrency', '2', '--requests', '8', '--input-len', '32', '--output-len', '32', '--no-store', '--output', out]);
+        assert.equal(r.code, 0, r.stderr + r.stdout);
+        const b = (await readResultWithRecords(out)).benchmarks[0] as BenchmarkResult;
+        assert.equal(b.load?.counts.ok, 8);
+        checkRequests(b, 32, 32);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
 });

@@ -51,6 +51,8 @@ export interface LlamaServerOptions {
   parallel: number;
   threads?: number;
   preset?: 'tiny' | 'small';
+  /** A GGUF file to serve instead of the preset's. */
+  model?: string;
   /** Extra command-line arguments. */
   args?: string[];
 }
@@ -58,7 +60,7 @@ export interface LlamaServerOptions {
 /** Starts llama-server on a free loopback port and waits until /health says ok. */
 export async function startLlamaServer(options: LlamaServerOptions): Promise<LlamaServer> {
   const binary = llamaServerBinary();
-  const model = syntheticGguf(options.preset ?? 'tiny');
+  const model = options.model ?? syntheticGguf(options.preset ?? 'tiny');
   const port = await freePort();
   const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '--parallel', String(options.parallel), '--threads', String(options.threads ?? 1), ...(options.args ?? [])];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { tensorBytes } from '../../src/synth/gguf.js';
 import { fromHalf, toHalf } from '../../src/synth/half.js';
-import { buildSpmVocab, llamaGgufParts, quantizeQ8_0, writeLlamaGguf } from '../../src/synth/llama-gguf.js';
+import { buildSpmVocab, llamaGgufParts, quantizeQ4_0, quantizeQ8_0, writeLlamaGguf } from '../../src/synth/llama-gguf.js';
 import { PRESETS, type ModelShape } from '../../src/synth/shape.js';
 import { tempDir } from '../helpers.js';
 
@@ -31,6 +31,23 @@ test('Q8_0 blocks: f16 scale and int8 values reconstruct the input', () => {
   }
 });
 
+test('Q4_0 blocks, by hand: the scale is the largest-magnitude value over -8, nibbles round(x/d)+8 clamped to 15, value j low and j+16 high', () => {
+  // -0.16 is the largest magnitude: d = -0.16 / -8 = 0.02; x = (i - 16) * 0.01 codes to floor(-(i - 16) / 2 + 8.5)
+  const v = Float32Array.from({ length: 32 }, (_, i) => (i - 16) * 0.01);
+  const q = quantizeQ4_0(v);
+  assert.equal(q.length, 18);
+  // the f16 scale is truncated (src/synth/half.ts): 0.019989, one half-ulp step below 0.02
+  assert.ok(Math.abs(fromHalf(new DataView(q.buffer).getUint16(0, true)) - 0.02) < 2e-5, 'the scale');
+  // value 0 (-0.16) codes to 16 - 16 = 0, value 16 (0) to 8: byte 0 is 0x80
+  assert.equal(q[2], 0x80);
+  // value 15 (-0.01) codes to 8 (8.5 - 0.5), value 31 (0.15) to 15.5 - clamped to 15: 0xf8
+  assert.equal(q[17], 0xf8);
+  // value 1 (-0.15, in float32 a hair past it) codes to trunc(0.99999997) = 0 as ggml's int8 cast does, value 17 (0.01) to trunc(9.0) = 9: 0x90
+  assert.equal(q[3], 0x90);
+  // a block of zeros: scale 0 / -8 = -0 (f16 0x8000, as ggml writes it), every code 8
+  assert.deepEqual(Array.from(quantizeQ4_0(new Float32Array(32))), [0, 0x80, ...Array(16).fill(0x88)]);
+});
+
 test('the SentencePiece vocabulary has exactly the size asked for, unique pieces, byte fallback', () => {
   for (const size of [300, 1024, 32000]) {
     const v = buildSpmVocab(size);
@@ -42,9 +59,9 @@ test('the SentencePiece vocabulary has exactly the size asked for, unique pieces
   }
 });
 
-test('reading the header back gives every key and tensor shape, for F32, F16 and Q8_0', async () => {
+test('reading the header back gives every key and tensor shape, for F32, F16, Q8_0 and Q4_0', async () => {
   const dir = tempDir();
-  for (const dtype of ['f32', 'f16', 'q8_0'] as const) {
+  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0'] as const) {
     const path = join(dir, `m-${dtype}.gguf`);
     const size = writeLlamaGguf(path, TINY, 3, dtype);
     assert.equal(readFileSync(path).length, size);
@@ -77,8 +94,9 @@ test('reading the header back gives every key and tensor shape, for F32, F16 and
     const down = read.find((t) => t.name === 'blk.0.ffn_down.weight');
     assert.equal(down?.ggmlType, dtype === 'f32' ? 0 : 1);
     const gate = read.find((t) => t.name === 'blk.0.ffn_gate.weight');
-    assert.equal(gate?.ggmlType, { f32: 0, f16: 1, q8_0: 8 }[dtype]);
+    assert.equal(gate?.ggmlType, { f32: 0, f16: 1, q8_0: 8, q4_0: 2 }[dtype]);
     assert.equal(tensorBytes([64, 172], 'Q8_0'), 64 * 172 / 32 * 34);
+    assert.equal(tensorBytes([64, 172], 'Q4_0'), 64 * 172 / 32 * 18);
   }
   writeLlamaGguf(join(dir, 'again.gguf'), TINY, 3, 'f16');
   assert.ok(readFileSync(join(dir, 'again.gguf')).equals(readFileSync(join(dir, 'm-f16.gguf'))));
