@@ -1,4 +1,4 @@
-/** `tokenbench export RUN --format csv|md|jsonl [--output FILE]`: a run in a format other tools read. */
+/** `tokenbench export RUN --format csv|md|jsonl|benchmark-v2 [--output FILE]`: a run in a format other tools read. */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EXPORTERS } from '../export/index.js';
@@ -19,7 +19,7 @@ export const EXPORT_HELP = `Usage: tokenbench export RUN --format FMT [--output 
 RUN is a result file, a run id in the store, a git commit, or group:ID, as for report.
 Formats:
 ${Object.entries(EXPORTERS)
-  .map(([name, e]) => `  ${name.padEnd(7)}${e.description}`)
+  .map(([name, e]) => `  ${name.padEnd(14)}${e.description}`)
   .join('\n')}
 
 ${formatFlags(EXPORT_FLAGS)}`;
@@ -51,12 +51,14 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   const path = resolve(output);
   const partial = `${path}.partial-${process.pid}`;
   const fd = openSync(partial, 'w');
+  let open = true;
   try {
     await exporter.export(run, (text) => writeSync(fd, text));
     closeSync(fd);
+    open = false;
     renameSync(partial, path);
   } catch (err) {
-    closeSync(fd);
+    if (open) closeSync(fd);
     rmSync(partial, { force: true });
     throw err;
   }

@@ -1,6 +1,6 @@
 /** `tokenbench import FILE...`: result files (tokenbench's and benchmark_v2's) into the store. */
 import { readFileSync } from 'node:fs';
-import { fromBenchmarkV2, isBenchmarkV2 } from '../results/benchmark-v2.js';
+import { benchmarkV2Rows, fromBenchmarkV2, isBenchmarkV2 } from '../results/benchmark-v2.js';
 import { checkRecords } from '../results/request-records.js';
 import type { RunResult } from '../results/schema.js';
 import { readResultFile, redactUrl, ResultStore, storeUrl } from '../results/store/store.js';
@@ -14,19 +14,29 @@ export const IMPORT_FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 export const IMPORT_HELP = `Usage: tokenbench import FILE... [--store URL]
 
-Loads result files into the store: tokenbench's own (schema tokenbench.run/v1) and the JSON
-results of Hugging Face Transformers' benchmark_v2 (latencies mapped onto the same metrics), so
+Loads result files into the store: tokenbench's own (schema tokenbench.run/v1) and Hugging Face
+Transformers' benchmark_v2 results, its JSON files and the JSON Lines rows it pushes to a Hub dataset
+(latencies mapped onto the same metrics; \`export --format benchmark-v2\` writes those rows), so
 both can be listed with history and compared. Every file is checked before anything is written.
 
 ${formatFlags(IMPORT_FLAGS)}`;
 
 /** A result file of either kind, or an InputError naming it. */
 export function readAnyResult(path: string): { run: RunResult; source: string } {
+  let text: string;
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new InputError('result_file', `result file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `not JSON (${errorMessage(err)})`}`);
+    throw new InputError('result_file', `result file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : errorMessage(err)}`);
+  }
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    // benchmark_v2's Hub files are JSON Lines, one row per config
+    const rows = benchmarkV2Rows(text);
+    if (rows) return { run: fromBenchmarkV2(rows, path), source: 'benchmark_v2' };
+    throw new InputError('result_file', `result file ${path}: not JSON (${errorMessage(err)})`);
   }
   if (isBenchmarkV2(raw)) return { run: fromBenchmarkV2(raw, path), source: 'benchmark_v2' };
   return { run: readResultFile(path), source: 'tokenbench' };

@@ -1,4 +1,5 @@
 /** The export formats by name (`tokenbench export --format NAME`). */
+import { benchmarkV2Exporter } from './benchmark-v2.js';
 import { csvExporter } from './csv.js';
 import type { Exporter } from './exporter.js';
 import { jsonlExporter } from './jsonl.js';
@@ -8,4 +9,5 @@ export const EXPORTERS: Readonly<Record<string, Exporter>> = {
   csv: csvExporter,
   md: markdownExporter,
   jsonl: jsonlExporter,
+  'benchmark-v2': benchmarkV2Exporter,
 };

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { configHash } from '../config/hash.js';
 import { inferName } from '../config/naming.js';
-import type { BenchmarkConfig } from '../config/fields.js';
+import { type BenchmarkConfig, type EngineName, ENGINES } from '../config/fields.js';
 import { metricsFromMs } from './metrics.js';
 import { type BenchmarkResult, type IterationRecord, RESULT_SCHEMA, type RunResult } from './schema.js';
 import { PERCENTILE_METHOD } from './statistics.js';
@@ -15,9 +15,32 @@ import { InputError } from '../util/errors.js';
 import { summarizeIterations } from './summary.js';
 
 interface V2Entry {
-  metadata?: { timestamp?: string; commit_id?: string; hardware_info?: Record<string, unknown> };
+  metadata?: { model_id?: string; timestamp?: string; commit_id?: string; branch_name?: string; hardware_info?: Record<string, unknown> };
   measurements?: { e2e_latency?: number[]; time_to_first_token?: number[]; inter_token_latency?: number[]; timestamps?: number[][][] | null; shape_and_decoded_outputs?: string[] };
   config?: Record<string, unknown>;
+}
+
+/**
+ * The rows of benchmark_v2's Hub layout (a `benchmark_run_<timestamp>.jsonl` file, one JSON row per
+ * config with `benchmark_config_hash`) keyed by that hash as its result files are; null when `text`
+ * is not that.
+ */
+export function benchmarkV2Rows(text: string): Record<string, V2Entry> | null {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length === 0) return null;
+  const keyed: Record<string, V2Entry> = {};
+  for (const line of lines) {
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      return null;
+    }
+    if (row === null || typeof row !== 'object' || typeof (row as { benchmark_config_hash?: unknown }).benchmark_config_hash !== 'string') return null;
+    const { benchmark_config_hash: hash, ...entry } = row as { benchmark_config_hash: string } & V2Entry;
+    keyed[hash] = entry;
+  }
+  return isBenchmarkV2(keyed) ? keyed : null;
 }
 
 /** Whether parsed JSON looks like a benchmark_v2 result file. */
@@ -68,13 +91,15 @@ export function fromBenchmarkV2(raw: Record<string, V2Entry>, file: string): Run
       batch_size: num(c.batch_size, 1),
       sequence_length: num(c.sequence_length, 0) || 1,
       num_tokens_to_generate: num(c.num_tokens_to_generate, 2),
-      engine: 'transformers-py' as never,
-      model: String(c.model_id ?? modelFromFile),
+      // a file tokenbench exported names its engine; benchmark_v2's own are PyTorch transformers
+      engine: (ENGINES.includes(c.engine as EngineName) ? c.engine : 'transformers-py') as EngineName,
+      model: String(c.model_id ?? e.metadata?.model_id ?? modelFromFile),
       device: String(c.device ?? 'cuda'),
       dtype: String(c.dtype ?? 'unknown'),
-      engine_options: Object.fromEntries(
-        ['attn_implementation', 'compile_mode', 'sdpa_backend', 'kernelize'].filter((k) => c[k] !== undefined && c[k] !== null).map((k) => [k, String(c[k])]),
-      ),
+      engine_options:
+        c.engine_options !== null && typeof c.engine_options === 'object'
+          ? (c.engine_options as BenchmarkConfig['engine_options'])
+          : Object.fromEntries(['attn_implementation', 'compile_mode', 'sdpa_backend', 'kernelize'].filter((k) => c[k] !== undefined && c[k] !== null).map((k) => [k, String(c[k])])),
     };
     const m = e.measurements ?? {};
     const n = config.num_tokens_to_generate;
@@ -100,7 +125,7 @@ export function fromBenchmarkV2(raw: Record<string, V2Entry>, file: string): Run
       config: named,
       status: iterations.length > 0 ? 'ok' : 'failed',
       error: iterations.length > 0 ? null : { kind: 'internal', message: 'no measurements in the benchmark_v2 file' },
-      engine: { name: 'transformers-py', version: 'unknown', device: config.device, dtype: config.dtype },
+      engine: { name: config.engine, version: 'unknown', device: config.device, dtype: config.dtype },
       model: { id: config.model, source: 'hub', parameters: null, path: null, build_ms: 0 },
       phases_ms: { load: null, validity: null, warmup: null, measure: null },
       validity: null,
@@ -116,7 +141,7 @@ export function fromBenchmarkV2(raw: Record<string, V2Entry>, file: string): Run
     started_at: Number.isNaN(started.getTime()) ? new Date().toISOString() : started.toISOString(),
     finished_at: null,
     tool: { name: 'tokenbench', version: 'benchmark_v2 import' },
-    git: first?.commit_id ? { commit: first.commit_id, branch: null, dirty: false } : null,
+    git: first?.commit_id ? { commit: first.commit_id, branch: first.branch_name || null, dirty: false } : null,
     host: {
       os: String(hw.system ?? hw.platform ?? 'unknown'),
       cpu_model: String(hw.cpu_name ?? hw.cpu_model ?? 'unknown'),

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type RunResult, RunResultSchema } from '../../src/results/schema.js';
-import { runCli, tempDir } from '../helpers.js';
+import { type BenchmarkResult, type IterationRecord, type RunResult, RunResultSchema } from '../../src/results/schema.js';
+import { readResult, runCli, tempDir } from '../helpers.js';
 
 const dir = tempDir();
 const store = `sqlite:${join(dir, 'store.db')}`;
@@ -204,8 +204,8 @@ test('export: a run as CSV, Markdown and JSON Lines, to stdout or a file; a load
     await server.close();
   }
   for (const [args, message] of [
-    [['export', result, '--format', 'xml', '-o', join(dir, 'x.out')], /^tokenbench: export: --format must be one of csv, md, jsonl, got 'xml'$/],
-    [['export', result], /^tokenbench: export: --format must be one of csv, md, jsonl, got none$/],
+    [['export', result, '--format', 'xml', '-o', join(dir, 'x.out')], /^tokenbench: export: --format must be one of csv, md, jsonl, benchmark-v2, got 'xml'$/],
+    [['export', result], /^tokenbench: export: --format must be one of csv, md, jsonl, benchmark-v2, got none$/],
     [['export', join(dir, 'nope.json'), '--format', 'csv', '-o', join(dir, 'x.out')], /nope\.json/],
   ] as const) {
     const bad = await runCli([...args]);
@@ -213,4 +213,54 @@ test('export: a run as CSV, Markdown and JSON Lines, to stdout or a file; a load
     assert.match(bad.stderr.trim(), message);
     assert.ok(!readdirSync(dir).some((f) => f.startsWith('x.out')), 'nothing written');
   }
+});
+
+test('benchmark-v2 round trip: export in the Hub layout, import it back, the same figures for every iteration', async () => {
+  const dir = tempDir();
+  const result = join(dir, 'r.json');
+  const r = await runCli(['run', '--warmup', '1', '--iterations', '3', '--batch-size', '1', '2', '--sequence-length', '8', '--new-tokens', '5', '--model', 'synthetic:tiny', '--quiet', '--no-store', '--output', result]);
+  assert.equal(r.code, 0, r.stderr);
+  const hub = join(dir, 'benchmark_run_20261207_000000.jsonl');
+  const e = await runCli(['export', result, '--format', 'benchmark-v2', '-o', hub]);
+  assert.equal(e.code, 0, e.stderr);
+  const original = readResult(result);
+  // benchmark_v2's row: the config hash, then config, measurements (seconds) and metadata
+  const rows = readFileSync(hub, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { benchmark_config_hash: string; config: Record<string, unknown>; measurements: { e2e_latency: number[]; time_to_first_token: number[]; inter_token_latency: number[]; timestamps: number[][][]; shape_and_decoded_outputs: string[] }; metadata: { model_id: string; success: boolean } });
+  assert.equal(rows.length, 2);
+  for (const [i, row] of rows.entries()) {
+    const b = original.benchmarks[i] as BenchmarkResult;
+    assert.deepEqual(Object.keys(row), ['benchmark_config_hash', 'config', 'measurements', 'metadata']);
+    assert.equal(row.benchmark_config_hash, b.config.hash);
+    assert.equal(row.config.batch_size, b.config.batch_size);
+    assert.equal(row.metadata.model_id, 'synthetic:tiny');
+    assert.deepEqual(row.measurements.e2e_latency, b.iterations.map((it) => it.e2e_ms / 1000));
+    assert.equal(row.measurements.timestamps[0]?.length, b.config.batch_size, 'one list of token times per row');
+    assert.equal(row.measurements.timestamps[0]?.[0]?.length, 5);
+    assert.match(row.measurements.shape_and_decoded_outputs[0] as string, new RegExp(`^\\(${b.config.batch_size}, 13\\) \\| `));
+  }
+  const store = `sqlite:${join(dir, 'store.db')}`;
+  const imported = await runCli(['import', hub, '--store', store]);
+  assert.equal(imported.code, 0, imported.stderr);
+  const runId = /run ([0-9a-f-]{36}) \(benchmark_v2, 2 benchmarks\)/.exec(imported.stdout)?.[1];
+  assert.ok(runId, imported.stdout);
+  const back = await runCli(['export', runId, '--format', 'jsonl', '--store', store]);
+  assert.equal(back.code, 0, back.stderr);
+  const iterations = back.stdout.trim().split('\n').map((l) => JSON.parse(l) as IterationRecord & { config_hash: string });
+  assert.equal(iterations.length, 6);
+  const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} against ${b}`);
+  for (const b of original.benchmarks) {
+    const mine = iterations.filter((it) => it.config_hash === b.config.hash);
+    assert.equal(mine.length, 3, `${b.config.name} keeps its hash through the round trip`);
+    mine.forEach((it, k) => {
+      const was = b.iterations[k] as IterationRecord;
+      for (const key of ['e2e_ms', 'ttft_ms', 'itl_ms', 'tokens_per_s', 'decode_tokens_per_s'] as const) close(it[key], was[key], `${b.config.name} iteration ${k} ${key}`);
+    });
+  }
+  // a run with no iterations (a load run) has nothing this layout holds: one line, exit 2, nothing written
+  const loadOnly = join(dir, 'empty.json');
+  writeFileSync(loadOnly, JSON.stringify({ ...original, benchmarks: [] }));
+  const none = await runCli(['export', loadOnly, '--format', 'benchmark-v2', '-o', join(dir, 'none.jsonl')]);
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr.trim(), /^tokenbench: export: --format benchmark-v2 holds measured iterations, and run [0-9a-f]{8} has none/);
+  assert.ok(!readdirSync(dir).some((f) => f.startsWith('none.jsonl')), 'nothing written');
 });
