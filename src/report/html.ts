@@ -68,8 +68,33 @@ function pageNote(b: BenchmarkResult): string {
   return `<p class="note">${escapeHtml(parts.join('; '))}</p>`;
 }
 
-function benchmarkSection(b: BenchmarkResult, i: number): string {
-  const head = `<h2 id="b${i}">${escapeHtml(b.config.name)}</h2><p class="note">status ${escapeHtml(b.status)}${b.error ? `: ${escapeHtml(b.error.kind)}: ${escapeHtml(b.error.message)}` : ''}; engine ${escapeHtml(b.engine ? `${b.engine.name} ${b.engine.version} ${b.engine.device} ${b.engine.dtype}` : '-')}; model ${escapeHtml(b.model?.id ?? '-')}; hash ${b.config.hash.slice(0, 12)}</p>${pageNote(b)}`;
+/**
+ * What each config is called in the report: the fields in which it differs from the run's other
+ * configs (`batch_size=4, dtype=q8`), short enough to read; its full name where nothing differs or
+ * two would read alike. The full name and every field stay in a tooltip and under each section.
+ */
+export function shortNames(configs: readonly BenchmarkResult['config'][]): string[] {
+  const short = groupNames(configs);
+  const unique = new Set(short).size === short.length && short.every((n) => n !== '');
+  return configs.map((c, i) => (unique ? (short[i] as string) : c.name));
+}
+
+/** The monitor's status and reason when every monitored config has the same one that is not ok (said once for the run). */
+function runMonitorProblem(run: RunResult): string | null {
+  const said = run.benchmarks.filter((b) => b.monitor !== null).map((b) => `${b.monitor?.status}${b.monitor?.reason ? ` (${b.monitor.reason})` : ''}`);
+  const first = said[0];
+  return first !== undefined && !first.startsWith('ok') && said.every((x) => x === first) ? first : null;
+}
+
+/** Every field of a config, for the table under its section. */
+function configTable(c: BenchmarkResult['config']): string {
+  const { engine_options: options, ...fields } = c;
+  const rows = [...Object.entries(fields).map(([k, v]) => [k, String(v)]), ...Object.entries(options).map(([k, v]) => [`engine option ${k}`, String(v)])];
+  return `<details><summary>config</summary>${table(['field', 'value'], rows)}</details>`;
+}
+
+function benchmarkSection(b: BenchmarkResult, i: number, label: string, runProblem: string | null): string {
+  const head = `<h2 id="b${i}" title="${escapeHtml(b.config.name)}">${escapeHtml(label)}</h2>${configTable(b.config)}<p class="note">status ${escapeHtml(b.status)}${b.error ? `: ${escapeHtml(b.error.kind)}: ${escapeHtml(b.error.message)}` : ''}; engine ${escapeHtml(b.engine ? `${b.engine.name} ${b.engine.version} ${b.engine.device} ${b.engine.dtype}` : '-')}; model ${escapeHtml(b.model?.id ?? '-')}; hash ${b.config.hash.slice(0, 12)}</p>${pageNote(b)}`;
   const server = serverCheckSection(b);
   if (hasRequestRecords(b) && (b.request_count ?? b.requests?.length ?? 0) > 0) return `${head}${server}${loadCharts(b, i)}`;
   const it = typicalIteration(b);
@@ -96,8 +121,10 @@ function benchmarkSection(b: BenchmarkResult, i: number): string {
   charts.push(chart({ id: `ttft-${i}`, title: 'TTFT per iteration', xLabel: 'ms', yLabel: 'count', bars: histogram(b.iterations.map((x) => x.ttft_ms), 15) }));
   charts.push(chart({ id: `e2e-${i}`, title: 'e2e per iteration', xLabel: 'ms', yLabel: 'count', bars: histogram(b.iterations.map((x) => x.e2e_ms), 15) }));
   const mon = b.monitor;
-  const monitorLine = mon
-    ? `<p class="note">monitor: ${escapeHtml(mon.status)}${mon.reason ? ` (${escapeHtml(mon.reason)})` : ''}; ${mon.devices
+  // a problem every config shares is said once, above the configs
+  const status = mon ? `${mon.status}${mon.reason ? ` (${mon.reason})` : ''}` : '';
+  const monitorLine = mon && (status !== runProblem || mon.devices.length > 0)
+    ? `<p class="note">monitor: ${status === runProblem ? '' : `${escapeHtml(status)}; `}${mon.devices
         .map((d) => `${escapeHtml(d.device)}: util mean ${f(d.util_pct?.mean, 1)}%, peak memory ${d.mem_used_peak_bytes === null ? '-' : `${(d.mem_used_peak_bytes / 2 ** 30).toFixed(2)} GiB`}, mean power ${f(d.power_w_mean, 1)} W, energy ${d.energy_j === null ? escapeHtml(d.energy_note ?? '-') : `${f(d.energy_j, 2)} J (${f((d.energy_per_token_j ?? 0) * 1000, 3)} mJ/token)`}`)
         .join('; ')}</p>`
     : '';
@@ -242,17 +269,20 @@ function metadata(run: RunResult): string {
 }
 
 export function runReportHtml(run: RunResult, percentiles: readonly KeptPercentile[] = DEFAULT_PERCENTILES): string {
+  const labels = shortNames(run.benchmarks.map((b) => b.config));
+  const monitorProblem = runMonitorProblem(run);
   const summary = table(
     ['config', 'status', 'TTFT ms p50/p95', 'ITL ms p50/p95', 'e2e ms p50/p95', 'tokens/s per request p50/p95', 'n'],
-    run.benchmarks.map((b) => [b.config.name, b.status, pair(b.summary?.ttft_ms, 2), pair(b.summary?.itl_ms, 3), pair(b.summary?.e2e_ms, 1), pair(b.summary?.tokens_per_s, 1), String(hasRequestRecords(b) ? (b.summary?.e2e_ms?.n ?? 0) : b.iterations.length)]),
+    run.benchmarks.map((b, i) => [{ text: labels[i] as string, title: b.config.name }, b.status, pair(b.summary?.ttft_ms, 2), pair(b.summary?.itl_ms, 3), pair(b.summary?.e2e_ms, 1), pair(b.summary?.tokens_per_s, 1), String(hasRequestRecords(b) ? (b.summary?.e2e_ms?.n ?? 0) : b.iterations.length)]),
   );
   const body = `<h1>tokenbench run ${escapeHtml(run.run_id.slice(0, 8))}</h1>
 <p class="note">${escapeHtml(run.started_at)}; percentiles: ${escapeHtml(run.percentile_method)}</p>
 <h2>Summary</h2>${summary}
+${monitorProblem ? `<p class="note">monitor, in every config: ${escapeHtml(monitorProblem)}</p>` : ''}
 ${loadTablesHtml(run, percentiles)}
 ${loadCurvesHtml(run)}
 ${sweepSection(run)}
-${run.benchmarks.map(benchmarkSection).join('\n')}
+${run.benchmarks.map((b, i) => benchmarkSection(b, i, labels[i] as string, monitorProblem)).join('\n')}
 ${metadata(run)}`;
   return page(`tokenbench run ${run.run_id.slice(0, 8)}`, body);
 }

@@ -43,8 +43,12 @@ export function escapeHtml(s: string): string {
 }
 
 /** An HTML table of text cells (escaped). */
-export function table(header: string[], rows: string[][]): string {
-  return `<table><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+/** A table cell: its text, or its text with a tooltip (the whole of what the text shortens). */
+export type Cell = string | { text: string; title: string };
+
+export function table(header: string[], rows: Cell[][]): string {
+  const cell = (c: Cell): string => (typeof c === 'string' ? `<td>${escapeHtml(c)}</td>` : `<td title="${escapeHtml(c.title)}">${escapeHtml(c.text)}</td>`);
+  return `<table><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('')}</table>`;
 }
 
 /** Round ticks over [lo, hi]; `integers`: a count axis, whose ticks are whole numbers. */

@@ -264,3 +264,25 @@ test('benchmark-v2 round trip: export in the Hub layout, import it back, the sam
   assert.match(none.stderr.trim(), /^tokenbench: export: --format benchmark-v2 holds measured iterations, and run [0-9a-f]{8} has none/);
   assert.ok(!readdirSync(dir).some((f) => f.startsWith('none.jsonl')), 'nothing written');
 });
+
+test('report: a sweep\'s configs by what differs (the full name in a tooltip and a table), a monitor problem every config shares said once', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'r.json');
+  const noGpu = { TOKENBENCH_MONITOR_NICE: '0', TOKENBENCH_NVML_LIB: '/nonexistent/libnvidia-ml.so.1', TOKENBENCH_AMDSMI_LIB: '/nonexistent/libamd_smi.so', TOKENBENCH_ZE_LIB: '/nonexistent/libze_loader.so.1', PATH: '/usr/bin:/bin' };
+  const r = await runCli(['run', '--warmup', '0', '--iterations', '2', '--sequence-length', '8', '--new-tokens', '4', '--batch-size', '1', '2', '--no-store', '--quiet', '--output', out], { env: noGpu });
+  assert.equal(r.code, 0, r.stderr);
+  const run = readResult(out);
+  const reason = run.benchmarks[0]?.monitor?.reason as string;
+  assert.ok(reason && run.benchmarks.every((b) => b.monitor?.reason === reason), 'both configs have the same monitor problem');
+  const html = join(dir, 'r.html');
+  assert.equal((await runCli(['report', out, '-o', html])).code, 0);
+  const text = readFileSync(html, 'utf8');
+  const escaped = reason.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  assert.equal(text.split(escaped).length - 1, 1, 'the monitor\'s reason appears once');
+  assert.match(text, /monitor, in every config: no_devices/);
+  for (const [i, b] of run.benchmarks.entries()) {
+    assert.ok(text.includes(`<td title="${b.config.name}">batch_size=${b.config.batch_size}</td>`), `summary row ${i}: short name, full name as its tooltip`);
+    assert.ok(text.includes(`<h2 id="b${i}" title="${b.config.name}">batch_size=${b.config.batch_size}</h2>`), `section ${i} heading`);
+    assert.ok(text.includes(`<td>hash</td><td>${b.config.hash}</td>`), `section ${i}: every field of the config in its table`);
+  }
+});
