@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-server from the source node-llama-cpp ships (llama/gitRelease.bundle),
-# compiling only the server's own objects (server, mtmd, cpp-httplib, the empty web UI) and linking
+# Builds llama.cpp's llama-server and llama-bench from the source node-llama-cpp ships
+# (llama/gitRelease.bundle), compiling only their own objects (server, mtmd, cpp-httplib, the empty
+# web UI, llama-bench) and linking
 # them against node-llama-cpp's prebuilt libllama/libggml/libllama-common of the same release, so
 # the server runs the very inference code the llama-cpp engine loads. A full build is much longer.
-# The binary and its libraries are cached; prints the binary's path on stdout, progress on stderr.
+# The binaries and their libraries are cached; prints llama-server's path on stdout (llama-bench is
+# beside it), progress on stderr.
 # Needs git, cmake, make, g++ (.ci/run installs them when missing).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -19,7 +21,7 @@ done
 version="$(node -p "require('$nlc/package.json').version")"
 release="$(node -p "require('$nlc/llama/binariesGithubRelease.json').release")"
 cache="${TOKENBENCH_LLAMA_SERVER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tokenbench/llama-server}/nlc-$version-$release"
-if [ -x "$cache/llama-server" ] && "$cache/llama-server" --version >/dev/null 2>&1; then
+if [ -x "$cache/llama-server" ] && "$cache/llama-server" --version >/dev/null 2>&1 && [ -x "$cache/llama-bench" ]; then
   echo "$cache/llama-server"; exit 0
 fi
 
@@ -59,7 +61,7 @@ for name in $(grep -rhoE 'bin/lib(llama|ggml|ggml-base|llama-common)\.so[.0-9]*'
 done
 
 # target/fast builds one target without its dependencies (libllama, ggml: prebuilt above).
-for target in llama-ui-embed llama-ui-assets llama-ui cpp-httplib vendor-hash llama-common-base mtmd server-context llama-server-impl llama-server; do
+for target in llama-ui-embed llama-ui-assets llama-ui cpp-httplib vendor-hash llama-common-base mtmd server-context llama-server-impl llama-server llama-bench-impl llama-bench; do
   log "building $target"
   fast="$target/fast"
   [ "$target" = llama-ui-assets ] && fast="$target"
@@ -69,10 +71,11 @@ done
 mkdir -p "$(dirname "$cache")"
 staged="$cache.tmp.$$"
 rm -rf "$staged"; mkdir -p "$staged"
-cp "$out"/llama-server "$staged/"
+cp "$out"/llama-server "$out"/llama-bench "$staged/"
 cp -P "$out"/*.so* "$staged/"
 "$staged/llama-server" --version >/dev/null 2>&1 || { echo "build-llama-server: built binary does not run" >&2; "$staged/llama-server" --version >&2 || true; exit 1; }
+"$staged/llama-bench" --help >/dev/null 2>&1 || { echo "build-llama-server: built llama-bench does not run" >&2; exit 1; }
 rm -rf "$cache"; mv "$staged" "$cache"
 rm -rf "$work"
-log "built $cache/llama-server"
+log "built $cache/llama-server and llama-bench"
 echo "$cache/llama-server"
