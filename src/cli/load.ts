@@ -2,13 +2,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { groupFrom, type Shard, shardFrom } from '../config/shard.js';
 import { checkConfigs } from '../engines/index.js';
 import { type LoadProgress, runLoadBenchmarks } from '../load/load-benchmark.js';
 import type { LoadConfig } from '../load/load-config.js';
 import { loadConfigsOf, type LoadSpec, type SpecName } from '../load/load-spec.js';
 import { datasetPrompts } from '../load/prompts.js';
+import { groupSalt } from '../load/trace.js';
 import { findCapacity, MAX_PROBES, probeRequests } from '../load/capacity.js';
 import { meetParts } from '../load/rendezvous.js';
 import { LostWorkers, runLoadWorkers, type WorkerRunner } from '../load/workers.js';
@@ -44,6 +45,8 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'output-len': { arity: 'one', value: 'N', help: 'tokens to generate per request, EOS ignored (default 128)' },
   'range-ratio': { arity: 'one', value: 'R', help: 'draw lengths uniformly from [len(1-R), len(1+R)] (default 0: fixed)' },
   dataset: { arity: 'one', commas: false, value: 'FILE', help: 'JSONL prompts instead of synthetic ones: {"prompt"}, {"messages"} or ShareGPT {"conversations"} per line' },
+  trace: { arity: 'one', commas: false, value: 'FILE', help: "replay a request trace: each line {timestamp (ms), input_length, output_length, hash_ids} is one request, sent at its timestamp; shared hash ids share 512-token prompt blocks (Mooncake's layout, docs/traffic.md)" },
+  'trace-speed': { arity: 'one', value: 'X', help: 'with --trace: replay X times as fast (timestamps divided by X; default 1)' },
   slo: { arity: 'many', commas: false, value: 'K=V', help: 'goodput limits: ttft=500ms tpot=50ms e2e=10s (units us, ms, s)' },
   'late-ms': { arity: 'one', value: 'MS', help: 'a request sent this long after it was due counts as late (default 10)' },
   timeout: { arity: 'one', value: 'SECONDS', help: 'a request with no byte for this long fails as a timeout (default 60)' },
@@ -129,6 +132,7 @@ export const FLAG_NAME: SpecName = (field) =>
     'slo.ttft_ms': '--slo ttft',
     'slo.tpot_ms': '--slo tpot',
     'slo.e2e_ms': '--slo e2e',
+    capacity: '--find-max-rate (or --find-max-concurrency)',
   })[field] ?? `--${field.replace(/_/g, '-')}`;
 
 /** The load run the flags describe (numbers read as decimal text, each named by its flag). */
@@ -156,6 +160,8 @@ export function loadSpecOf(args: ParsedArgs): LoadSpec {
     output_len: num('output-len', { int: true, min: 1 }),
     range_ratio: num('range-ratio', { min: 0 }),
     dataset: text('dataset'),
+    trace: text('trace'),
+    trace_speed: num('trace-speed', { min: 0, exclusive: true }),
     late_ms: num('late-ms', { min: 0 }),
     timeout_s: num('timeout', { min: 0, exclusive: true }),
     prompt_reuse: text('prompt-reuse'),
@@ -227,12 +233,12 @@ export class LoadLog implements LoadProgress {
 const PARENT_ONLY = new Set(['workers', 'shard', 'group', 'store', 'no-store', 'output', 'output-dir', 'json', 'quiet']);
 
 /** Worker i of n: this command again as part i, meeting the others in a SQLite file in `meetDir`; a Ctrl-C is passed on, and a second one too. */
-function workerProcesses(args: ParsedArgs, meetDir: string, signal: AbortSignal, cut: AbortSignal): WorkerRunner {
+function workerProcesses(args: ParsedArgs, meetDir: string, group: string, signal: AbortSignal, cut: AbortSignal): WorkerRunner {
   const passed = [...args.flags].flatMap(([flag, values]) => (PARENT_ONLY.has(flag) ? [] : [`--${flag}`, ...(LOAD_FLAGS[flag]?.arity === 'none' ? [] : values)]));
   return (index, count) =>
     new Promise((resolve) => {
       const output = join(meetDir, `part-${index}.json`);
-      const argv = [...process.execArgv, process.argv[1] as string, 'load', ...passed, '--shard', `${index}/${count}`, '--group', 'workers', '--store', `sqlite:${join(meetDir, 'meet.db')}`, '--output', output, '--quiet'];
+      const argv = [...process.execArgv, process.argv[1] as string, 'load', ...passed, '--shard', `${index}/${count}`, '--group', group, '--store', `sqlite:${join(meetDir, 'meet.db')}`, '--output', output, '--quiet'];
       // its own process group: a Ctrl-C at the terminal reaches the parent alone, which passes it on once
       const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
       let stderr = '';
@@ -303,7 +309,7 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
       async ({ outputPath, store, signal, cut, unsaved }) => {
         const part =
           shard && store && group !== null
-            ? { shard, meet: (config: LoadConfig) => meetParts(store, group, config.hash, shard, { host: hostname(), timeoutMs: meetTimeoutS * 1000, signal }) }
+            ? { shard, meet: (config: LoadConfig) => meetParts(store, group, config.hash, shard, { host: hostname(), timeoutMs: meetTimeoutS * 1000, signal }), salt: (config: LoadConfig) => groupSalt(group, config.hash) }
             : undefined;
         if (part) progress.message(`part ${shard?.index}/${shard?.count} of group ${group}: each value starts when all parts have warmed up and met in the store`);
         // a job resubmitted skips the values every part of it already measured ok; the others are measured again by all parts
@@ -319,9 +325,11 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
           // a new folder of tokenbench's own for the workers' meeting place and part files; removed
           // whole afterwards, as nothing else can be in it (the merged result goes where the user said)
           const meetDir = mkdtempSync(join(tmpdir(), 'tokenbench-workers-'));
-          const lost = new LostWorkers(`sqlite:${join(meetDir, 'meet.db')}`, todo, workers, (text) => progress.message(text));
+          // a group of this run's own: a trace's blocks (numbered from the group) differ from every earlier run's
+          const workersGroup = `workers-${basename(meetDir)}`;
+          const lost = new LostWorkers(`sqlite:${join(meetDir, 'meet.db')}`, workersGroup, todo, workers, (text) => progress.message(text));
           try {
-            await runLoadWorkers(todo, workers, workerProcesses(args, meetDir, signal, cut), options, run, (i, why) => lost.add(i, why));
+            await runLoadWorkers(todo, workers, workerProcesses(args, meetDir, workersGroup, signal, cut), options, run, (i, why) => lost.add(i, why));
           } finally {
             await lost.close();
             rmSync(meetDir, { recursive: true, force: true });

@@ -32,6 +32,8 @@ export function promptTokens<T>(pool: readonly T[], alphabet: readonly T[], reus
   return [...head, ...pool.slice(start, start + bodyLength)];
 }
 
+const UNIQUE: PromptReuse = { mode: 'unique' };
+
 /** The distinct values of a list, in order of first appearance. */
 function distinct<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
@@ -89,6 +91,28 @@ export class ServerPrompts {
     const tokens = promptTokens(this.pool, this.alphabet, this.reuse, k, length) as number[];
     if (this.client.target.api === 'completions') return { ids: tokens };
     return { text: await this.textOf(tokens, length) };
+  }
+
+  /** Whether prompts are token ids sent as they are (completions with the server's tokenizer): the only prompts whose blocks stay blocks. */
+  get sendsIds(): boolean {
+    return this.ids && this.client.target.api === 'completions';
+  }
+
+  /**
+   * A prompt of blocks (a trace line's hash ids): block `h` is the same `blockTokens` tokens wherever
+   * it appears in this run (prompt number `salt + h`, unique from its first token against every
+   * other block and prompt), in the order given, cut to `length`; tokens past its blocks are a
+   * prompt of their own. Token ids only: text would merge across a block's edges.
+   */
+  blocks(hashIds: readonly number[], length: number, salt: number, blockTokens: number): Prompt {
+    if (!this.sendsIds) throw new Error('blocks need token-id prompts (--api completions, a server with a tokenizer)');
+    const tokens: (number | string)[] = [];
+    for (const h of hashIds) {
+      if (tokens.length >= length) break;
+      tokens.push(...promptTokens(this.pool, this.alphabet, UNIQUE, salt + h, blockTokens));
+    }
+    if (tokens.length < length) tokens.push(...promptTokens(this.pool, this.alphabet, UNIQUE, this.next++, length - tokens.length));
+    return { ids: tokens.slice(0, length) as number[] };
   }
 
   /**

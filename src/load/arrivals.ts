@@ -4,9 +4,24 @@
  * (1 is Poisson; below 1 burstier, above 1 more regular), always with mean gap 1/rate.
  */
 import type { LoadSettings } from '../results/schema.js';
+import { RunError } from '../util/errors.js';
 import { Xoshiro128 } from '../util/random.js';
+import { readTrace, type Trace, traceSchedule } from './trace.js';
 
 export type ArrivalProcess = 'constant' | 'poisson' | 'gamma';
+
+const traces = new Map<string, Trace>();
+
+/** A trace file read once per process, and checked to be the file the run started with. */
+export function readTraceOnce(path: string, sha256: string): Trace {
+  let trace = traces.get(path);
+  if (!trace) {
+    trace = readTrace(path);
+    traces.set(path, trace);
+  }
+  if (trace.sha256 !== sha256) throw new RunError('internal', `trace ${path} changed since the run began (sha256 ${trace.sha256.slice(0, 12)}, the run's ${sha256.slice(0, 12)})`);
+  return trace;
+}
 
 export interface ScheduleSpec {
   /** Requests per second. */
@@ -68,7 +83,13 @@ export function arrivalSchedule(spec: ScheduleSpec): number[] {
   return times;
 }
 
-/** The whole drawn schedule of an open-loop load run's settings (every part of it draws the same). */
+/** The whole drawn schedule of an open-loop load run's settings (every part of it draws the same); a trace's lines at their timestamps. */
 export function scheduleOf(s: LoadSettings): number[] {
+  if (s.arrival === 'trace') {
+    if (!s.trace) throw new RunError('internal', 'trace arrivals without a trace');
+    const times = traceSchedule(readTraceOnce(s.trace.path, s.trace.sha256).entries, s.trace.speed);
+    const limitMs = s.duration_s === null ? Infinity : s.duration_s * 1000;
+    return times.slice(0, s.requests ?? times.length).filter((t) => t < limitMs);
+  }
   return arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s, exactRate: s.exact_rate === true });
 }

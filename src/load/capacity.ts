@@ -234,7 +234,8 @@ export async function findCapacity(base: LoadConfig, settings: CapacitySearchSet
     percentile: settings.percentile,
     slo: s.slo,
     precision: settings.precision,
-    arrival: settings.search === 'rate' ? s.arrival : null,
+    // a search draws its own arrivals (a trace is refused before it starts)
+    arrival: settings.search === 'rate' && s.arrival !== 'trace' ? s.arrival : null,
     max_rate_rps: null,
     max_concurrency: null,
     interval: null,

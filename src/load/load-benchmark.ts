@@ -15,7 +15,9 @@ import type { Shard } from '../config/shard.js';
 import { lagWarning } from './event-loop-lag.js';
 import { runLoad, settingsOfPart } from './load-runner.js';
 import type { PartStart } from './rendezvous.js';
-import { datasetPrompts, type LoadPrompt, syntheticPrompts } from './prompts.js';
+import { readTraceOnce } from './arrivals.js';
+import { datasetPrompts, type LoadPrompt, syntheticPrompts, tracePrompts } from './prompts.js';
+import { randomSalt } from './trace.js';
 import type { LoadConfig } from './load-config.js';
 
 export type { LoadConfig } from './load-config.js';
@@ -40,8 +42,8 @@ export interface LoadOptions {
   unsaved?: string[];
   /** Also sees every measured request's record as it ends (the capacity search judges a probe from them). */
   observe?: (record: LoadRequestRecord) => void;
-  /** load --shard: this process runs one part of each value, and meets the other parts before measuring. */
-  part?: { shard: Shard; meet: (config: LoadConfig) => Promise<PartStart> };
+  /** load --shard: this process runs one part of each value, and meets the other parts before measuring; `salt` numbers a trace's blocks alike in every part. */
+  part?: { shard: Shard; meet: (config: LoadConfig) => Promise<PartStart>; salt: (config: LoadConfig) => number };
 }
 
 /** A load value whose successful requests are fewer than this share of those scheduled is failed (docs/metrics.md). */
@@ -77,7 +79,9 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
   let records: RecordsSink | null = null;
   try {
     const started = performance.now();
-    const prompts: LoadPrompt[] = s.dataset
+    const prompts: LoadPrompt[] = s.trace
+      ? await tracePrompts(client, readTraceOnce(s.trace.path, s.trace.sha256).entries.slice(0, s.requests ?? undefined), options.part?.salt(config) ?? randomSalt(), own.warmup_requests)
+      : s.dataset
       ? datasetPrompts(s.dataset, config.num_tokens_to_generate)
       : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) }, promptReuseOf(config));
     result.phases_ms.load = performance.now() - started;

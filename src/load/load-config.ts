@@ -1,4 +1,5 @@
 /** A load value's config: the openai engine's fields plus the load settings, named and hashed. */
+import { basename } from 'node:path';
 import type { NamedConfig } from '../config/fields.js';
 import { configHash } from '../config/hash.js';
 import { modelSlug } from '../config/naming.js';
@@ -18,6 +19,11 @@ export function roundSignificant(x: number, digits = RATE_DIGITS): number {
 export function loadValueConfig(fields: Omit<NamedConfig, 'name' | 'hash'> & { name?: string; hash?: string }, load: LoadSettings): LoadConfig {
   const { name: _name, hash: _hash, load: _load, ...rest } = fields as NamedConfig & { load?: LoadSettings };
   const config = { ...rest, load };
-  const label = load.mode === 'closed' ? `c${load.concurrency}` : `r${load.request_rate}-${load.arrival}${load.arrival === 'gamma' ? `${load.burstiness}` : ''}`;
+  const label =
+    load.mode === 'closed'
+      ? `c${load.concurrency}`
+      : load.trace
+        ? `trace-${basename(load.trace.path).replace(/\.jsonl?$/, '')}${load.trace.speed !== 1 ? `-x${load.trace.speed}` : ''}`
+        : `r${load.request_rate}-${load.arrival}${load.arrival === 'gamma' ? `${load.burstiness}` : ''}`;
   return { ...config, name: `load-${label}-s${config.sequence_length}_n${config.num_tokens_to_generate}-${modelSlug(config.model)}`, hash: configHash(config as unknown as NamedConfig) } as LoadConfig;
 }

@@ -10,6 +10,7 @@ import type { LoadSettings } from '../results/schema.js';
 import { InputError } from '../util/errors.js';
 import { type CapacitySearchSettings, DEFAULT_PRECISION, DEFAULT_SATURATION_CONCURRENCY, MIN_PROBE_S } from './capacity.js';
 import { type LoadConfig, loadValueConfig } from './load-config.js';
+import { readTrace, type TraceEntry, traceSchedule } from './trace.js';
 
 /** A load run: the server, the swept values and the traffic (the result file's `load` settings, typed). */
 export interface LoadSpec {
@@ -47,6 +48,10 @@ export interface LoadSpec {
   range_ratio?: number;
   /** A JSONL file of prompts instead of synthetic ones. */
   dataset?: string;
+  /** A request trace to replay (Mooncake's layout: timestamp, input_length, output_length, hash_ids; docs/traffic.md): its lines are the requests, sent at their timestamps. */
+  trace?: string;
+  /** With `trace`: timestamps divided by this (2 replays twice as fast; default 1). */
+  trace_speed?: number;
   /** Goodput limits in ms. */
   slo?: { ttft_ms?: number; tpot_ms?: number; e2e_ms?: number };
   /** A request sent this long after it was due counts as late (default 10). */
@@ -118,6 +123,8 @@ const list = (v: number | readonly number[] | undefined): readonly number[] | un
 export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecName = FIELD_NAME): LoadConfig[] {
   if (!spec.url) throw new InputError('usage', `load: ${name('url')} is required (the server, e.g. http://localhost:8000/v1)`);
   if (!spec.model) throw new InputError('usage', `load: ${name('model')} is required (the name the server serves the model under)`);
+  if (spec.trace_speed !== undefined && spec.trace === undefined) throw new InputError('usage', `load: ${name('trace_speed')} applies to ${name('trace')}`);
+  if (spec.trace !== undefined) return [traceConfig(spec, name)];
   const concurrency = list(spec.concurrency);
   const rates = list(spec.request_rate);
   if (concurrency && rates) throw new InputError('usage', `load: give ${name('concurrency')} (closed loop) or ${name('request_rate')} (open loop), not both`);
@@ -142,16 +149,7 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
   const inputLen = optional(name, 'input_len', spec.input_len, { int: true, min: 1 }) ?? 128;
   const outputLen = optional(name, 'output_len', spec.output_len, { int: true, min: 1 }) ?? 128;
 
-  const engineOptions: Record<string, string | number | boolean> = { url: spec.url };
-  if (spec.api !== undefined) engineOptions.api = spec.api;
-  if (spec.api_key_env !== undefined) engineOptions.api_key_env = spec.api_key_env;
-  if (spec.timeout_s !== undefined) engineOptions.timeout_s = checked(name, 'timeout_s', spec.timeout_s, { min: 0, exclusive: true });
-  if (spec.ignore_eos === false) engineOptions.ignore_eos = false;
-  if (spec.logprobs === false) engineOptions.logprobs = false;
-  if (spec.usage === false) engineOptions.usage = false;
-  if (spec.busy_poll === true) engineOptions.busy_poll = true;
-  if (spec.model_check === false) engineOptions.model_check = false;
-  if (spec.prompt_reuse !== undefined) engineOptions.prompt_reuse = spec.prompt_reuse;
+  const engineOptions = engineOptionsOf(spec, name);
 
   const values: { mode: 'closed' | 'open'; value: number }[] = rates
     ? rates.map((r) => ({ mode: 'open' as const, value: checked(name, 'request_rate', r, { min: 0, exclusive: true }) }))
@@ -167,22 +165,7 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
 
   return values.map(({ mode, value }) => {
     const warmup = warmupGiven ?? (mode === 'closed' ? value : 8);
-    const [base] = expandConfigs([
-      {
-        fields: {
-          engine: 'openai',
-          model: spec.model,
-          sequence_length: inputLen,
-          num_tokens_to_generate: Math.max(2, outputLen),
-          warmup_iterations: warmup,
-          measurement_iterations: requests ?? 1,
-          gpu_monitoring: false,
-          engine_options: engineOptions,
-        },
-        where: 'load',
-      },
-    ]) as [NamedConfig];
-    const load: LoadSettings = {
+    return valueConfig(spec, engineOptions, inputLen, outputLen, warmup, requests, {
       mode,
       concurrency: mode === 'closed' ? value : null,
       request_rate: mode === 'open' ? value : null,
@@ -197,8 +180,82 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
       dataset: spec.dataset === undefined ? null : resolve(spec.dataset),
       slo,
       late_ms: lateMs,
-    };
-    return loadValueConfig({ ...base, num_tokens_to_generate: outputLen }, load);
+    });
+  });
+}
+
+/** The openai engine's options a spec sets. */
+function engineOptionsOf(spec: LoadSpec, name: SpecName): Record<string, string | number | boolean> {
+  const engineOptions: Record<string, string | number | boolean> = { url: spec.url };
+  if (spec.api !== undefined) engineOptions.api = spec.api;
+  if (spec.api_key_env !== undefined) engineOptions.api_key_env = spec.api_key_env;
+  if (spec.timeout_s !== undefined) engineOptions.timeout_s = checked(name, 'timeout_s', spec.timeout_s, { min: 0, exclusive: true });
+  if (spec.ignore_eos === false) engineOptions.ignore_eos = false;
+  if (spec.logprobs === false) engineOptions.logprobs = false;
+  if (spec.usage === false) engineOptions.usage = false;
+  if (spec.busy_poll === true) engineOptions.busy_poll = true;
+  if (spec.model_check === false) engineOptions.model_check = false;
+  if (spec.prompt_reuse !== undefined) engineOptions.prompt_reuse = spec.prompt_reuse;
+  return engineOptions;
+}
+
+/** One value's config: the openai engine's fields (lengths, warmups, requests) with its load settings. */
+function valueConfig(spec: LoadSpec, engineOptions: Record<string, string | number | boolean>, inputLen: number, outputLen: number, warmup: number, requests: number | null, load: LoadSettings): LoadConfig {
+  const [base] = expandConfigs([
+    {
+      fields: {
+        engine: 'openai',
+        model: spec.model,
+        sequence_length: inputLen,
+        num_tokens_to_generate: Math.max(2, outputLen),
+        warmup_iterations: warmup,
+        measurement_iterations: requests ?? 1,
+        gpu_monitoring: false,
+        engine_options: engineOptions,
+      },
+      where: 'load',
+    },
+  ]) as [NamedConfig];
+  return loadValueConfig({ ...base, num_tokens_to_generate: outputLen }, load);
+}
+
+/**
+ * The one value of a trace replay: every line once by default (the first `requests`, or those due
+ * before `duration_s`), no warmups unless asked (they would fill the server's prefix cache with
+ * blocks the trace shares), the lengths and arrivals the trace's own.
+ */
+function traceConfig(spec: LoadSpec, name: SpecName): LoadConfig {
+  const given = (['concurrency', 'request_rate', 'arrival', 'burstiness', 'dataset', 'input_len', 'output_len', 'range_ratio', 'prompt_reuse', 'capacity'] as const).find((f) => spec[f] !== undefined);
+  if (given) throw new InputError('usage', `load: ${name('trace')} gives the requests, their lengths, prompts and arrivals; drop ${name(given)}`);
+  const path = resolve(spec.trace as string);
+  const trace = readTrace(path, name('trace'));
+  const lines = trace.entries.length;
+  const speed = optional(name, 'trace_speed', spec.trace_speed, { min: 0, exclusive: true }) ?? 1;
+  const requested = optional(name, 'requests', spec.requests, { int: true, min: 1 });
+  if (requested !== null && requested > lines) throw new InputError('usage', `load: ${name('requests')} ${requested} is more than the trace's ${lines} lines; each line is one request`);
+  const duration = optional(name, 'duration_s', spec.duration_s, { min: 0, exclusive: true });
+  const requests = requested ?? (duration === null ? lines : null);
+  const times = traceSchedule(trace.entries, speed);
+  const spanS = ((times.at(-1) as number) - (times[0] as number)) / 1000;
+  const warmup = optional(name, 'warmup_requests', spec.warmup_requests, { int: true, min: 0 }) ?? 0;
+  const middle = trace.entries[Math.floor(lines / 2)] as TraceEntry;
+  return valueConfig(spec, engineOptionsOf(spec, name), middle.inputLength, middle.outputLength, warmup, requests, {
+    mode: 'open',
+    concurrency: null,
+    // the trace's own mean rate, for the value's name and its target
+    request_rate: lines >= 2 && spanS > 0 ? Number(((lines - 1) / spanS).toPrecision(3)) : 1,
+    arrival: 'trace',
+    burstiness: 1,
+    seed: optional(name, 'seed', spec.seed, { int: true, min: 0 }) ?? 0,
+    requests,
+    duration_s: duration,
+    warmup_requests: warmup,
+    max_concurrency: optional(name, 'max_concurrency', spec.max_concurrency, { int: true, min: 1 }),
+    range_ratio: 0,
+    dataset: null,
+    slo: sloOf(spec.slo, name),
+    late_ms: optional(name, 'late_ms', spec.late_ms, { min: 0 }) ?? 10,
+    trace: { path, sha256: trace.sha256, lines, speed },
   });
 }
 

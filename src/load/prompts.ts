@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { OpenAiClient, Prompt } from '../http/openai-client.js';
 import type { PromptReuse } from '../config/prompt-reuse.js';
 import { ServerPrompts } from '../http/server-prompts.js';
-import { InputError } from '../util/errors.js';
+import { InputError, RunError } from '../util/errors.js';
+import { BLOCK_TOKENS, type TraceEntry } from './trace.js';
 import { Xoshiro128 } from '../util/random.js';
 
 export interface LoadPrompt {
@@ -94,4 +95,27 @@ export function datasetPrompts(path: string, outputLen: number): LoadPrompt[] {
   }
   if (prompts.length === 0) throw new InputError('config_file', `--dataset ${path}: no prompts in it`);
   return prompts;
+}
+
+/**
+ * The prompts of a trace replay, one per line in order: a line with hash ids is its blocks (block
+ * `h` the same tokens wherever it appears, numbered from `salt`, which every part of a sharded run
+ * shares), a line without them a prompt unique from its first token; then `warmups` unique prompts
+ * for the warmup requests, which the runner takes from the end (none of them shares a block).
+ */
+export async function tracePrompts(client: OpenAiClient, entries: readonly TraceEntry[], salt: number, warmups: number): Promise<LoadPrompt[]> {
+  const longest = Math.max(BLOCK_TOKENS, ...entries.map((e) => e.inputLength));
+  const source = await ServerPrompts.create(client, { mode: 'unique' }, longest);
+  const first = entries[0] as TraceEntry;
+  if (entries.some((e) => e.hashIds !== null) && !source.sendsIds) {
+    throw new RunError('request_failed', 'a trace with hash_ids sends its blocks as token ids: it needs --api completions and a server that tokenizes them (POST /tokenize), and this one did not (no such endpoint, or no answer)');
+  }
+  const info = await source.calibrate(first.inputLength);
+  const out: LoadPrompt[] = [];
+  for (const e of entries) {
+    const prompt = e.hashIds ? source.blocks(e.hashIds, e.inputLength, salt, BLOCK_TOKENS) : await source.take(e.inputLength);
+    out.push({ prompt, inputTokens: e.inputLength, overhead: info.overhead, outputTokens: e.outputLength });
+  }
+  for (let i = 0; i < warmups; i++) out.push({ prompt: await source.take(first.inputLength), inputTokens: first.inputLength, overhead: info.overhead, outputTokens: first.outputLength });
+  return out;
 }

@@ -77,6 +77,8 @@ export class LostWorkers {
 
   constructor(
     private readonly url: string,
+    /** The group the workers meet as. */
+    private readonly group: string,
     private readonly configs: readonly LoadConfig[],
     private readonly count: number,
     private readonly message: (text: string) => void,
@@ -93,7 +95,7 @@ export class LostWorkers {
     try {
       this.store ??= ResultStore.open(this.url);
       const store = await this.store;
-      for (const index of this.lost) for (const c of this.configs) await store.registerLoadPart('workers', c.hash, { index, count: this.count }, 'lost');
+      for (const index of this.lost) for (const c of this.configs) await store.registerLoadPart(this.group, c.hash, { index, count: this.count }, 'lost');
     } catch (err) {
       this.message(`could not mark the lost worker in the meeting store (${errorMessage(err)}): the others wait for it up to the meet timeout`);
     }

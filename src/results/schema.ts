@@ -33,7 +33,8 @@ export const LoadSettingsSchema = z.object({
   concurrency: z.number().int().positive().nullable(),
   /** Open loop: target requests per second, arrivals and their seed. */
   request_rate: z.number().positive().nullable(),
-  arrival: z.enum(['constant', 'poisson', 'gamma']),
+  /** trace: each request at its trace line's timestamp (`trace`). */
+  arrival: z.enum(['constant', 'poisson', 'gamma', 'trace']),
   burstiness: z.number().positive(),
   seed: z.number().int(),
   requests: z.number().int().positive().nullable(),
@@ -48,6 +49,8 @@ export const LoadSettingsSchema = z.object({
   late_ms: z.number().nonnegative(),
   /** Open loop bounded by a request count: the drawn schedule is scaled so that its own rate is request_rate exactly (capacity probes; absent: as drawn). */
   exact_rate: z.boolean().optional(),
+  /** load --trace: the replayed file (its path as given, resolved; sha256 of its bytes), its lines, and --trace-speed. */
+  trace: z.object({ path: z.string(), sha256: z.string(), lines: z.number().int().positive(), speed: z.number().positive() }).nullable().optional(),
 });
 
 export const ConfigSchema = z.object({

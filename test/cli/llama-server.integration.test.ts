@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BenchmarkResult, HttpRequestRecord } from '../../src/results/schema.js';
@@ -236,4 +236,45 @@ describe('llama-server on models from synth --format gguf', toolchain.options, (
       }
     });
   }
+});
+
+describe('llama-server replaying a trace (one slot)', toolchain.options, () => {
+  const server = {} as LlamaServer;
+  before(async () => {
+    toolchain.check();
+    Object.assign(server, await startLlamaServer({ parallel: 1, threads: 1 }));
+  });
+  after(async () => {
+    await server.stop?.();
+  });
+
+  /** Replays five lines of 600 tokens 300 ms apart, each with `ids(i)` (null: none); returns what the server says it took from its cache and processed. */
+  const replay = async (ids: (i: number) => number[] | null): Promise<{ cached: number[]; processed: number[]; sent: number[] }> => {
+    const dir = tempDir();
+    const trace = join(dir, 'trace.jsonl');
+    const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify({ timestamp: i * 300, input_length: 600, output_length: 32, ...(ids(i) ? { hash_ids: ids(i) } : {}) }));
+    writeFileSync(trace, `${lines.join('\n')}\n`);
+    const out = join(dir, 'r.json');
+    const r = await runCli(['load', '--url', server.url, '--model', server.model, '--trace', trace, '--no-store', '--output', out]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const b = (await readResultWithRecords(out)).benchmarks[0] as BenchmarkResult;
+    assert.equal(b.load?.counts.ok, 5, b.error?.message);
+    checkRequests(b, 600, 32);
+    const records = requestsOf(b);
+    return { cached: records.map((h) => h.server_timings?.cache_n ?? NaN), processed: records.map((h) => h.server_timings?.prompt_n ?? NaN), sent: records.map((h) => h.prompt_tokens ?? NaN) };
+  };
+
+  test('a trace whose lines share a hash id: the server serves that block from its cache; the same trace without ids: it processes every prompt in full', async () => {
+    const shared = await replay((i) => [1, 100 + i]);
+    // the first line fills the cache; every later one finds block 1 (512 tokens) there
+    for (let i = 1; i < 5; i++) {
+      assert.ok((shared.cached[i] as number) >= 500, `line ${i}: ${shared.cached[i]} prompt tokens from the server's cache (block 1 is 512)`);
+      assert.ok((shared.processed[i] as number) <= 100 + 8, `line ${i}: the server processed ${shared.processed[i]} of ${shared.sent[i]}`);
+    }
+    const unique = await replay(() => null);
+    for (let i = 0; i < 5; i++) {
+      assert.ok((unique.cached[i] as number) < 8, `line ${i} without ids: ${unique.cached[i]} tokens from the cache`);
+      assert.ok((unique.processed[i] as number) >= 600 - 8, `line ${i} without ids: the server processed ${unique.processed[i]} of ${unique.sent[i]}`);
+    }
+  });
 });

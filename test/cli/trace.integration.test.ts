@@ -1,0 +1,164 @@
+/**
+ * load --trace against the scripted server, which logs when each request arrived and its prompt:
+ * one request per line, sent at the (scaled) timestamps, prompts of exactly the lengths asked whose
+ * blocks are shared exactly where the hash ids are; bad traces refused, naming file and line.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { LoadRequestRecord } from '../../src/results/schema.js';
+import { readResultWithRecords, runCli, tempDir } from '../helpers.js';
+import { type ScriptedRequestLog, type ScriptedServer, startScriptedServer } from '../support/scripted-openai-server.js';
+
+const BLOCK = 512;
+
+interface Line {
+  timestamp: number;
+  input_length: number;
+  output_length: number;
+  hash_ids?: number[];
+}
+
+/** Twelve lines over 550 ms: blocks shared at the start, in the middle and not at all, a partial last block, lines without ids. */
+const LINES: Line[] = [
+  { timestamp: 0, input_length: 700, output_length: 4, hash_ids: [1, 2] },
+  { timestamp: 40, input_length: 600, output_length: 3, hash_ids: [1, 3] },
+  { timestamp: 90, input_length: 300, output_length: 5 },
+  { timestamp: 120, input_length: 1024, output_length: 2, hash_ids: [4, 2] },
+  { timestamp: 180, input_length: 512, output_length: 3, hash_ids: [1] },
+  { timestamp: 240, input_length: 300, output_length: 4 },
+  { timestamp: 300, input_length: 900, output_length: 2, hash_ids: [1, 2] },
+  { timestamp: 300, input_length: 200, output_length: 3, hash_ids: [5] },
+  { timestamp: 380, input_length: 1200, output_length: 2, hash_ids: [6, 7, 8] },
+  { timestamp: 430, input_length: 1100, output_length: 3, hash_ids: [6, 7, 9] },
+  { timestamp: 500, input_length: 64, output_length: 2 },
+  { timestamp: 550, input_length: 513, output_length: 2, hash_ids: [3, 1] },
+];
+
+const writeTrace = (lines: readonly (Line | string)[]): string => {
+  const path = join(tempDir('tokenbench-trace-'), 'trace.jsonl');
+  writeFileSync(path, `${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
+  return path;
+};
+
+let server: ScriptedServer;
+before(async () => {
+  server = await startScriptedServer();
+});
+after(async () => {
+  await server.close();
+});
+
+/** Replays `trace` and returns the run's records (by line) and the server's log of those requests. */
+async function replay(trace: string, extra: string[] = []): Promise<{ records: LoadRequestRecord[]; logged: ScriptedRequestLog[] }> {
+  const before = server.log.length;
+  const out = join(tempDir(), 'r.json');
+  const r = await runCli(['load', '--url', server.url, '--model', 'ttft=3,itl=1', '--no-model-check', '--trace', trace, '--no-store', '--quiet', '--output', out, ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  const b = (await readResultWithRecords(out)).benchmarks[0];
+  assert.equal(b?.status, 'ok', b?.error?.message);
+  const records = (b?.requests ?? []).sort((x, y) => x.index - y.index);
+  // the calibration probe comes first; the trace's requests are the last ones the server saw
+  const logged = server.log.slice(before).slice(-records.length).sort((x, y) => (BigInt(x.arrived_ns) < BigInt(y.arrived_ns) ? -1 : 1));
+  return { records, logged };
+}
+
+/** The log entry of each record, by its exact prompt length and arrival order. */
+function matchLog(records: readonly LoadRequestRecord[], logged: readonly ScriptedRequestLog[]): ScriptedRequestLog[] {
+  // requests arrive in the order they were sent; two lines due at once can swap, so pair by send order
+  const bySend = [...records].sort((a, b) => a.t0_ms - b.t0_ms);
+  const out: ScriptedRequestLog[] = [];
+  bySend.forEach((r, i) => (out[r.index] = logged[i] as ScriptedRequestLog));
+  return out;
+}
+
+test('trace replay: one request per line at its timestamp, each prompt exactly its length, blocks shared exactly where the hash ids are', async () => {
+  const { records, logged } = await replay(writeTrace(LINES));
+  assert.equal(records.length, LINES.length);
+  const log = matchLog(records, logged);
+  for (const [i, line] of LINES.entries()) {
+    const r = records[i] as LoadRequestRecord;
+    const prompt = log[i]?.prompt as number[];
+    assert.ok(Array.isArray(prompt), `line ${i}: sent as token ids`);
+    assert.equal(prompt.length, line.input_length, `line ${i}: exactly input_length tokens`);
+    assert.equal(r.input_tokens, line.input_length);
+    assert.equal(r.max_tokens, line.output_length);
+    assert.equal(r.scheduled_ms, line.timestamp, `line ${i}: due at its timestamp`);
+    // the server saw it when the schedule said, give or take what the client reports as its send delay
+    const arrivedMs = Number(BigInt(log[i]?.arrived_ns as string) - BigInt(log[0]?.arrived_ns as string)) / 1e6;
+    const slack = Math.abs((r.dispatch_delay_ms as number) - (records[0]?.dispatch_delay_ms as number)) + 10;
+    assert.ok(Math.abs(arrivedMs - line.timestamp) <= slack, `line ${i}: arrived ${arrivedMs.toFixed(1)} ms in, due at ${line.timestamp} (slack ${slack.toFixed(1)})`);
+  }
+  // block j of a line is its tokens [512 j, 512 (j + 1)): equal wherever the id is, at any position
+  const blocks = new Map<number, number[]>();
+  for (const [i, line] of LINES.entries()) {
+    const prompt = log[i]?.prompt as number[];
+    for (const [j, h] of (line.hash_ids ?? []).entries()) {
+      const block = prompt.slice(j * BLOCK, (j + 1) * BLOCK);
+      if (block.length === 0) continue;
+      const seen = blocks.get(h);
+      if (!seen || seen.length < block.length) {
+        if (seen) assert.deepEqual(block.slice(0, seen.length), seen, `line ${i}: block ${h} as before`);
+        blocks.set(h, block);
+      } else assert.deepEqual(block, seen.slice(0, block.length), `line ${i}: block ${h} as before (a partial block is its start)`);
+    }
+  }
+  // different ids differ from their first token; lines without ids share no first token with any other line
+  const firsts = [...blocks.entries()].map(([h, b]) => [h, b[0]] as const);
+  assert.equal(new Set(firsts.map(([, t]) => t)).size, firsts.length, `every block starts differently: ${JSON.stringify(firsts)}`);
+  for (const [i, line] of LINES.entries()) {
+    if (line.hash_ids) continue;
+    const mine = (log[i]?.prompt as number[]).slice(0, 8).join(',');
+    for (const [k] of LINES.entries()) if (k !== i) assert.notEqual((log[k]?.prompt as number[]).slice(0, 8).join(','), mine, `line ${i} shares no prefix with line ${k}`);
+  }
+});
+
+test('trace replay at 10x: the timestamps divided by ten; --requests takes the first lines; --workers 2 sends the same blocks', async () => {
+  const fast = await replay(writeTrace(LINES), ['--trace-speed', '10', '--requests', '8']);
+  assert.equal(fast.records.length, 8);
+  assert.deepEqual(fast.records.map((r) => r.scheduled_ms), LINES.slice(0, 8).map((l) => l.timestamp / 10));
+
+  const before = server.log.length;
+  const out = join(tempDir(), 'w.json');
+  const r = await runCli(['load', '--url', server.url, '--model', 'ttft=3,itl=1', '--no-model-check', '--trace', writeTrace(LINES), '--workers', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const b = (await readResultWithRecords(out)).benchmarks[0];
+  assert.equal(b?.load?.counts.ok, LINES.length, b?.error?.message);
+  // each worker sends every other line: lines 1, 4 and 6 (block 1 first) went from both workers, and
+  // share that block (line 0 has it too, but each worker's calibration probe is of its length, 700)
+  const withOne = server.log.slice(before).filter((l) => Array.isArray(l.prompt) && [600, 512, 900].includes(l.prompt.length));
+  const heads = new Set(withOne.map((l) => (l.prompt as number[]).slice(0, BLOCK).join(',')));
+  assert.equal(withOne.length, 3, `the three lines with block 1 first and no other's length were sent (${withOne.length})`);
+  assert.equal(heads.size, 1, 'block 1 is the same tokens whichever worker sent it');
+});
+
+test('a trace that is not right is bad input: one line naming the file and line, nothing written', async () => {
+  const cases: [(Line | string)[], string[], RegExp][] = [
+    [['{"input_length": 5, "output_length": 2}'], [], /trace\.jsonl, line 1: timestamp must be a number of ms/],
+    [[LINES[1] as Line, LINES[0] as Line], [], /line 2: timestamp 0 is before the line above's 40/],
+    [['{"timestamp": 0, "input_length": -3, "output_length": 2}'], [], /line 1: input_length must be an integer >= 1, got -3/],
+    [['{"timestamp": 0, "input_length": 3.5, "output_length": 2}'], [], /line 1: input_length must be an integer >= 1, got 3\.5/],
+    [['{"timestamp": 0, "input_length": 3, "output_length": 0}'], [], /line 1: output_length must be an integer >= 1, got 0/],
+    [['{"timestamp": 0, "input_length": 3, "output_length": 2, "hash_ids": [1, "a"]}'], [], /line 1: hash_ids must be a list of integers >= 0/],
+    [['{"timestamp": 0, "input_length": 3, "output_length": 2, "hash_ids": [1.5]}'], [], /line 1: hash_ids must be a list of integers >= 0/],
+    [['not json'], [], /line 1: not JSON/],
+    [[], [], /no trace lines/],
+    [LINES, ['--request-rate', '5'], /--trace gives the requests, their lengths, prompts and arrivals; drop --request-rate/],
+    [LINES, ['--input-len', '64'], /drop --input-len/],
+    [LINES, ['--requests', '13'], /--requests 13 is more than the trace's 12 lines/],
+    [LINES, ['--find-max-rate', '--slo', 'ttft=1s'], /drop --find-max-rate/],
+  ];
+  for (const [lines, extra, message] of cases) {
+    const dir = tempDir();
+    const res = await runCli(['load', '--url', server.url, '--model', 'm', '--trace', writeTrace(lines), '--output-dir', join(dir, 'out'), '--store', `sqlite:${join(dir, 's.db')}`, ...extra]);
+    assert.equal(res.code, 2, `${message}: ${res.stderr}`);
+    const out = res.stderr.trim().split('\n');
+    assert.equal(out.length, 1, res.stderr);
+    assert.match(out[0] as string, message);
+    assert.equal(existsSync(join(dir, 'out')) || existsSync(join(dir, 's.db')), false, `${message}: nothing written`);
+  }
+  const missing = await runCli(['load', '--url', server.url, '--model', 'm', '--trace-speed', '2', '--no-store']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--trace-speed applies to --trace/);
+});
