@@ -71,7 +71,7 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   help: { arity: 'none', help: 'show this help' },
 };
 
-export const LOAD_HELP = `Usage: tokenbench load --url URL --model NAME [--concurrency N... | --request-rate R...] [flags]
+export const LOAD_HELP = `Usage: tokenbench load --url URL --model NAME [--concurrency N... | --request-rate R... | --trace FILE] [flags]
 
 Load-tests an OpenAI-compatible streaming server. Closed loop (--concurrency): N requests always in
 flight. Open loop (--request-rate): requests sent on a schedule drawn up front from --seed, whether
@@ -87,6 +87,10 @@ A value fails when under 90% of its scheduled requests succeed. Ctrl-C: the firs
 lets the requests in flight finish (counted when they do), the second cuts them (recorded as
 interrupted, neither ok nor failed) and saves, a third quits at once; SIGTERM does the same, cutting
 the requests in flight by itself after 10 s.
+
+Trace replay: --trace FILE sends each line of a request trace (Mooncake's layout) at its timestamp,
+with its own lengths; lines that share a hash id share that 512-token block of their prompts, so a
+server's prefix cache does what it does in production (docs/traffic.md).
 
 Capacity: --find-max-rate (or --find-max-concurrency) with --slo finds the most load the server
 holds with P% (--slo-percentile) of each SLO metric within its limit, latency counted from when each
