@@ -14,7 +14,7 @@ import { findCapacity, MAX_PROBES, probeRequests } from '../load/capacity.js';
 import { meetParts } from '../load/rendezvous.js';
 import { LostWorkers, runLoadWorkers, type WorkerRunner } from '../load/workers.js';
 import { claimShard } from '../results/store/shard-claims.js';
-import { readResultFile, storeUrl } from '../results/store/store.js';
+import { readResultFile, ResultStore, storeUrl } from '../results/store/store.js';
 import { newRunResult } from '../measure/runner.js';
 import { formatLoadSummary } from '../report/console.js';
 import { parsePercentiles } from '../report/load-figures.js';
@@ -331,7 +331,10 @@ export async function loadCommand(argv: readonly string[]): Promise<number> {
           const meetDir = mkdtempSync(join(tmpdir(), 'tokenbench-workers-'));
           // a group of this run's own: a trace's blocks (numbered from the group) differ from every earlier run's
           const workersGroup = `workers-${basename(meetDir)}`;
-          const lost = new LostWorkers(`sqlite:${join(meetDir, 'meet.db')}`, workersGroup, todo, workers, (text) => progress.message(text));
+          const meetUrl = `sqlite:${join(meetDir, 'meet.db')}`;
+          // made here, before the workers start, so that they do not all create it at once
+          await (await ResultStore.open(meetUrl)).close();
+          const lost = new LostWorkers(meetUrl, workersGroup, todo, workers, (text) => progress.message(text));
           try {
             await runLoadWorkers(todo, workers, workerProcesses(args, meetDir, workersGroup, signal, cut), options, run, (i, why) => lost.add(i, why));
           } finally {
