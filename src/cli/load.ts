@@ -41,6 +41,7 @@ export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   duration: { arity: 'one', value: 'SECONDS', help: 'stop sending after this long (with --requests: whichever comes first)' },
   'warmup-requests': { arity: 'one', value: 'N', help: 'requests sent and discarded first (default: the concurrency, or 8 for an open loop)' },
   'max-concurrency': { arity: 'one', value: 'N', help: 'open loop: at most N requests in flight; the rest wait and their delay is reported (default: no limit)' },
+  'ramp-up': { arity: 'one', value: 'SECONDS', help: 'open loop: first send SECONDS of requests at a rate rising linearly to the target; the ramp is not measured, and the result says what it sent' },
   'input-len': { arity: 'one', value: 'N', help: 'synthetic prompt length in tokens, exact where the server tokenizes (default 128)' },
   'output-len': { arity: 'one', value: 'N', help: 'tokens to generate per request, EOS ignored (default 128)' },
   'range-ratio': { arity: 'one', value: 'R', help: 'draw lengths uniformly from [len(1-R), len(1+R)] (default 0: fixed)' },
@@ -129,6 +130,7 @@ export const FLAG_NAME: SpecName = (field) =>
   ({
     duration_s: '--duration',
     timeout_s: '--timeout',
+    ramp_up_s: '--ramp-up',
     'capacity.search': '--find-max-rate',
     'capacity.percentile': '--slo-percentile',
     'capacity.precision': '--max-rate-precision',
@@ -160,6 +162,7 @@ export function loadSpecOf(args: ParsedArgs): LoadSpec {
     duration_s: num('duration', { min: 0, exclusive: true }),
     warmup_requests: num('warmup-requests', { int: true, min: 0 }),
     max_concurrency: num('max-concurrency', { int: true, min: 1 }),
+    ramp_up_s: num('ramp-up', { min: 0, exclusive: true }),
     input_len: num('input-len', { int: true, min: 1 }),
     output_len: num('output-len', { int: true, min: 1 }),
     range_ratio: num('range-ratio', { min: 0 }),

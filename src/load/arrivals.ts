@@ -93,3 +93,20 @@ export function scheduleOf(s: LoadSettings): number[] {
   }
   return arrivalSchedule({ rate: s.request_rate ?? 1, arrival: s.arrival, burstiness: s.burstiness, seed: s.seed, requests: s.requests, durationS: s.duration_s, exactRate: s.exact_rate === true });
 }
+
+/**
+ * A ramp's send times, ms after it starts: the rate rises linearly from 0 to `rate` over `seconds`.
+ * Arrivals are drawn as the schedule's own (constant, Poisson or gamma gaps of mean 1) on the
+ * cumulative rate Λ(t) = rate·t²/(2·seconds) and mapped back, t = √(2·seconds·Λ/rate): about
+ * rate·seconds/2 requests, ever denser.
+ */
+export function rampSchedule(rate: number, arrival: ArrivalProcess, burstiness: number, seed: number, seconds: number): number[] {
+  const rng = new Xoshiro128(seed ^ 0x2545f491);
+  const gap = (): number => (arrival === 'constant' ? 1 : arrival === 'poisson' ? -Math.log(1 - rng.nextFloat()) : gammaDraw(rng, burstiness) / burstiness);
+  const times: number[] = [];
+  for (let lambda = gap(); ; lambda += gap()) {
+    const t = Math.sqrt((2 * seconds * lambda) / rate);
+    if (t >= seconds) return times;
+    times.push(t * 1000);
+  }
+}

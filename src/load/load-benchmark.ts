@@ -15,7 +15,7 @@ import type { Shard } from '../config/shard.js';
 import { lagWarning } from './event-loop-lag.js';
 import { runLoad, settingsOfPart } from './load-runner.js';
 import type { PartStart } from './rendezvous.js';
-import { readTraceOnce } from './arrivals.js';
+import { rampSchedule, readTraceOnce } from './arrivals.js';
 import { datasetPrompts, type LoadPrompt, syntheticPrompts, tracePrompts } from './prompts.js';
 import { randomSalt } from './trace.js';
 import type { LoadConfig } from './load-config.js';
@@ -52,7 +52,9 @@ export const MIN_OK_FRACTION = 0.9;
 /** How many prompts a run needs: every request once, warmups included (duration-bounded runs cycle). */
 function promptCount(s: LoadSettings): number {
   const measured = s.requests ?? Math.min(10_000, Math.ceil((s.request_rate ?? 50) * (s.duration_s ?? 60)));
-  return Math.max(1, measured + s.warmup_requests);
+  // a ramp sends about rate·seconds/2, each a prompt of its own (a part draws fewer than the whole)
+  const ramp = s.mode === 'open' && s.ramp_up_s ? Math.ceil(rampSchedule(s.request_rate ?? 1, s.arrival === 'trace' ? 'poisson' : s.arrival, s.burstiness, s.seed, s.ramp_up_s).length * 1.5) + 16 : 0;
+  return Math.max(1, measured + s.warmup_requests + ramp);
 }
 
 /** Runs one swept value (benchmark `position` of the run) to a benchmark result; failures are recorded, never thrown. */
@@ -109,6 +111,10 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
     if (warning) options.progress.message(warning);
     result.load = tally.load(run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
     result.load.origin_ns = run.originNs.toString();
+    if (run.ramp) {
+      result.load.ramp = run.ramp;
+      options.progress.message(`ramp: ${run.ramp.requests} requests over ${run.ramp.duration_s} s as the rate rose to the target (${run.ramp.ok} ok), sent before the measured phase and in none of its figures`);
+    }
     if (partStart) result.load.part = partStart;
     if (options.signal?.aborted) {
       result.status = 'interrupted';

@@ -9,7 +9,7 @@ import { holdLoopAwake } from '../http/busy-poll.js';
 import { httpRequestRecord, type OpenAiClient } from '../http/openai-client.js';
 import { msBetween } from '../results/metrics.js';
 import type { LoadRequestRecord, LoadSettings } from '../results/schema.js';
-import { scheduleOf } from './arrivals.js';
+import { rampSchedule, scheduleOf } from './arrivals.js';
 import { EventLoopLag, type LoopLag } from './event-loop-lag.js';
 import type { LoadPrompt } from './prompts.js';
 
@@ -22,6 +22,8 @@ export interface LoadRun {
   lag: LoopLag;
   /** When the measured phase began (process.hrtime, ns): every request time counts from it. */
   originNs: bigint;
+  /** --ramp-up: what was sent while the rate rose (in no figure); null without a ramp. */
+  ramp: { duration_s: number; requests: number; ok: number } | null;
 }
 
 export interface LoadRunOptions {
@@ -109,14 +111,34 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   });
   await options.beforeMeasure?.();
 
-  // busy polling covers the whole measured phase, so send times are not late by a wake-up either
+  // busy polling covers the ramp and the whole measured phase, so send times are not late by a wake-up either
   const release = client.target.busyPoll ? holdLoopAwake() : null;
+  // the ramp: sent from here, the rate rising to the target; the measured phase starts as it ends,
+  // with its requests still in flight (the point of a ramp: the server is loaded when measuring starts)
+  const rampS = s.mode === 'open' ? (s.ramp_up_s ?? null) : null;
+  const rampOk = { sent: 0, ok: 0 };
+  const rampFlight: Promise<void>[] = [];
+  let rampEnd: bigint | null = null;
+  if (rampS !== null) {
+    const start = process.hrtime.bigint();
+    rampEnd = start + BigInt(Math.round(rampS * 1e9));
+    const times = rampSchedule(own.request_rate ?? 1, s.arrival === 'trace' ? 'poisson' : s.arrival, s.burstiness, s.seed + (part?.index ?? 0), rampS);
+    for (const [j, atMs] of times.entries()) {
+      await untilDue(start + BigInt(Math.round(atMs * 1e6)), client.target.busyPoll);
+      if (signal?.aborted) break;
+      // from the end of the list, past the warmups' prompts: no measured prompt is sent early
+      const p = promptFor(prompts.length - 1 - own.warmup_requests - j);
+      rampOk.sent++;
+      rampFlight.push(client.send(p.prompt, p.outputTokens, cut).then((r) => void (r.reading.failure === null ? rampOk.ok++ : undefined)));
+    }
+    await untilDue(rampEnd, client.target.busyPoll);
+  }
   const requests: LoadRequestRecord[] = [];
   let done = 0;
   const lag = new EventLoopLag();
   lag.start();
   const cpu0 = process.cpuUsage();
-  const origin = process.hrtime.bigint();
+  const origin = rampEnd ?? process.hrtime.bigint();
 
   const send = async (index: number, due: bigint): Promise<void> => {
     const p = promptFor(index);
@@ -158,6 +180,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
       }
       await Promise.all(inFlight);
     }
+    await Promise.all(rampFlight);
   } finally {
     release?.();
   }
@@ -165,5 +188,6 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
   const cpu = process.cpuUsage(cpu0);
   const loopLag = lag.stop();
   requests.sort((a, b) => a.index - b.index);
-  return { requests, schedule, cpuMs: (cpu.user + cpu.system) / 1000, lag: loopLag, originNs: origin };
+  const ramp = rampS === null ? null : { duration_s: rampS, requests: rampOk.sent, ok: rampOk.ok };
+  return { requests, schedule, cpuMs: (cpu.user + cpu.system) / 1000, lag: loopLag, originNs: origin, ramp };
 }

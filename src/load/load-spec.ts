@@ -40,6 +40,8 @@ export interface LoadSpec {
   warmup_requests?: number;
   /** Open loop: at most this many requests in flight. */
   max_concurrency?: number;
+  /** Open loop: before measuring, send this many seconds of requests at a rate rising linearly to the target (not measured). */
+  ramp_up_s?: number;
   /** Synthetic prompt length in tokens (default 128). */
   input_len?: number;
   /** Tokens to generate per request (default 128). */
@@ -129,8 +131,8 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
   const rates = list(spec.request_rate);
   if (concurrency && rates) throw new InputError('usage', `load: give ${name('concurrency')} (closed loop) or ${name('request_rate')} (open loop), not both`);
   // open-loop settings on a closed loop would be ignored: say so instead
-  for (const field of ['arrival', 'burstiness', 'max_concurrency'] as const) {
-    if (!rates && !spec.capacity && spec[field] !== undefined) throw new InputError('usage', `load: ${name(field)} applies to an open loop (${name('request_rate')}); a closed loop (${name('concurrency')}) has no arrival schedule`);
+  for (const field of ['arrival', 'burstiness', 'max_concurrency', 'ramp_up_s'] as const) {
+    if (!rates && spec.capacity?.search !== 'rate' && spec[field] !== undefined) throw new InputError('usage', `load: ${name(field)} applies to an open loop (${name('request_rate')}); a closed loop (${name('concurrency')}) has no arrival schedule`);
   }
   if (spec.arrival !== undefined && !['constant', 'poisson', 'gamma'].includes(spec.arrival)) {
     throw new InputError('usage', `load: ${name('arrival')} must be one of constant, poisson, gamma, got '${spec.arrival}'`);
@@ -160,6 +162,7 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
   const slo = sloOf(spec.slo, name);
   const lateMs = optional(name, 'late_ms', spec.late_ms, { min: 0 }) ?? 10;
   const maxConcurrency = optional(name, 'max_concurrency', spec.max_concurrency, { int: true, min: 1 });
+  const rampUp = optional(name, 'ramp_up_s', spec.ramp_up_s, { min: 0, exclusive: true });
   const rangeRatio = optional(name, 'range_ratio', spec.range_ratio, { min: 0 }) ?? 0;
   if (rangeRatio > 1) throw new InputError('usage', `load: ${name('range_ratio')} must be between 0 and 1, got ${rangeRatio}`);
 
@@ -180,6 +183,7 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
       dataset: spec.dataset === undefined ? null : resolve(spec.dataset),
       slo,
       late_ms: lateMs,
+      ...(mode === 'open' && rampUp !== null ? { ramp_up_s: rampUp } : {}),
     });
   });
 }
@@ -225,7 +229,7 @@ function valueConfig(spec: LoadSpec, engineOptions: Record<string, string | numb
  * blocks the trace shares), the lengths and arrivals the trace's own.
  */
 function traceConfig(spec: LoadSpec, name: SpecName): LoadConfig {
-  const given = (['concurrency', 'request_rate', 'arrival', 'burstiness', 'dataset', 'input_len', 'output_len', 'range_ratio', 'prompt_reuse', 'capacity'] as const).find((f) => spec[f] !== undefined);
+  const given = (['concurrency', 'request_rate', 'arrival', 'burstiness', 'dataset', 'input_len', 'output_len', 'range_ratio', 'prompt_reuse', 'capacity', 'ramp_up_s'] as const).find((f) => spec[f] !== undefined);
   if (given) throw new InputError('usage', `load: ${name('trace')} gives the requests, their lengths, prompts and arrivals; drop ${name(given)}`);
   const path = resolve(spec.trace as string);
   const trace = readTrace(path, name('trace'));
@@ -282,7 +286,7 @@ export function capacitySearchOfSpec(spec: LoadSpec, name: SpecName = FIELD_NAME
   }
   if (!rate && c.precision !== undefined) throw new InputError('usage', `load: ${name('capacity.precision')} applies to ${name('find_max_rate')}; a concurrency search narrows to one`);
   if (!rate) {
-    for (const field of ['arrival', 'burstiness', 'max_concurrency'] as const) {
+    for (const field of ['arrival', 'burstiness', 'max_concurrency', 'ramp_up_s'] as const) {
       if (spec[field] !== undefined) throw new InputError('usage', `load: ${name(field)} applies to an open loop; ${what} probes closed loops`);
     }
   }

@@ -49,6 +49,8 @@ export const LoadSettingsSchema = z.object({
   late_ms: z.number().nonnegative(),
   /** Open loop bounded by a request count: the drawn schedule is scaled so that its own rate is request_rate exactly (capacity probes; absent: as drawn). */
   exact_rate: z.boolean().optional(),
+  /** load --ramp-up: seconds over which the rate rose linearly to request_rate before the measured phase (null or absent: none). */
+  ramp_up_s: z.number().positive().nullable().optional(),
   /** load --trace: the replayed file (its path as given, resolved; sha256 of its bytes), its lines, and --trace-speed. */
   trace: z.object({ path: z.string(), sha256: z.string(), lines: z.number().int().positive(), speed: z.number().positive() }).nullable().optional(),
 });
@@ -239,6 +241,8 @@ export const LoadSummarySchema = z.object({
   origin_ns: z.string().optional(),
   /** load --workers N: the run was measured by N processes, each a part, merged here. */
   workers: z.number().int().positive().optional(),
+  /** load --ramp-up: the requests sent while the rate rose, before the measured phase; in no figure. */
+  ramp: z.object({ duration_s: z.number().positive(), requests: z.number().int().nonnegative(), ok: z.number().int().nonnegative() }).optional(),
   /** load --shard: this part, the start all parts agreed on (the store server's clock), and this machine's clock against it. */
   part: z
     .object({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { arrivalSchedule } from '../../src/load/arrivals.js';
+import { arrivalSchedule, rampSchedule } from '../../src/load/arrivals.js';
 import { mean, variance } from '../../src/results/statistics.js';
 
 const sampleStd = (x: number[]): number => Math.sqrt(variance(x));
@@ -39,4 +39,15 @@ test('golden schedules: the same seed gives the same send times in every version
   // Poisson ignores the burstiness (it is gamma's shape)
   assert.deepEqual(arrivalSchedule({ rate: 100, arrival: 'poisson', burstiness: 3, seed: 7, requests: 4, durationS: null }), first4('poisson', 1));
   assert.throws(() => arrivalSchedule({ rate: 1, arrival: 'poisson', burstiness: 1, seed: 0, requests: null, durationS: null }), { message: 'a schedule needs a request count or a duration' });
+});
+
+test('a ramp to 40/s over 1 s, constant: arrivals at √(k/20) s, k = 1..19; Poisson: about rate·seconds/2, denser later', () => {
+  const constant = rampSchedule(40, 'constant', 1, 0, 1);
+  assert.equal(constant.length, 19);
+  constant.forEach((t, i) => assert.ok(Math.abs(t - Math.sqrt((i + 1) / 20) * 1000) < 1e-9, `arrival ${i + 1} at ${t}`));
+  const poisson = rampSchedule(200, 'poisson', 1, 3, 10);
+  assert.ok(Math.abs(poisson.length - 1000) < 4 * Math.sqrt(1000), `${poisson.length} arrivals, about 1000`);
+  const firstHalf = poisson.filter((t) => t < 5000).length;
+  assert.ok(Math.abs(firstHalf / poisson.length - 0.25) < 0.05, `a quarter in the first half: ${firstHalf} of ${poisson.length}`);
+  assert.deepEqual(rampSchedule(200, 'poisson', 1, 3, 10), poisson, 'the same seed, the same ramp');
 });

@@ -1,7 +1,9 @@
 /**
- * load --trace against the scripted server, which logs when each request arrived and its prompt:
- * one request per line, sent at the (scaled) timestamps, prompts of exactly the lengths asked whose
- * blocks are shared exactly where the hash ids are; bad traces refused, naming file and line.
+ * Traffic like production against the scripted server, which logs when each request arrived and its
+ * prompt. load --trace: one request per line, sent at the (scaled) timestamps, prompts of exactly
+ * the lengths asked whose blocks are shared exactly where the hash ids are; bad traces refused,
+ * naming file and line. load --ramp-up: the rate rises as asked before the measured phase, which
+ * holds none of the ramp's requests.
  */
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -161,4 +163,28 @@ test('a trace that is not right is bad input: one line naming the file and line,
   const missing = await runCli(['load', '--url', server.url, '--model', 'm', '--trace-speed', '2', '--no-store']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--trace-speed applies to --trace/);
+});
+
+test('--ramp-up: the rate rises linearly over the ramp (sent, not measured, and said), then the measured phase at the target', async () => {
+  const before = server.log.length;
+  const out = join(tempDir(), 'r.json');
+  const r = await runCli(['load', '--url', server.url, '--model', 'ttft=3,itl=1', '--no-model-check', '--request-rate', '40', '--arrival', 'constant', '--ramp-up', '1', '--requests', '20', '--warmup-requests', '0', '--input-len', '16', '--output-len', '4', '--no-store', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /ramp: 19 requests over 1 s as the rate rose to the target \(19 ok\), sent before the measured phase and in none of its figures/);
+  const b = (await readResultWithRecords(out)).benchmarks[0];
+  assert.deepEqual(b?.load?.ramp, { duration_s: 1, requests: 19, ok: 19 });
+  assert.equal(b?.config.load?.ramp_up_s, 1);
+  assert.equal(b?.requests?.length, 20, 'only the measured requests are records');
+  assert.deepEqual(b?.requests?.map((q) => q.scheduled_ms).sort((x, y) => x - y), Array.from({ length: 20 }, (_, k) => k * 25));
+  // the server saw the ramp's 19 before the 20, ever denser: constant arrivals at a rate rising to
+  // 40/s are due at √(k/20) s, gaps of 92 ms at the start and 26 ms at the end (their order and
+  // density are checked, not times, on a machine that may be busy)
+  const arrivals = server.log.slice(before).slice(-39).map((l) => BigInt(l.arrived_ns));
+  const gaps = arrivals.slice(1, 19).map((t, k) => Number(t - (arrivals[k] as bigint)) / 1e6);
+  const mean = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
+  assert.ok(mean(gaps.slice(0, 5)) > 2 * mean(gaps.slice(-5)), `the ramp's gaps shrink: ${gaps.map((g) => g.toFixed(0)).join(' ')}`);
+  // a closed loop has no rate to ramp
+  const closed = await runCli(['load', '--url', server.url, '--model', 'm', '--concurrency', '2', '--ramp-up', '5', '--no-store']);
+  assert.equal(closed.code, 2);
+  assert.match(closed.stderr, /--ramp-up applies to an open loop/);
 });
