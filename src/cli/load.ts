@@ -28,7 +28,8 @@ import { type NumberRule, parseNumber as parseFlagNumber } from './numbers.js';
 import { EXIT_CODES, withRunSession } from './run-session.js';
 
 export const LOAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  url: { arity: 'one', commas: false, value: 'URL', help: "the server's base URL, e.g. http://localhost:8000/v1 (required)" },
+  url: { arity: 'many', commas: false, value: 'URL', help: "the server's base URL, e.g. http://localhost:8000/v1 (required); several: replicas with no balancer before them, each request sent to one (--route), with each one's figures beside the totals" },
+  route: { arity: 'one', value: 'HOW', help: 'with several --url: round-robin (default) or least-in-flight (the replica with the fewest requests in flight)' },
   model: { arity: 'one', commas: false, value: 'NAME', help: 'the served model name (required)' },
   api: { arity: 'one', value: 'API', help: 'completions (exact token-id prompts; default) or chat' },
   'api-key-env': { arity: 'one', value: 'VAR', help: 'environment variable with the API key (the key is never stored)' },
@@ -145,7 +146,7 @@ export const FLAG_NAME: SpecName = (field) =>
 export function loadSpecOf(args: ParsedArgs): LoadSpec {
   const text = (flag: string): string | undefined => single(args, flag, 'load');
   const num = (flag: string, rule: NumberRule): number | undefined => optionalNumber(args, flag, rule) ?? undefined;
-  const spec: LoadSpec = { url: text('url') ?? '', model: text('model') ?? '' };
+  const spec: LoadSpec = { url: args.flags.get('url') ?? '', model: text('model') ?? '' };
   const concurrency = args.flags.get('concurrency');
   const rates = args.flags.get('request-rate');
   if (concurrency) spec.concurrency = concurrency.map((c) => parseNumber('concurrency', c, { int: true, min: 1 }));
@@ -172,6 +173,7 @@ export function loadSpecOf(args: ParsedArgs): LoadSpec {
     late_ms: num('late-ms', { min: 0 }),
     timeout_s: num('timeout', { min: 0, exclusive: true }),
     prompt_reuse: text('prompt-reuse'),
+    route: text('route') as LoadSpec['route'],
     ignore_eos: args.flags.has('no-ignore-eos') ? false : undefined,
     logprobs: args.flags.has('no-logprobs') ? false : undefined,
     usage: args.flags.has('no-usage') ? false : undefined,

@@ -1,5 +1,6 @@
 /** Engine lookup by name, and the checks that run before anything is measured. */
 import type { BenchmarkConfig, EngineName } from '../config/fields.js';
+import type { LoadSettings } from '../results/schema.js';
 import type { EngineFactory } from './engine.js';
 import { checkGgufFile } from './gguf-file.js';
 import { checkLlamaDevice, createLlamaCppEngine } from './llama-cpp.js';
@@ -31,8 +32,16 @@ export const ENGINE_PACKAGES: Readonly<Record<EngineName, readonly string[]>> = 
 /** Throws an InputError when a config's model or device cannot be what its engine loads; returns a warning when it could not check. */
 export async function checkConfig(config: BenchmarkConfig): Promise<string | null> {
   requirePackages(ENGINE_PACKAGES[config.engine], `engine ${config.engine}`);
-  // a served model name is whatever the server lists; the URL and key are checked too
-  if (config.engine === 'openai') return checkServedModel(config);
+  // a served model name is whatever the server lists; the URL and key are checked too, at every replica of a load run
+  if (config.engine === 'openai') {
+    const replicas = (config as BenchmarkConfig & { load?: LoadSettings }).load?.replicas?.urls.slice(1) ?? [];
+    const warnings: string[] = [];
+    for (const c of [config, ...replicas.map((url) => ({ ...config, engine_options: { ...config.engine_options, url } }))]) {
+      const warning = await checkServedModel(c);
+      if (warning !== null) warnings.push(warning);
+    }
+    return warnings.length > 0 ? warnings.join('; ') : null;
+  }
   const ref = parseModelRef(config.model);
   if (config.engine === 'transformers-js-browser') {
     checkBrowser(config);
@@ -67,7 +76,7 @@ export async function checkConfigs(configs: readonly BenchmarkConfig[]): Promise
   const warnings: string[] = [];
   for (const c of configs) {
     // shape limits depend on the lengths and the batch too
-    const key = [c.engine, c.model, c.device, c.dtype, c.batch_size, c.sequence_length, c.num_tokens_to_generate, String(c.engine_options.url), String(c.engine_options.model_check), String(c.engine_options.browser), String(c.engine_options.browser_flags)].join('\u0000');
+    const key = [c.engine, c.model, c.device, c.dtype, c.batch_size, c.sequence_length, c.num_tokens_to_generate, String(c.engine_options.url), JSON.stringify((c as BenchmarkConfig & { load?: LoadSettings }).load?.replicas ?? null), String(c.engine_options.model_check), String(c.engine_options.browser), String(c.engine_options.browser_flags)].join('\u0000');
     if (seen.has(key)) continue;
     seen.add(key);
     const warning = await checkConfig(c);

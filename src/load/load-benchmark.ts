@@ -17,6 +17,7 @@ import { runLoad, settingsOfPart } from './load-runner.js';
 import type { PartStart } from './rendezvous.js';
 import { rampSchedule, readTraceOnce } from './arrivals.js';
 import { datasetPrompts, type LoadPrompt, syntheticPrompts, tracePrompts } from './prompts.js';
+import { Replicas } from './replicas.js';
 import { randomSalt } from './trace.js';
 import type { LoadConfig } from './load-config.js';
 
@@ -75,7 +76,10 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
     monitor: null,
   };
   // the pool: one connection per request in flight (closed loop), or as many as the open loop needs
-  const client = new OpenAiClient(target, own.mode === 'closed' ? (own.concurrency ?? 1) : own.max_concurrency);
+  const pool = own.mode === 'closed' ? (own.concurrency ?? 1) : own.max_concurrency;
+  const client = new OpenAiClient(target, pool);
+  // several --url values: the first also makes the prompts (every replica serves the same model)
+  const replicas = s.replicas ? new Replicas([client, ...s.replicas.urls.slice(1).map((url) => new OpenAiClient({ ...target, url }, pool))], s.replicas.route) : null;
   let partStart: PartStart | undefined;
   const tally = new LoadTally(own, { reuse: promptReuseOf(config), model: config.model });
   let records: RecordsSink | null = null;
@@ -91,7 +95,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
     const keeper = records;
     const measureStart = performance.now();
     const part = options.part;
-    const run = await runLoad(client, prompts, s, {
+    const run = await runLoad(replicas ?? client, prompts, s, {
       onRequest: (n, tokens) => options.progress.request(n, tokens),
       // every record is summarised and kept as it ends: nothing grows with the run but the file
       onRecord: (r) => {
@@ -130,7 +134,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
     const kind = err instanceof RunError ? err.kind : 'internal';
     result.error = { kind, message: errorMessage(err) };
   } finally {
-    await client.close().catch(() => undefined);
+    await (replicas ?? client).close().catch(() => undefined);
     const unsaved = await records?.finish(result);
     if (unsaved) {
       options.progress.message(unsaved);

@@ -6,12 +6,13 @@
  */
 import { type Shard, shareOf } from '../config/shard.js';
 import { holdLoopAwake } from '../http/busy-poll.js';
-import { httpRequestRecord, type OpenAiClient } from '../http/openai-client.js';
+import { httpRequestRecord } from '../http/openai-client.js';
 import { msBetween } from '../results/metrics.js';
 import type { LoadRequestRecord, LoadSettings } from '../results/schema.js';
 import { rampSchedule, scheduleOf } from './arrivals.js';
 import { EventLoopLag, type LoopLag } from './event-loop-lag.js';
 import type { LoadPrompt } from './prompts.js';
+import type { LoadSender } from './replicas.js';
 
 export interface LoadRun {
   /** Every measured request by index; empty when they went to `onRecord` instead. */
@@ -94,7 +95,7 @@ export function settingsOfPart(s: LoadSettings, part: Shard | undefined): LoadSe
   };
 }
 
-export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt[], s: LoadSettings, options: LoadRunOptions = {}): Promise<LoadRun> {
+export async function runLoad(client: LoadSender, prompts: readonly LoadPrompt[], s: LoadSettings, options: LoadRunOptions = {}): Promise<LoadRun> {
   const { signal, part } = options;
   const cut = options.cut ?? signal;
   const promptFor = (i: number): LoadPrompt => prompts[i % prompts.length] as LoadPrompt;
@@ -157,6 +158,7 @@ export async function runLoad(client: OpenAiClient, prompts: readonly LoadPrompt
       ttft_from_schedule_ms: delay !== null && base.ttft_ms !== null ? delay + base.ttft_ms : null,
       e2e_from_schedule_ms: delay !== null && base.e2e_ms !== null ? delay + base.e2e_ms : null,
       token_ms: r.metrics?.token_ms ?? [],
+      ...(r.replica !== undefined ? { replica: r.replica } : {}),
     };
     if (options.onRecord) options.onRecord(record);
     else requests.push(record);

@@ -14,8 +14,10 @@ import { readTrace, type TraceEntry, traceSchedule } from './trace.js';
 
 /** A load run: the server, the swept values and the traffic (the result file's `load` settings, typed). */
 export interface LoadSpec {
-  /** The server's base URL, e.g. http://localhost:8000/v1. */
-  url: string;
+  /** The server's base URL, e.g. http://localhost:8000/v1; several: replicas with no balancer before them, each request sent to one by `route`. */
+  url: string | readonly string[];
+  /** With several URLs: round-robin (default) or least-in-flight. */
+  route?: 'round-robin' | 'least-in-flight';
   /** The served model name. */
   model: string;
   /** completions (exact token-id prompts; default) or chat. */
@@ -123,7 +125,11 @@ const list = (v: number | readonly number[] | undefined): readonly number[] | un
 
 /** One config per swept value; `defaultRequests` when neither `requests` nor `duration_s` is given. */
 export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecName = FIELD_NAME): LoadConfig[] {
-  if (!spec.url) throw new InputError('usage', `load: ${name('url')} is required (the server, e.g. http://localhost:8000/v1)`);
+  const urls = typeof spec.url === 'string' ? [spec.url] : [...spec.url];
+  if (urls.length === 0 || urls.some((u) => !u)) throw new InputError('usage', `load: ${name('url')} is required (the server, e.g. http://localhost:8000/v1)`);
+  if (new Set(urls).size < urls.length) throw new InputError('usage', `load: ${name('url')} names a server twice; give each replica once`);
+  if (spec.route !== undefined && !['round-robin', 'least-in-flight'].includes(spec.route)) throw new InputError('usage', `load: ${name('route')} must be round-robin or least-in-flight, got '${spec.route}'`);
+  if (spec.route !== undefined && urls.length < 2) throw new InputError('usage', `load: ${name('route')} spreads requests over several servers; give more than one ${name('url')}`);
   if (!spec.model) throw new InputError('usage', `load: ${name('model')} is required (the name the server serves the model under)`);
   if (spec.trace_speed !== undefined && spec.trace === undefined) throw new InputError('usage', `load: ${name('trace_speed')} applies to ${name('trace')}`);
   if (spec.trace !== undefined) return [traceConfig(spec, name)];
@@ -190,7 +196,7 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
 
 /** The openai engine's options a spec sets. */
 function engineOptionsOf(spec: LoadSpec, name: SpecName): Record<string, string | number | boolean> {
-  const engineOptions: Record<string, string | number | boolean> = { url: spec.url };
+  const engineOptions: Record<string, string | number | boolean> = { url: typeof spec.url === 'string' ? spec.url : (spec.url[0] as string) };
   if (spec.api !== undefined) engineOptions.api = spec.api;
   if (spec.api_key_env !== undefined) engineOptions.api_key_env = spec.api_key_env;
   if (spec.timeout_s !== undefined) engineOptions.timeout_s = checked(name, 'timeout_s', spec.timeout_s, { min: 0, exclusive: true });
@@ -204,7 +210,9 @@ function engineOptionsOf(spec: LoadSpec, name: SpecName): Record<string, string 
 }
 
 /** One value's config: the openai engine's fields (lengths, warmups, requests) with its load settings. */
-function valueConfig(spec: LoadSpec, engineOptions: Record<string, string | number | boolean>, inputLen: number, outputLen: number, warmup: number, requests: number | null, load: LoadSettings): LoadConfig {
+function valueConfig(spec: LoadSpec, engineOptions: Record<string, string | number | boolean>, inputLen: number, outputLen: number, warmup: number, requests: number | null, settings: LoadSettings): LoadConfig {
+  const urls = typeof spec.url === 'string' ? [spec.url] : [...spec.url];
+  const load: LoadSettings = urls.length > 1 ? { ...settings, replicas: { urls, route: spec.route ?? 'round-robin' } } : settings;
   const [base] = expandConfigs([
     {
       fields: {

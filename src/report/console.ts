@@ -139,8 +139,25 @@ export function formatLoadSummary(run: RunResult, percentiles: readonly KeptPerc
     formatTable(totals.header, totals.rows),
     '',
     formatTable(latencies.header, latencies.rows),
+    ...replicaTable(run),
     ...(run.capacity ? ['', ...capacityLines(run.capacity)] : []),
   ].join('\n');
+}
+
+/** Several --url values: each replica's own figures, below the totals. */
+function replicaTable(run: RunResult): string[] {
+  const rows = run.benchmarks.flatMap((b) =>
+    (b.load?.replicas ?? []).map((r) => [
+      loadValueLabel(b),
+      r.url,
+      `${r.ok}/${r.sent}`,
+      num(r.request_throughput, 2),
+      num(r.output_throughput, 1),
+      r.ttft_ms ? `${r.ttft_ms.p50.toFixed(1)} / ${r.ttft_ms.p99.toFixed(1)}` : '-',
+      r.e2e_ms ? `${r.e2e_ms.p50.toFixed(0)} / ${r.e2e_ms.p99.toFixed(0)}` : '-',
+    ]),
+  );
+  return rows.length === 0 ? [] : ['', formatTable(['value', 'replica', 'ok/sent', 'req/s', 'out tok/s', 'TTFT ms p50/p99', 'e2e ms p50/p99'], rows)];
 }
 
 /** A capacity search's answer, last: the probes are printed as they end. */

@@ -65,6 +65,8 @@ export class LoadTally {
   private readonly check: ServerCheckTally;
   /** The failure of the lowest-indexed request that failed. */
   firstFailure: { index: number; failure: NonNullable<LoadRequestRecord['failure']> } | null = null;
+  /** Several --url values: a tally of each replica's own requests. */
+  private readonly replicas: LoadTally[];
 
   constructor(
     private readonly settings: LoadSettings,
@@ -74,6 +76,8 @@ export class LoadTally {
     this.sinks = Object.fromEntries(Object.keys(LOAD_STATS).map((k) => [k, new MetricSink(k, limit)])) as Record<LoadStatKey, MetricSink>;
     this.measures = new SummaryTally(limit);
     this.check = new ServerCheckTally(check.reuse, check.model);
+    const urls = settings.replicas?.urls ?? [];
+    this.replicas = urls.map(() => new LoadTally({ ...settings, replicas: null }, check, limit));
   }
 
   /** How many requests were added. */
@@ -82,6 +86,7 @@ export class LoadTally {
   }
 
   add(r: LoadRequestRecord): void {
+    if (r.replica !== undefined) this.replicas[r.replica]?.add(r);
     this.requests++;
     const sent = r.dispatch_delay_ms !== null;
     if (r.failure && sent && r.failure.kind === 'interrupted') {
@@ -170,7 +175,28 @@ export class LoadTally {
         event_loop_lag_ms: client.lag,
         warning: client.warning,
       },
+      ...(this.replicas.length > 0 ? { replicas: this.replicaFigures() } : {}),
     };
+  }
+
+  /** Each replica's own figures: its requests, throughput over its own window, TTFT and e2e. */
+  private replicaFigures(): NonNullable<LoadSummary['replicas']> {
+    const urls = this.settings.replicas?.urls ?? [];
+    return this.replicas.map((t, i) => {
+      const windowMs = t.sent > 0 ? t.lastEnd - t.firstStart : 0;
+      const summary = t.summary();
+      const pair = (x: { p50: number; p99: number } | null | undefined): { p50: number; p99: number } | null => (x ? { p50: x.p50, p99: x.p99 } : null);
+      return {
+        url: urls[i] as string,
+        sent: t.sent,
+        ok: t.ok,
+        failed: t.sent - t.ok - t.interrupted,
+        request_throughput: perSecond(t.ok, windowMs),
+        output_throughput: perSecond(t.outputTokens, windowMs),
+        ttft_ms: pair(summary?.ttft_ms),
+        e2e_ms: pair(summary?.e2e_ms),
+      };
+    });
   }
 }
 

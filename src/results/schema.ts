@@ -49,6 +49,8 @@ export const LoadSettingsSchema = z.object({
   late_ms: z.number().nonnegative(),
   /** Open loop bounded by a request count: the drawn schedule is scaled so that its own rate is request_rate exactly (capacity probes; absent: as drawn). */
   exact_rate: z.boolean().optional(),
+  /** Several --url values: replicas with no balancer before them; requests spread over them by `route`. The config's url is the first. */
+  replicas: z.object({ urls: z.array(z.string()).min(2), route: z.enum(['round-robin', 'least-in-flight']) }).nullable().optional(),
   /** load --ramp-up: seconds over which the rate rose linearly to request_rate before the measured phase (null or absent: none). */
   ramp_up_s: z.number().positive().nullable().optional(),
   /** load --trace: the replayed file (its path as given, resolved; sha256 of its bytes), its lines, and --trace-speed. */
@@ -184,6 +186,8 @@ export const LoadRequestSchema = HttpRequestSchema.extend({
   ttft_from_schedule_ms: z.number().nullable(),
   e2e_from_schedule_ms: z.number().nullable(),
   token_ms: z.array(z.number()),
+  /** Several --url values: which one it went to (an index into the config's load.replicas.urls). */
+  replica: z.number().int().nonnegative().optional(),
 });
 
 const LagSchema = z.object({ p50: z.number(), p99: z.number(), max: z.number() });
@@ -241,6 +245,21 @@ export const LoadSummarySchema = z.object({
   origin_ns: z.string().optional(),
   /** load --workers N: the run was measured by N processes, each a part, merged here. */
   workers: z.number().int().positive().optional(),
+  /** Several --url values: each replica's own figures, in the order of its URL. */
+  replicas: z
+    .array(
+      z.object({
+        url: z.string(),
+        sent: z.number().int().nonnegative(),
+        ok: z.number().int().nonnegative(),
+        failed: z.number().int().nonnegative(),
+        request_throughput: z.number(),
+        output_throughput: z.number(),
+        ttft_ms: z.object({ p50: z.number(), p99: z.number() }).nullable(),
+        e2e_ms: z.object({ p50: z.number(), p99: z.number() }).nullable(),
+      }),
+    )
+    .optional(),
   /** load --ramp-up: the requests sent while the rate rose, before the measured phase; in no figure. */
   ramp: z.object({ duration_s: z.number().positive(), requests: z.number().int().nonnegative(), ok: z.number().int().nonnegative() }).optional(),
   /** load --shard: this part, the start all parts agreed on (the store server's clock), and this machine's clock against it. */

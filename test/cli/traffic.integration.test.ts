@@ -188,3 +188,52 @@ test('--ramp-up: the rate rises linearly over the ramp (sent, not measured, and 
   assert.equal(closed.code, 2);
   assert.match(closed.stderr, /--ramp-up applies to an open loop/);
 });
+
+test('several --url values: requests spread over the replicas (round-robin, or to the least in flight), each one\'s figures beside the totals, the model checked at each', async () => {
+  const second = await startScriptedServer(0, undefined, ['m']);
+  const first = await startScriptedServer(0, undefined, ['m']);
+  try {
+    const out = join(tempDir(), 'r.json');
+    // both serve 'm' (the names listed are checked); the script comes from the model string, so 'm' streams the defaults
+    const r = await runCli(['load', '--url', first.url, second.url, '--model', 'm', '--concurrency', '4', '--requests', '20', '--input-len', '16', '--output-len', '4', '--no-store', '--output', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const b = (await readResultWithRecords(out)).benchmarks[0];
+    assert.deepEqual(b?.config.load?.replicas, { urls: [first.url, second.url], route: 'round-robin' });
+    assert.equal(b?.config.engine_options.url, first.url);
+    const byReplica = [0, 1].map((i) => b?.requests?.filter((q) => q.replica === i).length);
+    assert.deepEqual(byReplica, [10, 10], 'round-robin: one each in turn');
+    assert.deepEqual(b?.load?.replicas?.map((x) => [x.url, x.sent, x.ok, x.failed]), [[first.url, 10, 10, 0], [second.url, 10, 10, 0]]);
+    assert.ok(b?.load?.replicas?.every((x) => x.ttft_ms !== null && x.request_throughput > 0), 'each replica has its TTFT and throughput');
+    assert.match(r.stdout, new RegExp(`concurrency 4 +${second.url.replace(/[.]/g, '\\.')} +10/10`), 'the console prints each replica');
+
+    // least in flight: with two requests in flight, each held 300 ms, each goes to the replica left free
+    const slowModel = 'ttft=300,itl=1';
+    const fast = join(tempDir(), 'f.json');
+    const least = await runCli(['load', '--url', first.url, second.url, '--route', 'least-in-flight', '--model', slowModel, '--no-model-check', '--concurrency', '2', '--requests', '6', '--input-len', '8', '--output-len', '2', '--no-store', '--quiet', '--output', fast]);
+    assert.equal(least.code, 0, least.stderr);
+    const lb = (await readResultWithRecords(fast)).benchmarks[0];
+    assert.deepEqual(lb?.load?.replicas?.map((x) => x.sent), [3, 3], 'two in flight, one at each: the least-loaded is the free one');
+
+    // the model is checked at every replica: one that does not serve it is bad input naming it
+    const other = await startScriptedServer(0, undefined, ['not-m']);
+    try {
+      const bad = await runCli(['load', '--url', first.url, other.url, '--model', 'm', '--no-store']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, new RegExp(`model 'm' is not served at ${other.url.replace(/[.]/g, '\\.')}`));
+    } finally {
+      await other.close();
+    }
+    for (const [extra, message] of [
+      [['--url', first.url, first.url], /--url names a server twice/],
+      [['--url', first.url, '--route', 'least-in-flight'], /--route spreads requests over several servers; give more than one --url/],
+      [['--url', first.url, second.url, '--route', 'random'], /--route must be round-robin or least-in-flight/],
+    ] as const) {
+      const res = await runCli(['load', ...extra, '--model', 'm', '--no-store']);
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, message);
+    }
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
