@@ -33,8 +33,14 @@ export interface OpenAiTarget {
   busyPoll: boolean;
 }
 
-/** A prompt as token ids (completions only) or as text. */
-export type Prompt = { ids: readonly number[]; text?: undefined } | { text: string; ids?: undefined };
+/** One message of a chat: what a user said or what the assistant answered. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A prompt as token ids (completions only), as text, or as a whole chat so far (chat only: multi-turn sessions). */
+export type Prompt = { ids: readonly number[]; text?: undefined; messages?: undefined } | { text: string; ids?: undefined; messages?: undefined } | { messages: readonly ChatMessage[]; ids?: undefined; text?: undefined };
 
 export interface RequestResult {
   exchange: Exchange;
@@ -49,10 +55,10 @@ export interface RequestResult {
 export function requestBody(target: OpenAiTarget, prompt: Prompt, maxTokens: number): Record<string, unknown> {
   const body: Record<string, unknown> = { model: target.model, stream: true, max_tokens: maxTokens, temperature: 0 };
   if (target.api === 'completions') {
-    body.prompt = prompt.ids ? [...prompt.ids] : prompt.text;
+    body.prompt = prompt.ids ? [...prompt.ids] : (prompt.text ?? prompt.messages?.map((m) => m.content).join('\n'));
     if (target.logprobs) body.logprobs = 1;
   } else {
-    body.messages = chatMessages(prompt.text ?? '');
+    body.messages = prompt.messages ? [...prompt.messages] : chatMessages(prompt.text ?? '');
     if (target.logprobs) body.logprobs = true;
   }
   if (target.ignoreEos) {
@@ -95,15 +101,16 @@ export class OpenAiClient {
   }
 
   /**
-   * Sends one streaming request and reads its answer; never throws. A request whose reused
+   * Sends one streaming request and reads its answer (`wholeText`: all of its visible text, else the first 200 characters); never throws. A request whose reused
    * keep-alive connection closes before any byte of the response is sent once more (undici then
    * opens a new connection), with t0 taken again; never after a response byte.
    */
-  async send(prompt: Prompt, maxTokens: number, signal?: AbortSignal): Promise<RequestResult> {
+  async send(prompt: Prompt, maxTokens: number, signal?: AbortSignal, options: { wholeText?: boolean } = {}): Promise<RequestResult> {
     const body = JSON.stringify(requestBody(this.target, prompt, maxTokens));
     let retries = 0;
     for (;;) {
-      const reader = new OpenAiStreamReader();
+      // the whole answer only where it is needed (a session's history): hundreds of streams keep 200 characters each
+      const reader = new OpenAiStreamReader(options.wholeText ? Infinity : 200);
       const release = this.target.busyPoll ? holdLoopAwake() : null;
       const exchange = await streamRequest(this.pool, {
         path: `${this.basePath}/${this.target.api === 'chat' ? 'chat/completions' : 'completions'}`,

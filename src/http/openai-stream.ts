@@ -28,7 +28,7 @@ export interface StreamReading {
   /** First read with visible content (not reasoning, not tool calls). */
   firstOutputArrival: number | null;
   promptTokens: number | null;
-  /** Visible text, first 200 characters. */
+  /** Visible text, its first characters (200 unless the reader was asked for more). */
   text: string;
   responseId: string | null;
   /** The `model` the responses named (the first one given). */
@@ -113,6 +113,9 @@ export class OpenAiStreamReader {
   private lastEvent = '';
   private failure: RequestFailure | null = null;
 
+  /** `textLimit`: the characters of visible text kept (a session's history needs them all). */
+  constructor(private readonly textLimit = 200) {}
+
   private fail(kind: FailureKind, message: string): void {
     this.failure ??= { kind, message };
   }
@@ -187,7 +190,7 @@ export class OpenAiStreamReader {
       }
       if (visible !== '') {
         facts.visible = true;
-        if (this.text.length < 200) this.text = (this.text + visible).slice(0, 200);
+        if (this.text.length < this.textLimit) this.text = this.textLimit === Infinity ? this.text + visible : (this.text + visible).slice(0, this.textLimit);
       }
       const lp = isObject(choice.logprobs) ? choice.logprobs : null;
       if (lp) {

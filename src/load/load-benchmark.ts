@@ -18,6 +18,8 @@ import type { PartStart } from './rendezvous.js';
 import { rampSchedule, readTraceOnce } from './arrivals.js';
 import { datasetPrompts, type LoadPrompt, syntheticPrompts, tracePrompts } from './prompts.js';
 import { Replicas } from './replicas.js';
+import { runSessions } from './session-runner.js';
+import { datasetSessions, syntheticSessions } from './sessions.js';
 import { randomSalt } from './trace.js';
 import type { LoadConfig } from './load-config.js';
 
@@ -85,7 +87,15 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
   let records: RecordsSink | null = null;
   try {
     const started = performance.now();
-    const prompts: LoadPrompt[] = s.trace
+    // multi-turn: sessions instead of prompts, each turn made from the chat so far as it goes
+    const sessions = s.sessions
+      ? s.sessions.source === 'dataset'
+        ? datasetSessions(s.dataset as string, config.num_tokens_to_generate)
+        : await syntheticSessions(client, s.requests ?? 100, s.sessions.turns ?? 1, config.sequence_length, config.num_tokens_to_generate)
+      : null;
+    const prompts: LoadPrompt[] = sessions
+      ? []
+      : s.trace
       ? await tracePrompts(client, readTraceOnce(s.trace.path, s.trace.sha256).entries.slice(0, s.requests ?? undefined), options.part?.salt(config) ?? randomSalt(), own.warmup_requests)
       : s.dataset
       ? datasetPrompts(s.dataset, config.num_tokens_to_generate)
@@ -95,10 +105,10 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
     const keeper = records;
     const measureStart = performance.now();
     const part = options.part;
-    const run = await runLoad(replicas ?? client, prompts, s, {
-      onRequest: (n, tokens) => options.progress.request(n, tokens),
+    const runOptions = {
+      onRequest: (n: number, tokens: number) => options.progress.request(n, tokens),
       // every record is summarised and kept as it ends: nothing grows with the run but the file
-      onRecord: (r) => {
+      onRecord: (r: LoadRequestRecord) => {
         tally.add(r);
         keeper.keep(r);
         options.observe?.(r);
@@ -106,7 +116,8 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.cut ? { cut: options.cut } : {}),
       ...(part ? { part: part.shard, beforeMeasure: async () => void (partStart = await part.meet(config)) } : {}),
-    });
+    };
+    const run = sessions ? await runSessions(replicas ?? client, sessions, s, runOptions) : await runLoad(replicas ?? client, prompts, s, runOptions);
     result.phases_ms.measure = performance.now() - measureStart;
     result.summary = tally.summary();
     result.server_check = tally.serverCheck();

@@ -22,7 +22,9 @@ export function loadValueConfig(fields: Omit<NamedConfig, 'name' | 'hash'> & { n
   const label =
     load.mode === 'closed'
       ? `c${load.concurrency}`
-      : load.trace
+      : load.sessions
+        ? `sessions-r${load.request_rate}${load.sessions.think_time_ms > 0 ? `-think${load.sessions.think_time_ms}` : ''}`
+        : load.trace
         ? `trace-${basename(load.trace.path).replace(/\.jsonl?$/, '')}${load.trace.speed !== 1 ? `-x${load.trace.speed}` : ''}`
         : `r${load.request_rate}-${load.arrival}${load.arrival === 'gamma' ? `${load.burstiness}` : ''}`;
   return { ...config, name: `load-${label}-s${config.sequence_length}_n${config.num_tokens_to_generate}-${modelSlug(config.model)}`, hash: configHash(config as unknown as NamedConfig) } as LoadConfig;

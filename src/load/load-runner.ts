@@ -6,7 +6,7 @@
  */
 import { type Shard, shareOf } from '../config/shard.js';
 import { holdLoopAwake } from '../http/busy-poll.js';
-import { httpRequestRecord } from '../http/openai-client.js';
+import { httpRequestRecord, type RequestResult } from '../http/openai-client.js';
 import { msBetween } from '../results/metrics.js';
 import type { LoadRequestRecord, LoadSettings } from '../results/schema.js';
 import { rampSchedule, scheduleOf } from './arrivals.js';
@@ -53,7 +53,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * Waits until `due` (ns). Timers run on libuv's millisecond clock, so a busy-polling run sleeps
  * only to within 2 ms of the due time and then watches the clock turn by turn.
  */
-async function untilDue(due: bigint, busyPoll: boolean): Promise<void> {
+export async function untilDue(due: bigint, busyPoll: boolean): Promise<void> {
   for (let wait = Number(due - process.hrtime.bigint()) / 1e6; wait > 0; wait = Number(due - process.hrtime.bigint()) / 1e6) {
     if (!busyPoll) await sleep(wait);
     else if (wait > 2) await sleep(wait - 2);
@@ -92,6 +92,26 @@ export function settingsOfPart(s: LoadSettings, part: Shard | undefined): LoadSe
     requests: s.requests === null ? null : share(s.requests),
     warmup_requests: share(s.warmup_requests),
     max_concurrency: s.max_concurrency === null ? null : share(s.max_concurrency),
+  };
+}
+
+/** The record of request `index` of a load run: its own timings, and those from when it was due (`due`, ns), all after `origin`. */
+export function loadRequestRecord(r: RequestResult & { replica?: number }, origin: bigint, due: bigint, index: number, p: Pick<LoadPrompt, 'inputTokens' | 'overhead' | 'outputTokens'>): LoadRequestRecord {
+  const base = httpRequestRecord(r, origin, p.inputTokens, p.overhead);
+  const scheduled = msBetween(origin, due);
+  const sent = r.exchange.t0 !== null;
+  const delay = sent ? base.t0_ms - scheduled : null;
+  return {
+    ...base,
+    t0_ms: sent ? base.t0_ms : scheduled,
+    index,
+    max_tokens: p.outputTokens,
+    scheduled_ms: scheduled,
+    dispatch_delay_ms: delay,
+    ttft_from_schedule_ms: delay !== null && base.ttft_ms !== null ? delay + base.ttft_ms : null,
+    e2e_from_schedule_ms: delay !== null && base.e2e_ms !== null ? delay + base.e2e_ms : null,
+    token_ms: r.metrics?.token_ms ?? [],
+    ...(r.replica !== undefined ? { replica: r.replica } : {}),
   };
 }
 
@@ -144,22 +164,7 @@ export async function runLoad(client: LoadSender, prompts: readonly LoadPrompt[]
   const send = async (index: number, due: bigint): Promise<void> => {
     const p = promptFor(index);
     const r = await client.send(p.prompt, p.outputTokens, cut);
-    const base = httpRequestRecord(r, origin, p.inputTokens, p.overhead);
-    const scheduled = msBetween(origin, due);
-    const sent = r.exchange.t0 !== null;
-    const delay = sent ? base.t0_ms - scheduled : null;
-    const record: LoadRequestRecord = {
-      ...base,
-      t0_ms: sent ? base.t0_ms : scheduled,
-      index,
-      max_tokens: p.outputTokens,
-      scheduled_ms: scheduled,
-      dispatch_delay_ms: delay,
-      ttft_from_schedule_ms: delay !== null && base.ttft_ms !== null ? delay + base.ttft_ms : null,
-      e2e_from_schedule_ms: delay !== null && base.e2e_ms !== null ? delay + base.e2e_ms : null,
-      token_ms: r.metrics?.token_ms ?? [],
-      ...(r.replica !== undefined ? { replica: r.replica } : {}),
-    };
+    const record = loadRequestRecord(r, origin, due, index, p);
     if (options.onRecord) options.onRecord(record);
     else requests.push(record);
     options.onRequest?.(++done, r.reading.outputTokens);

@@ -10,6 +10,7 @@ import type { LoadSettings } from '../results/schema.js';
 import { InputError } from '../util/errors.js';
 import { type CapacitySearchSettings, DEFAULT_PRECISION, DEFAULT_SATURATION_CONCURRENCY, MIN_PROBE_S } from './capacity.js';
 import { type LoadConfig, loadValueConfig } from './load-config.js';
+import { datasetSessions } from './sessions.js';
 import { readTrace, type TraceEntry, traceSchedule } from './trace.js';
 
 /** A load run: the server, the swept values and the traffic (the result file's `load` settings, typed). */
@@ -56,6 +57,12 @@ export interface LoadSpec {
   trace?: string;
   /** With `trace`: timestamps divided by this (2 replays twice as fast; default 1). */
   trace_speed?: number;
+  /** Multi-turn sessions (api chat): each of `dataset`'s conversations, or `turns` synthetic user messages, is a session; sessions start at `request_rate`, and `requests` counts sessions. */
+  multi_turn?: boolean;
+  /** Synthetic sessions: user messages per session, each `input_len` tokens. */
+  turns?: number;
+  /** Multi-turn: the pause after a reply ends before the next turn is sent (ms, default 0). */
+  think_time_ms?: number;
   /** Goodput limits in ms. */
   slo?: { ttft_ms?: number; tpot_ms?: number; e2e_ms?: number };
   /** A request sent this long after it was due counts as late (default 10). */
@@ -133,6 +140,10 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
   if (!spec.model) throw new InputError('usage', `load: ${name('model')} is required (the name the server serves the model under)`);
   if (spec.trace_speed !== undefined && spec.trace === undefined) throw new InputError('usage', `load: ${name('trace_speed')} applies to ${name('trace')}`);
   if (spec.trace !== undefined) return [traceConfig(spec, name)];
+  for (const field of ['turns', 'think_time_ms'] as const) {
+    if (spec[field] !== undefined && spec.multi_turn !== true) throw new InputError('usage', `load: ${name(field)} applies to ${name('multi_turn')}`);
+  }
+  const sessions = spec.multi_turn === true ? sessionsOf(spec, defaultRequests, name) : null;
   const concurrency = list(spec.concurrency);
   const rates = list(spec.request_rate);
   if (concurrency && rates) throw new InputError('usage', `load: give ${name('concurrency')} (closed loop) or ${name('request_rate')} (open loop), not both`);
@@ -148,7 +159,7 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
   const arrival = spec.arrival ?? (burstiness !== null ? 'gamma' : 'poisson');
   let requests = optional(name, 'requests', spec.requests, { int: true, min: 1 });
   const duration = optional(name, 'duration_s', spec.duration_s, { min: 0, exclusive: true });
-  if (requests === null && duration === null) requests = defaultRequests;
+  if (requests === null && duration === null) requests = sessions?.count ?? defaultRequests;
   // past any served context: a server that does not say its context would otherwise never finish
   for (const field of ['input_len', 'output_len'] as const) {
     const value = spec[field];
@@ -164,7 +175,7 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
     : (concurrency ?? [1]).map((c) => ({ mode: 'closed' as const, value: checked(name, 'concurrency', c, { int: true, min: 1 }) }));
   if (values.length === 0) throw new InputError('usage', `load: ${name(rates ? 'request_rate' : 'concurrency')} needs at least one value`);
   const seed = optional(name, 'seed', spec.seed, { int: true, min: 0 }) ?? 0;
-  const warmupGiven = optional(name, 'warmup_requests', spec.warmup_requests, { int: true, min: 0 });
+  const warmupGiven = optional(name, 'warmup_requests', spec.warmup_requests, { int: true, min: 0 }) ?? (sessions ? 0 : null);
   const slo = sloOf(spec.slo, name);
   const lateMs = optional(name, 'late_ms', spec.late_ms, { min: 0 }) ?? 10;
   const maxConcurrency = optional(name, 'max_concurrency', spec.max_concurrency, { int: true, min: 1 });
@@ -190,6 +201,7 @@ export function loadConfigsOf(spec: LoadSpec, defaultRequests = 100, name: SpecN
       slo,
       late_ms: lateMs,
       ...(mode === 'open' && rampUp !== null ? { ramp_up_s: rampUp } : {}),
+      ...(sessions ? { sessions: sessions.settings } : {}),
     });
   });
 }
@@ -269,6 +281,29 @@ function traceConfig(spec: LoadSpec, name: SpecName): LoadConfig {
     late_ms: optional(name, 'late_ms', spec.late_ms, { min: 0 }) ?? 10,
     trace: { path, sha256: trace.sha256, lines, speed },
   });
+}
+
+/**
+ * What --multi-turn asks for, checked: chats (api chat) started open-loop, from a dataset's
+ * conversations (each once by default) or `turns` synthetic messages; no warmups (a warmup is not a
+ * session), no prompt reuse or ramp.
+ */
+function sessionsOf(spec: LoadSpec, defaultRequests: number, name: SpecName): { settings: NonNullable<LoadSettings['sessions']>; count: number } {
+  if (spec.api !== 'chat') throw new InputError('usage', `load: ${name('multi_turn')} sends each turn with the chat so far: add ${name('api')} chat`);
+  if (spec.request_rate === undefined || spec.concurrency !== undefined) throw new InputError('usage', `load: ${name('multi_turn')} starts sessions on an open-loop schedule: give ${name('request_rate')} (sessions a second)${spec.concurrency !== undefined ? `, not ${name('concurrency')}` : ''}`);
+  const given = (['prompt_reuse', 'ramp_up_s', 'range_ratio', 'capacity'] as const).find((f) => spec[f] !== undefined);
+  if (given) throw new InputError('usage', `load: ${name(given)} does not apply to ${name('multi_turn')}`);
+  if (spec.warmup_requests !== undefined && spec.warmup_requests > 0) throw new InputError('usage', `load: ${name('multi_turn')} sends no warmup requests (a warmup is not a session); give ${name('warmup_requests')} 0 or leave it out`);
+  const thinkTime = optional(name, 'think_time_ms', spec.think_time_ms, { min: 0 }) ?? 0;
+  if (spec.dataset !== undefined && spec.turns !== undefined) throw new InputError('usage', `load: ${name('multi_turn')} takes its sessions from ${name('dataset')} or makes ${name('turns')} synthetic ones, not both`);
+  if (spec.dataset !== undefined) {
+    const count = datasetSessions(resolve(spec.dataset), 2).length;
+    if (spec.requests !== undefined && spec.requests > count) throw new InputError('usage', `load: ${name('requests')} ${spec.requests} is more than the dataset's ${count} conversations; each is one session`);
+    return { settings: { source: 'dataset', turns: null, think_time_ms: thinkTime }, count };
+  }
+  if (spec.turns === undefined) throw new InputError('usage', `load: ${name('multi_turn')} needs sessions: ${name('dataset')} FILE with conversations, or ${name('turns')} N synthetic user messages a session`);
+  const turns = checked(name, 'turns', spec.turns, { int: true, min: 1 });
+  return { settings: { source: 'synthetic', turns, think_time_ms: thinkTime }, count: defaultRequests };
 }
 
 /** The SLO limits, each above 0. */

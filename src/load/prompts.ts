@@ -9,6 +9,7 @@ import type { OpenAiClient, Prompt } from '../http/openai-client.js';
 import type { PromptReuse } from '../config/prompt-reuse.js';
 import { ServerPrompts } from '../http/server-prompts.js';
 import { InputError, RunError } from '../util/errors.js';
+import { conversationOf } from './sessions.js';
 import { BLOCK_TOKENS, type TraceEntry } from './trace.js';
 import { Xoshiro128 } from '../util/random.js';
 
@@ -58,14 +59,7 @@ export async function syntheticPrompts(client: OpenAiClient, spec: SyntheticProm
 function promptText(line: Record<string, unknown>): string | null {
   if (typeof line.prompt === 'string') return line.prompt;
   if (typeof line.text === 'string') return line.text;
-  const turns = Array.isArray(line.conversations) ? line.conversations : Array.isArray(line.messages) ? line.messages : null;
-  if (!turns) return null;
-  for (const t of turns as Record<string, unknown>[]) {
-    const who = t.from ?? t.role;
-    const value = t.value ?? t.content;
-    if ((who === 'human' || who === 'user') && typeof value === 'string') return value;
-  }
-  return null;
+  return conversationOf(line)?.users[0] ?? null;
 }
 
 /** Prompts from a JSONL file; each line may give its own output length (`output_len` or `max_tokens`). */

@@ -10,7 +10,7 @@ export type Route = 'round-robin' | 'least-in-flight';
 /** What the load runner sends through: one server's client, or replicas. */
 export interface LoadSender {
   readonly target: OpenAiTarget;
-  send(prompt: Prompt, maxTokens: number, signal?: AbortSignal): Promise<RequestResult & { replica?: number }>;
+  send(prompt: Prompt, maxTokens: number, signal?: AbortSignal, options?: { wholeText?: boolean }): Promise<RequestResult & { replica?: number }>;
 }
 
 export class Replicas implements LoadSender {
@@ -38,11 +38,11 @@ export class Replicas implements LoadSender {
     return best;
   }
 
-  async send(prompt: Prompt, maxTokens: number, signal?: AbortSignal): Promise<RequestResult & { replica: number }> {
+  async send(prompt: Prompt, maxTokens: number, signal?: AbortSignal, options: { wholeText?: boolean } = {}): Promise<RequestResult & { replica: number }> {
     const i = this.pick();
     this.inFlight[i] = (this.inFlight[i] as number) + 1;
     try {
-      const result = await (this.clients[i] as OpenAiClient).send(prompt, maxTokens, signal);
+      const result = await (this.clients[i] as OpenAiClient).send(prompt, maxTokens, signal, options);
       return Object.assign(result, { replica: i });
     } finally {
       this.inFlight[i] = (this.inFlight[i] as number) - 1;

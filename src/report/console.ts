@@ -140,8 +140,20 @@ export function formatLoadSummary(run: RunResult, percentiles: readonly KeptPerc
     '',
     formatTable(latencies.header, latencies.rows),
     ...replicaTable(run),
+    ...turnTable(run),
     ...(run.capacity ? ['', ...capacityLines(run.capacity)] : []),
   ].join('\n');
+}
+
+/** --multi-turn: each turn's figures (a prefix cache shows as TTFT falling turn by turn), and the sessions'. */
+function turnTable(run: RunResult): string[] {
+  const p = (x: { p50: number; p99: number } | null, digits: number): string => (x ? `${x.p50.toFixed(digits)} / ${x.p99.toFixed(digits)}` : '-');
+  const rows = run.benchmarks.flatMap((b) => (b.load?.turns ?? []).map((t) => [loadValueLabel(b), String(t.turn + 1), `${t.ok}/${t.sent}`, p(t.ttft_ms, 1), p(t.e2e_ms, 0)]));
+  const sessions = run.benchmarks.flatMap((b) => {
+    const x = b.load?.sessions;
+    return x ? [`${loadValueLabel(b)}: ${x.count} sessions, ${x.completed} with every turn ok${x.duration_s ? `, each lasting ${x.duration_s.p50.toFixed(2)} s (p50) / ${x.duration_s.p99.toFixed(2)} s (p99)` : ''}`] : [];
+  });
+  return rows.length === 0 ? [] : ['', formatTable(['value', 'turn', 'ok/sent', 'TTFT ms p50/p99', 'e2e ms p50/p99'], rows), ...sessions];
 }
 
 /** Several --url values: each replica's own figures, below the totals. */

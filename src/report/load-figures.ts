@@ -28,7 +28,7 @@ const num = (v: number | null | undefined, digits: number): string => (v === nul
 /** What a load value is, in words: `concurrency 8`, `rate 5/s poisson`. */
 export function loadValueLabel(b: BenchmarkResult): string {
   const s = b.config.load;
-  return s ? (s.mode === 'closed' ? `concurrency ${s.concurrency}` : s.trace ? `trace at ${s.trace.speed}x (${s.request_rate}/s)` : `rate ${s.request_rate}/s ${s.arrival}`) : b.config.name;
+  return s ? (s.mode === 'closed' ? `concurrency ${s.concurrency}` : s.trace ? `trace at ${s.trace.speed}x (${s.request_rate}/s)` : s.sessions ? `sessions ${s.request_rate}/s` : `rate ${s.request_rate}/s ${s.arrival}`) : b.config.name;
 }
 
 const loadValues = (run: RunResult): BenchmarkResult[] => run.benchmarks.filter((b) => b.config.load);

@@ -4,6 +4,7 @@ import { EXACT_VALUES_LIMIT, MetricSink, type SinkStats } from './metric-sink.js
 import { type IterationMetrics, meetsSlo, metricsFromMs, perSecond, promptMismatch, rateOver, ratePerS } from './metrics.js';
 import type { LoadRequestRecord, LoadSettings, LoadSummary, ServerCheck, Summary } from './schema.js';
 import { ServerCheckTally } from './server-check.js';
+import { quantileSorted, sortAscending } from './statistics.js';
 import { SummaryTally } from './summary.js';
 
 export interface ClientCost {
@@ -67,6 +68,11 @@ export class LoadTally {
   firstFailure: { index: number; failure: NonNullable<LoadRequestRecord['failure']> } | null = null;
   /** Several --url values: a tally of each replica's own requests. */
   private readonly replicas: LoadTally[];
+  /** --multi-turn: a tally of each turn's requests, and each session's span and whether a turn of it failed. */
+  private readonly turns = new Map<number, LoadTally>();
+  private readonly spans = new Map<number, { first: number; last: number; failed: boolean }>();
+  private readonly check0: { reuse: PromptReuse; model: string };
+  private readonly limit: number;
 
   constructor(
     private readonly settings: LoadSettings,
@@ -78,6 +84,8 @@ export class LoadTally {
     this.check = new ServerCheckTally(check.reuse, check.model);
     const urls = settings.replicas?.urls ?? [];
     this.replicas = urls.map(() => new LoadTally({ ...settings, replicas: null }, check, limit));
+    this.check0 = check;
+    this.limit = limit;
   }
 
   /** How many requests were added. */
@@ -87,6 +95,20 @@ export class LoadTally {
 
   add(r: LoadRequestRecord): void {
     if (r.replica !== undefined) this.replicas[r.replica]?.add(r);
+    if (r.turn !== undefined && this.settings.sessions) {
+      let t = this.turns.get(r.turn);
+      if (!t) this.turns.set(r.turn, (t = new LoadTally({ ...this.settings, replicas: null, sessions: null }, this.check0, this.limit)));
+      t.add(r);
+    }
+    if (r.session !== undefined && this.settings.sessions) {
+      const span = this.spans.get(r.session) ?? { first: Infinity, last: -Infinity, failed: false };
+      span.failed ||= !r.ok;
+      if (r.dispatch_delay_ms !== null) {
+        span.first = Math.min(span.first, r.t0_ms);
+        span.last = Math.max(span.last, r.t0_ms + (r.e2e_ms ?? 0));
+      }
+      this.spans.set(r.session, span);
+    }
     this.requests++;
     const sent = r.dispatch_delay_ms !== null;
     if (r.failure && sent && r.failure.kind === 'interrupted') {
@@ -176,6 +198,24 @@ export class LoadTally {
         warning: client.warning,
       },
       ...(this.replicas.length > 0 ? { replicas: this.replicaFigures() } : {}),
+      ...(this.settings.sessions ? this.sessionFigures() : {}),
+    };
+  }
+
+  /** --multi-turn: each turn's figures (TTFT by turn shows what a prefix cache does for the history), and the sessions'. */
+  private sessionFigures(): Pick<LoadSummary, 'turns' | 'sessions'> {
+    const pair = (x: { p50: number; p99: number } | null | undefined): { p50: number; p99: number } | null => (x ? { p50: x.p50, p99: x.p99 } : null);
+    const turns = [...this.turns.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([turn, t]) => ({ turn, sent: t.sent, ok: t.ok, ttft_ms: pair(t.summary()?.ttft_ms), e2e_ms: pair(t.summary()?.e2e_ms) }));
+    const durations = sortAscending([...this.spans.values()].filter((x) => !x.failed).map((x) => (x.last - x.first) / 1000));
+    return {
+      turns,
+      sessions: {
+        count: this.spans.size,
+        completed: durations.length,
+        duration_s: durations.length > 0 ? { p50: quantileSorted(durations, 0.5), p99: quantileSorted(durations, 0.99) } : null,
+      },
     };
   }
 

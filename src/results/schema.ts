@@ -51,6 +51,8 @@ export const LoadSettingsSchema = z.object({
   exact_rate: z.boolean().optional(),
   /** Several --url values: replicas with no balancer before them; requests spread over them by `route`. The config's url is the first. */
   replicas: z.object({ urls: z.array(z.string()).min(2), route: z.enum(['round-robin', 'least-in-flight']) }).nullable().optional(),
+  /** load --multi-turn: each request a turn of a session (a dataset's conversation, or `turns` synthetic ones); sessions start at request_rate a second, each turn `think_time_ms` after the last one's reply ended, with the whole chat so far. `requests` counts sessions. */
+  sessions: z.object({ source: z.enum(['dataset', 'synthetic']), turns: z.number().int().positive().nullable(), think_time_ms: z.number().nonnegative() }).nullable().optional(),
   /** load --ramp-up: seconds over which the rate rose linearly to request_rate before the measured phase (null or absent: none). */
   ramp_up_s: z.number().positive().nullable().optional(),
   /** load --trace: the replayed file (its path as given, resolved; sha256 of its bytes), its lines, and --trace-speed. */
@@ -188,6 +190,9 @@ export const LoadRequestSchema = HttpRequestSchema.extend({
   token_ms: z.array(z.number()),
   /** Several --url values: which one it went to (an index into the config's load.replicas.urls). */
   replica: z.number().int().nonnegative().optional(),
+  /** --multi-turn: the session (its index in the run) and the turn (from 0) this request was. */
+  session: z.number().int().nonnegative().optional(),
+  turn: z.number().int().nonnegative().optional(),
 });
 
 const LagSchema = z.object({ p50: z.number(), p99: z.number(), max: z.number() });
@@ -259,6 +264,19 @@ export const LoadSummarySchema = z.object({
         e2e_ms: z.object({ p50: z.number(), p99: z.number() }).nullable(),
       }),
     )
+    .optional(),
+  /** --multi-turn: figures by turn (turn 0 first), and over sessions. */
+  turns: z
+    .array(z.object({ turn: z.number().int().nonnegative(), sent: z.number().int().nonnegative(), ok: z.number().int().nonnegative(), ttft_ms: z.object({ p50: z.number(), p99: z.number() }).nullable(), e2e_ms: z.object({ p50: z.number(), p99: z.number() }).nullable() }))
+    .optional(),
+  sessions: z
+    .object({
+      count: z.number().int().nonnegative(),
+      /** Sessions whose every turn succeeded. */
+      completed: z.number().int().nonnegative(),
+      /** First send to last end of each completed session, seconds. */
+      duration_s: z.object({ p50: z.number(), p99: z.number() }).nullable(),
+    })
     .optional(),
   /** load --ramp-up: the requests sent while the rate rose, before the measured phase; in no figure. */
   ramp: z.object({ duration_s: z.number().positive(), requests: z.number().int().nonnegative(), ok: z.number().int().nonnegative() }).optional(),

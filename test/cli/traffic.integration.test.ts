@@ -237,3 +237,94 @@ test('several --url values: requests spread over the replicas (round-robin, or t
     await second.close();
   }
 });
+
+const CONVERSATIONS = [
+  { conversations: [{ from: 'human', value: 'hello there' }, { from: 'gpt', value: 'the dataset reply, never sent' }, { from: 'human', value: 'second question' }, { from: 'gpt', value: 'x' }, { from: 'human', value: 'third' }] },
+  { messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'A one' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'A two' }] },
+  { conversations: [{ from: 'human', value: 'solo' }] },
+];
+
+test('--multi-turn: each conversation a session; turn k carries the whole chat with the replies actually received, sent once the last reply ended and the think time passed; figures by turn', async () => {
+  const dir = tempDir();
+  const dataset = join(dir, 'chats.jsonl');
+  writeFileSync(dataset, `${CONVERSATIONS.map((c) => JSON.stringify(c)).join('\n')}\n`);
+  const before = server.log.length;
+  const out = join(dir, 'r.json');
+  const r = await runCli(['load', '--url', server.url, '--api', 'chat', '--model', 'ttft=4,itl=1,tagged=1', '--no-model-check', '--multi-turn', '--dataset', dataset, '--request-rate', '20', '--think-time', '80', '--output-len', '3', '--no-store', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const b = (await readResultWithRecords(out)).benchmarks[0];
+  const records = b?.requests ?? [];
+  assert.equal(records.length, 6, 'every turn of every conversation once');
+  assert.deepEqual(b?.config.load?.sessions, { source: 'dataset', turns: null, think_time_ms: 80 });
+  assert.deepEqual(b?.load?.turns?.map((t) => [t.turn, t.sent, t.ok]), [[0, 3, 3], [1, 2, 2], [2, 1, 1]]);
+  assert.deepEqual(b?.load?.sessions && [b.load.sessions.count, b.load.sessions.completed], [3, 3]);
+  const logged = server.log.slice(before);
+  const byReply = new Map(logged.map((l) => [l.reply as string, l]));
+  for (const [i, conv] of CONVERSATIONS.entries()) {
+    const turns = records.filter((q) => q.session === i).sort((x, y) => (x.turn as number) - (y.turn as number));
+    const users = ('conversations' in conv ? (conv.conversations ?? []).filter((m) => m.from === 'human').map((m) => m.value) : (conv.messages ?? []).filter((m) => m.role === 'user').map((m) => m.content)) as string[];
+    assert.equal(turns.length, users.length, `session ${i}: one request per user message`);
+    // the server's log of each turn, by the first message that is only in it (its user message, with the history before)
+    const sent = turns.map((_, k) => logged.find((l) => l.messages?.at(-1)?.content === users[k] && l.messages?.length === ('messages' in conv ? 1 : 0) + 2 * k + 1));
+    const replies: string[] = [];
+    for (const [k, l] of sent.entries()) {
+      assert.ok(l, `session ${i} turn ${k} reached the server`);
+      const want = [
+        ...('messages' in conv ? [{ role: 'system', content: 'be brief' }] : []),
+        ...users.slice(0, k).flatMap((u, j) => [{ role: 'user', content: u }, { role: 'assistant', content: replies[j] as string }]),
+        { role: 'user', content: users[k] as string },
+      ];
+      assert.deepEqual(l?.messages, want, `session ${i} turn ${k}: the whole chat, the replies received, nothing else`);
+      assert.ok(byReply.get(l?.reply as string) === l, 'each reply is its own request\'s');
+      replies.push(l?.reply as string);
+      if (k > 0) {
+        // due when the last reply ended plus the think time, and sent then, within its dispatch delay
+        const prev = turns[k - 1] as LoadRequestRecord;
+        const mine = turns[k] as LoadRequestRecord;
+        assert.ok(Math.abs(mine.scheduled_ms - (prev.t0_ms + (prev.e2e_ms as number) + 80)) < 0.01, `session ${i} turn ${k} due ${mine.scheduled_ms} ms: 80 ms after the reply before it ended`);
+        assert.ok((mine.dispatch_delay_ms as number) >= 0 && mine.t0_ms >= mine.scheduled_ms, `session ${i} turn ${k} not sent before its think time passed`);
+        const gapMs = Number(BigInt(l?.arrived_ns as string) - BigInt(sent[k - 1]?.written_ns.at(-1) as string)) / 1e6;
+        assert.ok(gapMs >= 80 - 1, `session ${i} turn ${k} reached the server ${gapMs.toFixed(1)} ms after the last reply's last write`);
+      }
+    }
+  }
+  assert.match(r.stdout, /3 sessions, 3 with every turn ok/);
+});
+
+test('--multi-turn with synthetic sessions (--turns); a failed turn ends its session, its later turns never sent; bad input refused', async () => {
+  const out = join(tempDir(), 's.json');
+  const r = await runCli(['load', '--url', server.url, '--api', 'chat', '--model', 'ttft=2,itl=1', '--no-model-check', '--multi-turn', '--turns', '3', '--requests', '4', '--request-rate', '50', '--input-len', '12', '--output-len', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const b = (await readResultWithRecords(out)).benchmarks[0];
+  assert.equal(b?.requests?.length, 12);
+  assert.deepEqual(b?.load?.turns?.map((t) => t.ok), [4, 4, 4]);
+
+  const failing = join(tempDir(), 'f.json');
+  const f = await runCli(['load', '--url', server.url, '--api', 'chat', '--model', 'fail=status', '--no-model-check', '--multi-turn', '--turns', '3', '--requests', '2', '--request-rate', '50', '--input-len', '8', '--output-len', '2', '--no-store', '--quiet', '--output', failing]);
+  assert.equal(f.code, 1, 'no turn succeeded: the value fails');
+  const fb = (await readResultWithRecords(failing)).benchmarks[0];
+  const c = fb?.load?.counts;
+  assert.deepEqual(c && [c.scheduled, c.sent, c.ok, c.failed, c.dropped], [6, 2, 0, 2, 4]);
+  assert.deepEqual(fb?.load?.not_sent, { session_ended: 4 });
+
+  const dir = tempDir();
+  const prompts = join(dir, 'prompts.jsonl');
+  writeFileSync(prompts, '{"prompt": "just one"}\n');
+  const chats = join(dir, 'chats.jsonl');
+  writeFileSync(chats, `${JSON.stringify(CONVERSATIONS[0])}\n`);
+  for (const [extra, message] of [
+    [['--multi-turn', '--dataset', chats, '--request-rate', '5'], /--multi-turn sends each turn with the chat so far: add --api chat/],
+    [['--api', 'chat', '--multi-turn', '--dataset', prompts, '--request-rate', '5'], /prompts\.jsonl:1: --multi-turn needs a conversation on every line/],
+    [['--api', 'chat', '--turns', '3', '--request-rate', '5'], /--turns applies to --multi-turn/],
+    [['--api', 'chat', '--multi-turn', '--turns', '2', '--concurrency', '4'], /--multi-turn starts sessions on an open-loop schedule: give --request-rate/],
+    [['--api', 'chat', '--multi-turn', '--turns', '2', '--request-rate', '5', '--warmup-requests', '2'], /--multi-turn sends no warmup requests/],
+    [['--api', 'chat', '--multi-turn', '--request-rate', '5'], /--multi-turn needs sessions: --dataset FILE with conversations, or --turns N/],
+    [['--api', 'chat', '--multi-turn', '--dataset', chats, '--request-rate', '5', '--requests', '2'], /--requests 2 is more than the dataset's 1 conversations/],
+  ] as const) {
+    const res = await runCli(['load', '--url', server.url, '--model', 'm', '--output-dir', join(dir, 'out'), '--no-store', ...extra]);
+    assert.equal(res.code, 2, `${message}: ${res.stderr}`);
+    assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+    assert.match(res.stderr, message);
+    assert.equal(existsSync(join(dir, 'out')), false, 'nothing written');
+  }
+});

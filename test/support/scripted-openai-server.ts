@@ -29,6 +29,7 @@
  *                    answered: the connection is closed (llama.cpp's server closes after each stream)
  *   drop_ms=MS       with drop_reused, hold such a request this long before closing its connection
  *   one_write=1      write the whole response body in one write (a server that does not stream)
+ *   tagged=1         each token's text names its request (` c<N>t<k>`), so a reply can be told from another's
  *   slots=K          a server with K slots and one FIFO queue (per model string): a request waits
  *                    for a free slot, and its ttft (prefill) and itl count from when it got one; the
  *                    slot is freed when its response ends (a server of known capacity)
@@ -55,6 +56,10 @@ export interface ScriptedRequestLog {
   prompt: number[] | string;
   /** slots=K: when the request got its slot (ns). */
   slot_ns?: string;
+  /** Chat: every message as sent. */
+  messages?: { role: string; content: string }[];
+  /** The visible text the server sent back, in full. */
+  reply?: string;
 }
 
 interface Script {
@@ -80,11 +85,12 @@ interface Script {
   dropMs: number;
   oneWrite: boolean;
   slots: number | null;
+  tagged: boolean;
 }
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null, tagged: false };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -112,6 +118,7 @@ export function parseScript(model: string): Script {
       case 'drop_reused': s.dropReused = v === '1'; break;
       case 'drop_ms': s.dropMs = n; break;
       case 'slots': s.slots = n; break;
+      case 'tagged': s.tagged = v === '1'; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
   }
@@ -177,7 +184,18 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     const id = `cmpl-${counter++}`;
     const messages = Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]) : [];
     const prompt = Array.isArray(body.prompt) ? (body.prompt as number[]) : typeof body.prompt === 'string' ? body.prompt : String(messages[messages.length - 1]?.content ?? '');
-    const entry: ScriptedRequestLog = { id, arrived_ns: arrived.toString(), scheduled_ns: [], written_ns: [], tokens: [], done: false, prompt, ...(startAt !== arrived ? { slot_ns: startAt.toString() } : {}) };
+    const entry: ScriptedRequestLog = {
+      id,
+      arrived_ns: arrived.toString(),
+      scheduled_ns: [],
+      written_ns: [],
+      tokens: [],
+      done: false,
+      prompt,
+      ...(startAt !== arrived ? { slot_ns: startAt.toString() } : {}),
+      ...(chat ? { messages: messages.map((m) => ({ role: String((m as { role?: unknown }).role), content: String(m.content) })) } : {}),
+      reply: '',
+    };
     res.on('close', () => (entry.done = true));
     log.push(entry);
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
@@ -201,8 +219,9 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
       const k = Math.min(script.perChunk, total - sent);
       const first = sent;
       sent += k;
-      const toks = Array.from({ length: k }, (_, j) => ` t${first + j}`);
+      const toks = Array.from({ length: k }, (_, j) => (script.tagged ? ` c${id.slice(5)}t${first + j}` : ` t${first + j}`));
       const text = toks.join('');
+      if (first >= script.reasoning || !chat) entry.reply += text;
       const finish = sent >= total ? (script.eosAt !== null && sent < maxTokens ? 'stop' : 'length') : null;
       const reasoning = first < script.reasoning;
       const choice: Record<string, unknown> = chat ? { index: 0, delta: reasoning ? { reasoning_content: text } : { content: text }, finish_reason: finish } : { index: 0, text, finish_reason: finish };
