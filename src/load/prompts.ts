@@ -4,12 +4,11 @@
  * target, or a JSONL dataset (one
  * prompt per line: {"prompt"}, {"text"}, {"messages": [...]} or ShareGPT {"conversations": [...]}).
  */
-import { readFileSync } from 'node:fs';
 import type { OpenAiClient, Prompt } from '../http/openai-client.js';
 import type { PromptReuse } from '../config/prompt-reuse.js';
 import { ServerPrompts } from '../http/server-prompts.js';
 import { InputError, RunError } from '../util/errors.js';
-import { conversationOf } from './sessions.js';
+import { conversationOf, datasetLines } from './dataset.js';
 import { BLOCK_TOKENS, type TraceEntry } from './trace.js';
 import { Xoshiro128 } from '../util/random.js';
 
@@ -64,25 +63,11 @@ function promptText(line: Record<string, unknown>): string | null {
 
 /** Prompts from a JSONL file; each line may give its own output length (`output_len` or `max_tokens`). */
 export function datasetPrompts(path: string, outputLen: number): LoadPrompt[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError('config_file', `--dataset ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
   const prompts: LoadPrompt[] = [];
-  for (const [i, raw] of text.split('\n').entries()) {
-    if (raw.trim() === '') continue;
-    let line: unknown;
-    try {
-      line = JSON.parse(raw);
-    } catch {
-      throw new InputError('config_file', `--dataset ${path}:${i + 1}: not JSON; each line must be one JSON object`);
-    }
-    const obj = (typeof line === 'object' && line !== null ? line : {}) as Record<string, unknown>;
+  for (const { line: obj, number } of datasetLines(path)) {
     const prompt = promptText(obj);
     if (prompt === null) {
-      throw new InputError('config_file', `--dataset ${path}:${i + 1}: no prompt; allowed: {"prompt"}, {"text"}, {"messages": [{"role": "user", ...}]} or {"conversations": [{"from": "human", ...}]}`);
+      throw new InputError('config_file', `--dataset ${path}:${number}: no prompt; allowed: {"prompt"}, {"text"}, {"messages": [{"role": "user", ...}]} or {"conversations": [{"from": "human", ...}]}`);
     }
     const own = obj.output_len ?? obj.max_tokens;
     prompts.push({ prompt: { text: prompt }, inputTokens: null, overhead: null, outputTokens: typeof own === 'number' && Number.isInteger(own) && own >= 1 ? own : outputLen });

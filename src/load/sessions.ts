@@ -6,11 +6,11 @@
  * the server actually gave). Or synthetic:
  * `turns` user messages of `--input-len` tokens each, unique from their first token.
  */
-import { readFileSync } from 'node:fs';
 import type { PromptReuse } from '../config/prompt-reuse.js';
 import type { OpenAiClient } from '../http/openai-client.js';
 import { ServerPrompts } from '../http/server-prompts.js';
 import { InputError } from '../util/errors.js';
+import { conversationOf, datasetLines } from './dataset.js';
 
 export interface SessionSpec {
   /** The conversation's own system message, sent first in every turn (null: none). */
@@ -19,42 +19,13 @@ export interface SessionSpec {
   turns: { user: string; outputTokens: number }[];
 }
 
-/** The user turns of one dataset line and its system message, or null when it holds no conversation. */
-export function conversationOf(line: Record<string, unknown>): { system: string | null; users: string[] } | null {
-  const turns = Array.isArray(line.conversations) ? line.conversations : Array.isArray(line.messages) ? line.messages : null;
-  if (!turns) return null;
-  const users: string[] = [];
-  let system: string | null = null;
-  for (const t of turns as Record<string, unknown>[]) {
-    const who = t?.from ?? t?.role;
-    const value = t?.value ?? t?.content;
-    if (typeof value !== 'string') continue;
-    if (who === 'human' || who === 'user') users.push(value);
-    else if (who === 'system' && users.length === 0) system = value;
-  }
-  return { system, users };
-}
-
 /** Every conversation of a JSONL dataset as a session; a line without one is bad input naming it. */
 export function datasetSessions(path: string, outputLen: number): SessionSpec[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError('config_file', `--dataset ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
   const sessions: SessionSpec[] = [];
-  for (const [i, raw] of text.split('\n').entries()) {
-    if (raw.trim() === '') continue;
-    let line: unknown;
-    try {
-      line = JSON.parse(raw);
-    } catch {
-      throw new InputError('config_file', `--dataset ${path}:${i + 1}: not JSON; each line must be one JSON object`);
-    }
-    const conversation = conversationOf((typeof line === 'object' && line !== null ? line : {}) as Record<string, unknown>);
-    if (conversation === null) throw new InputError('config_file', `--dataset ${path}:${i + 1}: --multi-turn needs a conversation on every line, {"conversations": [{"from": "human", "value": ...}, ...]} or {"messages": [{"role": "user", "content": ...}, ...]}`);
-    if (conversation.users.length === 0) throw new InputError('config_file', `--dataset ${path}:${i + 1}: the conversation has no user message`);
+  for (const { line, number } of datasetLines(path)) {
+    const conversation = conversationOf(line);
+    if (conversation === null) throw new InputError('config_file', `--dataset ${path}:${number}: --multi-turn needs a conversation on every line, {"conversations": [{"from": "human", "value": ...}, ...]} or {"messages": [{"role": "user", "content": ...}, ...]}`);
+    if (conversation.users.length === 0) throw new InputError('config_file', `--dataset ${path}:${number}: the conversation has no user message`);
     sessions.push({ system: conversation.system, turns: conversation.users.map((user) => ({ user, outputTokens: outputLen })) });
   }
   if (sessions.length === 0) throw new InputError('config_file', `--dataset ${path}: no conversations in it`);
