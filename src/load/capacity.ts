@@ -188,7 +188,7 @@ export function describeCapacity(c: Capacity, requestsPerProbe: string): { answe
   const held = find(c.bracket.holds);
   const failed = find(c.bracket.fails);
   const value = c.search === 'rate' ? c.max_rate_rps : c.max_concurrency;
-  const how = c.search === 'rate' ? ` (${c.arrival === 'poisson' ? 'Poisson' : c.arrival} arrivals)` : ' (closed loop)';
+  const how = c.search === 'rate' ? (c.arrival === 'trace' ? " (the trace's own arrivals, replayed faster or slower)" : ` (${c.arrival === 'poisson' ? 'Poisson' : c.arrival} arrivals)`) : ' (closed loop)';
   let answer: string;
   if (c.status === 'failed') answer = `no answer: the saturating run (${c.saturation_concurrency} in flight) completed no request; see its error above`;
   else if (c.status === 'interrupted') answer = `interrupted: ${c.bracket.holds === null ? 'no value had held yet' : `${c.bracket.holds} ${unit} held`}${c.bracket.fails === null ? '' : `, ${c.bracket.fails} ${unit} failed`}`;
@@ -234,8 +234,7 @@ export async function findCapacity(base: LoadConfig, settings: CapacitySearchSet
     percentile: settings.percentile,
     slo: s.slo,
     precision: settings.precision,
-    // a search draws its own arrivals (a trace is refused before it starts)
-    arrival: settings.search === 'rate' && s.arrival !== 'trace' ? s.arrival : null,
+    arrival: settings.search === 'rate' ? s.arrival : null,
     max_rate_rps: null,
     max_concurrency: null,
     interval: null,
@@ -268,15 +267,19 @@ export async function findCapacity(base: LoadConfig, settings: CapacitySearchSet
   const closed = (concurrency: number): LoadSettings => ({ ...s, mode: 'closed', concurrency, request_rate: null, max_concurrency: null, warmup_requests: settings.warmupRequests ?? concurrency, ...(settings.requestsAt ? { requests: settings.requestsAt(concurrency) } : {}) });
   // a probe offers the rate it names: a count-bounded draw is scaled to it (a Poisson draw of 150
   // requests is otherwise 10% off by chance, the same way at every rate of one seed)
-  const open = (rate: number): LoadSettings => ({
-    ...s,
-    mode: 'open',
-    request_rate: rate,
-    concurrency: null,
-    requests: settings.minProbeS !== null && s.requests !== null ? Math.max(s.requests, Math.ceil(rate * settings.minProbeS)) : s.requests,
-    warmup_requests: settings.warmupRequests ?? 8,
-    ...(s.duration_s === null ? { exact_rate: true } : {}),
-  });
+  const open = (rate: number): LoadSettings =>
+    s.trace
+      ? // a trace is replayed whole at each rate, its shape kept: faster or slower by its speed
+        { ...s, request_rate: rate, trace: { ...s.trace, speed: roundSignificant((s.trace.speed * rate) / (s.request_rate ?? rate), 4) }, warmup_requests: settings.warmupRequests ?? 0 }
+      : {
+          ...s,
+          mode: 'open',
+          request_rate: rate,
+          concurrency: null,
+          requests: settings.minProbeS !== null && s.requests !== null ? Math.max(s.requests, Math.ceil(rate * settings.minProbeS)) : s.requests,
+          warmup_requests: settings.warmupRequests ?? 8,
+          ...(s.duration_s === null ? { exact_rate: true } : {}),
+        };
 
   let outcome: NextProbe = { value: 0 };
   if (settings.search === 'rate') {

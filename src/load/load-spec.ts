@@ -249,7 +249,8 @@ function valueConfig(spec: LoadSpec, engineOptions: Record<string, string | numb
  * blocks the trace shares), the lengths and arrivals the trace's own.
  */
 function traceConfig(spec: LoadSpec, name: SpecName): LoadConfig {
-  const given = (['concurrency', 'request_rate', 'arrival', 'burstiness', 'dataset', 'input_len', 'output_len', 'range_ratio', 'prompt_reuse', 'capacity', 'ramp_up_s'] as const).find((f) => spec[f] !== undefined);
+  // a capacity search replays the trace faster or slower (its speed) at each rate it probes
+  const given = (['concurrency', 'request_rate', 'arrival', 'burstiness', 'dataset', 'input_len', 'output_len', 'range_ratio', 'prompt_reuse', 'ramp_up_s', 'multi_turn'] as const).find((f) => spec[f] !== undefined);
   if (given) throw new InputError('usage', `load: ${name('trace')} gives the requests, their lengths, prompts and arrivals; drop ${name(given)}`);
   const path = resolve(spec.trace as string);
   const trace = readTrace(path, name('trace'));
@@ -292,6 +293,7 @@ function sessionsOf(spec: LoadSpec, defaultRequests: number, name: SpecName): { 
   if (spec.api !== 'chat') throw new InputError('usage', `load: ${name('multi_turn')} sends each turn with the chat so far: add ${name('api')} chat`);
   if (spec.request_rate === undefined || spec.concurrency !== undefined) throw new InputError('usage', `load: ${name('multi_turn')} starts sessions on an open-loop schedule: give ${name('request_rate')} (sessions a second)${spec.concurrency !== undefined ? `, not ${name('concurrency')}` : ''}`);
   const given = (['prompt_reuse', 'ramp_up_s', 'range_ratio', 'capacity'] as const).find((f) => spec[f] !== undefined);
+  // a capacity search's saturating run is a closed loop, which sessions have no form of
   if (given) throw new InputError('usage', `load: ${name(given)} does not apply to ${name('multi_turn')}`);
   if (spec.warmup_requests !== undefined && spec.warmup_requests > 0) throw new InputError('usage', `load: ${name('multi_turn')} sends no warmup requests (a warmup is not a session); give ${name('warmup_requests')} 0 or leave it out`);
   const thinkTime = optional(name, 'think_time_ms', spec.think_time_ms, { min: 0 }) ?? 0;

@@ -499,7 +499,7 @@ export const CapacitySchema = z.object({
   slo: SloSchema,
   /** Rate search: stop when the bracket is within this fraction of the rate held. */
   precision: z.number(),
-  arrival: z.enum(['constant', 'poisson', 'gamma']).nullable(),
+  arrival: z.enum(['constant', 'poisson', 'gamma', 'trace']).nullable(),
   /** The highest rate (or concurrency) probed that held; 0 when none did; null while unknown. */
   max_rate_rps: z.number().nullable(),
   max_concurrency: z.number().int().nullable(),

@@ -149,7 +149,7 @@ test('a trace that is not right is bad input: one line naming the file and line,
     [LINES, ['--request-rate', '5'], /--trace gives the requests, their lengths, prompts and arrivals; drop --request-rate/],
     [LINES, ['--input-len', '64'], /drop --input-len/],
     [LINES, ['--requests', '13'], /--requests 13 is more than the trace's 12 lines/],
-    [LINES, ['--find-max-rate', '--slo', 'ttft=1s'], /drop --find-max-rate/],
+    [LINES, ['--api', 'chat', '--multi-turn'], /drop --multi-turn/],
   ];
   for (const [lines, extra, message] of cases) {
     const dir = tempDir();
@@ -327,4 +327,28 @@ test('--multi-turn with synthetic sessions (--turns); a failed turn ends its ses
     assert.match(res.stderr, message);
     assert.equal(existsSync(join(dir, 'out')), false, 'nothing written');
   }
+});
+
+test('--find-max-rate over a trace: each probe replays the whole trace at the speed that makes its rate, the answer a rate of the trace', async () => {
+  const lines = Array.from({ length: 100 }, (_, i) => ({ timestamp: i * 20, input_length: 16, output_length: 6, ...(i % 3 === 0 ? { hash_ids: [i % 4] } : {}) }));
+  const out = join(tempDir(), 'c.json');
+  const r = await runCli(['load', '--url', server.url, '--model', 'slots=1,ttft=15,itl=2', '--no-model-check', '--trace', writeTrace(lines), '--find-max-rate', '--slo', 'ttft=100ms', '--slo-percentile', '90', '--max-rate-precision', '0.25', '--saturation-concurrency', '8', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = await readResultWithRecords(out);
+  const c = run.capacity;
+  assert.ok(c && ['found', 'holds_at_limit', 'none_holds'].includes(c.status), `a search that ended: ${c?.status}`);
+  const base = 99 / (99 * 20 / 1000);
+  const probes = run.benchmarks.filter((b) => b.config.load?.mode === 'open');
+  assert.ok(probes.length >= 1, `${probes.length} rate probes`);
+  assert.match(c?.answer ?? '', /the trace's own arrivals, replayed faster or slower/);
+  for (const b of probes) {
+    const l = b.config.load;
+    assert.equal(l?.arrival, 'trace');
+    assert.ok(Math.abs((l?.trace?.speed as number) * base - (l?.request_rate as number)) <= 0.001 * (l?.request_rate as number), `speed ${l?.trace?.speed} gives ${l?.request_rate}/s`);
+    assert.equal(b.load?.counts.scheduled, 100, 'the whole trace at each rate');
+    // the trace's own gaps, scaled: request k due at 20 k / speed ms
+    const scheduled = (b.requests ?? []).map((q) => q.scheduled_ms).sort((x, y) => x - y);
+    assert.ok(Math.abs((scheduled[50] as number) - 1000 / (l?.trace?.speed as number)) < 1e-6, 'line 50 due at its timestamp over the speed');
+  }
+  assert.equal(c?.points.length, run.benchmarks.length);
 });
