@@ -63,7 +63,8 @@ const cutError = (): Error => Object.assign(new Error('cut by the interrupt'), {
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-function classifyTransportError(err: Error & { code?: string }, sent: boolean, headers: boolean): TransportEnd {
+/** What ended a request, from the error undici gave: a timeout, the run's interrupt, no connection, or a response cut short. */
+export function classifyTransportError(err: Error & { code?: string }, sent: boolean, headers: boolean): TransportEnd {
   const code = err.code ?? '';
   const message = `${code ? `${code}: ` : ''}${err.message}`;
   if (TIMEOUT_CODES.has(code)) return { kind: 'timeout', message };

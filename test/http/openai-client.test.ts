@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { OpenAiClient, type OpenAiApi, type RequestResult } from '../../src/http/openai-client.js';
+import { httpRequestRecord, OpenAiClient, type OpenAiApi, type RequestResult, requestBody } from '../../src/http/openai-client.js';
+import { classifyTransportError, type Exchange, failedOnStaleConnection } from '../../src/http/stream-request.js';
 import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 
 let server: ScriptedServer;
@@ -195,4 +196,67 @@ test('a clean stream without a token is no_tokens, and says what the stream did 
   const r = await send('eos_at=0', 4);
   assert.equal(r.reading.failure?.kind, 'no_tokens');
   assert.match(r.reading.failure?.message ?? '', /^the stream carried no tokens \(2 events, \d+ reads, \[DONE\], usage completion_tokens 0; last event: \{"id":"cmpl-\d+".*"completion_tokens":0/);
+});
+
+test('what ended a request, by the error undici gave: timeouts, the interrupt, no connection, a response cut short', () => {
+  const err = (code: string, name = 'Error'): Error & { code?: string } => Object.assign(new Error('m'), { code, name });
+  for (const code of ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']) assert.equal(classifyTransportError(err(code), true, true).kind, 'timeout', code);
+  assert.equal(classifyTransportError(err('UND_ERR_ABORTED'), true, true).kind, 'interrupted');
+  assert.equal(classifyTransportError(err('', 'AbortError'), true, true).kind, 'interrupted');
+  for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']) {
+    assert.equal(classifyTransportError(err(code), true, true).kind, 'connect', `${code} after the head is still no connection`);
+  }
+  assert.deepEqual(classifyTransportError(err('ECONNRESET'), true, true), { kind: 'truncated', message: 'ECONNRESET: m' });
+  assert.equal(classifyTransportError(err('ECONNRESET'), true, false).kind, 'connect', 'reset before the head: the connection failed');
+  assert.equal(classifyTransportError(err('ECONNRESET'), false, true).kind, 'connect', 'never sent');
+  assert.deepEqual(classifyTransportError(err(''), true, true), { kind: 'truncated', message: 'm' });
+});
+
+test('a stale connection is one reused, failed to connect, written, and answered with nothing at all', () => {
+  const stale: Exchange = { t0: 1n, headersAt: null, reused: true, status: null, arrivals: new BigInt64Array(0), eventCount: 0, leftover: '', errorBody: '', end: { kind: 'connect', message: '' }, endedAt: 2n };
+  assert.equal(failedOnStaleConnection(stale), true);
+  for (const [what, change] of [
+    ['a new connection', { reused: false }],
+    ['another end', { end: { kind: 'truncated', message: '' } }],
+    ['never written', { t0: null }],
+    ['a head arrived', { headersAt: 3n }],
+    ['a status', { status: 200 }],
+    ['a byte read', { arrivals: BigInt64Array.of(3n) }],
+  ] as const) {
+    assert.equal(failedOnStaleConnection({ ...stale, ...change } as Exchange), false, what);
+  }
+});
+
+test('a long stream: every one of its 150 reads stamped, in order', async () => {
+  const r = await send('ttft=1,itl=1', 150);
+  assert.equal(r.reading.outputTokens, 150);
+  assert.ok(r.exchange.arrivals.length >= 100, `${r.exchange.arrivals.length} reads`);
+  for (let i = 1; i < r.exchange.arrivals.length; i++) assert.ok((r.exchange.arrivals[i] as bigint) >= (r.exchange.arrivals[i - 1] as bigint), `read ${i} in order`);
+});
+
+test('the request body asks for exactly N tokens, in the API\'s own shape', () => {
+  const target = { url: 'http://x/v1', model: 'm', api: 'completions' as OpenAiApi, apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 1, totalTimeoutMs: 1, busyPoll: false };
+  assert.deepEqual(requestBody(target, { ids: [5, 6] }, 4), {
+    model: 'm', stream: true, max_tokens: 4, temperature: 0, prompt: [5, 6], logprobs: 1, ignore_eos: true, min_tokens: 4,
+    stream_options: { include_usage: true, continuous_usage_stats: true },
+  });
+  assert.deepEqual(requestBody({ ...target, logprobs: false, ignoreEos: false, usage: false }, { text: 'hi' }, 3), { model: 'm', stream: true, max_tokens: 3, temperature: 0, prompt: 'hi' });
+  const chat = { ...target, api: 'chat' as OpenAiApi };
+  assert.deepEqual(requestBody(chat, { text: 'hi' }, 2).messages, [{ role: 'user', content: 'hi' }]);
+  assert.equal(requestBody(chat, { text: 'hi' }, 2).logprobs, true);
+  const history = [{ role: 'user' as const, content: 'a' }, { role: 'assistant' as const, content: 'b' }, { role: 'user' as const, content: 'c' }];
+  assert.deepEqual(requestBody(chat, { messages: history }, 2).messages, history, 'a multi-turn chat as it is');
+  assert.equal(requestBody(target, { messages: history }, 2).prompt, 'a\nb\nc', 'completions: the messages as one text');
+});
+
+test('a request\'s record: its times after the origin given, counts, the server\'s own account; a request never written has t0 0 and no times', async () => {
+  const r = await send('ttft=2,itl=1', 4);
+  const rec = httpRequestRecord(r, (r.exchange.t0 as bigint) - 1_000_000n, 10, 2);
+  assert.equal(rec.t0_ms, 1);
+  assert.deepEqual([rec.ok, rec.failure, rec.status, rec.output_tokens, rec.input_tokens, rec.prompt_overhead_tokens, rec.retries, rec.reads], [true, null, 200, 4, 10, 2, 0, r.exchange.arrivals.length]);
+  assert.deepEqual([rec.ttfb_ms, rec.ttft_ms, rec.ttfo_ms, rec.last_token_ms, rec.e2e_ms, rec.itl_ms], [r.metrics?.ttfb_ms, r.metrics?.ttft_ms, r.metrics?.ttfo_ms, r.metrics?.last_token_ms, r.metrics?.e2e_ms, r.metrics?.itl_ms]);
+  assert.deepEqual([rec.prompt_tokens, rec.token_source, rec.response_id, rec.served_model], [r.reading.promptTokens, r.reading.source, r.reading.responseId, r.reading.model]);
+  const never = await send('ttft=1', 2, 'completions', { url: 'http://127.0.0.1:1/v1' });
+  const none = httpRequestRecord(never, 0n, null, null);
+  assert.deepEqual([none.t0_ms, none.ok, none.failure?.kind, none.ttft_ms, none.e2e_ms, none.reads], [0, false, 'connect', null, null, 0]);
 });

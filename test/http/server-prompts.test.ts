@@ -1,9 +1,13 @@
 /** Prompt numbering and tokenizer shapes (pure parts of src/http/server-prompts.ts and server-dialect.ts). */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
 import { parsePromptReuse } from '../../src/config/prompt-reuse.js';
 import { cachedPromptTokens, serverTimings, TOKENIZER_SHAPES } from '../../src/http/server-dialect.js';
-import { promptTokens } from '../../src/http/server-prompts.js';
+import { OpenAiClient, type OpenAiApi } from '../../src/http/openai-client.js';
+import { promptTokens, ServerPrompts } from '../../src/http/server-prompts.js';
+import { type ScriptedServer, startScriptedServer } from '../support/scripted-openai-server.js';
 
 const pool = Array.from({ length: 40 }, (_, i) => 100 + i);
 const alphabet = [1, 2, 3];
@@ -50,4 +54,140 @@ test("server timings: llama.cpp's timings object; the server's ITL is predicted_
   assert.equal(cachedPromptTokens(chunk), 3);
   assert.equal(cachedPromptTokens({ usage: { prompt_tokens: 9, prompt_tokens_details: { cached_tokens: 4 } } }), 4);
   assert.equal(cachedPromptTokens({ usage: { prompt_tokens: 9 } }), null);
+});
+
+describe('ServerPrompts against the scripted server', () => {
+  let server: ScriptedServer;
+  const clients: OpenAiClient[] = [];
+  before(async () => {
+    server = await startScriptedServer();
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    await server.close();
+  });
+  const clientOf = (model: string, api: OpenAiApi = 'completions'): OpenAiClient => {
+    const c = new OpenAiClient({ url: server.url, model, api, apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 10_000, totalTimeoutMs: 20_000, busyPoll: false }, 2);
+    clients.push(c);
+    return c;
+  };
+  const UNIQUE = { mode: 'unique' } as const;
+
+  test('with a tokenizer: token ids of exactly the length asked, each prompt new from its first tokens; the template measured by a probe', async () => {
+    const source = await ServerPrompts.create(clientOf('ttft=1,itl=1,template=3'), UNIQUE, 64);
+    assert.equal(source.sendsIds, true);
+    const a = (await source.take(20)).ids as number[];
+    const b = (await source.take(20)).ids as number[];
+    assert.equal(a.length, 20);
+    assert.equal(b.length, 20);
+    assert.notDeepEqual(a.slice(0, 4), b.slice(0, 4), 'two prompts differ in their first tokens');
+    assert.deepEqual(await source.calibrate(20), { exact: true, overhead: 3, wordsPerToken: 1 });
+    const repeat = await ServerPrompts.create(clientOf('ttft=1,itl=1'), { mode: 'repeat' }, 64);
+    assert.deepEqual(await repeat.take(12), await repeat.take(12), 'repeat: the same prompt every time');
+  });
+
+  test('blocks: block h the same tokens wherever it appears, different ids different from the first token, the rest unique; token ids only', async () => {
+    const source = await ServerPrompts.create(clientOf('ttft=1,itl=1'), UNIQUE, 512);
+    const salt = 2 ** 41;
+    const a = (source.blocks([1, 2], 700, salt, 512).ids ?? []) as number[];
+    const b = (source.blocks([1, 3], 600, salt, 512).ids ?? []) as number[];
+    const c = (source.blocks([4, 2], 1024, salt, 512).ids ?? []) as number[];
+    const long = (source.blocks([1], 600, salt, 512).ids ?? []) as number[];
+    const again = (source.blocks([1], 600, salt, 512).ids ?? []) as number[];
+    assert.deepEqual([a.length, b.length, c.length, long.length], [700, 600, 1024, 600]);
+    assert.deepEqual(a.slice(0, 512), b.slice(0, 512), 'block 1 at the start of both');
+    assert.deepEqual(a.slice(512, 700), c.slice(512, 700), 'block 2 at position 512 in both');
+    assert.notEqual(b[512], a[512], 'blocks 3 and 2 differ from their first token');
+    assert.notEqual(c[0], a[0], 'blocks 4 and 1 differ from their first token');
+    assert.deepEqual(long.slice(0, 512), a.slice(0, 512));
+    assert.notDeepEqual(long.slice(512, 520), again.slice(512, 520), 'past its blocks a prompt is its own');
+    const words = await ServerPrompts.create(clientOf('ttft=1,itl=1,no_tokenize=1'), UNIQUE, 64);
+    assert.equal(words.sendsIds, false);
+    assert.throws(() => words.blocks([1], 10, salt, 512), /token-id prompts/);
+  });
+
+  test('without a tokenizer: words, as many per token as the server\'s own count says (calibrated by two probes), and its fixed part', async () => {
+    const source = await ServerPrompts.create(clientOf('ttft=1,itl=1,no_tokenize=1,word_tokens=2,template=1'), UNIQUE, 64);
+    assert.deepEqual(await source.calibrate(16), { exact: false, overhead: 1, wordsPerToken: 0.5 });
+    const p = await source.take(10);
+    assert.equal(p.ids, undefined);
+    assert.equal((p.text as string).split(' ').length, 5, '10 tokens are 5 words here');
+    const plain = await ServerPrompts.create(clientOf('ttft=1,itl=1,no_tokenize=1'), UNIQUE, 64);
+    assert.equal(((await plain.take(7)).text as string).split(' ').length, 7, 'uncalibrated: a word a token');
+  });
+
+  test('chat with a tokenizer: text whose count inside the chat template is exactly the length asked', async () => {
+    const client = clientOf('ttft=1,itl=1,template=2', 'chat');
+    const source = await ServerPrompts.create(client, UNIQUE, 64);
+    const info = await source.calibrate(12);
+    assert.equal(info.exact, true);
+    // the template's own tokens: what the server counts for an empty message (2 of the script's, and its message's wrapping)
+    assert.equal(info.overhead, await client.chatPromptTokens(''));
+    const text = (await source.take(12)).text as string;
+    const whole = await client.chatPromptTokens(text);
+    const empty = await client.chatPromptTokens('');
+    assert.equal((whole as number) - (empty as number), 12, `${text}`);
+  });
+});
+
+describe('the client\'s questions to the server', () => {
+  let server: ScriptedServer;
+  before(async () => {
+    server = await startScriptedServer(0, undefined, ['a', 'b']);
+  });
+  after(async () => {
+    await server.close();
+  });
+  const clientAt = (url: string, model = 'ttft=1,itl=1'): OpenAiClient => new OpenAiClient({ url, model, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 5_000, totalTimeoutMs: 10_000, busyPoll: false }, 1);
+
+  test('tokenize and detokenize in the shape the server answered; a server without a tokenizer: null, and asked once', async () => {
+    const c = clientAt(server.url);
+    const ids = await c.tokenize('one two three');
+    assert.equal(ids?.length, 3);
+    assert.equal(await c.detokenize(ids as number[]), (ids as number[]).map((t) => `w${t}`).join(' '));
+    assert.deepEqual(await c.tokenize(''), []);
+    await c.close();
+    const none = clientAt(server.url, 'no_tokenize=1');
+    const before = server.log.length;
+    assert.equal(await none.tokenize('one two'), null);
+    assert.equal(await none.tokenize('three four'), null, 'still none');
+    assert.equal(await none.detokenize([1, 2]), null);
+    assert.equal(await none.chatPromptTokens('x'), null);
+    assert.equal(server.log.length, before, 'no completion was sent to ask');
+    await none.close();
+  });
+
+  test('listModels: the names listed; no such endpoint is absent with its status; nothing listening is unreachable', async () => {
+    const c = clientAt(server.url);
+    const listed = await c.listModels();
+    assert.equal(listed.kind, 'listed');
+    assert.deepEqual(listed.kind === 'listed' ? listed.names : null, ['a', 'b']);
+    await c.close();
+    const bare = await startScriptedServer();
+    const d = clientAt(bare.url);
+    assert.deepEqual(await d.listModels(), { kind: 'absent', status: 404 });
+    await d.close();
+    await bare.close();
+    const gone = clientAt(bare.url);
+    assert.deepEqual(await gone.listModels(), { kind: 'unreachable' });
+    await gone.close();
+  });
+
+  test('listModels reads each served name with its context: vLLM max_model_len, llama.cpp meta.n_ctx, aliases', async () => {
+    // the answers of the two servers, as their documentation gives them
+    const answer = { data: [{ id: 'v', max_model_len: 4096 }, { id: 'l', aliases: ['l2'], meta: { n_ctx: 8192 } }, { name: 'n' }], models: [] };
+    const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const c = clientAt(`http://127.0.0.1:${(http.address() as AddressInfo).port}/v1`);
+    try {
+      const r = await c.listModels();
+      assert.equal(r.kind, 'listed');
+      if (r.kind !== 'listed') return;
+      assert.deepEqual(r.names, ['v', 'l', 'l2', 'n']);
+      assert.deepEqual([...r.context.entries()], [['v', 4096], ['l', 8192], ['l2', 8192]]);
+    } finally {
+      await c.close();
+      await new Promise((r) => http.close(r));
+    }
+  });
 });

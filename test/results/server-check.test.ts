@@ -43,3 +43,30 @@ test('client minus server, cache beyond the template, mismatches and retries, by
   assert.equal(r?.cache_contradictions, 2, 'cached 10 (the template only) and 0 beyond it');
   assert.equal(summarizeServerCheck([], { mode: 'unique' }, 'm'), null);
 });
+
+test('mismatched prompt counts: what was asked, the overhead, and up to 8 distinct counts in order; a request the server did not time adds no gap', () => {
+  const counts = [111, 112, 111, 113, 114, 115, 116, 117, 118, 119, 120];
+  const mismatched = counts.map((prompt_tokens) => request({ prompt_tokens }));
+  const c = summarizeServerCheck([request({}), ...mismatched, request({ prompt_tokens: null, input_tokens: 100 })], { mode: 'prefix', tokens: 16 }, 'm');
+  assert.equal(c?.prompt_mismatches, counts.length);
+  assert.deepEqual(c?.prompt_mismatch_counts, { asked: 100, overhead: 10, counted: [111, 112, 113, 114, 115, 116, 117, 118] });
+  assert.equal(c?.prompt_reuse, 'prefix=16');
+  assert.equal(c?.timed_requests, 0);
+  assert.equal(c?.ttft_client_minus_server_ms, null);
+  // a server ITL of 0 or none, or a client ITL of none: no ITL gap or ratio; the TTFT gap still counts where both are known
+  const t = (itl_ms: number | null) => ({ prompt_ms: 5, prompt_n: 100, cache_n: 0, predicted_n: 1, predicted_ms: 0, itl_ms });
+  const d = summarizeServerCheck([request({ server_timings: t(0) }), request({ server_timings: t(null) }), request({ itl_ms: null, server_timings: t(2) }), request({ ttft_ms: null, server_timings: t(2) })], { mode: 'unique' }, 'm');
+  assert.equal(d?.timed_requests, 4);
+  assert.equal(d?.itl_client_minus_server_ms?.n, 1, 'only the request with both ITLs');
+  assert.equal(d?.itl_client_minus_server_ms?.p50, 0);
+  assert.equal(d?.itl_client_over_server?.n, 1);
+  assert.equal(d?.ttft_client_minus_server_ms?.n, 3);
+  assert.equal(d?.ttft_client_minus_server_ms?.p50, 5);
+  // failed requests count, and their retries, but nothing else of them
+  const e = summarizeServerCheck([request({ ok: false, failure: { kind: 'http_status', message: '' }, prompt_tokens: 999, served_model: 'x', server_timings: t(2), retries: 2 })], { mode: 'unique' }, 'm');
+  assert.deepEqual(e && [e.requests, e.retries, e.prompt_mismatches, e.cache_reported, e.served_models.length, e.timed_requests], [1, 2, 0, 0, 0, 0]);
+  // no cache count, or no length asked: not a cache report
+  const f = summarizeServerCheck([request({ cached_tokens: null }), request({ cached_tokens: undefined }), request({ input_tokens: null, prompt_tokens: null })], { mode: 'unique' }, 'm');
+  assert.equal(f?.cache_reported, 0);
+  assert.equal(f?.processed_prompt_fraction, null);
+});
