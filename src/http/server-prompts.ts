@@ -130,8 +130,9 @@ export class ServerPrompts {
       if (whole === null) break;
       const counted = whole - (this.chatOverhead as number);
       if (counted === length) break;
-      if (counted > length) ids = ids.slice(0, Math.max(1, ids.length - (counted - length)));
-      else ids = [...ids, ...(this.pool.slice(0, length - counted) as number[])];
+      // in proportion: where a word of the text is several tokens of the chat, a step of one id per token would overshoot for ever
+      if (counted > length) ids = ids.slice(0, Math.max(1, Math.floor((ids.length * length) / counted)));
+      else ids = [...ids, ...(this.pool.slice(0, Math.max(1, Math.round(((length - counted) * ids.length) / Math.max(1, counted)))) as number[])];
     }
     return text;
   }

@@ -130,6 +130,40 @@ describe('ServerPrompts against the scripted server', () => {
   });
 });
 
+describe('ServerPrompts where the server counts differently', () => {
+  let server: ScriptedServer;
+  before(async () => {
+    server = await startScriptedServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+  const clientOf = (model: string, api: OpenAiApi = 'completions'): OpenAiClient =>
+    new OpenAiClient({ url: server.url, model, api, apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 10_000, totalTimeoutMs: 20_000, busyPoll: false }, 2);
+
+  test('chat where each word is two tokens: ids are dropped until the text counts exactly the length asked', async () => {
+    const client = clientOf('ttft=1,itl=1,word_tokens=2', 'chat');
+    const source = await ServerPrompts.create(client, { mode: 'unique' }, 64);
+    await source.calibrate(12);
+    const text = (await source.take(12)).text as string;
+    assert.equal((await client.chatPromptTokens(text)) as number - ((await client.chatPromptTokens('')) as number), 12, text);
+    assert.ok(text.split(' ').length < 12, 'fewer words than tokens');
+    await client.close();
+  });
+
+  test('a server that reports no prompt count: nothing is calibrated, words stay one a token', async () => {
+    const ids = clientOf('ttft=1,itl=1,usage=none,logprobs=0');
+    const a = await ServerPrompts.create(ids, { mode: 'unique' }, 64);
+    assert.deepEqual(await a.calibrate(16), { exact: true, overhead: null, wordsPerToken: 1 });
+    await ids.close();
+    const words = clientOf('ttft=1,itl=1,usage=none,logprobs=0,no_tokenize=1');
+    const b = await ServerPrompts.create(words, { mode: 'unique' }, 64);
+    assert.deepEqual(await b.calibrate(16), { exact: false, overhead: null, wordsPerToken: 1 });
+    assert.equal(((await b.take(9)).text as string).split(' ').length, 9);
+    await words.close();
+  });
+});
+
 describe('the client\'s questions to the server', () => {
   let server: ScriptedServer;
   before(async () => {

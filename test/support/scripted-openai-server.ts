@@ -34,8 +34,8 @@
  *                    for a free slot, and its ttft (prefill) and itl count from when it got one; the
  *                    slot is freed when its response ends (a server of known capacity)
  *
- * POST /tokenize and /detokenize (vLLM's shapes, a chat's messages too: as JSON, plus the script's
- * template tokens) use a whitespace tokenizer; GET /_log returns
+ * POST /tokenize and /detokenize (vLLM's shapes, a chat's messages too: as JSON, word_tokens a word,
+ * plus the script's template tokens) use a whitespace tokenizer; GET /_log returns
  * the write log; GET /v1/models lists the names given to startScriptedServer (404 when none).
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -317,8 +317,9 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     if (req.url === '/tokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.noTokenize) return json(404, { error: { message: 'no route' } });
     // a chat (vLLM's shape): the messages as JSON, word by word, and the template's tokens
     if (req.url === '/tokenize' && Array.isArray(body.messages)) {
-      const template = parseScriptOrNull(String(body.model ?? ''))?.template ?? 0;
-      return json(200, { tokens: [...Array.from({ length: template }, (_, i) => i + 1), ...words(JSON.stringify(body.messages)).map(wordId)] });
+      const script = parseScriptOrNull(String(body.model ?? ''));
+      const ids = words(JSON.stringify(body.messages)).flatMap((w) => Array.from({ length: script?.wordTokens ?? 1 }, () => wordId(w)));
+      return json(200, { tokens: [...Array.from({ length: script?.template ?? 0 }, (_, i) => i + 1), ...ids] });
     }
     if (req.url === '/tokenize') return json(200, { tokens: words(String(body.prompt ?? '')).map(wordId) });
     if (req.url === '/detokenize') return json(200, { prompt: ((body.tokens as number[]) ?? []).map((t) => `w${t}`).join(' ') });
