@@ -260,3 +260,47 @@ test('a request\'s record: its times after the origin given, counts, the server\
   const none = httpRequestRecord(never, 0n, null, null);
   assert.deepEqual([none.t0_ms, none.ok, none.failure?.kind, none.ttft_ms, none.e2e_ms, none.reads], [0, false, 'connect', null, null, 0]);
 });
+
+test('the path: completions or chat/completions below the base URL, a trailing slash or not; the API key as a bearer token', async () => {
+  const plain = await send('ttft=1,itl=1', 2, 'completions', { url: `${server.url}/` });
+  assert.equal(plain.reading.failure, null, 'a base URL with a trailing slash');
+  assert.equal(logOf(plain).messages, undefined, 'completions: a prompt, no messages');
+  const chat = await send('ttft=1,itl=1', 2, 'chat');
+  assert.deepEqual(logOf(chat).messages, [{ role: 'user', content: 'a b c d' }]);
+  assert.equal(logOf(chat).authorization, undefined, 'no key, no header');
+  const keyed = new OpenAiClient({ url: server.url, model: 'ttft=1,itl=1', api: 'completions', apiKey: 'sk-test', ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 5_000, totalTimeoutMs: 10_000, busyPoll: false }, 1);
+  const r = await keyed.send({ text: 'a' }, 2);
+  await keyed.close();
+  assert.equal(logOf(r).authorization, 'Bearer sk-test');
+});
+
+test('the run\'s interrupt cuts a request in flight (interrupted, not failed by the server); one with no end in its total time is a timeout', async () => {
+  const cut = new AbortController();
+  const client = new OpenAiClient({ url: server.url, model: 'ttft=5,itl=50', api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 5_000, totalTimeoutMs: 300, busyPoll: false }, 2);
+  try {
+    setTimeout(() => cut.abort(), 120);
+    const r = await client.send({ text: 'a' }, 20, cut.signal);
+    assert.equal(r.reading.failure?.kind, 'interrupted');
+    assert.ok(r.reading.outputTokens >= 1 && r.reading.outputTokens < 20, `${r.reading.outputTokens} tokens before the cut`);
+    const slow = await client.send({ text: 'a' }, 20);
+    assert.equal(slow.reading.failure?.kind, 'timeout', slow.reading.failure?.message);
+    assert.equal(slow.reading.failure?.message, 'no end within 300 ms');
+  } finally {
+    await client.close();
+  }
+});
+
+test('after one stale connection the client asks every later request\'s connection to close: none is sent again', async () => {
+  const client = new OpenAiClient({ url: server.url, model: 'ttft=1,itl=1,drop_reused=1', api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 5_000, totalTimeoutMs: 10_000, busyPoll: false }, 1);
+  try {
+    const first = await client.send({ text: 'a' }, 2);
+    const second = await client.send({ text: 'a' }, 2);
+    assert.deepEqual([first.retries, first.reading.failure], [0, null], 'a new connection');
+    assert.deepEqual([second.retries, second.reading.failure], [1, null], 'the kept-alive connection was closed: sent again');
+    const third = await client.send({ text: 'a' }, 2);
+    const fourth = await client.send({ text: 'a' }, 2);
+    assert.deepEqual([third.retries, fourth.retries, third.reading.failure, fourth.reading.failure], [0, 0, null, null], 'from then on each on a connection of its own');
+  } finally {
+    await client.close();
+  }
+});

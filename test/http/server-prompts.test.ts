@@ -210,7 +210,8 @@ describe('the client\'s questions to the server', () => {
   test('listModels reads each served name with its context: vLLM max_model_len, llama.cpp meta.n_ctx, aliases', async () => {
     // the answers of the two servers, as their documentation gives them
     const answer = { data: [{ id: 'v', max_model_len: 4096 }, { id: 'l', aliases: ['l2'], meta: { n_ctx: 8192 } }, { name: 'n' }], models: [] };
-    const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
+    // below /v2 the same list with a failing status: not a list of what is served
+    const http = createServer((req, res) => res.writeHead(req.url?.startsWith('/v2') ? 500 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     const c = clientAt(`http://127.0.0.1:${(http.address() as AddressInfo).port}/v1`);
     try {
@@ -219,6 +220,9 @@ describe('the client\'s questions to the server', () => {
       if (r.kind !== 'listed') return;
       assert.deepEqual(r.names, ['v', 'l', 'l2', 'n']);
       assert.deepEqual([...r.context.entries()], [['v', 4096], ['l', 8192], ['l2', 8192]]);
+      const failing = clientAt(`http://127.0.0.1:${(http.address() as AddressInfo).port}/v2`);
+      assert.deepEqual(await failing.listModels(), { kind: 'absent', status: 500 });
+      await failing.close();
     } finally {
       await c.close();
       await new Promise((r) => http.close(r));

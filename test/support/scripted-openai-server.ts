@@ -61,6 +61,8 @@ export interface ScriptedRequestLog {
   messages?: { role: string; content: string }[];
   /** The visible text the server sent back, in full. */
   reply?: string;
+  /** The request's Authorization header, when it had one. */
+  authorization?: string;
 }
 
 interface Script {
@@ -344,7 +346,8 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
       stream(res, body, script, arrived, chat, process.hrtime.bigint());
       return;
     }
-    stream(res, body, script, arrived, chat);
+    const entry = stream(res, body, script, arrived, chat);
+    if (req.headers.authorization) entry.authorization = req.headers.authorization;
   };
   const server = tls ? createTlsServer(tls, handle) : createServer(handle);
   server.keepAliveTimeout = 60_000;
