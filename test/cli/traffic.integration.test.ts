@@ -352,3 +352,14 @@ test('--find-max-rate over a trace: each probe replays the whole trace at the sp
   }
   assert.equal(c?.points.length, run.benchmarks.length);
 });
+
+test('--multi-turn over --workers 2: each worker runs its share of the sessions, every turn of every session once, merged', async () => {
+  const out = join(tempDir(), 'w.json');
+  const r = await runCli(['load', '--url', server.url, '--api', 'chat', '--model', 'ttft=2,itl=1', '--no-model-check', '--multi-turn', '--turns', '2', '--requests', '4', '--request-rate', '40', '--input-len', '8', '--output-len', '2', '--workers', '2', '--no-store', '--quiet', '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const b = (await readResultWithRecords(out)).benchmarks[0];
+  const turns = (b?.requests ?? []).map((q) => `${q.session}:${q.turn}`).sort();
+  assert.deepEqual(turns, ['0:0', '0:1', '1:0', '1:1', '2:0', '2:1', '3:0', '3:1']);
+  assert.deepEqual(b?.load?.turns?.map((t) => t.ok), [4, 4], 'figures by turn over both workers');
+  assert.deepEqual(b?.load?.sessions && [b.load.sessions.count, b.load.sessions.completed], [4, 4]);
+});
