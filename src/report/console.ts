@@ -1,7 +1,7 @@
 /** The console summary: one row per config with p50 and p95 of TTFT, ITL, e2e and tokens/s. */
 import type { Capacity, Noise, RunResult, ServerCheck, StatsRecord } from '../results/schema.js';
 import { PERCENTILE_METHOD } from '../results/statistics.js';
-import { DEFAULT_PERCENTILES, type KeptPercentile, loadLatencies, loadTotals, loadValueLabel } from './load-figures.js';
+import { DEFAULT_PERCENTILES, type KeptPercentile, loadLatencies, loadTotals, loadValueLabel, replicaFigures, sessionLines, turnFigures } from './load-figures.js';
 
 function pair(s: StatsRecord | null | undefined, digits: number): string {
   if (!s) return '-';
@@ -139,38 +139,15 @@ export function formatLoadSummary(run: RunResult, percentiles: readonly KeptPerc
     formatTable(totals.header, totals.rows),
     '',
     formatTable(latencies.header, latencies.rows),
-    ...replicaTable(run),
-    ...turnTable(run),
+    ...optionalTable(replicaFigures(run)),
+    ...optionalTable(turnFigures(run)),
+    ...sessionLines(run),
     ...(run.capacity ? ['', ...capacityLines(run.capacity)] : []),
   ].join('\n');
 }
 
-/** --multi-turn: each turn's figures (a prefix cache shows as TTFT falling turn by turn), and the sessions'. */
-function turnTable(run: RunResult): string[] {
-  const p = (x: { p50: number; p99: number } | null, digits: number): string => (x ? `${x.p50.toFixed(digits)} / ${x.p99.toFixed(digits)}` : '-');
-  const rows = run.benchmarks.flatMap((b) => (b.load?.turns ?? []).map((t) => [loadValueLabel(b), String(t.turn + 1), `${t.ok}/${t.sent}`, p(t.ttft_ms, 1), p(t.e2e_ms, 0)]));
-  const sessions = run.benchmarks.flatMap((b) => {
-    const x = b.load?.sessions;
-    return x ? [`${loadValueLabel(b)}: ${x.count} sessions, ${x.completed} with every turn ok${x.duration_s ? `, each lasting ${x.duration_s.p50.toFixed(2)} s (p50) / ${x.duration_s.p99.toFixed(2)} s (p99)` : ''}`] : [];
-  });
-  return rows.length === 0 ? [] : ['', formatTable(['value', 'turn', 'ok/sent', 'TTFT ms p50/p99', 'e2e ms p50/p99'], rows), ...sessions];
-}
-
-/** Several --url values: each replica's own figures, below the totals. */
-function replicaTable(run: RunResult): string[] {
-  const rows = run.benchmarks.flatMap((b) =>
-    (b.load?.replicas ?? []).map((r) => [
-      loadValueLabel(b),
-      r.url,
-      `${r.ok}/${r.sent}`,
-      num(r.request_throughput, 2),
-      num(r.output_throughput, 1),
-      r.ttft_ms ? `${r.ttft_ms.p50.toFixed(1)} / ${r.ttft_ms.p99.toFixed(1)}` : '-',
-      r.e2e_ms ? `${r.e2e_ms.p50.toFixed(0)} / ${r.e2e_ms.p99.toFixed(0)}` : '-',
-    ]),
-  );
-  return rows.length === 0 ? [] : ['', formatTable(['value', 'replica', 'ok/sent', 'req/s', 'out tok/s', 'TTFT ms p50/p99', 'e2e ms p50/p99'], rows)];
-}
+/** A table after a blank line, or nothing when it has no rows. */
+const optionalTable = (t: { header: string[]; rows: string[][] }): string[] => (t.rows.length === 0 ? [] : ['', formatTable(t.header, t.rows)]);
 
 /** A capacity search's answer, last: the probes are printed as they end. */
 function capacityLines(c: Capacity): string[] {

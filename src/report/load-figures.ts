@@ -63,3 +63,27 @@ export function loadLatencies(run: RunResult, percentiles: readonly KeptPercenti
   );
   return { header, rows };
 }
+
+const p5099 = (x: { p50: number; p99: number } | null, digits: number): string => (x ? `${x.p50.toFixed(digits)} / ${x.p99.toFixed(digits)}` : '-');
+
+/** Several --url values: each replica's own figures, per value. */
+export function replicaFigures(run: RunResult): { header: string[]; rows: string[][] } {
+  const rows = loadValues(run).flatMap((b) =>
+    (b.load?.replicas ?? []).map((r) => [loadValueLabel(b), r.url, `${r.ok}/${r.sent}`, r.request_throughput.toFixed(2), r.output_throughput.toFixed(1), p5099(r.ttft_ms, 1), p5099(r.e2e_ms, 0)]),
+  );
+  return { header: ['value', 'replica', 'ok/sent', 'req/s', 'out tok/s', 'TTFT ms p50/p99', 'e2e ms p50/p99'], rows };
+}
+
+/** --multi-turn: each turn's figures (a prefix cache shows as TTFT falling turn by turn), per value. */
+export function turnFigures(run: RunResult): { header: string[]; rows: string[][] } {
+  const rows = loadValues(run).flatMap((b) => (b.load?.turns ?? []).map((t) => [loadValueLabel(b), String(t.turn + 1), `${t.ok}/${t.sent}`, p5099(t.ttft_ms, 1), p5099(t.e2e_ms, 0)]));
+  return { header: ['value', 'turn', 'ok/sent', 'TTFT ms p50/p99', 'e2e ms p50/p99'], rows };
+}
+
+/** --multi-turn: the sessions of each value in one line. */
+export function sessionLines(run: RunResult): string[] {
+  return loadValues(run).flatMap((b) => {
+    const x = b.load?.sessions;
+    return x ? [`${loadValueLabel(b)}: ${x.count} sessions, ${x.completed} with every turn ok${x.duration_s ? `, each lasting ${x.duration_s.p50.toFixed(2)} s (p50) / ${x.duration_s.p99.toFixed(2)} s (p99)` : ''}`] : [];
+  });
+}

@@ -5,7 +5,7 @@
  * throughput against the load offered, and the Pareto front of tokens/s per user against in total.
  */
 import type { BenchmarkResult, Capacity, RunResult, StatsRecord } from '../results/schema.js';
-import { type KeptPercentile, loadLatencies, loadTotals } from './load-figures.js';
+import { type KeptPercentile, loadLatencies, loadTotals, replicaFigures, sessionLines, turnFigures } from './load-figures.js';
 import { chart, escapeHtml, type Series, table } from './svg.js';
 
 /** Totals and latency statistics of every load value, as the console prints them. */
@@ -13,7 +13,12 @@ export function loadTablesHtml(run: RunResult, percentiles: readonly KeptPercent
   if (!run.benchmarks.some((b) => b.config.load)) return '';
   const totals = loadTotals(run);
   const latencies = loadLatencies(run, percentiles);
-  return `<h2>Load</h2>${table(totals.header, totals.rows)}<h3>Latency (ms, successful requests; TPOT = ITL per request, ITL = every gap)</h3>${table(latencies.header, latencies.rows)}`;
+  const replicas = replicaFigures(run);
+  const turns = turnFigures(run);
+  const sessions = sessionLines(run);
+  return `<h2>Load</h2>${table(totals.header, totals.rows)}<h3>Latency (ms, successful requests; TPOT = ITL per request, ITL = every gap)</h3>${table(latencies.header, latencies.rows)}${
+    replicas.rows.length > 0 ? `<h3>Replicas</h3>${table(replicas.header, replicas.rows)}` : ''
+  }${turns.rows.length > 0 ? `<h3>Turns</h3>${table(turns.header, turns.rows)}${sessions.map((line) => `<p class="note">${escapeHtml(line)}</p>`).join('')}` : ''}`;
 }
 
 /** One load value on the curve: where it sits and what it achieved. */

@@ -6,7 +6,7 @@
  * holds none of the ramp's requests.
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { LoadRequestRecord } from '../../src/results/schema.js';
@@ -205,6 +205,10 @@ test('several --url values: requests spread over the replicas (round-robin, or t
     assert.deepEqual(b?.load?.replicas?.map((x) => [x.url, x.sent, x.ok, x.failed]), [[first.url, 10, 10, 0], [second.url, 10, 10, 0]]);
     assert.ok(b?.load?.replicas?.every((x) => x.ttft_ms !== null && x.request_throughput > 0), 'each replica has its TTFT and throughput');
     assert.match(r.stdout, new RegExp(`concurrency 4 +${second.url.replace(/[.]/g, '\\.')} +10/10`), 'the console prints each replica');
+    const html = join(tempDir(), 'r.html');
+    assert.equal((await runCli(['report', out, '-o', html])).code, 0);
+    const page = readFileSync(html, 'utf8');
+    assert.ok(page.includes('<h3>Replicas</h3>') && page.includes(`<td>${second.url}</td><td>10/10</td>`), 'the report has each replica too');
 
     // least in flight: with two requests in flight, each held 300 ms, each goes to the replica left free
     const slowModel = 'ttft=300,itl=1';
@@ -289,6 +293,10 @@ test('--multi-turn: each conversation a session; turn k carries the whole chat w
     }
   }
   assert.match(r.stdout, /3 sessions, 3 with every turn ok/);
+  const html = join(dir, 'r.html');
+  assert.equal((await runCli(['report', out, '-o', html])).code, 0);
+  const page = readFileSync(html, 'utf8');
+  assert.ok(page.includes('<h3>Turns</h3>') && page.includes('<td>3</td><td>1/1</td>') && page.includes('3 sessions, 3 with every turn ok'), 'the report has the turns and sessions too');
 });
 
 test('--multi-turn with synthetic sessions (--turns); a failed turn ends its session, its later turns never sent; bad input refused', async () => {
