@@ -151,6 +151,26 @@ describe('ServerPrompts where the server counts differently', () => {
     await client.close();
   });
 
+  test('a /tokenize that answers an empty list is no tokenizer: words; a chat server that cannot detokenize gets words, a completions one still ids', async () => {
+    const empty = clientOf('ttft=1,itl=1,empty_tokenize=1');
+    const a = await ServerPrompts.create(empty, { mode: 'unique' }, 64);
+    assert.equal(a.sendsIds, false);
+    assert.equal(await empty.tokenize('one two'), null);
+    assert.equal(((await a.take(6)).text as string).split(' ').length, 6);
+    await empty.close();
+    const chat = clientOf('ttft=1,itl=1,no_detokenize=1', 'chat');
+    const b = await ServerPrompts.create(chat, { mode: 'unique' }, 64);
+    assert.equal(b.sendsIds, false);
+    assert.equal(typeof (await b.take(5)).text, 'string');
+    assert.equal(await b.calibrate(8).then((i) => i.exact), false, 'words, calibrated against the count');
+    await chat.close();
+    const completions = clientOf('ttft=1,itl=1,no_detokenize=1');
+    const c = await ServerPrompts.create(completions, { mode: 'unique' }, 64);
+    assert.equal(c.sendsIds, true, 'ids need no detokenizer when sent as they are');
+    assert.equal((await c.take(5)).ids?.length, 5);
+    await completions.close();
+  });
+
   test('a server that reports no prompt count: nothing is calibrated, words stay one a token', async () => {
     const ids = clientOf('ttft=1,itl=1,usage=none,logprobs=0');
     const a = await ServerPrompts.create(ids, { mode: 'unique' }, 64);

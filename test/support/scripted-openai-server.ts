@@ -29,6 +29,8 @@
  *                    answered: the connection is closed (llama.cpp's server closes after each stream)
  *   drop_ms=MS       with drop_reused, hold such a request this long before closing its connection
  *   one_write=1      write the whole response body in one write (a server that does not stream)
+ *   empty_tokenize=1 answer /tokenize with an empty list (llama.cpp's server answering a body of another shape)
+ *   no_detokenize=1  answer /detokenize with 404 (a server that tokenizes but cannot turn ids back)
  *   tagged=1         each token's text names its request (` c<N>t<k>`), so a reply can be told from another's
  *   slots=K          a server with K slots and one FIFO queue (per model string): a request waits
  *                    for a free slot, and its ttft (prefill) and itl count from when it got one; the
@@ -89,11 +91,13 @@ interface Script {
   oneWrite: boolean;
   slots: number | null;
   tagged: boolean;
+  emptyTokenize: boolean;
+  noDetokenize: boolean;
 }
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null, tagged: false };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null, tagged: false, emptyTokenize: false, noDetokenize: false };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -122,6 +126,8 @@ export function parseScript(model: string): Script {
       case 'drop_ms': s.dropMs = n; break;
       case 'slots': s.slots = n; break;
       case 'tagged': s.tagged = v === '1'; break;
+      case 'empty_tokenize': s.emptyTokenize = v === '1'; break;
+      case 'no_detokenize': s.noDetokenize = v === '1'; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
   }
@@ -317,6 +323,9 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
       return json(400, { error: { message: 'body is not JSON' } });
     }
     if (req.url === '/tokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.noTokenize) return json(404, { error: { message: 'no route' } });
+    // llama.cpp's shapes carry no model: such a server answers by its own script, found in no body
+    if (req.url === '/tokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.emptyTokenize) return json(200, { tokens: [] });
+    if (req.url === '/detokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.noDetokenize) return json(404, { error: { message: 'no route' } });
     // a chat (vLLM's shape): the messages as JSON, word by word, and the template's tokens
     if (req.url === '/tokenize' && Array.isArray(body.messages)) {
       const script = parseScriptOrNull(String(body.model ?? ''));
