@@ -109,6 +109,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       x.eventCount++;
       request.onEvent(event);
     });
+    // leftover, end and endedAt are placeholders: finish sets them on every path
     const x: Exchange = {
       t0: null,
       headersAt: null,
@@ -116,8 +117,10 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       status: null,
       arrivals: new BigInt64Array(0),
       eventCount: 0,
+      // Stryker disable next-line StringLiteral: a placeholder (finish sets it)
       leftover: '',
       errorBody: '',
+      // Stryker disable next-line ObjectLiteral,StringLiteral: a placeholder (finish sets it)
       end: { kind: 'complete' },
       endedAt: 0n,
     };
@@ -139,13 +142,21 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       x.end = end;
       resolvePromise(x);
     };
+    // a request still waiting for a connection has nothing to abort yet: it ends now, and is
+    // aborted when undici gets round to writing it (onConnect, once settled)
     const deadline = setTimeout(() => {
       timedOut = true;
-      abortRequest?.(new Error(`no end after ${request.totalTimeoutMs} ms`));
+      if (abortRequest) abortRequest(new Error(`no end after ${request.totalTimeoutMs} ms`));
+      else finish({ kind: 'timeout', message: `no end within ${request.totalTimeoutMs} ms (it was still waiting for a connection)` });
     }, request.totalTimeoutMs);
-    const onAbort = (): void => abortRequest?.(cutError());
+    const onAbort = (): void => {
+      if (abortRequest) abortRequest(cutError());
+      else finish({ kind: 'interrupted', message: 'cut by the interrupt before it was sent' });
+    };
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: finish removes the listener either way
     request.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // Stryker disable next-line BooleanLiteral: onHeaders sets it before any onData
     let streaming = false;
     dispatcher.dispatch(
       {
@@ -159,6 +170,8 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
       },
       {
         onConnect(abort: (err?: Error) => void): void {
+          // ended while it waited for a connection (its total time, the interrupt): never written
+          if (settled) return abort(cutError());
           // undici calls this right before it writes the request on the socket
           x.t0 = process.hrtime.bigint();
           abortRequest = abort;
