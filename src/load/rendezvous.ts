@@ -61,6 +61,7 @@ export async function meetParts(store: ResultStore, group: string, configHash: s
       break;
     }
     if (signal?.aborted) throw new RunError('interrupted', 'interrupted by the user while waiting for the other parts');
+    // Stryker disable next-line EqualityOperator: > or >= on a clock that moves on between reads
     if (performance.now() - registered > timeoutMs) {
       throw new RunError('parts_missing', `${seen.parts} of ${part.count} parts of group ${group} registered within ${Math.round(timeoutMs / 1000)} s; the measured phase never started`);
     }
@@ -71,7 +72,9 @@ export async function meetParts(store: ResultStore, group: string, configHash: s
   // the agreed instant on this machine's clock: sleep to 10 ms before it (a timer on a busy machine
   // wakes a few ms late), then watch the clock
   const target = startServerMs - offsetMs - performance.timeOrigin;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: without the sleep, or to 10 ms exactly, the spin below still ends at the target
   for (let left = target - performance.now(); left > 10; left = target - performance.now()) await sleep(left - 10);
+  // Stryker disable next-line EqualityOperator: < or <= on a clock that moves on between reads
   while (performance.now() < target);
   const now = performance.now();
   return {

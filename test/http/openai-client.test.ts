@@ -244,6 +244,7 @@ test('the request body asks for exactly N tokens, in the API\'s own shape', () =
   const chat = { ...target, api: 'chat' as OpenAiApi };
   assert.deepEqual(requestBody(chat, { text: 'hi' }, 2).messages, [{ role: 'user', content: 'hi' }]);
   assert.equal(requestBody(chat, { text: 'hi' }, 2).logprobs, true);
+  assert.equal('logprobs' in requestBody({ ...chat, logprobs: false }, { text: 'hi' }, 2), false, 'no logprobs asked when not wanted');
   const history = [{ role: 'user' as const, content: 'a' }, { role: 'assistant' as const, content: 'b' }, { role: 'user' as const, content: 'c' }];
   assert.deepEqual(requestBody(chat, { messages: history }, 2).messages, history, 'a multi-turn chat as it is');
   assert.equal(requestBody(target, { messages: history }, 2).prompt, 'a\nb\nc', 'completions: the messages as one text');
@@ -264,6 +265,9 @@ test('a request\'s record: its times after the origin given, counts, the server\
 test('the path: completions or chat/completions below the base URL, a trailing slash or not; the API key as a bearer token', async () => {
   const plain = await send('ttft=1,itl=1', 2, 'completions', { url: `${server.url}/` });
   assert.equal(plain.reading.failure, null, 'a base URL with a trailing slash');
+  const slashes = await send('ttft=1,itl=1', 2, 'completions', { url: `${server.url}//` });
+  assert.equal(slashes.reading.failure, null, 'or two');
+  assert.deepEqual([logOf(plain).content_type, logOf(plain).accept], ['application/json', 'text/event-stream'], 'a JSON body, an event stream asked for');
   assert.equal(logOf(plain).messages, undefined, 'completions: a prompt, no messages');
   const chat = await send('ttft=1,itl=1', 2, 'chat');
   assert.deepEqual(logOf(chat).messages, [{ role: 'user', content: 'a b c d' }]);

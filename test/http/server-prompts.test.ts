@@ -7,6 +7,7 @@ import { parsePromptReuse } from '../../src/config/prompt-reuse.js';
 import { cachedPromptTokens, serverTimings, TOKENIZER_SHAPES } from '../../src/http/server-dialect.js';
 import { OpenAiClient, type OpenAiApi } from '../../src/http/openai-client.js';
 import { promptTokens, ServerPrompts } from '../../src/http/server-prompts.js';
+import { DEFAULT_TEXT } from '../../src/synth/default-text.js';
 import { type ScriptedServer, startScriptedServer } from '../support/scripted-openai-server.js';
 
 const pool = Array.from({ length: 40 }, (_, i) => 100 + i);
@@ -24,6 +25,16 @@ test('unique prompts: the digits of k in base D, least significant first, then t
   const seen = new Set<string>();
   for (let k = 0; k < 200; k++) seen.add(promptTokens(pool, alphabet, unique, k, 6).slice(0, 5).join(','));
   assert.equal(seen.size, 200);
+});
+
+test('unique prompts: each body starts at its own place in the pool, so prompts differ past their digits too', () => {
+  const big = Array.from({ length: 1000 }, (_, i) => 5000 + i);
+  const unique = { mode: 'unique' } as const;
+  const starts = Array.from({ length: 10 }, (_, k) => {
+    const p = promptTokens(big, alphabet, unique, k, 40);
+    return p.find((t) => t >= 5000);
+  });
+  assert.equal(new Set(starts).size, 10, `body starts ${starts.join(', ')}`);
 });
 
 test('repeat and prefix=N: the same prompt every time, or the same first N tokens and then unique', () => {
@@ -114,6 +125,11 @@ describe('ServerPrompts against the scripted server', () => {
     assert.equal((p.text as string).split(' ').length, 5, '10 tokens are 5 words here');
     const plain = await ServerPrompts.create(clientOf('ttft=1,itl=1,no_tokenize=1'), UNIQUE, 64);
     assert.equal(((await plain.take(7)).text as string).split(' ').length, 7, 'uncalibrated: a word a token');
+    // the default text ends with line breaks: no empty word may come of it, as a digit either (the
+    // first digit of consecutive prompts runs through every word of the alphabet: fewer than 400)
+    for (let i = 0; i < 400; i++) assert.ok(((await plain.take(3)).text as string).split(' ').every((w) => /^\S+$/.test(w)), 'three words, none empty');
+    const same = await ServerPrompts.create(clientOf('ttft=1,itl=1,no_tokenize=1'), { mode: 'repeat' }, 64);
+    assert.ok(((await same.take(5)).text as string).split(' ').every((w) => /^\S+$/.test(w)), 'the repeated prompt too');
   });
 
   test('chat with a tokenizer: text whose count inside the chat template is exactly the length asked', async () => {
@@ -171,6 +187,72 @@ describe('ServerPrompts where the server counts differently', () => {
     await completions.close();
   });
 
+  test('ids are the server\'s token ids, exact for long prompts too; blocks only where ids are sent', async () => {
+    const c = clientOf('ttft=1,itl=1');
+    const source = await ServerPrompts.create(c, { mode: 'unique' }, 3000);
+    const a = (await source.take(3000)).ids as number[];
+    const b = (await source.take(3000)).ids as number[];
+    assert.deepEqual([a.length, b.length], [3000, 3000]);
+    assert.ok(a.every((t) => Number.isInteger(t)), 'integers');
+    const known = new Set(await c.tokenize(DEFAULT_TEXT));
+    assert.ok(a.every((t) => known.has(t)), "every id one the server's tokenizer gives for the default text");
+    const poolText = server.questions.filter((q) => q.path === '/tokenize').map((q) => String((q.body as { prompt?: string }).prompt ?? '')).reduce((x, y) => (y.length > x.length ? y : x), '');
+    const defaultWords = new Set(DEFAULT_TEXT.split(/\s+/));
+    const poolWords = poolText.split(/\s+/);
+    assert.ok(poolWords.every((w) => defaultWords.has(w)), 'the pool is copies of the default text, word for word');
+    assert.ok(poolWords.length >= 4 * 3000 && poolWords.length <= 4 * 3000 + 2 * defaultWords.size * 2, `a pool of about 4 times the longest prompt (${poolWords.length} words)`);
+    assert.notDeepEqual(a.slice(0, 8), b.slice(0, 8));
+    await c.close();
+    const chat = clientOf('ttft=1,itl=1', 'chat');
+    const n = server.questions.length;
+    const viaText = await ServerPrompts.create(chat, { mode: 'unique' }, 64);
+    assert.equal(viaText.sendsIds, false, 'chat sends text');
+    assert.deepEqual(server.questions.slice(n).filter((q) => q.path === '/detokenize').map((q) => (q.body as { tokens: number[] }).tokens.length), [4], 'whether the server detokenizes, asked of 4 ids');
+    assert.throws(() => viaText.blocks([1], 10, 2 ** 41, 8), /token-id prompts/);
+    await chat.close();
+  });
+
+  test('chat: a prompt taken before calibrating is the ids\' text as it is, nothing counted; a length the server cannot count exactly stops after 8 tries', async () => {
+    const chat = clientOf('ttft=1,itl=1,template=2', 'chat');
+    const source = await ServerPrompts.create(chat, { mode: 'unique' }, 64);
+    let n = server.questions.length;
+    const text = (await source.take(12)).text as string;
+    assert.equal(text.split(' ').length, 12);
+    assert.deepEqual(server.questions.slice(n).map((q) => q.path), ['/detokenize'], 'no count asked');
+    await chat.close();
+    // each word two tokens: an odd length is never counted exactly
+    const odd = clientOf('ttft=1,itl=1,word_tokens=2', 'chat');
+    const twice = await ServerPrompts.create(odd, { mode: 'unique' }, 64);
+    await twice.calibrate(12);
+    n = server.questions.length;
+    const close = (await twice.take(13)).text as string;
+    const counted = ((await odd.chatPromptTokens(close)) as number) - ((await odd.chatPromptTokens('')) as number);
+    assert.ok(Math.abs(counted - 13) <= 1, `${counted} tokens for 13`);
+    assert.equal(server.questions.slice(n).filter((q) => q.path === '/detokenize').length, 8, 'eight tries');
+    await odd.close();
+  });
+
+  test('calibration: completions ask no chat count; word probes at least as long as the prompts (8 words at least); a count that does not grow calibrates nothing', async () => {
+    const ids = clientOf('ttft=1,itl=1,template=1');
+    const a = await ServerPrompts.create(ids, { mode: 'unique' }, 64);
+    const n = server.questions.length;
+    await a.calibrate(16);
+    assert.ok(server.questions.slice(n).every((q) => !JSON.stringify(q.body).includes('messages')), 'no chat count asked');
+    await ids.close();
+    for (const [length, probes] of [[16, [16, 32]], [3, [8, 16]]] as const) {
+      const words = clientOf('ttft=1,itl=1,no_tokenize=1');
+      const source = await ServerPrompts.create(words, { mode: 'unique' }, 64);
+      const logged = server.log.length;
+      await source.calibrate(length);
+      assert.deepEqual(server.log.slice(logged).map((e) => String(e.prompt).split(' ').length), probes, `probes for ${length}`);
+      await words.close();
+    }
+    const cut = clientOf('ttft=1,itl=1,no_tokenize=1,prompt_count=5');
+    const c = await ServerPrompts.create(cut, { mode: 'unique' }, 64);
+    assert.deepEqual(await c.calibrate(16), { exact: false, overhead: null, wordsPerToken: 1 });
+    await cut.close();
+  });
+
   test('a server that reports no prompt count: nothing is calibrated, words stay one a token', async () => {
     const ids = clientOf('ttft=1,itl=1,usage=none,logprobs=0');
     const a = await ServerPrompts.create(ids, { mode: 'unique' }, 64);
@@ -209,6 +291,126 @@ describe('the client\'s questions to the server', () => {
     assert.equal(await none.chatPromptTokens('x'), null);
     assert.equal(server.log.length, before, 'no completion was sent to ask');
     await none.close();
+  });
+
+  test('a tokenizer is looked for once: every shape on the first text, then only the one that answered; none found, nothing more is asked', async () => {
+    const asked = (): number => server.questions.length;
+    const c = clientAt(server.url);
+    let n = asked();
+    assert.equal((await c.tokenize('one two'))?.length, 2);
+    assert.deepEqual(server.questions.slice(n).map((q) => q.path), ['/tokenize'], "the first shape (vLLM's) answered");
+    n = asked();
+    await c.tokenize('three');
+    await c.detokenize([11, 12]);
+    assert.deepEqual(server.questions.slice(n), [
+      { path: '/tokenize', body: { model: 'ttft=1,itl=1', prompt: 'three', add_special_tokens: false } },
+      { path: '/detokenize', body: { model: 'ttft=1,itl=1', tokens: [11, 12] } },
+    ], 'in the shape that answered');
+    await c.close();
+    const none = clientAt(server.url, 'no_tokenize=1');
+    n = asked();
+    assert.equal(await none.tokenize('one two'), null);
+    assert.equal(asked() - n, TOKENIZER_SHAPES.length, 'each shape tried once');
+    n = asked();
+    assert.equal(await none.tokenize('three four'), null);
+    assert.equal(await none.detokenize([1]), null);
+    assert.equal(await none.chatPromptTokens('x'), null);
+    assert.equal(asked(), n, 'nothing asked again');
+    await none.close();
+    const blank = clientAt(server.url);
+    assert.deepEqual(await blank.tokenize('  '), [], 'a blank text is no tokens, an answer all the same');
+    assert.equal((await blank.tokenize('five six'))?.length, 2);
+    await blank.close();
+  });
+
+  test('a tokenizer that failed once is asked again; a blank text that nothing answered says nothing of the next', async () => {
+    let failNext = false;
+    let asked = 0;
+    const flaky = createServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        asked++;
+        const body = JSON.parse(text || '{}') as { prompt?: string };
+        const down = failNext || (body.prompt ?? '').trim() === '';
+        failNext = false;
+        if (req.url !== '/tokenize' || typeof body.prompt !== 'string' || down) return void res.writeHead(503).end();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ tokens: body.prompt.split(' ').map((_, i) => i + 1) }));
+      });
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/v1`;
+    const c = clientAt(url);
+    try {
+      assert.deepEqual(await c.tokenize('a b'), [1, 2]);
+      failNext = true;
+      assert.equal(await c.tokenize('c d'), null, 'down for a moment');
+      assert.deepEqual(await c.tokenize('e f g'), [1, 2, 3], 'its shape kept: asked again');
+      const b = clientAt(url);
+      assert.equal(await b.tokenize('   '), null);
+      asked = 0;
+      assert.deepEqual(await b.tokenize('h i'), [1, 2], 'a blank text left unanswered did not make it a server without a tokenizer');
+      assert.equal(asked, 1);
+      await b.close();
+    } finally {
+      await c.close();
+      await new Promise((r) => flaky.close(r));
+    }
+  });
+
+  test("a TGI-shaped server: tokens from its list of objects, no /detokenize asked, the chat counted by /chat_tokenize; an answer out of 2xx is none", async () => {
+    const paths: string[] = [];
+    const tgi = createServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        paths.push(req.url ?? '');
+        const body = JSON.parse(text || '{}') as { inputs?: string; messages?: unknown[] };
+        const send = (status: number, value: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+        if (req.url === '/tokenize' && typeof body.inputs === 'string') {
+          const list = body.inputs.split(' ').map((w, i) => ({ id: 7 + i, text: w, start: 0, stop: 0 }));
+          return send(body.inputs.startsWith('s300') ? 300 : body.inputs.startsWith('s299') ? 299 : 200, list);
+        }
+        if (req.url === '/chat_tokenize') return send(200, { tokenize_response: [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }], templated_text: '' });
+        if (req.url === '/v1/models') return send(299, { data: [{ id: 'tgi' }] });
+        send(404, { error: 'no route' });
+      });
+    });
+    await new Promise<void>((r) => tgi.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(tgi.address() as AddressInfo).port}/v1`;
+    const c = clientAt(url);
+    try {
+      assert.deepEqual(await c.tokenize('a b c'), [7, 8, 9]);
+      const before = paths.length;
+      assert.equal(await c.detokenize([7, 8]), null);
+      assert.equal(paths.length, before, 'TGI has no /detokenize: not asked');
+      assert.equal(await c.chatPromptTokens('hi'), 4);
+      for (const [text, ids, what] of [['s299 x', [7, 8], 'any 2xx status is an answer'], ['s300 x', null, 'a 3xx is not']] as const) {
+        const fresh = clientAt(url);
+        assert.deepEqual(await fresh.tokenize(text), ids, what);
+        await fresh.close();
+      }
+      assert.deepEqual(await c.listModels().then((r) => (r.kind === 'listed' ? r.names : r)), ['tgi'], 'the models listed with a 2xx status');
+    } finally {
+      await c.close();
+      await new Promise((r) => tgi.close(r));
+    }
+  });
+
+  test('an answer that is not JSON is no list of models; a closed client reaches nothing', async () => {
+    const html = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>a proxy page</html>'));
+    await new Promise<void>((r) => html.listen(0, '127.0.0.1', r));
+    const c = clientAt(`http://127.0.0.1:${(html.address() as AddressInfo).port}/v1`);
+    try {
+      assert.deepEqual(await c.listModels(), { kind: 'absent', status: 200 });
+      assert.equal(await c.tokenize('a b'), null);
+    } finally {
+      await c.close();
+      await new Promise((r) => html.close(r));
+    }
+    const closed = clientAt(server.url);
+    await closed.close();
+    assert.deepEqual(await closed.listModels(), { kind: 'unreachable' });
   });
 
   test('listModels: the names listed; no such endpoint is absent with its status; nothing listening is unreachable', async () => {

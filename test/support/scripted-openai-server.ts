@@ -25,6 +25,7 @@
  *   no_tokenize=1    answer /tokenize with 404 (a server without a tokenizer endpoint; the script
  *                    is read from the vLLM-shaped body's model)
  *   word_tokens=K    count each word of a text prompt as K tokens (default 1)
+ *   prompt_count=N   report N prompt tokens whatever the prompt (a server that cuts prompts to N)
  *   drop_reused=1    a request that arrives on a connection that served an earlier one is not
  *                    answered: the connection is closed (llama.cpp's server closes after each stream)
  *   drop_ms=MS       with drop_reused, hold such a request this long before closing its connection
@@ -65,6 +66,15 @@ export interface ScriptedRequestLog {
   reply?: string;
   /** The request's Authorization header, when it had one. */
   authorization?: string;
+  /** Its Content-Type and Accept headers, as sent. */
+  content_type?: string;
+  accept?: string;
+}
+
+/** A question to the server other than a completion (/tokenize, /detokenize, /apply-template, ...): its path and body. */
+export interface ScriptedQuestion {
+  path: string;
+  body: unknown;
 }
 
 interface Script {
@@ -85,6 +95,7 @@ interface Script {
   miscount: number;
   noTokenize: boolean;
   wordTokens: number;
+  promptCount: number | null;
   cached: number | null;
   dropReused: boolean;
   dropMs: number;
@@ -97,7 +108,7 @@ interface Script {
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null, tagged: false, emptyTokenize: false, noDetokenize: false };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, promptCount: null, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null, tagged: false, emptyTokenize: false, noDetokenize: false };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -122,6 +133,7 @@ export function parseScript(model: string): Script {
       case 'cached': s.cached = n; break;
       case 'no_tokenize': s.noTokenize = v === '1'; break;
       case 'word_tokens': s.wordTokens = n; break;
+      case 'prompt_count': s.promptCount = n; break;
       case 'drop_reused': s.dropReused = v === '1'; break;
       case 'drop_ms': s.dropMs = n; break;
       case 'slots': s.slots = n; break;
@@ -162,12 +174,15 @@ export interface ScriptedServer {
   url: string;
   port: number;
   log: ScriptedRequestLog[];
+  /** Every POST that was not a completion, in order (what a client asked about tokens and templates). */
+  questions: ScriptedQuestion[];
   close(): Promise<void>;
 }
 
 /** `tls`: serve HTTPS with this PEM key and certificate (the URL then names localhost). */
 export async function startScriptedServer(port = 0, tls?: { key: string; cert: string }, models: readonly string[] = []): Promise<ScriptedServer> {
   const log: ScriptedRequestLog[] = [];
+  const questions: ScriptedQuestion[] = [];
   let counter = 0;
   /** Requests each connection has carried. */
   const served = new WeakMap<object, number>();
@@ -209,7 +224,7 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     log.push(entry);
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
     const total = script.eosAt === null ? maxTokens : Math.min(maxTokens, script.eosAt);
-    const promptTokens = script.template + (maxTokens > 2 ? script.miscount : 0) + (Array.isArray(body.prompt) ? body.prompt.length : script.wordTokens * words(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? '')).length);
+    const promptTokens = script.promptCount ?? script.template + (maxTokens > 2 ? script.miscount : 0) + (Array.isArray(body.prompt) ? body.prompt.length : script.wordTokens * words(typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.messages ?? '')).length);
     const streamOptions = body.stream_options as { include_usage?: boolean; continuous_usage_stats?: boolean } | undefined;
     const usageMode = script.usage ?? (streamOptions?.continuous_usage_stats ? 'continuous' : streamOptions?.include_usage ? 'final' : 'none');
     const wantLogprobs = script.logprobs && body.logprobs !== undefined && body.logprobs !== false;
@@ -322,6 +337,7 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     } catch {
       return json(400, { error: { message: 'body is not JSON' } });
     }
+    if (req.url !== '/v1/completions' && req.url !== '/v1/chat/completions') questions.push({ path: req.url ?? '', body });
     if (req.url === '/tokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.noTokenize) return json(404, { error: { message: 'no route' } });
     // llama.cpp's shapes carry no model: such a server answers by its own script, found in no body
     if (req.url === '/tokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.emptyTokenize) return json(200, { tokens: [] });
@@ -357,6 +373,8 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     }
     const entry = stream(res, body, script, arrived, chat);
     if (req.headers.authorization) entry.authorization = req.headers.authorization;
+    if (req.headers['content-type']) entry.content_type = req.headers['content-type'];
+    if (req.headers.accept) entry.accept = req.headers.accept;
   };
   const server = tls ? createTlsServer(tls, handle) : createServer(handle);
   server.keepAliveTimeout = 60_000;
@@ -366,6 +384,7 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     url: tls ? `https://localhost:${actual}/v1` : `http://127.0.0.1:${actual}/v1`,
     port: actual,
     log,
+    questions,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
