@@ -152,12 +152,10 @@ export class OpenAiClient {
       let answer: unknown = null;
       try {
         answer = JSON.parse(text) as unknown;
-        // Stryker disable next-line BlockStatement: holds only this comment
       } catch {
         // not JSON: no answer
       }
       return { status: res.statusCode, answer };
-      // Stryker disable next-line BlockStatement: undefined, as every caller reads it, is no answer too
     } catch {
       return null;
     }
