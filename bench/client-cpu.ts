@@ -12,7 +12,9 @@
  * scripted: the scripted server in this process writing a token every --itl ms (what a GPU server
  * streams at 1000/itl tokens/s); llama: llama.cpp's llama-server on a synthetic GGUF.
  * Prints per concurrency the median per-request CPU of each client and their ratio (tokenbench /
- * Python, under 1: tokenbench uses less).
+ * Python, under 1: tokenbench uses less). The length of a round matters to tokenbench's side: V8
+ * optimises the per-chunk code only after some thousands of chunks, so give --requests 200 for the
+ * steady state and the default 40 for a short run (docs/metrics.md has both).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
