@@ -11,6 +11,7 @@
 import { randomInt } from 'node:crypto';
 import type { PromptReuse } from '../config/prompt-reuse.js';
 import { DEFAULT_TEXT } from '../synth/default-text.js';
+import { RunError } from '../util/errors.js';
 import type { OpenAiClient, Prompt } from './openai-client.js';
 
 /** The tokens of prompt number `k` of `length`, from `pool` with digits from `alphabet` (pure; tested). */
@@ -128,7 +129,10 @@ export class ServerPrompts {
     // Stryker disable next-line StringLiteral: the loop sets it before it is read
     let text = '';
     for (let attempt = 0; attempt < 8; attempt++) {
-      text = (await this.client.detokenize(ids)) ?? '';
+      const answered = await this.client.detokenize(ids);
+      // it answered when the prompts were set up: without it now, no prompt of the length asked can be made
+      if (answered === null) throw new RunError('request_failed', `the server stopped answering /detokenize (it did at first): no chat prompt of ${length} tokens can be made`);
+      text = answered;
       const whole = this.chatOverhead === null ? null : await this.client.chatPromptTokens(text);
       if (whole === null) break;
       const counted = whole - (this.chatOverhead as number);

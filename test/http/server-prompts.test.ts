@@ -232,6 +232,14 @@ describe('ServerPrompts where the server counts differently', () => {
     await odd.close();
   });
 
+  test('chat: a server whose /detokenize stops answering after the start fails the prompt, saying so, rather than sending an empty one', async () => {
+    const chat = clientOf('ttft=1,itl=1,detokenize_for=2', 'chat');
+    const source = await ServerPrompts.create(chat, { mode: 'unique' }, 64);
+    assert.equal(typeof (await source.take(6)).text, 'string', 'the first prompt: its text');
+    await assert.rejects(source.take(6), (err: Error & { kind?: string }) => err.kind === 'request_failed' && /stopped answering \/detokenize/.test(err.message));
+    await chat.close();
+  });
+
   test('calibration: completions ask no chat count; word probes at least as long as the prompts (8 words at least); a count that does not grow calibrates nothing', async () => {
     const ids = clientOf('ttft=1,itl=1,template=1');
     const a = await ServerPrompts.create(ids, { mode: 'unique' }, 64);

@@ -32,6 +32,7 @@
  *   one_write=1      write the whole response body in one write (a server that does not stream)
  *   empty_tokenize=1 answer /tokenize with an empty list (llama.cpp's server answering a body of another shape)
  *   no_detokenize=1  answer /detokenize with 404 (a server that tokenizes but cannot turn ids back)
+ *   detokenize_for=N answer /detokenize N times, then 503 (a tokenizer service that went down mid-run)
  *   tagged=1         each token's text names its request (` c<N>t<k>`), so a reply can be told from another's
  *   slots=K          a server with K slots and one FIFO queue (per model string): a request waits
  *                    for a free slot, and its ttft (prefill) and itl count from when it got one; the
@@ -104,11 +105,12 @@ interface Script {
   tagged: boolean;
   emptyTokenize: boolean;
   noDetokenize: boolean;
+  detokenizeFor: number | null;
 }
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, promptCount: null, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null, tagged: false, emptyTokenize: false, noDetokenize: false };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, promptCount: null, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null, tagged: false, emptyTokenize: false, noDetokenize: false, detokenizeFor: null };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -140,6 +142,7 @@ export function parseScript(model: string): Script {
       case 'tagged': s.tagged = v === '1'; break;
       case 'empty_tokenize': s.emptyTokenize = v === '1'; break;
       case 'no_detokenize': s.noDetokenize = v === '1'; break;
+      case 'detokenize_for': s.detokenizeFor = n; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
   }
@@ -183,6 +186,8 @@ export interface ScriptedServer {
 export async function startScriptedServer(port = 0, tls?: { key: string; cert: string }, models: readonly string[] = []): Promise<ScriptedServer> {
   const log: ScriptedRequestLog[] = [];
   const questions: ScriptedQuestion[] = [];
+  /** detokenize_for=N: answers given so far, per model string. */
+  const detokenized = new Map<string, number>();
   let counter = 0;
   /** Requests each connection has carried. */
   const served = new WeakMap<object, number>();
@@ -342,6 +347,12 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     // llama.cpp's shapes carry no model: such a server answers by its own script, found in no body
     if (req.url === '/tokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.emptyTokenize) return json(200, { tokens: [] });
     if (req.url === '/detokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.noDetokenize) return json(404, { error: { message: 'no route' } });
+    const detokenizeFor = req.url === '/detokenize' && typeof body.model === 'string' ? parseScriptOrNull(body.model)?.detokenizeFor : null;
+    if (typeof detokenizeFor === 'number') {
+      const answered = detokenized.get(body.model as string) ?? 0;
+      if (answered >= detokenizeFor) return json(503, { error: { message: 'tokenizer unavailable' } });
+      detokenized.set(body.model as string, answered + 1);
+    }
     // a chat (vLLM's shape): the messages as JSON, word by word, and the template's tokens
     if (req.url === '/tokenize' && Array.isArray(body.messages)) {
       const script = parseScriptOrNull(String(body.model ?? ''));
