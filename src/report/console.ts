@@ -119,8 +119,10 @@ export function formatLoadSummary(run: RunResult, percentiles: readonly KeptPerc
     if (!l) return out;
     const c = l.counts;
     const byKind = (counts: Record<string, number> | undefined): string => Object.entries(counts ?? {}).map(([k, n]) => `${n} ${k}`).join(', ');
-    if (c.failed > 0 || c.dropped > 0) {
-      out.push(`${b.config.name}: ${c.scheduled} scheduled = ${c.sent} sent + ${c.dropped} never sent${c.dropped > 0 ? ` (${byKind(l.not_sent)})` : ''}; ${c.sent} sent = ${c.ok} ok + ${c.failed} failed${c.failed > 0 ? ` (${byKind(l.failures)})` : ''}`);
+    const interrupted = c.interrupted ?? 0;
+    if (c.failed > 0 || c.dropped > 0 || interrupted > 0) {
+      const cut = interrupted > 0 ? ` + ${interrupted} interrupted` : '';
+      out.push(`${b.config.name}: ${c.scheduled} scheduled = ${c.sent} sent + ${c.dropped} never sent${c.dropped > 0 ? ` (${byKind(l.not_sent)})` : ''}; ${c.sent} sent = ${c.ok} ok + ${c.failed} failed${c.failed > 0 ? ` (${byKind(l.failures)})` : ''}${cut}`);
     }
     if (b.records_missing) out.push(`${b.config.name}: its records file holds ${b.request_count ?? 0} of the ${(b.request_count ?? 0) + b.records_missing} requests the summary counts (writing it stopped)`);
     if (c.short_outputs > 0) out.push(`${b.config.name}: ${c.short_outputs} requests got fewer or more tokens than asked (does the server honour ignore_eos?)`);

@@ -131,7 +131,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 }
 
 /** A load run at 4 in flight of 2-second requests, signalled once (or twice) after its measured requests began. */
-async function interruptedLoad(signals: readonly NodeJS.Signals[], dir: string): Promise<{ code: number | null; stderr: string; run: ReturnType<typeof readResult> }> {
+async function interruptedLoad(signals: readonly NodeJS.Signals[], dir: string): Promise<{ code: number | null; stderr: string; stdout: string; run: ReturnType<typeof readResult> }> {
   const server = await startScriptedServer();
   try {
     const out = join(dir, 'load.json');
@@ -146,7 +146,7 @@ async function interruptedLoad(signals: readonly NodeJS.Signals[], dir: string):
         }, 600);
       },
     });
-    return { code: r.code, stderr: r.stderr, run: readResult(out) };
+    return { code: r.code, stderr: r.stderr, stdout: r.stdout, run: readResult(out) };
   } finally {
     await server.close();
   }
@@ -172,6 +172,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.equal(b?.status, 'interrupted');
     const c = b?.load?.counts;
     assert.deepEqual([c?.sent, c?.ok, c?.failed, c?.interrupted], [4, 0, 0, 4], JSON.stringify(c));
+    assert.match(r.stdout + r.stderr, /40 scheduled = 4 sent \+ 36 never sent \(36 not_attempted\); 4 sent = 0 ok \+ 0 failed \+ 4 interrupted/, 'the console\'s account adds up');
     assert.deepEqual(b?.load?.failures, {});
     const records = (await readResultWithRecords(join(dir, 'load.json'))).benchmarks[0]?.requests ?? [];
     assert.deepEqual(records.map((q) => q.failure?.kind), ['interrupted', 'interrupted', 'interrupted', 'interrupted']);
