@@ -74,6 +74,15 @@ export function requestBody(target: OpenAiTarget, prompt: Prompt, maxTokens: num
 /** A 2xx status. */
 const isSuccess = (status: number): boolean => Math.floor(status / 100) === 2;
 
+/** Tries of a question whose connection the server closed underneath it (each stale connection the pool still holds can cost one). */
+const STALE_QUESTION_TRIES = 4;
+
+/** A transport error of a connection the other side closed or reset (not one refused or timed out). */
+function closedUnderneath(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 export class OpenAiClient {
   readonly pool: Pool;
   /**
@@ -143,21 +152,30 @@ export class OpenAiClient {
     }
   }
 
-  /** A plain JSON request below the server's origin: the status and the parsed answer (null when not JSON); null on a transport failure. */
+  /**
+   * A plain JSON request below the server's origin: the status and the parsed answer (null when not
+   * JSON); null on a transport failure. These are questions that change nothing on the server
+   * (models, tokenize, templates), so one lost to a kept-alive connection the server had already
+   * closed (llama.cpp's server closes after each stream) is asked again, and from then on every
+   * request asks for its connection to close, as `send` does.
+   */
   private async requestJson(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; answer: unknown } | null> {
-    try {
-      // Stryker disable next-line ConditionalExpression: a body of undefined is no body
-      const res = await this.pool.request({ method, path, headers: this.headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-      const text = await res.body.text();
-      let answer: unknown = null;
+    for (let attempt = 1; ; attempt++) {
       try {
-        answer = JSON.parse(text) as unknown;
-      } catch {
-        // not JSON: no answer
+        // Stryker disable next-line ConditionalExpression: a body of undefined is no body
+        const res = await this.pool.request({ method, path, headers: this.headers, reset: this.closesConnections, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+        const text = await res.body.text();
+        let answer: unknown = null;
+        try {
+          answer = JSON.parse(text) as unknown;
+        } catch {
+          // not JSON: no answer
+        }
+        return { status: res.statusCode, answer };
+      } catch (err) {
+        if (attempt >= STALE_QUESTION_TRIES || !closedUnderneath(err)) return null;
+        this.closesConnections = true;
       }
-      return { status: res.statusCode, answer };
-    } catch {
-      return null;
     }
   }
 

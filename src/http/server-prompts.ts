@@ -133,9 +133,11 @@ export class ServerPrompts {
       // it answered when the prompts were set up: without it now, no prompt of the length asked can be made
       if (answered === null) throw new RunError('request_failed', `the server stopped answering /detokenize (it did at first): no chat prompt of ${length} tokens can be made`);
       text = answered;
-      const whole = this.chatOverhead === null ? null : await this.client.chatPromptTokens(text);
-      if (whole === null) break;
-      const counted = whole - (this.chatOverhead as number);
+      if (this.chatOverhead === null) break;
+      const whole = await this.client.chatPromptTokens(text);
+      // it counted the template when the prompts were set up: without it now, the length would silently be off
+      if (whole === null) throw new RunError('request_failed', `the server stopped counting chat prompts (it did at first): no chat prompt of ${length} tokens can be made`);
+      const counted = whole - this.chatOverhead;
       if (counted === length) break;
       // in proportion: where a word of the text is several tokens of the chat, a step of one id per token would overshoot for ever
       // Stryker disable next-line EqualityOperator: counted === length ended the loop above

@@ -308,3 +308,28 @@ test('after one stale connection the client asks every later request\'s connecti
     await client.close();
   }
 });
+
+test('a question on a kept-alive connection the server closed underneath it is asked again and answered; from then on every connection is asked to close', async () => {
+  const model = 'ttft=1,itl=1,drop_reused=1';
+  const client = new OpenAiClient({ url: server.url, model, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 5_000, totalTimeoutMs: 10_000, busyPoll: false }, 1);
+  const asked = (path: string): number => server.questions.filter((q) => q.path === path && q.body.model === model).length;
+  try {
+    const first = await client.send({ text: 'a' }, 2);
+    assert.deepEqual([first.retries, first.reading.failure], [0, null], 'a new connection');
+    // the question goes on the stream's kept-alive connection, which the server closes unanswered
+    assert.equal((await client.tokenize('a b c'))?.length, 3, 'answered on a new connection');
+    assert.equal(asked('/tokenize'), 1, 'answered once');
+    assert.equal(await client.detokenize([1, 2]), 'w1 w2', 'the next question is answered at the first try');
+    const next = await client.send({ text: 'a' }, 2);
+    assert.deepEqual([next.retries, next.reading.failure], [0, null], 'a stream after it is on a connection of its own');
+  } finally {
+    await client.close();
+  }
+  // refused, not closed underneath: asked once, no answer
+  const refused = new OpenAiClient({ url: 'http://127.0.0.1:1/v1', model, api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 5_000, totalTimeoutMs: 10_000, busyPoll: false }, 1);
+  try {
+    assert.equal(await refused.tokenize('a b c'), null);
+  } finally {
+    await refused.close();
+  }
+});

@@ -240,6 +240,14 @@ describe('ServerPrompts where the server counts differently', () => {
     await chat.close();
   });
 
+  test('chat: a server that stops counting chat prompts after the start fails the prompt, saying so, rather than sending one of a length it did not check', async () => {
+    const chat = clientOf('ttft=1,itl=1,template=2,chat_count_for=1', 'chat');
+    const source = await ServerPrompts.create(chat, { mode: 'unique' }, 64);
+    // the template's own count is the one answer; the probe's prompt then finds no count
+    await assert.rejects(source.calibrate(6), (err: Error & { kind?: string }) => err.kind === 'request_failed' && /stopped counting chat prompts/.test(err.message));
+    await chat.close();
+  });
+
   test('calibration: completions ask no chat count; word probes at least as long as the prompts (8 words at least); a count that does not grow calibrates nothing', async () => {
     const ids = clientOf('ttft=1,itl=1,template=1');
     const a = await ServerPrompts.create(ids, { mode: 'unique' }, 64);

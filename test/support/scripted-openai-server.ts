@@ -26,13 +26,15 @@
  *                    is read from the vLLM-shaped body's model)
  *   word_tokens=K    count each word of a text prompt as K tokens (default 1)
  *   prompt_count=N   report N prompt tokens whatever the prompt (a server that cuts prompts to N)
- *   drop_reused=1    a request that arrives on a connection that served an earlier one is not
- *                    answered: the connection is closed (llama.cpp's server closes after each stream)
+ *   drop_reused=1    a request (a completion, or a question in vLLM's shape) that arrives on a
+ *                    connection that served an earlier one is not answered: the connection is
+ *                    closed (llama.cpp's server closes after each stream)
  *   drop_ms=MS       with drop_reused, hold such a request this long before closing its connection
  *   one_write=1      write the whole response body in one write (a server that does not stream)
  *   empty_tokenize=1 answer /tokenize with an empty list (llama.cpp's server answering a body of another shape)
  *   no_detokenize=1  answer /detokenize with 404 (a server that tokenizes but cannot turn ids back)
  *   detokenize_for=N answer /detokenize N times, then 503 (a tokenizer service that went down mid-run)
+ *   chat_count_for=N answer a chat's /tokenize (messages) N times, then 503
  *   tagged=1         each token's text names its request (` c<N>t<k>`), so a reply can be told from another's
  *   slots=K          a server with K slots and one FIFO queue (per model string): a request waits
  *                    for a free slot, and its ttft (prefill) and itl count from when it got one; the
@@ -106,11 +108,12 @@ interface Script {
   emptyTokenize: boolean;
   noDetokenize: boolean;
   detokenizeFor: number | null;
+  chatCountFor: number | null;
 }
 
 /** The script named by a model string (unknown keys are an error the client sees as HTTP 400). */
 export function parseScript(model: string): Script {
-  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, promptCount: null, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null, tagged: false, emptyTokenize: false, noDetokenize: false, detokenizeFor: null };
+  const s: Script = { ttft: 20, itl: 5, firstByte: 0, roleFirst: false, reasoning: 0, perChunk: 1, usage: null, logprobs: true, eosAt: null, fail: null, failAt: 0, status: 500, done: true, template: 0, miscount: 0, noTokenize: false, wordTokens: 1, promptCount: null, cached: null, dropReused: false, dropMs: 0, oneWrite: false, slots: null, tagged: false, emptyTokenize: false, noDetokenize: false, detokenizeFor: null, chatCountFor: null };
   for (const pair of model.split(',')) {
     if (!pair.includes('=')) continue;
     const [k, v = ''] = pair.split('=') as [string, string];
@@ -143,6 +146,7 @@ export function parseScript(model: string): Script {
       case 'empty_tokenize': s.emptyTokenize = v === '1'; break;
       case 'no_detokenize': s.noDetokenize = v === '1'; break;
       case 'detokenize_for': s.detokenizeFor = n; break;
+      case 'chat_count_for': s.chatCountFor = n; break;
       default: throw new Error(`unknown script key '${k}'`);
     }
   }
@@ -188,6 +192,8 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
   const questions: ScriptedQuestion[] = [];
   /** detokenize_for=N: answers given so far, per model string. */
   const detokenized = new Map<string, number>();
+  /** chat_count_for=N: chat counts answered so far, per model string. */
+  const chatCounted = new Map<string, number>();
   let counter = 0;
   /** Requests each connection has carried. */
   const served = new WeakMap<object, number>();
@@ -342,7 +348,13 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     } catch {
       return json(400, { error: { message: 'body is not JSON' } });
     }
-    if (req.url !== '/v1/completions' && req.url !== '/v1/chat/completions') questions.push({ path: req.url ?? '', body });
+    const question = req.url !== '/v1/completions' && req.url !== '/v1/chat/completions';
+    // a question in vLLM's shape names the script: drop_reused closes its reused connection as for a completion
+    if (question && typeof body.model === 'string' && parseScriptOrNull(body.model)?.dropReused && before > 0) {
+      req.socket.destroy();
+      return;
+    }
+    if (question) questions.push({ path: req.url ?? '', body });
     if (req.url === '/tokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.noTokenize) return json(404, { error: { message: 'no route' } });
     // llama.cpp's shapes carry no model: such a server answers by its own script, found in no body
     if (req.url === '/tokenize' && typeof body.model === 'string' && parseScriptOrNull(body.model)?.emptyTokenize) return json(200, { tokens: [] });
@@ -356,6 +368,11 @@ export async function startScriptedServer(port = 0, tls?: { key: string; cert: s
     // a chat (vLLM's shape): the messages as JSON, word by word, and the template's tokens
     if (req.url === '/tokenize' && Array.isArray(body.messages)) {
       const script = parseScriptOrNull(String(body.model ?? ''));
+      if (typeof script?.chatCountFor === 'number') {
+        const answered = chatCounted.get(body.model as string) ?? 0;
+        if (answered >= script.chatCountFor) return json(503, { error: { message: 'tokenizer unavailable' } });
+        chatCounted.set(body.model as string, answered + 1);
+      }
       const ids = words(JSON.stringify(body.messages)).flatMap((w) => Array.from({ length: script?.wordTokens ?? 1 }, () => wordId(w)));
       return json(200, { tokens: [...Array.from({ length: script?.template ?? 0 }, (_, i) => i + 1), ...ids] });
     }
