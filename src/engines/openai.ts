@@ -6,6 +6,7 @@
  */
 import type { BenchmarkConfig } from '../config/fields.js';
 import { promptReuseOf } from '../config/prompt-reuse.js';
+import { warmClientPath } from '../http/client-warmup.js';
 import { httpRequestRecord, OpenAiClient, type OpenAiApi, type OpenAiTarget } from '../http/openai-client.js';
 import { ServerPrompts } from '../http/server-prompts.js';
 import { InputError, RunError } from '../util/errors.js';
@@ -97,6 +98,8 @@ class OpenAiEngine implements Engine {
     if (f && f.kind !== 'no_tokens') throw new RunError('engine_load', `${this.target.url}: ${f.kind}: ${f.message}`);
     this.prompts = await ServerPrompts.create(this.client, promptReuseOf(this.config), this.config.sequence_length);
     await this.prompts.calibrate(this.config.sequence_length);
+    // the client's own code compiled before the warmup iterations, so no iteration is stamped by cold code
+    await warmClientPath(this.target);
   }
 
   describe(): { engine: EngineInfo; model: ModelInfo } {

@@ -4,6 +4,7 @@
  */
 import { promptReuseOf } from '../config/prompt-reuse.js';
 import { describeServer, openAiTarget } from '../engines/openai.js';
+import { warmClientPath } from '../http/client-warmup.js';
 import { OpenAiClient } from '../http/openai-client.js';
 import { LoadTally } from '../results/load-summary.js';
 import { RecordsSink } from '../results/request-records.js';
@@ -100,6 +101,8 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
       : s.dataset
       ? datasetPrompts(s.dataset, config.num_tokens_to_generate)
       : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) }, promptReuseOf(config));
+    // before the warmup requests: the client's own code compiled, so the first measured chunks cost what the last do
+    const warmupChunks = await warmClientPath(target, options.signal);
     result.phases_ms.load = performance.now() - started;
     records = await RecordsSink.create(options.outputPath, position);
     const keeper = records;
@@ -124,7 +127,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
     const measuredMs = result.phases_ms.measure ?? 0;
     const warning = lagWarning(run.lag, measuredMs > 0 ? run.cpuMs / measuredMs : null);
     if (warning) options.progress.message(warning);
-    result.load = tally.load(run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning });
+    result.load = tally.load(run.schedule, { cpuMs: run.cpuMs, lag: run.lag, warning, warmupChunks });
     result.load.origin_ns = run.originNs.toString();
     if (run.ramp) {
       result.load.ramp = run.ramp;

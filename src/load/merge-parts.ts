@@ -26,6 +26,8 @@ export async function mergeLoadParts(parts: readonly BenchmarkResult[]): Promise
     cpuMs: clients.reduce((sum, c) => sum + c.cpu_ms, 0),
     lag: { p50: worst('p50'), p99: worst('p99'), max: worst('max') },
     warning: clients.find((c) => c.warning !== null)?.warning ?? null,
+    // each part warmed its own process: the least warmed says what every part had at least
+    ...(clients.length > 0 && clients.every((c) => c.warmup_chunks !== undefined) ? { warmupChunks: Math.min(...clients.map((c) => c.warmup_chunks as number)) } : {}),
   });
   const failed = parts.find((p) => p.status !== 'ok');
   const merged: BenchmarkResult = {

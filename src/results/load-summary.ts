@@ -11,6 +11,8 @@ export interface ClientCost {
   cpuMs: number;
   lag: { p50: number; p99: number; max: number };
   warning: string | null;
+  /** Chunks streamed through the client's own code before measuring (client-warmup.ts); absent where unknown. */
+  warmupChunks?: number;
 }
 
 /** The per-iteration metrics of a request that succeeded with N >= 2 tokens (what a summary or a comparison is made of); null for any other. */
@@ -196,6 +198,7 @@ export class LoadTally {
         cpu_us_per_token: this.allTokens > 0 ? (client.cpuMs * 1000) / this.allTokens : null,
         event_loop_lag_ms: client.lag,
         warning: client.warning,
+        ...(client.warmupChunks !== undefined ? { warmup_chunks: client.warmupChunks } : {}),
       },
       ...(this.replicas.length > 0 ? { replicas: this.replicaFigures() } : {}),
       ...(this.settings.sessions ? this.sessionFigures() : {}),

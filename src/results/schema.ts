@@ -245,6 +245,8 @@ export const LoadSummarySchema = z.object({
     cpu_us_per_token: z.number().nullable(),
     event_loop_lag_ms: LagSchema,
     warning: z.string().nullable(),
+    /** Chunks streamed through the client's own code by a loopback server before measuring, so V8 had compiled it (0: turned off). Absent in older files. */
+    warmup_chunks: z.number().int().nonnegative().optional(),
   }),
   /** When the measured phase began on this machine's monotonic clock (ns, as text): request times count from it. Absent in merged parts. */
   origin_ns: z.string().optional(),

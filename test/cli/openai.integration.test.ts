@@ -90,6 +90,7 @@ test('load --json: closed-loop sweep, per-request records, goodput and a valid r
     assert.equal(b.load?.counts.ok, 12);
     assert.equal(b.load?.goodput?.fraction, 1);
     assert.equal(b.load?.counts.prompt_mismatches, 0);
+    assert.equal(b.load?.client.warmup_chunks, 48 * 64, 'the client warmed on loopback before measuring (once per process: every value says so)');
     assert.ok(b.summary?.ttft_ms && b.summary.ttft_ms.n === 12);
     for (const q of b.requests ?? []) assert.equal(q.prompt_tokens, 16);
   }

@@ -75,4 +75,16 @@ test('merging, the edges: no part is an error; a value that is not a load run is
   // only part a said what its client did
   assert.equal(m.load?.client.cpu_ms, 10);
   assert.equal(m.load?.client.warning, null);
+  assert.equal(m.load?.client.warmup_chunks, undefined, 'no part said how its client was warmed');
+});
+
+test('merging the warm-ups: each part warmed its own process, the least warmed is said; a part from before warm-ups leaves it unsaid', async () => {
+  const warmed = (name: string, chunks: number | undefined): BenchmarkResult => {
+    const p = part(name, [request(name === 'a' ? 0 : 1, 0, 4)], 10, 0.5);
+    if (chunks !== undefined) (p.load as { client: { warmup_chunks?: number } }).client.warmup_chunks = chunks;
+    return p;
+  };
+  assert.equal((await mergeLoadParts([warmed('a', 3072), warmed('b', 3072)])).load?.client.warmup_chunks, 3072);
+  assert.equal((await mergeLoadParts([warmed('a', 3072), warmed('b', 0)])).load?.client.warmup_chunks, 0);
+  assert.equal((await mergeLoadParts([warmed('a', 3072), warmed('b', undefined)])).load?.client.warmup_chunks, undefined);
 });
