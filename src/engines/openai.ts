@@ -8,7 +8,8 @@ import type { BenchmarkConfig } from '../config/fields.js';
 import { promptReuseOf } from '../config/prompt-reuse.js';
 import { warmClientPath } from '../http/client-warmup.js';
 import { httpRequestRecord, OpenAiClient, type OpenAiApi, type OpenAiTarget } from '../http/openai-client.js';
-import { ServerPrompts } from '../http/server-prompts.js';
+import { type PromptLengthBy, ServerPrompts } from '../http/server-prompts.js';
+import { installedVersion } from '../util/optional-package.js';
 import { InputError, RunError } from '../util/errors.js';
 import type { Engine, EngineFactory, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
 
@@ -63,12 +64,27 @@ export async function checkServedModel(config: BenchmarkConfig): Promise<string 
   }
 }
 
-/** What a result says of a server's engine and model (the server does not say more). */
-export function describeServer(config: BenchmarkConfig, target: OpenAiTarget): { engine: EngineInfo; model: ModelInfo } {
-  return {
-    engine: { name: 'openai', version: `${target.api} api`, device: config.device, dtype: config.dtype },
-    model: { id: config.model, source: 'server', parameters: null, path: null, build_ms: 0 },
-  };
+/** How the prompts of a value were made: as a server source made them, or given whole. */
+export type PromptLengths = PromptLengthBy | 'dataset' | 'sessions';
+
+/**
+ * What a result says of a server's engine and model (the server does not say more), and, once the
+ * prompts are made, the client's side of it (`settings`): its HTTP stack, its connections, the
+ * tokenizer it found at the server and how prompt lengths were made from it (nothing that could
+ * differ between two runs of the same settings by chance: `compare` names every setting that differs).
+ */
+export function describeServer(config: BenchmarkConfig, target: OpenAiTarget, client?: { client: OpenAiClient; connections: number | null; prompts: PromptLengths }): { engine: EngineInfo; model: ModelInfo } {
+  const engine: EngineInfo = { name: 'openai', version: `${target.api} api`, device: config.device, dtype: config.dtype };
+  if (client) {
+    engine.settings = {
+      http_client: `undici ${installedVersion('undici') ?? 'unknown'}`,
+      // null: one per request in flight
+      connections: client.connections,
+      tokenizer: client.client.tokenizerName,
+      prompt_lengths: client.prompts,
+    };
+  }
+  return { engine, model: { id: config.model, source: 'server', parameters: null, path: null, build_ms: 0 } };
 }
 
 /**
@@ -80,6 +96,7 @@ class OpenAiEngine implements Engine {
   private readonly target: OpenAiTarget;
   private client: OpenAiClient | null = null;
   private prompts: ServerPrompts | null = null;
+  private described: { engine: EngineInfo; model: ModelInfo } | null = null;
 
   constructor(private readonly config: BenchmarkConfig) {
     this.target = openAiTarget(config);
@@ -103,7 +120,9 @@ class OpenAiEngine implements Engine {
   }
 
   describe(): { engine: EngineInfo; model: ModelInfo } {
-    return describeServer(this.config, this.target);
+    // once loaded, with the client's side (kept after dispose, which the last describe() follows)
+    if (this.client && this.prompts) this.described = describeServer(this.config, this.target, { client: this.client, connections: this.config.batch_size, prompts: this.prompts.lengthBy });
+    return this.described ?? describeServer(this.config, this.target);
   }
 
   /**

@@ -2,7 +2,7 @@
  * transformers.js (`@huggingface/transformers`) on onnxruntime-node. Synthetic and local models
  * load with remote access off; a hub id loads through the library's normal download path.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import type { Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, Prep
 import { modelFileSha256 } from './model-file-hash.js';
 import { checkTransformersFolder, parseModelRef } from './model-source.js';
 import { ONNX_DTYPE_FILES } from '../synth/model-folder.js';
+import { installedVersion } from '../util/optional-package.js';
 
 type Transformers = typeof import('@huggingface/transformers');
 type Model = Awaited<ReturnType<Transformers['AutoModelForCausalLM']['from_pretrained']>>;
@@ -127,7 +128,7 @@ export class TransformersJsEngine implements Engine {
     const folder = local ? location : transformersCacheDir() && join(transformersCacheDir() as string, info.id);
     const onnx = folder ? join(folder, 'onnx', ONNX_DTYPE_FILES[this.config.dtype]?.file ?? 'model.onnx') : null;
     this.engineInfo.settings = {
-      onnxruntime_node: onnxruntimeVersion(),
+      onnxruntime_node: installedVersion('onnxruntime-node'),
       execution_provider: this.config.device,
       // unset, onnxruntime picks: a thread per physical core within an operator, and graph optimization 'all'
       intra_op_threads: o.threads === undefined ? 'onnxruntime default' : Number(o.threads),
@@ -207,15 +208,6 @@ export function newTokensOfSequences(data: ArrayLike<number | bigint>, dims: rea
 
 export function createTransformersJsEngine(config: BenchmarkConfig, context: EngineContext): Engine {
   return new TransformersJsEngine(config, context);
-}
-
-/** onnxruntime-node's version, as installed beside transformers.js. */
-function onnxruntimeVersion(): string | null {
-  try {
-    return (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return null;
-  }
 }
 
 /** Where onnxruntime-node keeps its native libraries: the CUDA provider lands here when it was installed (README). */

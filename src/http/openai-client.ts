@@ -187,6 +187,11 @@ export class OpenAiClient {
   /** The tokenizer shape this server answered to; undefined until the first tokenize, null when none did. */
   private shape: TokenizerShape | null | undefined = undefined;
 
+  /** The server family whose tokenizer answered (vllm, llama.cpp, tgi); null when none did or none was asked. */
+  get tokenizerName(): string | null {
+    return this.shape ? this.shape.name : null;
+  }
+
   /**
    * Token ids of a text by the server's own tokenizer; null when it has none. Each server family's
    * /tokenize shape is tried in turn, and an empty list for a non-empty text is no answer (llama.cpp's

@@ -45,6 +45,14 @@ function distinct<T>(values: readonly T[]): T[] {
 // Stryker disable next-line Regex: the filter drops the empty words that /\s/ leaves between repeated spaces
 const wordsOf = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
 
+/**
+ * How prompt lengths were made: `exact` (the server's own tokenizer, chat prompts counted inside its
+ * template), `unchecked_chat` (the tokenizer's ids as text, the chat template's count not known to
+ * the server's API), `calibrated_words` (no tokenizer: words per token learnt from the server's
+ * prompt counts) or `words` (no tokenizer and no prompt count: a word taken for a token).
+ */
+export type PromptLengthBy = 'exact' | 'unchecked_chat' | 'calibrated_words' | 'words';
+
 export interface ServerPromptInfo {
   /** Prompt lengths are exact by the server's tokenizer (else words calibrated against its count). */
   exact: boolean;
@@ -96,6 +104,12 @@ export class ServerPrompts {
     const tokens = promptTokens(this.pool, this.alphabet, this.reuse, k, length) as number[];
     if (this.client.target.api === 'completions') return { ids: tokens };
     return { text: await this.textOf(tokens, length) };
+  }
+
+  /** How this source's prompt lengths are made (after calibrate: before it, a chat count or words per token is not known yet). */
+  get lengthBy(): PromptLengthBy {
+    if (!this.ids) return this.info.overhead === null ? 'words' : 'calibrated_words';
+    return this.client.target.api === 'chat' && this.chatOverhead === null ? 'unchecked_chat' : 'exact';
   }
 
   /** Whether prompts are token ids sent as they are (completions with the server's tokenizer): the only prompts whose blocks stay blocks. */

@@ -101,6 +101,7 @@ export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions,
       : s.dataset
       ? datasetPrompts(s.dataset, config.num_tokens_to_generate)
       : await syntheticPrompts(client, { inputLen: config.sequence_length, outputLen: config.num_tokens_to_generate, rangeRatio: s.range_ratio, seed: s.seed, count: promptCount(s) }, promptReuseOf(config));
+    result.engine = describeServer(config, target, { client, connections: pool, prompts: sessions ? 'sessions' : (prompts[0]?.lengthBy ?? 'dataset') }).engine;
     // before the warmup requests: the client's own code compiled, so the first measured chunks cost what the last do
     const warmupChunks = await warmClientPath(target, options.signal);
     result.phases_ms.load = performance.now() - started;

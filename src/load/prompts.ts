@@ -6,7 +6,7 @@
  */
 import type { OpenAiClient, Prompt } from '../http/openai-client.js';
 import type { PromptReuse } from '../config/prompt-reuse.js';
-import { ServerPrompts } from '../http/server-prompts.js';
+import { type PromptLengthBy, ServerPrompts } from '../http/server-prompts.js';
 import { InputError, RunError } from '../util/errors.js';
 import { conversationOf, datasetLines } from './dataset.js';
 import { BLOCK_TOKENS, type TraceEntry } from './trace.js';
@@ -19,6 +19,8 @@ export interface LoadPrompt {
   /** Tokens the server adds to each prompt (template, BOS), from a probe; null when unknown. */
   overhead: number | null;
   outputTokens: number;
+  /** How its length was made (synthetic prompts); absent for dataset prompts, given whole. */
+  lengthBy?: PromptLengthBy;
 }
 
 export interface SyntheticPromptSpec {
@@ -50,7 +52,7 @@ export async function syntheticPrompts(client: OpenAiClient, spec: SyntheticProm
   const info = await source.calibrate(spec.inputLen);
   const out: LoadPrompt[] = [];
   for (const [inputLen, outputLen] of lengths) {
-    out.push({ prompt: await source.take(inputLen), inputTokens: inputLen, overhead: info.overhead, outputTokens: outputLen });
+    out.push({ prompt: await source.take(inputLen), inputTokens: inputLen, overhead: info.overhead, outputTokens: outputLen, lengthBy: source.lengthBy });
   }
   return out;
 }
@@ -93,8 +95,8 @@ export async function tracePrompts(client: OpenAiClient, entries: readonly Trace
   const out: LoadPrompt[] = [];
   for (const e of entries) {
     const prompt = e.hashIds ? source.blocks(e.hashIds, e.inputLength, salt, BLOCK_TOKENS) : await source.take(e.inputLength);
-    out.push({ prompt, inputTokens: e.inputLength, overhead: info.overhead, outputTokens: e.outputLength });
+    out.push({ prompt, inputTokens: e.inputLength, overhead: info.overhead, outputTokens: e.outputLength, lengthBy: source.lengthBy });
   }
-  for (let i = 0; i < warmups; i++) out.push({ prompt: await source.take(first.inputLength), inputTokens: first.inputLength, overhead: info.overhead, outputTokens: first.outputLength });
+  for (let i = 0; i < warmups; i++) out.push({ prompt: await source.take(first.inputLength), inputTokens: first.inputLength, overhead: info.overhead, outputTokens: first.outputLength, lengthBy: source.lengthBy });
   return out;
 }

@@ -15,6 +15,15 @@ export function isInstalled(name: string): boolean {
   return (require.resolve.paths(name) ?? []).some((dir) => existsSync(join(dir, name, 'package.json')));
 }
 
+/** The version of `name` as installed where Node finds it from tokenbench's own files; null when it is not. */
+export function installedVersion(name: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
 /** The version tokenbench asks for, from its package.json (`name@range` for `npm install`). */
 function wanted(name: string): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { optionalDependencies?: Record<string, string> };

@@ -75,6 +75,7 @@ withLlamaServer(4, (server) => {
       assert.equal(check?.cache_contradictions, 0, `${b.config.name}: no unique prompt served from the cache`);
       assert.ok((check?.processed_prompt_fraction as number) >= 0.99, `${b.config.name}: processed ${check?.processed_prompt_fraction}`);
       assert.deepEqual(check?.served_models, [server.model]);
+      assert.deepEqual([b.engine?.settings?.tokenizer, b.engine?.settings?.prompt_lengths], ['llama.cpp', 'exact'], `${b.config.name}: lengths by the server's tokenizer, chat counted in its template`);
       const overhead = requestsOf(b)[0]?.prompt_overhead_tokens;
       if (b.config.engine_options.api === 'chat') assert.ok((overhead as number) > 0, 'the chat template adds tokens');
       else assert.equal(overhead, 0, 'token-id prompts are counted as sent');
@@ -102,6 +103,7 @@ withLlamaServer(4, (server) => {
     checkRequests(b, 64, 32);
     assert.equal(b.server_check?.cache_contradictions, 0);
     assert.equal(b.server_check?.retries, requestsOf(b).reduce((n, h) => n + (h.retries ?? 0), 0));
+    assert.deepEqual([b.engine?.settings?.tokenizer, b.engine?.settings?.prompt_lengths, b.engine?.settings?.connections], ['llama.cpp', 'exact', 4]);
   });
 
   test('load in parts: two --shard processes meet in the store and send the one schedule; --workers 2 does the same in one command; every request ok', async () => {

@@ -7,6 +7,9 @@ import { after, before, test } from 'node:test';
 import { RunResultSchema } from '../../src/results/schema.js';
 import { readResult, readResultWithRecords, runCli, tempDir } from '../helpers.js';
 import { startScriptedServer, type ScriptedServer } from '../support/scripted-openai-server.js';
+import { installedVersion } from '../../src/util/optional-package.js';
+
+const undiciVersion = installedVersion('undici');
 
 let server: ScriptedServer;
 before(async () => {
@@ -91,6 +94,7 @@ test('load --json: closed-loop sweep, per-request records, goodput and a valid r
     assert.equal(b.load?.goodput?.fraction, 1);
     assert.equal(b.load?.counts.prompt_mismatches, 0);
     assert.equal(b.load?.client.warmup_chunks, 48 * 64, 'the client warmed on loopback before measuring (once per process: every value says so)');
+    assert.deepEqual(b.engine?.settings, { http_client: `undici ${undiciVersion}`, connections: b.config.load?.concurrency, tokenizer: 'vllm', prompt_lengths: 'exact' });
     assert.ok(b.summary?.ttft_ms && b.summary.ttft_ms.n === 12);
     for (const q of b.requests ?? []) assert.equal(q.prompt_tokens, 16);
   }

@@ -248,6 +248,23 @@ describe('ServerPrompts where the server counts differently', () => {
     await chat.close();
   });
 
+  test('how lengths were made: exact ids, a chat counted in its template, ids as text with no chat count, calibrated words, words; and the tokenizer the client found', async () => {
+    const cases = [
+      ['ttft=1,itl=1', 'completions', 'exact', 'vllm'],
+      ['ttft=1,itl=1,template=2', 'chat', 'exact', 'vllm'],
+      ['ttft=1,itl=1,chat_count_for=0', 'chat', 'unchecked_chat', 'vllm'],
+      ['ttft=1,itl=1,no_tokenize=1', 'completions', 'calibrated_words', null],
+      ['ttft=1,itl=1,no_tokenize=1,usage=none', 'completions', 'words', null],
+    ] as const;
+    for (const [model, api, lengthBy, tokenizer] of cases) {
+      const client = clientOf(model, api);
+      const source = await ServerPrompts.create(client, { mode: 'unique' }, 32);
+      await source.calibrate(16);
+      assert.deepEqual([source.lengthBy, client.tokenizerName], [lengthBy, tokenizer], `${model}, ${api}`);
+      await client.close();
+    }
+  });
+
   test('calibration: completions ask no chat count; word probes at least as long as the prompts (8 words at least); a count that does not grow calibrates nothing', async () => {
     const ids = clientOf('ttft=1,itl=1,template=1');
     const a = await ServerPrompts.create(ids, { mode: 'unique' }, 64);
