@@ -77,10 +77,17 @@ const isSuccess = (status: number): boolean => Math.floor(status / 100) === 2;
 /** Tries of a question whose connection the server closed underneath it (each stale connection the pool still holds can cost one). */
 const STALE_QUESTION_TRIES = 4;
 
-/** A transport error of a connection the other side closed or reset (not one refused or timed out). */
+/** The error codes of a connection the other side closed or reset under a request (not one refused or timed out). */
+const CLOSED_UNDERNEATH: ReadonlySet<unknown> = new Set([
+  'UND_ERR_SOCKET',
+  'ECONNRESET',
+  // Stryker disable next-line StringLiteral: a write after the peer closed races its read; no test builds it reliably
+  'EPIPE',
+]);
+
 function closedUnderneath(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+  // Stryker disable next-line OptionalChaining: undici rejects with Error objects, never null
+  return CLOSED_UNDERNEATH.has((err as { code?: unknown } | null)?.code);
 }
 
 export class OpenAiClient {

@@ -3,6 +3,7 @@
  * its own log of when it wrote each chunk, every token source, every failure classification.
  */
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { httpRequestRecord, OpenAiClient, type OpenAiApi, type RequestResult, requestBody } from '../../src/http/openai-client.js';
@@ -331,5 +332,28 @@ test('a question on a kept-alive connection the server closed underneath it is a
     assert.equal(await refused.tokenize('a b c'), null);
   } finally {
     await refused.close();
+  }
+});
+
+test('a question whose every connection is closed or reset under it is asked 4 times, then has no answer; one that times out is asked once', async () => {
+  for (const how of ['fin', 'reset', 'silent'] as const) {
+    let connections = 0;
+    const raw = createNetServer((socket) => {
+      connections++;
+      socket.on('error', () => undefined);
+      if (how !== 'silent') socket.once('data', () => (how === 'fin' ? socket.end() : socket.resetAndDestroy()));
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const { port } = raw.address() as AddressInfo;
+    const client = new OpenAiClient({ url: `http://127.0.0.1:${port}/v1`, model: 'm', api: 'completions', apiKey: null, ignoreEos: true, logprobs: true, usage: true, idleTimeoutMs: 200, totalTimeoutMs: 1_000, busyPoll: false }, 1);
+    try {
+      assert.equal(await client.tokenize('a b c'), null, how);
+      // every tokenizer shape is tried in turn, each question on its own tries
+      const shapes = 3;
+      assert.equal(connections, how === 'silent' ? shapes : shapes * 4, `${how}: connections`);
+    } finally {
+      await client.close();
+      raw.close();
+    }
   }
 });
