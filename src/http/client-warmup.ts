@@ -3,7 +3,8 @@
  * first, optimised only after some thousands of calls), so without this the first few thousand chunks
  * of a run cost the client two to three times their steady CPU, and are stamped that much later. A
  * loopback server in this process streams responses in the target API's shape through the very path a
- * measured request takes (an undici pool, streamRequest, the SSE framer, the stream reader); nothing is
+ * measured request takes (an undici pool, streamRequest, the SSE framer, the stream reader; every other
+ * response on a new connection, as against llama.cpp's server, which closes after each stream); nothing is
  * recorded and nothing reaches the server under test. Once per process and API: what V8 compiled stays
  * compiled. TOKENBENCH_CLIENT_WARMUP=0 turns it off (to measure what it does: bench/client-cpu.ts).
  */
@@ -34,9 +35,11 @@ export function warmClientPath(target: OpenAiTarget, signal?: AbortSignal): Prom
 
 /** The warm-up itself, every call: the tokens the client read from responses it took as whole and clean (what shows the chunks went down the measured path). */
 export async function streamClientWarmup(target: OpenAiTarget, signal?: AbortSignal): Promise<number> {
+  let served = 0;
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', () => streamChunks(res, target.api));
+    // every other response closes its connection, as llama.cpp's server does after each stream: the connecting path is warmed too
+    req.on('end', () => streamChunks(res, target.api, served++ % 2 === 1));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -59,8 +62,8 @@ export async function streamClientWarmup(target: OpenAiTarget, signal?: AbortSig
 }
 
 /** One response: WARMUP_CHUNKS token chunks as vLLM and llama.cpp stream them (logprobs, running usage), each its own write, then the final usage and [DONE]. */
-function streamChunks(res: ServerResponse, api: OpenAiApi): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+function streamChunks(res: ServerResponse, api: OpenAiApi, close: boolean): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...(close ? { connection: 'close' } : {}) });
   let i = 0;
   const next = (): void => {
     if (res.destroyed) return;
