@@ -25,7 +25,8 @@ import { type ClockOffset, clockOffsetByRoundTrips } from '../util/clock-offset.
 import { errorMessage, InputError, RunError } from '../util/errors.js';
 import type { CacheCheckRows } from './cache-check.js';
 import type { BrowserFacts, Engine, EngineContext, EngineInfo, GenerateResult, ModelInfo, PreparedInputs, TokenSink } from './engine.js';
-import { newTokensOfSequences, transformersModelOf } from './transformers-js.js';
+import { newTokensOfSequences, onnxFileFacts, transformersModelOf } from './transformers-js.js';
+import { installedVersion } from '../util/optional-package.js';
 
 type Transformers = typeof import('@huggingface/transformers');
 type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
@@ -239,7 +240,9 @@ export class TransformersJsBrowserEngine implements Engine {
       long_tasks: null,
       gc: null,
     };
-    this.engineInfo = { ...this.engineInfo, version: facts.transformersVersion, browser: browserFacts };
+    // what it takes to run it again beside the page's facts (engine.browser): the served onnxruntime-web and the model file
+    const settings = { onnxruntime_web: installedVersion('onnxruntime-web'), execution_provider: device, ...(await onnxFileFacts(folder, this.config.dtype, this.context.cacheDir)) };
+    this.engineInfo = { ...this.engineInfo, version: facts.transformersVersion, browser: browserFacts, settings };
   }
 
   /**

@@ -63,6 +63,13 @@ export function transformersModelOf(config: BenchmarkConfig, context: EngineCont
   return { location: ref.id, local: false, info: { id: ref.id, source: 'hub', parameters: null, path: null, build_ms: 0 } };
 }
 
+/** The size and SHA-256 of the ONNX file transformers.js loads for `dtype` from a model folder (null where it is not on disk). */
+export async function onnxFileFacts(folder: string | null, dtype: string, cacheDir: string): Promise<{ file_bytes: number | null; model_sha256: string | null }> {
+  const onnx = folder ? join(folder, 'onnx', ONNX_DTYPE_FILES[dtype]?.file ?? 'model.onnx') : null;
+  if (!onnx || !existsSync(onnx)) return { file_bytes: null, model_sha256: null };
+  return { file_bytes: statSync(onnx).size, model_sha256: await modelFileSha256(onnx, cacheDir) };
+}
+
 export class TransformersJsEngine implements Engine {
   private lib: Transformers | undefined;
   private model: Model | undefined;
@@ -126,7 +133,6 @@ export class TransformersJsEngine implements Engine {
       );
     }
     const folder = local ? location : transformersCacheDir() && join(transformersCacheDir() as string, info.id);
-    const onnx = folder ? join(folder, 'onnx', ONNX_DTYPE_FILES[this.config.dtype]?.file ?? 'model.onnx') : null;
     this.engineInfo.settings = {
       onnxruntime_node: installedVersion('onnxruntime-node'),
       execution_provider: this.config.device,
@@ -134,8 +140,7 @@ export class TransformersJsEngine implements Engine {
       intra_op_threads: o.threads === undefined ? 'onnxruntime default' : Number(o.threads),
       inter_op_threads: o.inter_op_threads === undefined ? 'onnxruntime default' : Number(o.inter_op_threads),
       graph_optimization: o.graph_optimization === undefined ? 'onnxruntime default (all)' : String(o.graph_optimization),
-      file_bytes: onnx && existsSync(onnx) ? statSync(onnx).size : null,
-      model_sha256: onnx && existsSync(onnx) ? await modelFileSha256(onnx, this.context.cacheDir) : null,
+      ...(await onnxFileFacts(folder, this.config.dtype, this.context.cacheDir)),
     };
   }
 

@@ -105,11 +105,20 @@ export interface PairComparison {
   settings_differ: [string, string, string][];
 }
 
-/** The engine's version and recorded settings (engine.settings) in which two benchmarks differ, by name. */
+/** The browser's facts that make a run what it is (engine.browser), by the names `compare` prints. */
+function browserSettings(b: BenchmarkResult): Record<string, string> {
+  const p = b.engine?.browser;
+  if (!p) return {};
+  const gpu = p.webgpu ? `${p.webgpu.vendor} ${p.webgpu.architecture}${p.webgpu.fallback ? ' (fallback)' : ''}` : 'none';
+  return { browser: p.browser, wasm_build: p.wasm_build, wasm_threads: String(p.threads), cross_origin_isolated: String(p.cross_origin_isolated), webgpu_adapter: gpu };
+}
+
+/** The engine's version and recorded settings (engine.settings, and the browser's for the browser engine) in which two benchmarks differ, by name. */
 export function settingsDiffer(x: BenchmarkResult, y: BenchmarkResult): [string, string, string][] {
   const of = (b: BenchmarkResult): Record<string, string> => ({
     ...(b.engine ? { engine_version: b.engine.version } : {}),
     ...Object.fromEntries(Object.entries(b.engine?.settings ?? {}).map(([k, v]) => [k, String(v)])),
+    ...browserSettings(b),
   });
   const [a, b] = [of(x), of(y)];
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).map((k) => [k, a[k] ?? '(none)', b[k] ?? '(none)']);

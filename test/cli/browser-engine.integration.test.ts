@@ -13,6 +13,7 @@ import { maxRelativeLogitGap } from '../../src/engines/cache-check.js';
 import { DEFAULT_BROWSER, TransformersJsBrowserEngine } from '../../src/engines/transformers-js-browser.js';
 import { expandConfigs } from '../../src/config/sweep.js';
 import type { BenchmarkResult } from '../../src/results/schema.js';
+import { installedVersion } from '../../src/util/optional-package.js';
 import { readResult, runCli, TEST_CACHE_DIR, tempDir } from '../helpers.js';
 import { needs } from '../support/requirements.js';
 
@@ -61,6 +62,10 @@ test('wasm in headless Chromium at 1 and 2 threads: N tokens every iteration, pa
     assert.ok(facts, 'the browser facts are kept');
     assert.deepEqual([b.engine?.name, b.engine?.device, facts.cross_origin_isolated, facts.threads, facts.wasm_build, facts.webgpu, facts.external_requests], ['transformers-js-browser', 'wasm', true, b.config.engine_options.threads, 'plain', null, []]);
     assert.match(facts.browser, /^chromium \d+\./);
+    // what it takes to run it again: the onnxruntime-web the page was served, its provider, the model file
+    const s = b.engine?.settings ?? {};
+    assert.deepEqual([s.onnxruntime_web, s.execution_provider], [installedVersion('onnxruntime-web'), 'wasm'], JSON.stringify(s));
+    assert.ok(typeof s.file_bytes === 'number' && s.file_bytes > 0 && /^[0-9a-f]{64}$/.test(String(s.model_sha256)), JSON.stringify(s));
     // the page's clock against this process's, before and after: both measured, the move stated
     assert.ok(Number.isFinite(facts.clock_offset_ms) && facts.clock_uncertainty_ms > 0 && facts.clock_uncertainty_ms < 50);
     assert.ok(facts.clock_offset_after_ms !== null && facts.clock_moved_ms !== null && facts.clock_moved_ms >= 0);

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { BrowserFacts } from '../../src/engines/engine.js';
 import { COMPARED_METRICS, compareRuns, compareSamples, formatComparisonMarkdown, formatComparisonText, type MetricComparison, verdictOf } from '../../src/report/compare.js';
 import { roundsToDetect, samplesToDetect } from '../../src/results/statistics.js';
 import type { BenchmarkResult, LoadRequestRecord, RunResult } from '../../src/results/schema.js';
@@ -478,4 +479,43 @@ test('compare names the engine version and settings two sides differ in, beside 
   const c = compareRuns(runOf('a', a), runOf('b', withEngine(SPREAD, 'node-llama-cpp 3.22.0', { n_batch: 512, flash_attn: 'false', mmap: true, model_sha256: 'aa' })), { threshold: 0.05 });
   assert.deepEqual(c.pairs[0]?.settings_differ, [['engine_version', 'node-llama-cpp 3.21.1', 'node-llama-cpp 3.22.0']]);
   assert.ok(formatComparisonText(c, cells).split('\n').includes('settings differ: x: engine_version node-llama-cpp 3.21.1 -> node-llama-cpp 3.22.0'));
+});
+
+test('compare names the browser facts two browser runs differ in: browser, WASM build and threads, isolation, WebGPU adapter', async () => {
+  const { settingsDiffer } = await import('../../src/report/compare.js');
+  const facts: BrowserFacts = {
+    browser: 'chromium 142.0.7444.175',
+    browser_reused: false,
+    cross_origin_isolated: true,
+    threads: 2,
+    hardware_concurrency: 2,
+    wasm_build: 'plain',
+    webgpu: null,
+    clock_offset_ms: 0.2,
+    clock_uncertainty_ms: 0.05,
+    clock_offset_after_ms: null,
+    clock_moved_ms: null,
+    clock_note: null,
+    external_requests: [],
+    long_tasks: null,
+    gc: null,
+  };
+  const settings = { onnxruntime_web: '1.22.0', execution_provider: 'wasm', file_bytes: 100, model_sha256: 'aa' };
+  const inBrowser = (browser: BrowserFacts, s: Record<string, string | number | boolean | null> = settings): BenchmarkResult =>
+    benchmark('x', 'h', SPREAD, { engine: { name: 'transformers-js-browser', version: '3.7.0', device: 'wasm', dtype: 'fp32', settings: s, browser } });
+  const a = inBrowser(facts);
+  // the clock and the browser's reuse change from run to run of the same settings: not named
+  assert.deepEqual(settingsDiffer(a, inBrowser({ ...facts, clock_offset_ms: 3, browser_reused: true })), []);
+  const b = inBrowser(
+    { ...facts, browser: 'chromium 143.0.7499.40', threads: 1, cross_origin_isolated: false, wasm_build: 'asyncify', webgpu: { vendor: 'nvidia', architecture: 'hopper', description: '', fallback: false } },
+    { ...settings, onnxruntime_web: '1.23.0' },
+  );
+  assert.deepEqual(settingsDiffer(a, b), [
+    ['onnxruntime_web', '1.22.0', '1.23.0'],
+    ['browser', 'chromium 142.0.7444.175', 'chromium 143.0.7499.40'],
+    ['wasm_build', 'plain', 'asyncify'],
+    ['wasm_threads', '2', '1'],
+    ['cross_origin_isolated', 'true', 'false'],
+    ['webgpu_adapter', 'none', 'nvidia hopper'],
+  ]);
 });
