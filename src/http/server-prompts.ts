@@ -53,9 +53,8 @@ const wordsOf = (text: string): string[] => text.split(/\s+/).filter((w) => w !=
  */
 export type PromptLengthBy = 'exact' | 'unchecked_chat' | 'calibrated_words' | 'words';
 
+/** What calibration learnt of a server's counting (how lengths are made: ServerPrompts.lengthBy). */
 export interface ServerPromptInfo {
-  /** Prompt lengths are exact by the server's tokenizer (else words calibrated against its count). */
-  exact: boolean;
   /** Tokens the server counts on top of a prompt's own (chat template, BOS), from a probe; null when the server reports no prompt count. */
   overhead: number | null;
   /** Words per token (text prompts without a tokenizer); 1 with a tokenizer. */
@@ -78,7 +77,7 @@ export class ServerPrompts {
     /** Pool entries are token ids (else words). */
     private readonly ids: boolean,
   ) {
-    this.info = { exact: ids, overhead: null, wordsPerToken: 1 };
+    this.info = { overhead: null, wordsPerToken: 1 };
   }
 
   /** Builds the pool (by the server's tokenizer when it has one) for prompts up to `longest` tokens. */

@@ -92,7 +92,7 @@ describe('ServerPrompts against the scripted server', () => {
     assert.equal(a.length, 20);
     assert.equal(b.length, 20);
     assert.notDeepEqual(a.slice(0, 4), b.slice(0, 4), 'two prompts differ in their first tokens');
-    assert.deepEqual(await source.calibrate(20), { exact: true, overhead: 3, wordsPerToken: 1 });
+    assert.deepEqual([await source.calibrate(20), source.lengthBy], [{ overhead: 3, wordsPerToken: 1 }, 'exact']);
     const repeat = await ServerPrompts.create(clientOf('ttft=1,itl=1'), { mode: 'repeat' }, 64);
     assert.deepEqual(await repeat.take(12), await repeat.take(12), 'repeat: the same prompt every time');
   });
@@ -119,7 +119,7 @@ describe('ServerPrompts against the scripted server', () => {
 
   test('without a tokenizer: words, as many per token as the server\'s own count says (calibrated by two probes), and its fixed part', async () => {
     const source = await ServerPrompts.create(clientOf('ttft=1,itl=1,no_tokenize=1,word_tokens=2,template=1'), UNIQUE, 64);
-    assert.deepEqual(await source.calibrate(16), { exact: false, overhead: 1, wordsPerToken: 0.5 });
+    assert.deepEqual([await source.calibrate(16), source.lengthBy], [{ overhead: 1, wordsPerToken: 0.5 }, 'calibrated_words']);
     const p = await source.take(10);
     assert.equal(p.ids, undefined);
     assert.equal((p.text as string).split(' ').length, 5, '10 tokens are 5 words here');
@@ -136,7 +136,7 @@ describe('ServerPrompts against the scripted server', () => {
     const client = clientOf('ttft=1,itl=1,template=2', 'chat');
     const source = await ServerPrompts.create(client, UNIQUE, 64);
     const info = await source.calibrate(12);
-    assert.equal(info.exact, true);
+    assert.equal(source.lengthBy, 'exact');
     // the template's own tokens: what the server counts for an empty message (2 of the script's, and its message's wrapping)
     assert.equal(info.overhead, await client.chatPromptTokens(''));
     const text = (await source.take(12)).text as string;
@@ -178,7 +178,8 @@ describe('ServerPrompts where the server counts differently', () => {
     const b = await ServerPrompts.create(chat, { mode: 'unique' }, 64);
     assert.equal(b.sendsIds, false);
     assert.equal(typeof (await b.take(5)).text, 'string');
-    assert.equal(await b.calibrate(8).then((i) => i.exact), false, 'words, calibrated against the count');
+    await b.calibrate(8);
+    assert.equal(b.lengthBy, 'calibrated_words', 'words, calibrated against the count');
     await chat.close();
     const completions = clientOf('ttft=1,itl=1,no_detokenize=1');
     const c = await ServerPrompts.create(completions, { mode: 'unique' }, 64);
@@ -282,18 +283,18 @@ describe('ServerPrompts where the server counts differently', () => {
     }
     const cut = clientOf('ttft=1,itl=1,no_tokenize=1,prompt_count=5');
     const c = await ServerPrompts.create(cut, { mode: 'unique' }, 64);
-    assert.deepEqual(await c.calibrate(16), { exact: false, overhead: null, wordsPerToken: 1 });
+    assert.deepEqual([await c.calibrate(16), c.lengthBy], [{ overhead: null, wordsPerToken: 1 }, 'words']);
     await cut.close();
   });
 
   test('a server that reports no prompt count: nothing is calibrated, words stay one a token', async () => {
     const ids = clientOf('ttft=1,itl=1,usage=none,logprobs=0');
     const a = await ServerPrompts.create(ids, { mode: 'unique' }, 64);
-    assert.deepEqual(await a.calibrate(16), { exact: true, overhead: null, wordsPerToken: 1 });
+    assert.deepEqual([await a.calibrate(16), a.lengthBy], [{ overhead: null, wordsPerToken: 1 }, 'exact']);
     await ids.close();
     const words = clientOf('ttft=1,itl=1,usage=none,logprobs=0,no_tokenize=1');
     const b = await ServerPrompts.create(words, { mode: 'unique' }, 64);
-    assert.deepEqual(await b.calibrate(16), { exact: false, overhead: null, wordsPerToken: 1 });
+    assert.deepEqual([await b.calibrate(16), b.lengthBy], [{ overhead: null, wordsPerToken: 1 }, 'words']);
     assert.equal(((await b.take(9)).text as string).split(' ').length, 9);
     await words.close();
   });
