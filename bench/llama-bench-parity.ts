@@ -3,8 +3,10 @@
  * node-llama-cpp ships (test/support/build-llama-server.sh builds it beside llama-server, against
  * the same prebuilt libraries), on the same synthetic GGUF in each quantisation, with the settings
  * docs/llama-bench.md says must match: threads, flash attention off, batch and micro-batch equal to
- * the n_batch tokenbench ran with, generation at the prompt's depth. Sides alternate, a round each,
- * and every figure is the mean over all rounds.
+ * the n_batch tokenbench ran with, generation at the prompt's depth. Sides alternate, a round each;
+ * the t/s are means over all rounds, and the ratio is the median of the rounds' own ratios (each
+ * round's two sides ran a minute apart at most, so a machine that drifts over the run moves both),
+ * with the rounds' lowest and highest beside it.
  *
  * pp: prompt tokens / prefill time (tokenbench: sequence_length / TTFT, as `export --format md`
  * prints it); tg: generated tokens / generation time (tokenbench: decode_tokens_per_s). The fixed
@@ -24,7 +26,7 @@ import { mean } from '../src/results/statistics.js';
 import { ensureSyntheticGgufShape } from '../src/synth/cache.js';
 import { GGUF_DTYPES, type GgufDtype } from '../src/synth/llama-gguf.js';
 import { PRESETS } from '../src/synth/shape.js';
-import { cacheDir, flag } from './common.js';
+import { cacheDir, flag, median } from './common.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const preset = flag('preset', 'small');
@@ -65,33 +67,41 @@ function llamaBenchRun(model: string, nBatch: number, args: string[]): number[] 
 
 const f = (x: number, d = 2): string => x.toFixed(d);
 console.log(`preset ${preset}, ${threads} thread(s), pp${prompt} and tg${gen} @ d${prompt}, ${rounds} rounds of ${reps} repetitions a side, sides alternating\n`);
-console.log('| dtype | test | tokenbench t/s | llama-bench t/s | ratio | tokenbench adds |');
-console.log('|---|---|---|---|---|---|');
+console.log('| dtype | test | tokenbench t/s | llama-bench t/s | ratio (median of rounds) | ratio in each round | tokenbench adds |');
+console.log('|---|---|---|---|---|---|---|');
 try {
   for (const dtype of dtypes) {
     const model = ensureSyntheticGgufShape(shape, dtype, cacheDir).file;
     const tb = { pp: [] as number[], tg: [] as number[] };
     const lb = { pp: [] as number[], tg: [] as number[] };
+    const ratios = { pp: [] as number[], tg: [] as number[] };
     let nBatch = 0;
     for (let round = 0; round < rounds; round++) {
+      const here = { tb: { pp: [] as number[], tg: [] as number[] }, lb: { pp: [] as number[], tg: [] as number[] } };
       const sides = [
         () => {
           const r = tokenbenchRound(model);
-          tb.pp.push(...r.pp);
-          tb.tg.push(...r.tg);
+          here.tb.pp.push(...r.pp);
+          here.tb.tg.push(...r.tg);
           nBatch = r.nBatch;
         },
         () => {
           // the first round learns n_batch from tokenbench, so tokenbench goes first there
-          lb.pp.push(...llamaBenchRun(model, nBatch, ['-p', String(prompt), '-n', '0']));
-          lb.tg.push(...llamaBenchRun(model, nBatch, ['-p', '0', '-n', String(gen), '-d', String(prompt)]));
+          here.lb.pp.push(...llamaBenchRun(model, nBatch, ['-p', String(prompt), '-n', '0']));
+          here.lb.tg.push(...llamaBenchRun(model, nBatch, ['-p', '0', '-n', String(gen), '-d', String(prompt)]));
         },
       ];
       for (const side of round % 2 === 0 || nBatch === 0 ? sides : [...sides].reverse()) side();
+      for (const test of ['pp', 'tg'] as const) {
+        tb[test].push(...here.tb[test]);
+        lb[test].push(...here.lb[test]);
+        ratios[test].push(mean(here.tb[test]) / mean(here.lb[test]));
+      }
     }
     const [ppT, ppL, tgT, tgL] = [mean(tb.pp), mean(lb.pp), mean(tb.tg), mean(lb.tg)];
-    console.log(`| ${dtype} | pp${prompt} | ${f(ppT)} | ${f(ppL)} | ${f(ppT / ppL, 3)} | ${f((prompt / ppT - prompt / ppL) * 1000)} ms per prefill |`);
-    console.log(`| ${dtype} | tg${gen} @ d${prompt} | ${f(tgT)} | ${f(tgL)} | ${f(tgT / tgL, 3)} | ${f((1 / tgT - 1 / tgL) * 1000, 3)} ms per token |`);
+    const spread = (xs: number[]): string => `${f(Math.min(...xs), 3)}-${f(Math.max(...xs), 3)}`;
+    console.log(`| ${dtype} | pp${prompt} | ${f(ppT)} | ${f(ppL)} | ${f(median(ratios.pp), 3)} | ${spread(ratios.pp)} | ${f((prompt / ppT - prompt / ppL) * 1000)} ms per prefill |`);
+    console.log(`| ${dtype} | tg${gen} @ d${prompt} | ${f(tgT)} | ${f(tgL)} | ${f(median(ratios.tg), 3)} | ${spread(ratios.tg)} | ${f((1 / tgT - 1 / tgL) * 1000, 3)} ms per token |`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
