@@ -5,6 +5,8 @@
  * llama-bench (built by test/support/build-llama-server.sh from the source node-llama-cpp ships) runs
  * after each round. Paths:
  *   evaluate     `sequence.evaluate`, greedy: what the llama-cpp engine does
+ *   evaluate-awake  the same with Node's event loop kept from sleeping (src/http/busy-poll.ts): what
+ *                waking the main thread for each of the addon's answers costs
  *   controlled   `sequence.controlledEvaluate`, one call per token, greedy
  *   decode-only  `evaluateWithoutGeneratingNewTokens` of one token at a time: no logits, no sampling
  * llama-bench decodes one token at a time with logits and without sampling, so its figure lies
@@ -15,6 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { holdLoopAwake } from '../src/http/busy-poll.js';
 import { ensureSyntheticGgufShape } from '../src/synth/cache.js';
 import type { GgufDtype } from '../src/synth/llama-gguf.js';
 import { PRESETS } from '../src/synth/shape.js';
@@ -44,15 +47,26 @@ type Token = Parameters<typeof sequence.evaluateWithoutGeneratingNewTokens>[0][n
 const prompt = Array.from({ length: promptLength }, (_, i) => ((i * 7919 + 13) % 40_000) + 100) as Token[];
 const greedy = { generateNext: { token: true, options: { temperature: 0 } } };
 
+/** ms per token after the first through `sequence.evaluate`, greedy. */
+async function evaluatePath(): Promise<number> {
+  const stamps: bigint[] = [];
+  for await (const _ of sequence.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
+    stamps.push(process.hrtime.bigint());
+    if (stamps.length >= gen) break;
+  }
+  return Number((stamps.at(-1) as bigint) - (stamps[0] as bigint)) / 1e6 / (gen - 1);
+}
+
 /** ms per generated token after the first, for one path. */
 const paths: Record<string, () => Promise<number>> = {
-  evaluate: async () => {
-    const stamps: bigint[] = [];
-    for await (const _ of sequence.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
-      stamps.push(process.hrtime.bigint());
-      if (stamps.length >= gen) break;
+  evaluate: evaluatePath,
+  'evaluate-awake': async () => {
+    const release = holdLoopAwake();
+    try {
+      return await evaluatePath();
+    } finally {
+      release();
     }
-    return Number((stamps.at(-1) as bigint) - (stamps[0] as bigint)) / 1e6 / (gen - 1);
   },
   controlled: async () => {
     const first = await sequence.controlledEvaluate([...prompt.slice(0, -1), [prompt.at(-1) as Token, greedy]]);
