@@ -22,8 +22,19 @@ export function lastReadStamp(socket: Socket | null): bigint | null {
 
 /** Work handed to undici per check phase before the loop polls again (ns). */
 const SLICE_NS = 500_000n;
-/** When the current check phase began handing reads over; null before its first. */
-let sliceStart: bigint | null = null;
+
+/** The hand-overs of one check phase: when the first of them ran (null before it has). */
+interface Slice {
+  start: bigint | null;
+}
+
+/**
+ * The slice the next check phase's hand-overs belong to: opened by the first read held after a
+ * check phase began (reads arrive in the poll phase before it) or by a hand-over put off to it,
+ * closed when its first hand-over runs. Kept here rather than reset by a callback of the next turn,
+ * which would make every turn with a read poll once more without blocking.
+ */
+let nextSlice: Slice | null = null;
 
 /**
  * Runs `handOver` in the check phase, in order with every other held read. Once a check phase has
@@ -31,14 +42,14 @@ let sliceStart: bigint | null = null;
  * after each), the rest wait for the next turn, so that reads arriving meanwhile are stamped after
  * a poll of at most that long rather than after all of the burst's parsing.
  */
-function inCheckPhase(handOver: () => void): void {
+function inCheckPhase(handOver: () => void, slice: Slice = (nextSlice ??= { start: null })): void {
   setImmediate(function handOverInSlice() {
     const now = process.hrtime.bigint();
-    if (sliceStart === null) {
-      sliceStart = now;
-      setImmediate(() => (sliceStart = null)); // runs first in the next turn's check phase
-    } else if (now - sliceStart > SLICE_NS) {
-      setImmediate(handOverInSlice);
+    if (slice.start === null) {
+      slice.start = now;
+      if (nextSlice === slice) nextSlice = null;
+    } else if (now - slice.start > SLICE_NS) {
+      inCheckPhase(handOver); // the next turn's slice
       return;
     }
     handOver();
