@@ -20,78 +20,111 @@ export function lastReadStamp(socket: Socket | null): bigint | null {
   return (socket as StampedSocket | null)?.[READ_STAMP] ?? null;
 }
 
-/** Work handed to undici per check phase before the loop polls again (ns). */
-const SLICE_NS = 500_000n;
+/** Work handed to undici per check phase before the loop polls again (ms). */
+const SLICE_MS = 0.5;
 
-/** The hand-overs of one check phase: when the first of them ran (null before it has). */
-interface Slice {
-  start: bigint | null;
+/** A held socket call, in arrival order with every other socket's: a read, the end of the stream, or a destroy. */
+interface HeldCall {
+  socket: StampedSocket;
+  kind: 'read' | 'end' | 'destroy';
+  chunk: unknown;
+  encoding: BufferEncoding | undefined;
+  stamp: bigint;
+  error: Error | undefined;
+  /** The socket's own push and destroy, as they were before instrument. */
+  push: (chunk: unknown, encoding?: BufferEncoding) => boolean;
+  destroy: (error?: Error) => StampedSocket;
 }
 
-/**
- * The slice the next check phase's hand-overs belong to: opened by the first read held after a
- * check phase began (reads arrive in the poll phase before it) or by a hand-over put off to it,
- * closed when its first hand-over runs. Kept here rather than reset by a callback of the next turn,
- * which would make every turn with a read poll once more without blocking.
- */
-let nextSlice: Slice | null = null;
+/** Held calls not yet handed over, oldest first from `first`. */
+const queue: HeldCall[] = [];
+let first = 0;
+/** A check-phase drain of the queue is scheduled. */
+let drainScheduled = false;
+/** Held calls per socket, so that an end or destroy with nothing held goes through at once. */
+const heldOf = new WeakMap<Socket, number>();
+
+function enqueue(call: HeldCall): void {
+  queue.push(call);
+  heldOf.set(call.socket, (heldOf.get(call.socket) ?? 0) + 1);
+  if (!drainScheduled) {
+    drainScheduled = true;
+    setImmediate(drain);
+  }
+}
+
+/** Hands one held call to the socket's own code (and so to undici). */
+function handOver(call: HeldCall): void {
+  heldOf.set(call.socket, (heldOf.get(call.socket) as number) - 1);
+  if (call.kind === 'destroy') {
+    call.destroy.call(call.socket, call.error);
+  } else if (call.kind === 'end') {
+    call.push.call(call.socket, null);
+    call.socket.read(0); // as Node does after pushing the end
+  } else {
+    call.socket[READ_STAMP] = call.stamp;
+    call.push.call(call.socket, call.chunk, call.encoding);
+  }
+}
+
+/** When the current check phase's drain began (performance.now()). */
+let sliceStart = 0;
 
 /**
- * Runs `handOver` in the check phase, in order with every other held read. Once a check phase has
- * spent SLICE_NS handing reads to undici (its parsing and all that follows run in the nextTicks
- * after each), the rest wait for the next turn, so that reads arriving meanwhile are stamped after
- * a poll of at most that long rather than after all of the burst's parsing.
+ * Hands the held calls over one at a time in the check phase, each in its own nextTick after the
+ * one before, so that undici, whose parsing of a read is queued with nextTick by the push, parses
+ * each read under its own stamp before the next is handed over. Once a check phase has spent
+ * SLICE_MS this way the rest wait for the next turn, so that reads arriving meanwhile are stamped
+ * after a poll of at most that long rather than after all of a burst's parsing.
  */
-function inCheckPhase(handOver: () => void, slice: Slice = (nextSlice ??= { start: null })): void {
-  setImmediate(function handOverInSlice() {
-    const now = process.hrtime.bigint();
-    if (slice.start === null) {
-      slice.start = now;
-      if (nextSlice === slice) nextSlice = null;
-    } else if (now - slice.start > SLICE_NS) {
-      inCheckPhase(handOver); // the next turn's slice
-      return;
-    }
-    handOver();
-  });
+function drain(): void {
+  sliceStart = performance.now();
+  if (first >= 1024) {
+    // a queue that never empties (reads arriving faster than a slice hands them over) is not let grow
+    queue.splice(0, first);
+    first = 0;
+  }
+  step();
+}
+
+function step(): void {
+  const call = queue[first];
+  if (call === undefined) {
+    queue.length = 0;
+    first = 0;
+    drainScheduled = false;
+    return;
+  }
+  if (performance.now() - sliceStart > SLICE_MS) {
+    setImmediate(drain);
+    return;
+  }
+  queue[first++] = undefined as unknown as HeldCall;
+  handOver(call);
+  process.nextTick(step);
 }
 
 /**
  * Holds every read until the check phase. Without this, Node runs undici's parser (queued with
  * nextTick by the read) right after each socket's read callback, so with many sockets readable at
  * once each later socket's stamp would wait for the parsing of all those before it. Held, every read
- * of a poll phase is stamped first, and each is then handed to undici in order, in its own
- * setImmediate, so undici parses it (in the nextTicks after that callback) under its own stamp.
+ * of a poll phase is stamped first, and each is then handed to undici in order in the check phase,
+ * undici parsing it (in the nextTick after it) under its own stamp before the next is handed over.
  * The end of the stream, and a destroy while reads are held, wait behind the held reads.
  */
 function instrument(socket: Socket): void {
-  const push = socket.push;
-  const destroy = socket.destroy;
-  let held = 0;
-  const hold = (handOver: () => void): void => {
-    held++;
-    inCheckPhase(() => {
-      held--;
-      handOver();
-    });
-  };
+  const push = socket.push as HeldCall['push'];
+  const destroy = socket.destroy as HeldCall['destroy'];
+  const held = (): number => heldOf.get(socket) ?? 0;
   socket.push = function heldPush(this: StampedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk === null && held === 0) return push.call(this, chunk, encoding);
+    if (chunk === null && held() === 0) return push.call(this, chunk, encoding);
     const stamp = process.hrtime.bigint();
-    hold(() => {
-      if (chunk === null) {
-        push.call(this, null);
-        this.read(0); // as Node does after pushing the end
-      } else {
-        this[READ_STAMP] = stamp;
-        push.call(this, chunk, encoding);
-      }
-    });
+    enqueue({ socket: this, kind: chunk === null ? 'end' : 'read', chunk, encoding, stamp, error: undefined, push, destroy });
     return true;
   };
   socket.destroy = function heldDestroy(this: StampedSocket, error?: Error): StampedSocket {
-    if (held === 0) return destroy.call(this, error);
-    hold(() => destroy.call(this, error));
+    if (held() === 0) return destroy.call(this, error);
+    enqueue({ socket: this, kind: 'destroy', chunk: null, encoding: undefined, stamp: 0n, error, push, destroy });
     return this;
   };
 }

@@ -138,6 +138,32 @@ test('reads that take little work go over together in one check phase', async ()
   assert.ok(together.some((n) => n >= 4), `reads handed over before the loop turned: ${together.join(', ')}`);
 });
 
+test('reads held across many turns (a burst bigger than slices can hand over at once) all arrive, in order, each with its own stamp, two sockets interleaved', async () => {
+  const [a, b] = [await stampedSocket(), await stampedSocket()];
+  const seen = [recordEvents(a), recordEvents(b)];
+  for (const s of [a, b]) s.on('data', () => busyWait(0.01)); // about 50 hand-overs a slice: 3000 reads take some 60 turns
+  const stamps: bigint[] = [];
+  for (let i = 0; i < 1500; i++) {
+    for (const s of [a, b]) {
+      stamps.push(process.hrtime.bigint());
+      s.push(Buffer.from(String(i)));
+    }
+  }
+  stamps.push(process.hrtime.bigint());
+  for (const s of [a, b]) s.push(null);
+  await Promise.all([once(a, 'end'), once(b, 'end')]);
+  for (const [k, r] of seen.entries()) {
+    assert.deepEqual(r.events, [...Array.from({ length: 1500 }, (_, i) => `data ${i}`), 'end'], `socket ${k}: every read, in order, then the end`);
+    r.stampsAtData.forEach((stamp, i) => {
+      const [pushed, nextPushed] = [stamps[2 * i + k] as bigint, stamps[2 * i + k + 1] as bigint];
+      assert.ok(stamp !== null && stamp >= pushed && stamp <= nextPushed, `socket ${k} read ${i}: stamped in its push, before the next read was pushed, not when handed over`);
+    });
+    assert.ok((r.dataAt.at(-1) as bigint) - (stamps.at(-1) as bigint) > 5_000_000n, 'the last reads were handed over turns later');
+  }
+  a.destroy();
+  b.destroy();
+});
+
 test('the socket a request is written on reaches the one waiting for it, once, with every request it carried before; its reads are stamped', async () => {
   const http = createHttpServer((_req, res) => res.end('ok'));
   http.listen(0, '127.0.0.1');
