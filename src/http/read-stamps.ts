@@ -23,17 +23,23 @@ export function lastReadStamp(socket: Socket | null): bigint | null {
 /** Work handed to undici per check phase before the loop polls again (ms). */
 const SLICE_MS = 0.5;
 
+/** A stamping socket: its own push and destroy, as they were before instrument, and its calls held now. */
+interface HeldSocket {
+  socket: StampedSocket;
+  push: (chunk: unknown, encoding?: BufferEncoding) => boolean;
+  destroy: (error?: Error) => StampedSocket;
+  /** Calls in the queue: an end or a destroy with none goes through at once. */
+  held: number;
+}
+
 /** A held socket call, in arrival order with every other socket's: a read, the end of the stream (a null chunk), or a destroy. */
 interface HeldCall {
-  socket: StampedSocket;
+  owner: HeldSocket;
   destroying: boolean;
   chunk: unknown;
   encoding: BufferEncoding | undefined;
   stamp: bigint;
   error: Error | undefined;
-  /** The socket's own push and destroy, as they were before instrument. */
-  push: (chunk: unknown, encoding?: BufferEncoding) => boolean;
-  destroy: (error?: Error) => StampedSocket;
 }
 
 /** Held calls not yet handed over, oldest first from `first`. */
@@ -41,12 +47,10 @@ const queue: HeldCall[] = [];
 let first = 0;
 /** A check-phase drain of the queue is scheduled. */
 let drainScheduled = false;
-/** Held calls per socket, so that an end or destroy with nothing held goes through at once. */
-const heldOf = new WeakMap<Socket, number>();
 
 function enqueue(call: HeldCall): void {
   queue.push(call);
-  heldOf.set(call.socket, (heldOf.get(call.socket) ?? 0) + 1);
+  call.owner.held++;
   if (!drainScheduled) {
     drainScheduled = true;
     setImmediate(drain);
@@ -55,15 +59,16 @@ function enqueue(call: HeldCall): void {
 
 /** Hands one held call to the socket's own code (and so to undici). */
 function handOver(call: HeldCall): void {
-  heldOf.set(call.socket, (heldOf.get(call.socket) as number) - 1);
+  const { socket, push, destroy } = call.owner;
+  call.owner.held--;
   if (call.destroying) {
-    call.destroy.call(call.socket, call.error);
+    destroy.call(socket, call.error);
   } else if (call.chunk === null) {
-    call.push.call(call.socket, null);
-    call.socket.read(0); // as Node does after pushing the end
+    push.call(socket, null);
+    socket.read(0); // as Node does after pushing the end
   } else {
-    call.socket[READ_STAMP] = call.stamp;
-    call.push.call(call.socket, call.chunk, call.encoding);
+    socket[READ_STAMP] = call.stamp;
+    push.call(socket, call.chunk, call.encoding);
   }
 }
 
@@ -115,19 +120,17 @@ function step(): void {
  * The end of the stream, and a destroy while reads are held, wait behind the held reads.
  */
 function instrument(socket: Socket): void {
-  const push = socket.push as HeldCall['push'];
-  const destroy = socket.destroy as HeldCall['destroy'];
-  const held = (): number => heldOf.get(socket) ?? 0;
-  socket.push = function heldPush(this: StampedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk === null && held() === 0) return push.call(this, chunk, encoding);
+  const owner: HeldSocket = { socket, push: socket.push as HeldSocket['push'], destroy: socket.destroy as HeldSocket['destroy'], held: 0 };
+  socket.push = function heldPush(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null && owner.held === 0) return owner.push.call(socket, chunk, encoding);
     const stamp = process.hrtime.bigint();
-    enqueue({ socket: this, destroying: false, chunk, encoding, stamp, error: undefined, push, destroy });
+    enqueue({ owner, destroying: false, chunk, encoding, stamp, error: undefined });
     return true;
   };
-  socket.destroy = function heldDestroy(this: StampedSocket, error?: Error): StampedSocket {
-    if (held() === 0) return destroy.call(this, error);
-    enqueue({ socket: this, destroying: true, chunk: null, encoding: undefined, stamp: 0n, error, push, destroy });
-    return this;
+  socket.destroy = function heldDestroy(error?: Error): StampedSocket {
+    if (owner.held === 0) return owner.destroy.call(socket, error);
+    enqueue({ owner, destroying: true, chunk: null, encoding: undefined, stamp: 0n, error });
+    return socket;
   };
 }
 
