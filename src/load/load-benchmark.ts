@@ -14,6 +14,7 @@ import { RunRecorder } from '../results/recorder.js';
 import { errorMessage, RunError } from '../util/errors.js';
 import type { Shard } from '../config/shard.js';
 import { lagWarning } from './event-loop-lag.js';
+import { holdOffMemoryReducer } from './memory-reducer.js';
 import { runLoad, settingsOfPart } from './load-runner.js';
 import type { PartStart } from './rendezvous.js';
 import { rampSchedule, readTraceOnce } from './arrivals.js';
@@ -63,6 +64,8 @@ function promptCount(s: LoadSettings): number {
 
 /** Runs one swept value (benchmark `position` of the run) to a benchmark result; failures are recorded, never thrown. */
 export async function runLoadBenchmark(config: LoadConfig, options: LoadOptions, position = 0): Promise<BenchmarkResult> {
+  // before the prompts and the warm-up: V8's memory reducer would otherwise collect their garbage in the measured phase
+  holdOffMemoryReducer();
   const s = config.load;
   // a part runs and is summarised on its share; the schedule and prompts are the whole run's
   const own = settingsOfPart(s, options.part?.shard);
